@@ -1,0 +1,31 @@
+import { test, expect, ConsoleMessage } from '@playwright/test';
+
+// Journey: a recipient opens the portal. The WASM app must mount under the strict CSP with no
+// console errors (a CSP violation is reported as a console error), and talk to the server.
+test('the portal mounts under the strict CSP with no console errors', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+
+  const response = await page.goto('/');
+  expect(response?.status()).toBe(200);
+  const csp = response?.headers()['content-security-policy'] ?? '';
+  expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  expect(csp).not.toContain('unsafe-inline');
+
+  await expect(page.getByTestId('portal-ready')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Read a protected message' })).toBeVisible();
+  await expect(page.getByTestId('service-status')).toContainText('Secure service available');
+  expect(problems).toEqual([]);
+});
+
+test('a message link opens the portal app, not a server 404', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  const response = await page.goto('/m/demo-message');
+  expect(response?.status()).toBe(200);
+  await expect(page.getByTestId('portal-ready')).toBeVisible();
+  expect(problems).toEqual([]);
+});

@@ -1,0 +1,234 @@
+//! Configuration: a TOML file, then `SEALPOST_*` environment variables on top, then defaults.
+//!
+//! Every setting and its default is listed in `docs/CONFIGURATION.md`; keep the two in step (a test
+//! checks that each field below is mentioned there).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default on a terminal).
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// The URL people reach this server at (used in links in emails). Defaults to `http://{listen}`.
+    pub public_url: Option<String>,
+    /// Directory for the database, keys and sealed blobs. Created with mode 0700.
+    pub data_dir: PathBuf,
+    /// Directory holding the built portal (Trunk's `dist/`).
+    pub dist_dir: PathBuf,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter in `tracing` syntax, e.g. `info` or `sealpost=debug,tower_http=info`.
+    pub log_filter: String,
+    /// Keep outgoing mail in a development mailbox shown at `/dev/mailbox` instead of sending it.
+    /// Never enable this on a server real people use.
+    pub dev_mailbox: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            data_dir: PathBuf::from("data"),
+            dist_dir: PathBuf::from("dist"),
+            log_format: LogFormat::Pretty,
+            log_filter: "info".to_owned(),
+            dev_mailbox: false,
+        }
+    }
+}
+
+/// A configuration that cannot be used, with a sentence saying why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown or mistyped settings.
+    #[error("the configuration file {path} is not valid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's explanation.
+        message: String,
+    },
+    /// An environment variable has a value of the wrong kind.
+    #[error("the environment variable {name} is not valid: {message}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Load from an optional file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_with(file, |name| std::env::var(name).ok())
+    }
+
+    /// Load from an optional file and an environment given as a lookup function (for tests).
+    pub fn load_with(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.message().to_owned(),
+                })?
+            }
+            None => Config::default(),
+        };
+        if let Some(v) = env("SEALPOST_LISTEN") {
+            config.listen = v.parse().map_err(|_| ConfigError::Env {
+                name: "SEALPOST_LISTEN",
+                message: format!("expected an address like 127.0.0.1:8080, got {v:?}"),
+            })?;
+        }
+        if let Some(v) = env("SEALPOST_PUBLIC_URL") {
+            config.public_url = Some(v);
+        }
+        if let Some(v) = env("SEALPOST_DATA_DIR") {
+            config.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("SEALPOST_DIST_DIR") {
+            config.dist_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("SEALPOST_LOG_FORMAT") {
+            config.log_format = match v.as_str() {
+                "pretty" => LogFormat::Pretty,
+                "json" => LogFormat::Json,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "SEALPOST_LOG_FORMAT",
+                        message: format!("expected \"pretty\" or \"json\", got {v:?}"),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("SEALPOST_LOG") {
+            config.log_filter = v;
+        }
+        if let Some(v) = env("SEALPOST_DEV_MAILBOX") {
+            config.dev_mailbox = match v.as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "SEALPOST_DEV_MAILBOX",
+                        message: format!("expected true or false, got {v:?}"),
+                    });
+                }
+            };
+        }
+        Ok(config)
+    }
+
+    /// The public URL, defaulting to `http://{listen}`.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback() {
+        let c = Config::load_with(None, env(&[])).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sealpost.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndev_mailbox = true\n").unwrap();
+        let c =
+            Config::load_with(Some(&file), env(&[("SEALPOST_LISTEN", "127.0.0.1:9100")])).unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert!(c.dev_mailbox);
+    }
+
+    #[test]
+    fn unknown_settings_and_bad_values_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sealpost.toml");
+        std::fs::write(&file, "listne = \"x\"\n").unwrap();
+        let err = Config::load_with(Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listne"), "{err}");
+        let err = Config::load_with(None, env(&[("SEALPOST_LISTEN", "nowhere")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SEALPOST_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn every_setting_is_documented() {
+        let doc = include_str!("../../docs/CONFIGURATION.md");
+        for name in [
+            "listen",
+            "public_url",
+            "data_dir",
+            "dist_dir",
+            "log_format",
+            "log_filter",
+            "dev_mailbox",
+            "SEALPOST_LISTEN",
+            "SEALPOST_PUBLIC_URL",
+            "SEALPOST_DATA_DIR",
+            "SEALPOST_DIST_DIR",
+            "SEALPOST_LOG_FORMAT",
+            "SEALPOST_LOG",
+            "SEALPOST_DEV_MAILBOX",
+            "SEALPOST_CONFIG",
+        ] {
+            assert!(
+                doc.contains(&format!("`{name}`")),
+                "docs/CONFIGURATION.md lacks `{name}`"
+            );
+        }
+    }
+}

@@ -344,7 +344,8 @@ enum DecryptState {
         buf: Vec<u8>,
     },
     Body {
-        cipher: ChunkCipher,
+        // Boxed: the AES key schedule is large and the other states are small.
+        cipher: Box<ChunkCipher>,
         index: u64,
         buf: Vec<u8>,
     },
@@ -400,7 +401,7 @@ impl Decryptor {
             }
             let cipher = ChunkCipher::from_header(input_key, context, buf)?;
             self.state = DecryptState::Body {
-                cipher,
+                cipher: Box::new(cipher),
                 index: 0,
                 buf: Vec::with_capacity(ENCRYPTED_CHUNK_SIZE),
             };

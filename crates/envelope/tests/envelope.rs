@@ -3,6 +3,8 @@
 //!
 //! Test data is compiled in with `include_bytes!`, so the browser run needs no file system.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
+
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 

@@ -1,5 +1,7 @@
 //! Server integration tests: one binary, one module per area.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
+
 mod helpers;
 
 mod envelope_cli;

@@ -8,7 +8,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::app::prepare_data_dir;
+use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::address::Domain;
+use crate::keys::LocalKeyFile;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+use crate::tenants::{create_tenant, new_token};
 use crate::{envelope_cmd, serve, telemetry};
 
 /// Sealpost: encrypted mail for recipients outside your organisation.
@@ -29,9 +36,47 @@ pub enum Command {
         #[arg(long, env = "SEALPOST_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Run with the development mailbox, a demo tenant and a demo message (the README's first command).
+    Demo {
+        /// Configuration file (TOML). Environment variables `SEALPOST_*` override it.
+        #[arg(long, env = "SEALPOST_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Create tenants and admin tokens (works on the data directory; the server may be running).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
     /// Raw Cobblestone-256 on stdin/stdout, for interop checks and debugging.
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
+}
+
+/// `sealpost tenant ...`
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and print its first admin token.
+    Create {
+        /// Display name, e.g. "Contoso".
+        #[arg(long)]
+        name: String,
+        /// A mail domain of the tenant (repeat for several).
+        #[arg(long = "domain", required = true)]
+        domains: Vec<String>,
+        /// Configuration file (TOML).
+        #[arg(long, env = "SEALPOST_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Issue a new admin token for the tenant owning a domain (for when every token is lost).
+    Token {
+        /// One of the tenant's domains.
+        #[arg(long)]
+        domain: String,
+        /// What the token is for.
+        #[arg(long, default_value = "operator")]
+        label: String,
+        /// Configuration file (TOML).
+        #[arg(long, env = "SEALPOST_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// `sealpost envelope ...`
@@ -62,24 +107,77 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Load the configuration, start logging and a runtime, and run `job` on it.
+fn with_runtime<F, Fut>(config: Option<PathBuf>, job: F) -> ExitCode
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let config = match Config::load(config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    telemetry::init(&config);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    match runtime.block_on(job(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+async fn open_admin(config: &Config) -> anyhow::Result<(SqliteStore, LocalKeyFile)> {
+    prepare_data_dir(&config.data_dir)?;
+    let store = SqliteStore::open(&config.data_dir).await?;
+    let keys = LocalKeyFile::open_or_create(&config.data_dir.join("root.key"))?;
+    Ok((store, keys))
+}
+
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { config } => {
-            let config = match Config::load(config.as_deref()) {
-                Ok(c) => c,
-                Err(e) => return fail(e),
-            };
-            telemetry::init(&config);
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(r) => r,
-                Err(e) => return fail(format!("cannot start the runtime: {e}")),
-            };
-            match runtime.block_on(serve::serve(config)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(format!("{e:#}")),
-            }
-        }
+        Command::Serve { config } => with_runtime(config, serve::serve),
+        Command::Demo { config } => with_runtime(config, serve::demo),
+        Command::Tenant(TenantCommand::Create {
+            name,
+            domains,
+            config,
+        }) => with_runtime(config, |config| async move {
+            let (store, keys) = open_admin(&config).await?;
+            let now = Clock::system().now();
+            let (tenant, secret) = create_tenant(&store, &keys, &name, &domains, now).await?;
+            println!("Created tenant {} ({})", tenant.name, tenant.id);
+            println!(
+                "Admin token (shown once; store it now): {}",
+                secret.as_str()
+            );
+            Ok(())
+        }),
+        Command::Tenant(TenantCommand::Token {
+            domain,
+            label,
+            config,
+        }) => with_runtime(config, |config| async move {
+            let (store, _) = open_admin(&config).await?;
+            let domain = Domain::parse("domain", &domain)?;
+            let tenant = store
+                .tenant_by_domain(domain.as_str())
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => anyhow::anyhow!("no tenant has the domain {domain}"),
+                    other => other.into(),
+                })?;
+            let (token, secret, hash) = new_token(&tenant.id, &label, Clock::system().now())?;
+            store.create_token(&token, &hash).await?;
+            println!(
+                "New admin token for {} (shown once; store it now): {}",
+                tenant.name,
+                secret.as_str()
+            );
+            Ok(())
+        }),
         Command::Envelope(cmd) => {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();

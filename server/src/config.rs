@@ -18,6 +18,29 @@ pub enum LogFormat {
     Json,
 }
 
+/// How the connection to the SMTP relay is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP, upgraded with STARTTLS (required; refused if the relay does not offer it).
+    Starttls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host or a test server.
+    None,
+}
+
+/// A password that never appears in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -37,6 +60,18 @@ pub struct Config {
     /// Keep outgoing mail in a development mailbox shown at `/dev/mailbox` instead of sending it.
     /// Never enable this on a server real people use.
     pub dev_mailbox: bool,
+    /// SMTP relay that notices are sent through (required unless `dev_mailbox` is on).
+    pub smtp_host: Option<String>,
+    /// SMTP relay port.
+    pub smtp_port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub smtp_tls: SmtpTls,
+    /// SMTP user name, if the relay needs one.
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    pub smtp_password: Option<Secret>,
+    /// Largest message accepted for sealing, in bytes of content (bodies plus attachments).
+    pub max_message_size: u64,
 }
 
 impl Default for Config {
@@ -49,6 +84,12 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             log_filter: "info".to_owned(),
             dev_mailbox: false,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            max_message_size: 25 * 1024 * 1024,
         }
     }
 }
@@ -148,6 +189,40 @@ impl Config {
                 }
             };
         }
+        if let Some(v) = env("SEALPOST_SMTP_HOST") {
+            config.smtp_host = Some(v);
+        }
+        if let Some(v) = env("SEALPOST_SMTP_PORT") {
+            config.smtp_port = v.parse().map_err(|_| ConfigError::Env {
+                name: "SEALPOST_SMTP_PORT",
+                message: format!("expected a port number, got {v:?}"),
+            })?;
+        }
+        if let Some(v) = env("SEALPOST_SMTP_TLS") {
+            config.smtp_tls = match v.as_str() {
+                "starttls" => SmtpTls::Starttls,
+                "tls" => SmtpTls::Tls,
+                "none" => SmtpTls::None,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "SEALPOST_SMTP_TLS",
+                        message: format!("expected starttls, tls or none, got {v:?}"),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("SEALPOST_SMTP_USERNAME") {
+            config.smtp_username = Some(v);
+        }
+        if let Some(v) = env("SEALPOST_SMTP_PASSWORD") {
+            config.smtp_password = Some(Secret(v));
+        }
+        if let Some(v) = env("SEALPOST_MAX_MESSAGE_SIZE") {
+            config.max_message_size = v.parse().map_err(|_| ConfigError::Env {
+                name: "SEALPOST_MAX_MESSAGE_SIZE",
+                message: format!("expected a number of bytes, got {v:?}"),
+            })?;
+        }
         Ok(config)
     }
 
@@ -191,6 +266,13 @@ mod tests {
     }
 
     #[test]
+    fn the_smtp_password_never_shows_in_debug_output() {
+        let c = Config::load_with(None, env(&[("SEALPOST_SMTP_PASSWORD", "hunter2")])).unwrap();
+        assert_eq!(c.smtp_password, Some(Secret("hunter2".into())));
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
     fn unknown_settings_and_bad_values_are_explained() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("sealpost.toml");
@@ -216,6 +298,18 @@ mod tests {
             "log_format",
             "log_filter",
             "dev_mailbox",
+            "smtp_host",
+            "smtp_port",
+            "smtp_tls",
+            "smtp_username",
+            "smtp_password",
+            "max_message_size",
+            "SEALPOST_SMTP_HOST",
+            "SEALPOST_SMTP_PORT",
+            "SEALPOST_SMTP_TLS",
+            "SEALPOST_SMTP_USERNAME",
+            "SEALPOST_SMTP_PASSWORD",
+            "SEALPOST_MAX_MESSAGE_SIZE",
             "SEALPOST_LISTEN",
             "SEALPOST_PUBLIC_URL",
             "SEALPOST_DATA_DIR",

@@ -2,13 +2,27 @@
 //!
 //! `main.rs` only parses arguments; everything it runs lives here so tests can drive it without a
 //! process or a socket (`app::router` with `tower::ServiceExt::oneshot`).
+//!
+//! Layers, and the way dependencies point: `domain` (pure rules) ← `store`, `mail`, `keys` (I/O) ←
+//! `sealing`, `sending`, `tenants` (what one operation does) ← `routes` and `cli` (wiring).
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod demo;
+pub mod domain;
 pub mod envelope_cmd;
 pub mod error;
+pub mod extract;
+pub mod keys;
+pub mod mail;
 pub mod routes;
+pub mod sealing;
+pub mod secrets;
 pub mod security_headers;
+pub mod sending;
 pub mod serve;
+pub mod store;
 pub mod telemetry;
+pub mod tenants;

@@ -1,47 +1,66 @@
-//! `sealpost serve`: bind, print the URL, serve until SIGTERM or Ctrl-C, then finish in-flight
-//! requests and exit.
-
-use std::path::Path;
+//! `sealpost serve` and `sealpost demo`: bind, open the data directory, print the URL, serve until
+//! SIGTERM or Ctrl-C, then finish in-flight requests and exit.
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::app::{AppState, router};
 use crate::config::Config;
+use crate::demo;
 
-/// Create the data directory, readable only by this user.
-fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("cannot restrict the data directory {}", dir.display()))?;
+/// Bind the listener and fill in the public URL from the bound address if none is configured.
+async fn bind(mut config: Config) -> anyhow::Result<(TcpListener, Config)> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{local}"));
     }
-    Ok(())
+    tracing::info!(%local, "listening");
+    Ok((listener, config))
 }
 
-/// Run the server until a shutdown signal.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    prepare_data_dir(&config.data_dir)?;
+async fn open(config: Config) -> anyhow::Result<AppState> {
     if !config.dist_dir.join("index.html").is_file() {
         tracing::warn!(
             dist_dir = %config.dist_dir.display(),
             "the portal is not built here; run `trunk build --release` (the README's run command does)"
         );
     }
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let local = listener.local_addr()?;
-    let url = match &config.public_url {
-        Some(url) => url.clone(),
-        None => format!("http://{local}"),
-    };
-    tracing::info!(%local, "listening");
-    println!("Sealpost is running at {url}/  (Ctrl-C to stop)");
-    axum::serve(listener, router(AppState::new(config)))
+    Ok(AppState::open(config).await?)
+}
+
+/// Run the server until a shutdown signal.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let (listener, config) = bind(config).await?;
+    let state = open(config).await?;
+    println!(
+        "Sealpost is running at {}/  (Ctrl-C to stop)",
+        state.config.public_url()
+    );
+    run(listener, state).await
+}
+
+/// Run with the development mailbox on and a demo tenant and message, for a first look.
+pub async fn demo(mut config: Config) -> anyhow::Result<()> {
+    config.dev_mailbox = true;
+    let (listener, config) = bind(config).await?;
+    let state = open(config).await?;
+    let seeded = demo::seed(&state).await?;
+    let url = state.config.public_url();
+    println!("Sealpost demo is running at {url}/  (Ctrl-C to stop)");
+    println!("  Development mailbox (the demo notice is here): {url}/dev/mailbox");
+    println!("  Demo tenant: {} ({})", seeded.tenant_name, seeded.domain);
+    println!(
+        "  Admin token for the API, new for this run: {}",
+        seeded.admin_token.as_str()
+    );
+    run(listener, state).await
+}
+
+async fn run(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server stopped with an error")?;

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod admin;
+
 /// The body of every refusal the server sends.
 ///
 /// `code` is stable and meant for programs (the portal chooses its page by it); `message` is one
@@ -17,6 +19,9 @@ pub struct ErrorBody {
     pub code: String,
     /// A sentence for a person.
     pub message: String,
+    /// For a refused field in a request: its name, e.g. `background_color`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// `GET /healthz`: the server is up and can reach what it needs.
@@ -37,6 +42,7 @@ mod tests {
         let body = ErrorBody {
             code: "not_found".into(),
             message: "There is nothing here.".into(),
+            field: None,
         };
         let json = serde_json::to_string(&body).unwrap();
         assert_eq!(

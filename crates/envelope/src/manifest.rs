@@ -41,6 +41,9 @@ pub struct AttachmentEntry {
     pub content_type: String,
     /// Exact plaintext size in bytes.
     pub size: u64,
+    /// For an inline image: the `Content-ID` (without `<>`) an HTML body refers to as `cid:…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
 }
 
 /// The sealed description of a message.
@@ -78,10 +81,12 @@ impl Manifest {
             && field_ok(&self.sent_at)
             && addresses.into_iter().all(|a| field_ok(a))
             && self.bodies.iter().all(|b| field_ok(&b.content_type))
-            && self
-                .attachments
-                .iter()
-                .all(|a| field_ok(&a.name) && !a.name.is_empty() && field_ok(&a.content_type));
+            && self.attachments.iter().all(|a| {
+                field_ok(&a.name)
+                    && !a.name.is_empty()
+                    && field_ok(&a.content_type)
+                    && a.content_id.as_deref().is_none_or(field_ok)
+            });
         let counts_ok = !self.bodies.is_empty()
             && self.bodies.len() <= MAX_BODIES
             && self.attachments.len() <= MAX_ATTACHMENTS;
@@ -163,6 +168,7 @@ mod tests {
                 name: "q3.pdf".into(),
                 content_type: "application/pdf".into(),
                 size: 1234,
+                content_id: None,
             }],
         }
     }

@@ -8,5 +8,7 @@ use crate::error::ApiError;
 
 /// The API routes (mounted under `/api`).
 pub fn router() -> Router<AppState> {
-    Router::new().fallback(|| async { ApiError::NotFound })
+    Router::new()
+        .nest("/admin", super::admin::router())
+        .fallback(|| async { ApiError::NotFound })
 }

@@ -1,5 +1,7 @@
 //! Route modules. Each has a `router()`; `app::router` merges them in one place.
 
+pub mod admin;
 pub mod api;
+pub mod dev_mailbox;
 pub mod health;
 pub mod portal;

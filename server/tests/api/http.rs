@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, body_text};
 
 #[tokio::test]
 async fn healthz_reports_ok_and_the_version() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let res = app.get("/healthz").await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: HealthResponse = serde_json::from_str(&body_text(res).await).unwrap();
@@ -18,7 +18,7 @@ async fn healthz_reports_ok_and_the_version() {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     for uri in ["/", "/healthz", "/app.js", "/api/nothing", "/m/abc"] {
         let res = app.get(uri).await;
         for (name, value) in security_headers::headers() {
@@ -44,7 +44,7 @@ async fn csp_allows_wasm_but_no_inline_script_framing_or_plugins() {
 
 #[tokio::test]
 async fn portal_paths_fall_back_to_index_html_without_caching_it() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     for uri in ["/", "/m/some-message"] {
         let res = app.get(uri).await;
         assert_eq!(res.status(), StatusCode::OK, "{uri}");
@@ -58,7 +58,7 @@ async fn portal_paths_fall_back_to_index_html_without_caching_it() {
 
 #[tokio::test]
 async fn unknown_api_paths_get_a_json_not_found_not_the_portal() {
-    let app = TestApp::new();
+    let app = TestApp::new().await;
     let res = app.get("/api/v1/does-not-exist").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let body: ErrorBody = serde_json::from_str(&body_text(res).await).unwrap();

@@ -4,6 +4,10 @@
 
 mod helpers;
 
+mod admin;
 mod envelope_cli;
 mod http;
+mod messages;
+mod mime;
 mod process;
+mod smtp;

@@ -1,0 +1,387 @@
+//! The tenant admin API (`/api/admin/*`): tenants, tokens, branding and rights templates, sending,
+//! message status and revocation. Every request carries `Authorization: Bearer <admin token>`.
+//!
+//! Times are RFC 3339 strings in UTC. Names mirror Microsoft Purview Message Encryption where one
+//! exists (`Get-OMEMessageStatus` → [`MessageStatusView`], OME configuration → branding template).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/admin/tenant`: the tenant this token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantView {
+    /// Stable tenant id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Mail domains that belong to the tenant (its senders; recipients elsewhere are external).
+    pub domains: Vec<String>,
+    /// Whether notices show the message subject (`false`: a neutral subject instead).
+    pub show_subject_in_notice: bool,
+}
+
+/// `PATCH /api/admin/tenant`: change what is given, keep the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTenantRequest {
+    /// New display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The full new list of domains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<String>>,
+    /// Show or hide the subject in notices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_subject_in_notice: Option<bool>,
+}
+
+/// `POST /api/admin/tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    /// What the token is for (shown in lists and in the audit log as who acted).
+    pub label: String,
+}
+
+/// An admin token as listed: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    /// Token id (use it to revoke).
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// When it was created.
+    pub created_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// The answer to creating a token: the only time the secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedTokenResponse {
+    /// The token as listed.
+    pub token: TokenView,
+    /// The secret to send as `Authorization: Bearer …`. Store it now; it cannot be shown again.
+    pub secret: String,
+}
+
+/// A text in the default language with optional translations keyed by language tag (`sv`,
+/// `pt-BR`). On the wire either a plain string or `{"text": …, "translations": {…}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LocalizedText {
+    /// Only the default text.
+    Plain(String),
+    /// A default text and translations.
+    Translated {
+        /// The default text, used when no translation matches.
+        text: String,
+        /// Translations keyed by language tag.
+        #[serde(default)]
+        translations: BTreeMap<String, String>,
+    },
+}
+
+impl LocalizedText {
+    /// The default text.
+    pub fn text(&self) -> &str {
+        match self {
+            LocalizedText::Plain(t) | LocalizedText::Translated { text: t, .. } => t,
+        }
+    }
+
+    /// The text for a language: an exact tag match, then the primary language (`pt-BR` → `pt`),
+    /// then the default text. Tags compare without regard to case.
+    pub fn for_language(&self, lang: &str) -> &str {
+        let LocalizedText::Translated { text, translations } = self else {
+            return self.text();
+        };
+        let find = |tag: &str| {
+            translations
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(tag))
+                .map(|(_, v)| v.as_str())
+        };
+        if let Some(t) = find(lang) {
+            return t;
+        }
+        let primary = lang.split('-').next().unwrap_or(lang);
+        find(primary).unwrap_or(text)
+    }
+}
+
+/// A branding template (OME configuration) as sent to create one and as shown.
+///
+/// `PATCH` takes the same fields as a JSON merge patch (RFC 7396): a field given replaces, `null`
+/// clears, an absent field stays.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingTemplateView {
+    /// Name (OME `Identity`), ≤ 64 characters. The default template is called `default`.
+    pub identity: String,
+    /// First line of the notice, ≤ 1024 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduction_text: Option<LocalizedText>,
+    /// The notice's button text, ≤ 1024 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_button_text: Option<LocalizedText>,
+    /// Body text of the notice, ≤ 1024 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_text: Option<LocalizedText>,
+    /// Disclaimer at the foot of the notice and portal, ≤ 1024 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclaimer_text: Option<LocalizedText>,
+    /// Text shown on the portal's sign-in page, ≤ 128 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal_text: Option<LocalizedText>,
+    /// `#RRGGBB` or a CSS colour name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_color: Option<String>,
+    /// Logo, PNG or JPEG, base64, at most 40 KB decoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_base64: Option<String>,
+    /// Link to the tenant's privacy statement (`https://…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_statement_url: Option<String>,
+    /// One-time passcode sign-in (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp_enabled: Option<bool>,
+    /// Sign-in with a social identity (accepted and stored for OME compatibility; Sealpost signs in
+    /// with passcodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub social_id_sign_in: Option<bool>,
+    /// Days after sending that external access ends, 0–730; 0 or absent = never. Not settable on
+    /// the default template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_mail_expiry_in_days: Option<u32>,
+}
+
+/// A rights template: a name and the usage rights it grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RightsTemplateView {
+    /// Name, ≤ 64 characters. Built-ins: `Encrypt`, `Do Not Forward`.
+    pub name: String,
+    /// What it is for, ≤ 1024 characters.
+    #[serde(default)]
+    pub description: String,
+    /// Rights: `view`, `reply`, `reply_all`, `forward`, `print`, `copy`, `download`.
+    pub rights: Vec<String>,
+    /// Built-in templates cannot be changed or removed.
+    #[serde(default)]
+    pub built_in: bool,
+}
+
+/// An attachment in a JSON send request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentRequest {
+    /// File name.
+    pub name: String,
+    /// MIME type; `application/octet-stream` if absent.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// The bytes, base64.
+    pub content_base64: String,
+    /// For inline images: the `Content-ID` the HTML body refers to as `cid:…`.
+    #[serde(default)]
+    pub content_id: Option<String>,
+}
+
+/// `POST /api/admin/messages` with `Content-Type: application/json`.
+///
+/// A raw RFC 5322 message can be sent instead with `Content-Type: message/rfc822`; then the
+/// templates and expiry go in the query string (`?branding_template=…&rights_template=…&expires_in_days=…`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageRequest {
+    /// Sender; must be an address in one of the tenant's domains.
+    pub from: String,
+    /// `To` addresses.
+    pub to: Vec<String>,
+    /// `Cc` addresses.
+    #[serde(default)]
+    pub cc: Vec<String>,
+    /// Subject.
+    #[serde(default)]
+    pub subject: String,
+    /// Plain-text body.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// HTML body.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// Attachments and inline images.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRequest>,
+    /// Branding template; `default` if absent.
+    #[serde(default)]
+    pub branding_template: Option<String>,
+    /// Rights template; `Encrypt` if absent.
+    #[serde(default)]
+    pub rights_template: Option<String>,
+    /// Days until external access ends (0–730, 0 = never); the branding template's setting if absent.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// Query string for a raw (`message/rfc822`) send.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendOptions {
+    /// Branding template; `default` if absent.
+    #[serde(default)]
+    pub branding_template: Option<String>,
+    /// Rights template; `Encrypt` if absent.
+    #[serde(default)]
+    pub rights_template: Option<String>,
+    /// Days until external access ends (0–730, 0 = never).
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// How the notice to one recipient went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum NoticeView {
+    /// Handed to the mail server (or the development mailbox).
+    Sent {
+        /// When.
+        at: String,
+    },
+    /// The mail server refused it or could not be reached.
+    Failed {
+        /// When.
+        at: String,
+        /// Why, as the mail server said it.
+        reason: String,
+    },
+}
+
+/// One recipient in a message's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientStatusView {
+    /// Address.
+    pub address: String,
+    /// `to` or `cc`.
+    pub kind: String,
+    /// The notice.
+    pub notice: NoticeView,
+    /// When the recipient first opened the message, if they have.
+    pub opened_at: Option<String>,
+    /// Set when this recipient's access was removed.
+    pub revoked: Option<RevocationView>,
+}
+
+/// Who removed access, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationView {
+    /// When.
+    pub at: String,
+    /// Who: an admin token's label or a sender's address.
+    pub by: String,
+}
+
+/// `GET /api/admin/messages/{id}`: `Get-OMEMessageStatus` and more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MessageStatusView {
+    /// Message id.
+    pub message_id: String,
+    /// Subject (read from the sealed manifest).
+    pub subject: String,
+    /// Sender.
+    pub sender: String,
+    /// When it was sent.
+    pub sent_at: String,
+    /// Whether external access can still be removed.
+    pub is_revocable: bool,
+    /// Whether external access has been removed.
+    pub revoked: bool,
+    /// Who removed it and when.
+    pub revocation: Option<RevocationView>,
+    /// When external access ends, if it does.
+    pub expires_at: Option<String>,
+    /// Whether that time has passed.
+    pub expired: bool,
+    /// Branding template used for the notice and portal.
+    pub branding_template: String,
+    /// Rights template applied.
+    pub rights_template: String,
+    /// The rights the recipients have.
+    pub rights: Vec<String>,
+    /// Recipients.
+    pub recipients: Vec<RecipientStatusView>,
+}
+
+/// `GET /api/admin/messages`: the tenant's messages, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageListView {
+    /// Messages.
+    pub messages: Vec<MessageStatusView>,
+}
+
+/// `POST /api/admin/messages/{id}/revoke` (and `…/recipients/{address}/revoke`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// Why, for the audit log (optional).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One entry of the admin audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEventView {
+    /// When.
+    pub at: String,
+    /// Who (token label).
+    pub actor: String,
+    /// What, e.g. `message.revoked`.
+    pub action: String,
+    /// What it was done to.
+    pub target: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn localized_text_accepts_a_plain_string_or_translations() {
+        let plain: LocalizedText = serde_json::from_str(r#""Hello""#).unwrap();
+        assert_eq!(plain.for_language("sv"), "Hello");
+        let t: LocalizedText =
+            serde_json::from_str(r#"{"text":"Hello","translations":{"sv":"Hej","pt-BR":"Olá"}}"#)
+                .unwrap();
+        assert_eq!(t.for_language("sv-FI"), "Hej");
+        assert_eq!(t.for_language("SV"), "Hej");
+        assert_eq!(t.for_language("pt-br"), "Olá");
+        assert_eq!(t.for_language("de"), "Hello");
+        assert_eq!(t.text(), "Hello");
+    }
+
+    #[test]
+    fn status_uses_the_ome_field_names() {
+        let v = MessageStatusView {
+            message_id: "m".into(),
+            subject: "s".into(),
+            sender: "a@b".into(),
+            sent_at: "2026-01-01T00:00:00Z".into(),
+            is_revocable: true,
+            revoked: false,
+            revocation: None,
+            expires_at: None,
+            expired: false,
+            branding_template: "default".into(),
+            rights_template: "Encrypt".into(),
+            rights: vec!["view".into()],
+            recipients: vec![],
+        };
+        let json = serde_json::to_value(&v).unwrap();
+        for key in ["Subject", "IsRevocable", "Revoked"] {
+            assert!(json.get(key).is_some(), "{key}");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The demo behind the README's first command: a tenant, Contoso (demo), with a branded default
+//! template, and one protected message with an attachment sent to `you@example.net` through the
+//! development mailbox. Seeded once per data directory; each run issues a fresh admin token.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sealpost_api::admin::{BrandingTemplateView, LocalizedText, SendOptions};
+use zeroize::Zeroizing;
+
+use crate::app::AppState;
+use crate::domain::address::EmailAddress;
+use crate::domain::branding::DEFAULT_TEMPLATE;
+use crate::domain::composed::{ComposedAttachment, ComposedMessage};
+use crate::sending;
+use crate::store::StoreError;
+use crate::tenants::{create_tenant, new_token};
+
+/// The demo tenant's domain.
+pub const DEMO_DOMAIN: &str = "contoso.example";
+/// Who the demo message is for.
+pub const DEMO_RECIPIENT: &str = "you@example.net";
+
+/// What the demo set up.
+#[derive(Debug)]
+pub struct Seeded {
+    /// Tenant name.
+    pub tenant_name: String,
+    /// Its domain.
+    pub domain: &'static str,
+    /// A fresh admin token.
+    pub admin_token: Zeroizing<String>,
+}
+
+/// Seed the demo if this data directory has none, and issue a token for this run.
+pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
+    let now = state.clock.now();
+    let tenant = match state.store.tenant_by_domain(DEMO_DOMAIN).await {
+        Ok(t) => t,
+        Err(StoreError::NotFound) => {
+            let (tenant, _) = create_tenant(
+                state.store.as_ref(),
+                state.keys.as_ref(),
+                "Contoso (demo)",
+                &[DEMO_DOMAIN.to_owned()],
+                now,
+            )
+            .await?;
+            brand(state, &tenant.id, now).await?;
+            let message = welcome_message()?;
+            sending::send(state, &tenant, "demo", message, SendOptions::default())
+                .await
+                .map_err(|e| anyhow::anyhow!("the demo message could not be sent: {e}"))?;
+            tenant
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (token, secret, hash) = new_token(&tenant.id, "demo", now)?;
+    state.store.create_token(&token, &hash).await?;
+    Ok(Seeded {
+        tenant_name: tenant.name,
+        domain: DEMO_DOMAIN,
+        admin_token: secret,
+    })
+}
+
+async fn brand(state: &AppState, tenant_id: &str, now: i64) -> anyhow::Result<()> {
+    let view = BrandingTemplateView {
+        identity: DEFAULT_TEMPLATE.to_owned(),
+        introduction_text: Some(LocalizedText::Translated {
+            text: "Contoso has sent you a protected message.".to_owned(),
+            translations: [("sv".to_owned(), "Contoso har skickat ett skyddat meddelande till dig.".to_owned())]
+                .into_iter()
+                .collect(),
+        }),
+        email_text: Some(LocalizedText::Plain(
+            "To read it, open the link and ask for a one-time passcode. It is sent to this address.".to_owned(),
+        )),
+        portal_text: Some(LocalizedText::Plain("Contoso protects mail sent outside the company.".to_owned())),
+        background_color: Some("#0a4a8c".to_owned()),
+        image_base64: Some(BASE64.encode(include_bytes!("../../public/demo-logo.png"))),
+        disclaimer_text: Some(LocalizedText::Plain(
+            "This is a demonstration tenant; nothing here is real.".to_owned(),
+        )),
+        ..BrandingTemplateView::default()
+    };
+    let template = crate::domain::branding::BrandingTemplate::validate(view)?;
+    state
+        .store
+        .put_branding_template(tenant_id, template.view(), false, now)
+        .await?;
+    Ok(())
+}
+
+fn welcome_message() -> anyhow::Result<ComposedMessage> {
+    Ok(ComposedMessage {
+        from: EmailAddress::parse("from", "alex@contoso.example")?,
+        to: vec![EmailAddress::parse("to", DEMO_RECIPIENT)?],
+        cc: vec![],
+        subject: "Välkommen – your first protected message".to_owned(),
+        text: Some(
+            "Hello!\n\nThis message was sealed by Sealpost under its own key. Only you can open it, \
+             and only until Contoso removes access.\n\nHälsningar,\nAlex"
+                .to_owned(),
+        ),
+        html: Some(
+            "<p>Hello!</p><p>This message was sealed by Sealpost under its own key. Only you can open it, \
+             and only until Contoso removes access.</p><p>Hälsningar,<br>Alex</p>"
+                .to_owned(),
+        ),
+        attachments: vec![ComposedAttachment {
+            name: "räkning-november.txt".to_owned(),
+            content_type: "text/plain".to_owned(),
+            content_id: None,
+            bytes: "Faktura 2026-11: 1 234,50 kr\n".as_bytes().to_vec(),
+        }],
+    })
+}

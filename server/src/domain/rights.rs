@@ -1,0 +1,251 @@
+//! Usage rights and rights templates (RMS templates): what a recipient may do with a message.
+//!
+//! The server enforces `view`, `reply`, `reply_all`, `forward` and `download`; `print` and `copy`
+//! can only be enforced by the portal's interface, and the documentation says so.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use sealpost_api::admin::RightsTemplateView;
+
+use super::ValidationError;
+use super::validation::{check_name, check_text};
+
+/// One usage right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Right {
+    /// Read the message (without it, nothing is released).
+    View,
+    /// Reply to the sender.
+    Reply,
+    /// Reply to the sender and every recipient.
+    ReplyAll,
+    /// Forward to someone new.
+    Forward,
+    /// Print (enforced in the portal's interface only).
+    Print,
+    /// Copy text (enforced in the portal's interface only).
+    Copy,
+    /// Save attachments unprotected.
+    Download,
+}
+
+impl Right {
+    /// Every right, in display order.
+    pub const ALL: [Right; 7] = [
+        Right::View,
+        Right::Reply,
+        Right::ReplyAll,
+        Right::Forward,
+        Right::Print,
+        Right::Copy,
+        Right::Download,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Right::View => "view",
+            Right::Reply => "reply",
+            Right::ReplyAll => "reply_all",
+            Right::Forward => "forward",
+            Right::Print => "print",
+            Right::Copy => "copy",
+            Right::Download => "download",
+        }
+    }
+
+    /// A right from its wire name.
+    pub fn parse(name: &str) -> Option<Right> {
+        Right::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl fmt::Display for Right {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of rights.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rights(BTreeSet<Right>);
+
+impl Rights {
+    /// A set from rights.
+    pub fn of(rights: &[Right]) -> Rights {
+        Rights(rights.iter().copied().collect())
+    }
+
+    /// Whether `right` is granted.
+    pub fn allows(&self, right: Right) -> bool {
+        self.0.contains(&right)
+    }
+
+    /// Wire names, in display order.
+    pub fn names(&self) -> Vec<String> {
+        self.0.iter().map(|r| r.as_str().to_owned()).collect()
+    }
+
+    /// Stored form: names joined by commas.
+    pub fn to_stored(&self) -> String {
+        self.names().join(",")
+    }
+
+    /// Parse a list of names, refusing unknown names, duplicates and a set without `view`.
+    pub fn parse(field: &str, names: &[String]) -> Result<Rights, ValidationError> {
+        let mut set = BTreeSet::new();
+        for name in names {
+            let right = Right::parse(name).ok_or_else(|| {
+                ValidationError::new(
+                    field,
+                    "unknown_right",
+                    format!(
+                        "{name:?} is not a right; use view, reply, reply_all, forward, print, copy or download."
+                    ),
+                )
+            })?;
+            if !set.insert(right) {
+                return Err(ValidationError::new(
+                    field,
+                    "duplicate_right",
+                    format!("{name} is listed twice."),
+                ));
+            }
+        }
+        if !set.contains(&Right::View) {
+            return Err(ValidationError::new(
+                field,
+                "view_required",
+                "A rights template must include view; without it nobody could read the message.",
+            ));
+        }
+        Ok(Rights(set))
+    }
+
+    /// Parse the stored form (written by [`Rights::to_stored`]).
+    pub fn from_stored(stored: &str) -> Rights {
+        Rights(stored.split(',').filter_map(Right::parse).collect())
+    }
+}
+
+/// The built-in template that grants every right.
+pub const ENCRYPT: &str = "Encrypt";
+/// The built-in template that allows reading and replying only.
+pub const DO_NOT_FORWARD: &str = "Do Not Forward";
+
+/// Longest template name.
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest description.
+pub const MAX_DESCRIPTION_LEN: usize = 1024;
+
+/// A validated rights template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightsTemplate {
+    /// Name, unique within the tenant (built-ins included).
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// The rights it grants.
+    pub rights: Rights,
+    /// Built-ins cannot be changed or removed.
+    pub built_in: bool,
+}
+
+impl RightsTemplate {
+    /// The built-in templates every tenant has.
+    pub fn built_ins() -> [RightsTemplate; 2] {
+        [
+            RightsTemplate {
+                name: ENCRYPT.to_owned(),
+                description: "Encrypted; recipients may read, reply, reply all, forward, print, copy and download attachments.".to_owned(),
+                rights: Rights::of(&Right::ALL),
+                built_in: true,
+            },
+            RightsTemplate {
+                name: DO_NOT_FORWARD.to_owned(),
+                description: "Encrypted; recipients may read and reply but not forward, print, copy or download attachments.".to_owned(),
+                rights: Rights::of(&[Right::View, Right::Reply, Right::ReplyAll]),
+                built_in: true,
+            },
+        ]
+    }
+
+    /// The built-in template of this name (names compare without regard to case).
+    pub fn built_in(name: &str) -> Option<RightsTemplate> {
+        RightsTemplate::built_ins()
+            .into_iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Validate a tenant-defined template.
+    pub fn from_view(view: &RightsTemplateView) -> Result<RightsTemplate, ValidationError> {
+        check_name("name", &view.name, MAX_NAME_LEN)?;
+        check_text("description", &view.description, MAX_DESCRIPTION_LEN)?;
+        if RightsTemplate::built_in(&view.name).is_some() {
+            return Err(ValidationError::new(
+                "name",
+                "built_in_template",
+                format!(
+                    "{} is a built-in template and cannot be defined again.",
+                    view.name
+                ),
+            ));
+        }
+        let rights = Rights::parse("rights", &view.rights)?;
+        Ok(RightsTemplate {
+            name: view.name.trim().to_owned(),
+            description: view.description.clone(),
+            rights,
+            built_in: false,
+        })
+    }
+
+    /// The wire form.
+    pub fn to_view(&self) -> RightsTemplateView {
+        RightsTemplateView {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            rights: self.rights.names(),
+            built_in: self.built_in,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(name: &str, rights: &[&str]) -> RightsTemplateView {
+        RightsTemplateView {
+            name: name.into(),
+            description: String::new(),
+            rights: rights.iter().map(|s| (*s).to_owned()).collect(),
+            built_in: false,
+        }
+    }
+
+    #[test]
+    fn encrypt_grants_everything_and_do_not_forward_only_view_and_reply() {
+        let encrypt = RightsTemplate::built_in("encrypt").unwrap();
+        assert!(Right::ALL.iter().all(|r| encrypt.rights.allows(*r)));
+        let dnf = RightsTemplate::built_in(DO_NOT_FORWARD).unwrap();
+        assert_eq!(dnf.rights.names(), ["view", "reply", "reply_all"]);
+        for denied in [Right::Forward, Right::Print, Right::Copy, Right::Download] {
+            assert!(!dnf.rights.allows(denied), "{denied}");
+        }
+    }
+
+    #[test]
+    fn tenant_templates_need_view_and_known_unique_rights() {
+        let ok = RightsTemplate::from_view(&view("Read only", &["view", "print"])).unwrap();
+        assert_eq!(Rights::from_stored(&ok.rights.to_stored()), ok.rights);
+        let code = |v| RightsTemplate::from_view(&v).unwrap_err().code;
+        assert_eq!(code(view("x", &["reply"])), "view_required");
+        assert_eq!(code(view("x", &["view", "fly"])), "unknown_right");
+        assert_eq!(code(view("x", &["view", "view"])), "duplicate_right");
+        assert_eq!(code(view("Encrypt", &["view"])), "built_in_template");
+        assert_eq!(code(view("", &["view"])), "required");
+        assert_eq!(code(view(&"n".repeat(65), &["view"])), "too_long");
+    }
+}

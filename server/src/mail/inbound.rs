@@ -1,0 +1,99 @@
+//! A message handed to us whole (RFC 5322, as a mail server would relay it), read with a real MIME
+//! parser into a [`ComposedMessage`]: the first plain-text and first HTML body as written (never a
+//! conversion of one into the other), and every other part — attachments, inline images, nested
+//! messages — as an attachment with its name, type and Content-ID. Encoded words, charsets and
+//! transfer encodings are decoded, so non-ASCII names and bodies arrive intact.
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+
+use crate::domain::ValidationError;
+use crate::domain::address::EmailAddress;
+use crate::domain::composed::{ComposeError, ComposedAttachment, ComposedMessage, bare_content_id};
+
+fn addresses(
+    field: &str,
+    list: Option<&mail_parser::Address<'_>>,
+) -> Result<Vec<EmailAddress>, ValidationError> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, a)| a.address().map(|s| (i, s)))
+        .map(|(i, s)| EmailAddress::parse(&format!("{field}[{i}]"), s))
+        .collect()
+}
+
+fn content_type(part: &mail_parser::MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+            None => ct.ctype().to_ascii_lowercase(),
+        },
+        None if part.is_text() => "text/plain".to_owned(),
+        None => "application/octet-stream".to_owned(),
+    }
+}
+
+/// Parse a raw message. `limit` is the content size limit, as for JSON sends.
+pub fn parse(raw: &[u8], limit: u64) -> Result<ComposedMessage, ComposeError> {
+    let invalid = || {
+        ValidationError::new(
+            "message",
+            "invalid_mime",
+            "The body is not an RFC 5322 message with From and To headers.",
+        )
+    };
+    let message = MessageParser::default().parse(raw).ok_or_else(invalid)?;
+    let from = addresses("from", message.from())?
+        .into_iter()
+        .next()
+        .ok_or_else(invalid)?;
+    let text_id = message.text_body.iter().copied().find(|id| {
+        matches!(
+            message.parts.get(*id as usize).map(|p| &p.body),
+            Some(PartType::Text(_))
+        )
+    });
+    let html_id = message.html_body.iter().copied().find(|id| {
+        matches!(
+            message.parts.get(*id as usize).map(|p| &p.body),
+            Some(PartType::Html(_))
+        )
+    });
+    let body_of = |id: Option<u32>| {
+        id.and_then(|id| message.parts.get(id as usize))
+            .and_then(|p| p.text_contents())
+            .map(str::to_owned)
+    };
+    let mut attachments = Vec::new();
+    for (n, part) in message.attachments().enumerate() {
+        let (bytes, ctype) = match &part.body {
+            PartType::Message(nested) => {
+                (nested.raw_message().to_vec(), "message/rfc822".to_owned())
+            }
+            _ => (part.contents().to_vec(), content_type(part)),
+        };
+        let name = part
+            .attachment_name()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("attachment-{}", n + 1));
+        attachments.push(ComposedAttachment {
+            name,
+            content_type: ctype,
+            content_id: part.content_id().map(bare_content_id),
+            bytes,
+        });
+    }
+    let composed = ComposedMessage {
+        from,
+        to: addresses("to", message.to())?,
+        cc: addresses("cc", message.cc())?,
+        subject: message.subject().unwrap_or_default().to_owned(),
+        text: body_of(text_id),
+        html: body_of(html_id),
+        attachments,
+    };
+    composed.check(limit)?;
+    Ok(composed)
+}

@@ -1,0 +1,130 @@
+//! Mail: building branded notices ([`notice`]), reading messages handed to us as RFC 5322
+//! ([`inbound`]), and sending over SMTP or into the development mailbox ([`Mailer`]).
+
+pub mod inbound;
+pub mod notice;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::clock::Clock;
+use crate::config::{Config, SmtpTls};
+use crate::store::{DevMail, Store};
+
+/// Why a mail could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The configuration cannot send mail.
+    #[error("mail is not configured: {0}")]
+    Config(String),
+    /// The message could not be built.
+    #[error("the notice could not be built: {0}")]
+    Build(String),
+    /// The relay refused it or could not be reached.
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Mailer {
+    /// An SMTP relay.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// The development mailbox, kept in the database and shown at `/dev/mailbox`.
+    DevMailbox {
+        /// Where it is kept.
+        store: Arc<dyn Store>,
+        /// For the time it arrived.
+        clock: Clock,
+    },
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mailer::Smtp(_) => f.write_str("Mailer::Smtp"),
+            Mailer::DevMailbox { .. } => f.write_str("Mailer::DevMailbox"),
+        }
+    }
+}
+
+impl Mailer {
+    /// The mailer the configuration asks for: the development mailbox when enabled, else SMTP.
+    pub fn from_config(
+        config: &Config,
+        store: Arc<dyn Store>,
+        clock: Clock,
+    ) -> Result<Mailer, MailError> {
+        if config.dev_mailbox {
+            return Ok(Mailer::DevMailbox { store, clock });
+        }
+        let host = config.smtp_host.as_deref().ok_or_else(|| {
+            MailError::Config(
+                "set smtp_host (SEALPOST_SMTP_HOST) to your mail relay, or turn on dev_mailbox for a trial".into(),
+            )
+        })?;
+        let tls = |h: &str| {
+            TlsParameters::new(h.to_owned())
+                .map_err(|e| MailError::Config(format!("TLS for {h}: {e}")))
+        };
+        let tls = match config.smtp_tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::Starttls => Tls::Required(tls(host)?),
+            SmtpTls::Tls => Tls::Wrapper(tls(host)?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(config.smtp_port)
+            .tls(tls)
+            .timeout(Some(Duration::from_secs(30)));
+        if let Some(user) = &config.smtp_username {
+            let password = config
+                .smtp_password
+                .as_ref()
+                .map(|p| p.0.clone())
+                .unwrap_or_default();
+            builder = builder.credentials(Credentials::new(user.clone(), password));
+        }
+        Ok(Mailer::Smtp(builder.build()))
+    }
+
+    /// Send one message.
+    pub async fn send(&self, message: &lettre::Message) -> Result<(), MailError> {
+        match self {
+            Mailer::Smtp(transport) => transport
+                .send(message.clone())
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Transport(e.to_string())),
+            Mailer::DevMailbox { store, clock } => {
+                let envelope = message.envelope();
+                let subject = message
+                    .headers()
+                    .get_raw("Subject")
+                    .unwrap_or_default()
+                    .to_owned();
+                let mail = DevMail {
+                    id: 0,
+                    at: clock.now(),
+                    from: envelope.from().map(ToString::to_string).unwrap_or_default(),
+                    to: envelope
+                        .to()
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    subject,
+                    raw: message.formatted(),
+                };
+                store
+                    .dev_mailbox_put(&mail)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| MailError::Transport(e.to_string()))
+            }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The branded notice a recipient receives instead of the message: HTML and plain text, the logo
+//! inline, the template's texts, the expiry date, and the "Read the message" link carrying that
+//! recipient's link token in the URL fragment (fragments never reach server logs or `Referer`).
+//!
+//! The notice holds no message content beyond the subject (and only when the tenant shows it).
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+
+use super::MailError;
+use crate::clock::human_date;
+use crate::domain::address::EmailAddress;
+use crate::domain::branding::BrandingTemplate;
+
+const LOGO_CID: &str = "sealpost-logo";
+
+/// What a notice is built from.
+#[derive(Debug)]
+pub struct NoticeInput<'a> {
+    /// The tenant's display name.
+    pub tenant_name: &'a str,
+    /// Who sent the protected message.
+    pub sender: &'a EmailAddress,
+    /// Who this notice is for.
+    pub recipient: &'a EmailAddress,
+    /// The subject, when the tenant shows it.
+    pub subject: Option<&'a str>,
+    /// Texts, colour, logo.
+    pub branding: &'a BrandingTemplate,
+    /// The "Read the message" URL, with the link token.
+    pub link: &'a str,
+    /// When access ends.
+    pub expires_at: Option<i64>,
+    /// For the `Message-ID`.
+    pub message_id: &'a str,
+}
+
+/// The texts of a notice, chosen from the template or Sealpost's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeTexts {
+    /// Notice subject line.
+    pub subject: String,
+    /// First line.
+    pub introduction: String,
+    /// The template's email text, if any.
+    pub email_text: Option<String>,
+    /// Button text.
+    pub read_button: String,
+    /// "This message expires on …", if it does.
+    pub expiry: Option<String>,
+    /// Disclaimer, if any.
+    pub disclaimer: Option<String>,
+}
+
+/// Choose the texts (English defaults; the template's default-language texts).
+pub fn texts(n: &NoticeInput<'_>) -> NoticeTexts {
+    let view = n.branding.view();
+    let pick =
+        |t: &Option<sealpost_api::admin::LocalizedText>| t.as_ref().map(|t| t.text().to_owned());
+    NoticeTexts {
+        subject: match n.subject {
+            Some(s) if !s.trim().is_empty() => s.to_owned(),
+            _ => format!("Protected message from {}", n.sender),
+        },
+        introduction: pick(&view.introduction_text)
+            .unwrap_or_else(|| format!("{} has sent you a protected message.", n.sender)),
+        email_text: pick(&view.email_text),
+        read_button: pick(&view.read_button_text).unwrap_or_else(|| "Read the message".to_owned()),
+        expiry: n
+            .expires_at
+            .map(|at| format!("This message expires on {}.", human_date(at))),
+        disclaimer: pick(&view.disclaimer_text),
+    }
+}
+
+/// Escape text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn paragraphs(text: &str) -> String {
+    escape_html(text).replace('\n', "<br>")
+}
+
+fn html(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
+    let color = escape_html(n.branding.background_color());
+    let logo = if n.branding.image().is_some() {
+        format!(
+            r#"<tr><td style="padding:24px 32px 0"><img src="cid:{LOGO_CID}" alt="{}" style="max-height:64px;max-width:240px"></td></tr>"#,
+            escape_html(n.tenant_name)
+        )
+    } else {
+        String::new()
+    };
+    let optional = |text: &Option<String>, style: &str| {
+        text.as_ref()
+            .map(|s| {
+                format!(
+                    r#"<tr><td style="padding:8px 32px;{style}">{}</td></tr>"#,
+                    paragraphs(s)
+                )
+            })
+            .unwrap_or_default()
+    };
+    let privacy = n
+        .branding
+        .view()
+        .privacy_statement_url
+        .as_ref()
+        .map(|u| {
+            format!(
+                r#"<tr><td style="padding:8px 32px;font-size:12px"><a href="{}">Privacy statement</a></td></tr>"#,
+                escape_html(u)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        r#"<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{subject}</title></head>
+<body style="margin:0;padding:0;background:{color};font-family:Segoe UI,Helvetica,Arial,sans-serif">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:{color};padding:24px 0"><tr><td align="center">
+<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:6px;color:#1b1b1b">
+{logo}
+<tr><td style="padding:24px 32px 8px;font-size:18px;font-weight:600">{intro}</td></tr>
+{email_text}
+<tr><td style="padding:16px 32px"><a href="{link}" style="display:inline-block;padding:12px 24px;background:{color};color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600">{button}</a></td></tr>
+{expiry}
+<tr><td style="padding:8px 32px;font-size:13px;color:#555">Sent securely by {tenant} with Sealpost. You will be asked for a one-time passcode sent to {recipient}.</td></tr>
+{disclaimer}
+{privacy}
+<tr><td style="padding:0 0 24px"></td></tr>
+</table></td></tr></table></body></html>
+"#,
+        subject = escape_html(&t.subject),
+        intro = paragraphs(&t.introduction),
+        email_text = optional(&t.email_text, ""),
+        link = escape_html(n.link),
+        button = escape_html(&t.read_button),
+        expiry = optional(&t.expiry, "font-size:14px"),
+        tenant = escape_html(n.tenant_name),
+        recipient = escape_html(n.recipient.as_str()),
+        disclaimer = optional(&t.disclaimer, "font-size:12px;color:#555"),
+    )
+}
+
+fn plain(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
+    let mut out = format!("{}\n\n", t.introduction);
+    if let Some(s) = &t.email_text {
+        out.push_str(&format!("{s}\n\n"));
+    }
+    out.push_str(&format!("{}:\n{}\n\n", t.read_button, n.link));
+    if let Some(s) = &t.expiry {
+        out.push_str(&format!("{s}\n\n"));
+    }
+    out.push_str(&format!(
+        "Sent securely by {} with Sealpost. You will be asked for a one-time passcode sent to {}.\n",
+        n.tenant_name, n.recipient
+    ));
+    if let Some(s) = &t.disclaimer {
+        out.push_str(&format!("\n{s}\n"));
+    }
+    if let Some(u) = &n.branding.view().privacy_statement_url {
+        out.push_str(&format!("\nPrivacy statement: {u}\n"));
+    }
+    out
+}
+
+/// Build the notice for one recipient.
+pub fn build(n: &NoticeInput<'_>) -> Result<lettre::Message, MailError> {
+    let t = texts(n);
+    let bad = |e: &dyn std::fmt::Display| MailError::Build(e.to_string());
+    let from: Mailbox = n.sender.as_str().parse().map_err(|e| bad(&e))?;
+    let to: Mailbox = n.recipient.as_str().parse().map_err(|e| bad(&e))?;
+    let html_part = SinglePart::html(html(n, &t));
+    let html_block = match n.branding.image() {
+        Some((format, bytes)) => MultiPart::related().singlepart(html_part).singlepart(
+            Attachment::new_inline(LOGO_CID.to_owned()).body(
+                bytes.to_vec(),
+                ContentType::parse(format.content_type()).map_err(|e| bad(&e))?,
+            ),
+        ),
+        None => MultiPart::related().singlepart(html_part),
+    };
+    let body = MultiPart::alternative()
+        .singlepart(SinglePart::plain(plain(n, &t)))
+        .multipart(html_block);
+    let mut random = [0u8; 12];
+    crate::secrets::fill_random(&mut random);
+    lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(t.subject)
+        .message_id(Some(format!(
+            "<{}.{}@{}>",
+            n.message_id,
+            hex::encode(random),
+            n.sender.domain()
+        )))
+        .multipart(body)
+        .map_err(|e| bad(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealpost_api::admin::{BrandingTemplateView, LocalizedText};
+
+    fn input<'a>(
+        b: &'a BrandingTemplate,
+        sender: &'a EmailAddress,
+        rcpt: &'a EmailAddress,
+    ) -> NoticeInput<'a> {
+        NoticeInput {
+            tenant_name: "Contoso <Finance>",
+            sender,
+            recipient: rcpt,
+            subject: Some("Årsredovisning"),
+            branding: b,
+            link: "https://sealpost.example/m/abc#t=spl_x&y",
+            expires_at: Some(1_795_255_200),
+            message_id: "abc",
+        }
+    }
+
+    #[test]
+    fn defaults_name_the_sender_and_the_expiry() {
+        let b = BrandingTemplate::initial_default();
+        let s = EmailAddress::parse("from", "anna@contoso.example").unwrap();
+        let r = EmailAddress::parse("to", "bob@gmail.example").unwrap();
+        let t = texts(&input(&b, &s, &r));
+        assert_eq!(
+            t.introduction,
+            "anna@contoso.example has sent you a protected message."
+        );
+        assert_eq!(t.read_button, "Read the message");
+        assert_eq!(
+            t.expiry.as_deref(),
+            Some("This message expires on 21 November 2026 10:00 UTC.")
+        );
+        let hidden = NoticeInput {
+            subject: None,
+            ..input(&b, &s, &r)
+        };
+        assert_eq!(
+            texts(&hidden).subject,
+            "Protected message from anna@contoso.example"
+        );
+    }
+
+    #[test]
+    fn template_text_is_escaped_in_html() {
+        let b = BrandingTemplate::validate(BrandingTemplateView {
+            identity: "x".into(),
+            email_text: Some(LocalizedText::Plain("<script>alert(1)</script>".into())),
+            ..BrandingTemplateView::default()
+        })
+        .unwrap();
+        let s = EmailAddress::parse("from", "anna@contoso.example").unwrap();
+        let r = EmailAddress::parse("to", "bob@gmail.example").unwrap();
+        let n = input(&b, &s, &r);
+        let h = html(&n, &texts(&n));
+        assert!(!h.contains("<script>"));
+        assert!(h.contains("&lt;script&gt;"));
+        assert!(h.contains("Contoso &lt;Finance&gt;"));
+        assert!(h.contains(r#"href="https://sealpost.example/m/abc#t=spl_x&amp;y""#));
+    }
+}

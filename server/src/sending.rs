@@ -1,0 +1,299 @@
+//! Sending a protected message: check it against the tenant, resolve its templates and expiry,
+//! seal it, store it whole, then send each external recipient a branded notice with their own
+//! link token. And the status report (`Get-OMEMessageStatus`) read back from what was stored.
+//!
+//! Link tokens exist in the clear only here, in memory, long enough to put them in the notices;
+//! the store keeps their SHA-256.
+
+use axum::http::StatusCode;
+use sealpost_api::admin::{
+    MessageStatusView, NoticeView, RecipientStatusView, RevocationView, SendOptions,
+};
+use sealpost_envelope::{
+    MessageId, Part, WrapBinding, open_manifest, unwrap_message_key, wrap_message_key,
+};
+
+use crate::app::AppState;
+use crate::clock::rfc3339;
+use crate::domain::ValidationError;
+use crate::domain::access::{MessageState, Revocation, expiry, message_state};
+use crate::domain::address::EmailAddress;
+use crate::domain::branding::{BrandingTemplate, DEFAULT_TEMPLATE};
+use crate::domain::composed::ComposedMessage;
+use crate::domain::rights::{ENCRYPT, Rights};
+use crate::error::ApiError;
+use crate::mail::notice;
+use crate::routes::admin::resolve_rights;
+use crate::sealing;
+use crate::secrets::{new_id, new_secret};
+use crate::store::{
+    AuditEvent, NewMessage, NewRecipient, NoticeState, StoreError, StoredMessage, Tenant, part_name,
+};
+
+/// Prefix of link token secrets.
+pub const LINK_TOKEN_PREFIX: &str = "spl_";
+
+/// Seal, store and notify. Nothing is stored unless everything is; notices go out after the
+/// message is stored, and each one's outcome is recorded.
+pub async fn send(
+    state: &AppState,
+    tenant: &Tenant,
+    actor: &str,
+    composed: ComposedMessage,
+    options: SendOptions,
+) -> Result<String, ApiError> {
+    if !composed.from.is_in(&tenant.domains) {
+        return Err(ValidationError::new(
+            "from",
+            "sender_not_in_tenant",
+            format!(
+                "{} is not in one of this tenant's domains ({}).",
+                composed.from,
+                tenant
+                    .domains
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .into());
+    }
+    let external: Vec<(EmailAddress, &'static str)> = composed
+        .recipients()
+        .into_iter()
+        .filter(|(a, _)| !a.is_in(&tenant.domains))
+        .map(|(a, k)| (a.clone(), k))
+        .collect();
+    if external.is_empty() {
+        return Err(ValidationError::new(
+            "to",
+            "no_external_recipients",
+            "Every recipient is inside the organisation; Sealpost protects mail to people outside it.",
+        )
+        .into());
+    }
+    let branding_name = options
+        .branding_template
+        .as_deref()
+        .unwrap_or(DEFAULT_TEMPLATE);
+    let branding_view = match state
+        .store
+        .branding_template(&tenant.id, branding_name)
+        .await
+    {
+        Err(StoreError::NotFound) => {
+            return Err(ValidationError::new(
+                "branding_template",
+                "unknown_branding_template",
+                format!("There is no branding template called {branding_name:?}."),
+            )
+            .into());
+        }
+        other => other?,
+    };
+    let branding = BrandingTemplate::validate(branding_view)
+        .map_err(|e| ApiError::Internal(format!("stored branding template is invalid: {e}")))?;
+    let rights_name = options.rights_template.as_deref().unwrap_or(ENCRYPT);
+    let rights = match resolve_rights(state.store.as_ref(), &tenant.id, rights_name).await {
+        Err(StoreError::NotFound) => {
+            return Err(ValidationError::new(
+                "rights_template",
+                "unknown_rights_template",
+                format!("There is no rights template called {rights_name:?}."),
+            )
+            .into());
+        }
+        other => other?,
+    };
+    let now = state.clock.now();
+    let expires_at = expiry(now, options.expires_in_days, branding.expiry_days())?;
+
+    let id = new_id();
+    let message_id = MessageId::parse(&id).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let data_key = state
+        .keys
+        .unwrap(&tenant.id, tenant.key_version, &tenant.wrapped_data_key)
+        .map_err(key_unavailable)?;
+    let sealed_id = message_id.clone();
+    let size = composed.size();
+    let (composed, sealed) = tokio::task::spawn_blocking(move || {
+        let sealed = sealing::seal(&sealed_id, &composed, now);
+        (composed, sealed)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (key, parts) = sealed.map_err(|e| ApiError::Internal(format!("sealing failed: {e}")))?;
+    let binding = WrapBinding {
+        tenant_id: &tenant.id,
+        message_id: &message_id,
+        key_version: tenant.key_version,
+    };
+    let wrapped_key = wrap_message_key(&data_key, &key, &binding)
+        .map_err(|e| ApiError::Internal(format!("wrapping failed: {e}")))?;
+    drop(key);
+
+    let mut links = Vec::with_capacity(external.len());
+    let mut recipients = Vec::with_capacity(external.len());
+    for (address, kind) in &external {
+        let (secret, hash) = new_secret(LINK_TOKEN_PREFIX);
+        recipients.push(NewRecipient {
+            address: address.to_string(),
+            kind,
+            link_token_hash: hash,
+        });
+        links.push(secret);
+    }
+    state
+        .store
+        .store_message(NewMessage {
+            id: id.clone(),
+            tenant_id: tenant.id.clone(),
+            sender: composed.from.to_string(),
+            branding_template: branding.identity().to_owned(),
+            rights_template: rights.name.clone(),
+            rights: rights.rights.to_stored(),
+            wrapped_key: wrapped_key.to_vec(),
+            key_version: tenant.key_version,
+            size,
+            created_at: now,
+            expires_at,
+            recipients,
+            parts,
+        })
+        .await?;
+    state
+        .store
+        .audit(&AuditEvent {
+            tenant_id: tenant.id.clone(),
+            at: now,
+            actor: actor.to_owned(),
+            action: "message.sent".to_owned(),
+            target: id.clone(),
+        })
+        .await?;
+
+    let public_url = state.config.public_url();
+    let subject = tenant
+        .show_subject_in_notice
+        .then_some(composed.subject.as_str());
+    for ((address, _), secret) in external.iter().zip(&links) {
+        let link = format!(
+            "{}/m/{id}#t={}",
+            public_url.trim_end_matches('/'),
+            secret.as_str()
+        );
+        let input = notice::NoticeInput {
+            tenant_name: &tenant.name,
+            sender: &composed.from,
+            recipient: address,
+            subject,
+            branding: &branding,
+            link: &link,
+            expires_at,
+            message_id: &id,
+        };
+        let at = state.clock.now();
+        let outcome = match notice::build(&input) {
+            Ok(mail) => state.mailer.send(&mail).await,
+            Err(e) => Err(e),
+        };
+        let recorded = match outcome {
+            Ok(()) => NoticeState::Sent { at },
+            Err(e) => {
+                tracing::warn!(message = %id, error = %e, "a notice could not be sent");
+                NoticeState::Failed {
+                    at,
+                    reason: e.to_string(),
+                }
+            }
+        };
+        state
+            .store
+            .record_notice(&id, address.as_str(), &recorded)
+            .await?;
+    }
+    Ok(id)
+}
+
+fn key_unavailable(e: crate::keys::KeyError) -> ApiError {
+    tracing::error!(error = %e, "a tenant data key could not be unwrapped");
+    ApiError::refused(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "key_unavailable",
+        "The tenant's key is not available right now; nothing was changed.",
+    )
+}
+
+fn revocation_view(r: &Revocation) -> RevocationView {
+    RevocationView {
+        at: rfc3339(r.at),
+        by: r.by.clone(),
+    }
+}
+
+/// The status report, with the subject read from the sealed manifest.
+pub async fn status_view(
+    state: &AppState,
+    tenant: &Tenant,
+    m: &StoredMessage,
+) -> Result<MessageStatusView, ApiError> {
+    let message_id = MessageId::parse(&m.id).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let data_key = state
+        .keys
+        .unwrap(&tenant.id, m.key_version, &tenant.wrapped_data_key)
+        .map_err(key_unavailable)?;
+    let key = unwrap_message_key(
+        &data_key,
+        &m.wrapped_key,
+        &WrapBinding {
+            tenant_id: &tenant.id,
+            message_id: &message_id,
+            key_version: m.key_version,
+        },
+    )
+    .map_err(|e| ApiError::Internal(format!("message key: {e}")))?;
+    let sealed = state
+        .store
+        .read_part(&tenant.id, &m.id, &part_name(Part::Manifest))
+        .await?;
+    let manifest = open_manifest(&key, &message_id, &sealed)
+        .map_err(|e| ApiError::Internal(format!("manifest: {e}")))?;
+    let now = state.clock.now();
+    let state_now = message_state(m.revocation.as_ref(), m.expires_at, now);
+    Ok(MessageStatusView {
+        message_id: m.id.clone(),
+        subject: manifest.subject,
+        sender: m.sender.clone(),
+        sent_at: rfc3339(m.created_at),
+        is_revocable: m.revocation.is_none(),
+        revoked: m.revocation.is_some(),
+        revocation: m.revocation.as_ref().map(revocation_view),
+        expires_at: m.expires_at.map(rfc3339),
+        expired: matches!(state_now, MessageState::Expired { .. }),
+        branding_template: m.branding_template.clone(),
+        rights_template: m.rights_template.clone(),
+        rights: Rights::from_stored(&m.rights).names(),
+        recipients: m
+            .recipients
+            .iter()
+            .map(|r| RecipientStatusView {
+                address: r.address.clone(),
+                kind: r.kind.clone(),
+                notice: match &r.notice {
+                    NoticeState::Sent { at } => NoticeView::Sent { at: rfc3339(*at) },
+                    NoticeState::Failed { at, reason } => NoticeView::Failed {
+                        at: rfc3339(*at),
+                        reason: reason.clone(),
+                    },
+                    NoticeState::Pending => NoticeView::Failed {
+                        at: rfc3339(m.created_at),
+                        reason: "the server stopped before the notice was sent".to_owned(),
+                    },
+                },
+                opened_at: r.opened_at.map(rfc3339),
+                revoked: r.revocation.as_ref().map(revocation_view),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,336 @@
+//! Storage behind one trait, so SQLite (the embedded default) and PostgreSQL (several nodes) can
+//! both serve the routes unchanged. Sealed parts live in a blob directory ([`blobs`]); everything
+//! else, including everything several nodes must agree on, lives in the database.
+//!
+//! Every query that reads or changes tenant data takes the tenant id, so one tenant's token can
+//! never reach another tenant's rows: a wrong tenant looks exactly like a missing row.
+
+pub mod blobs;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use sealpost_api::admin::BrandingTemplateView;
+
+use crate::domain::access::Revocation;
+use crate::domain::address::Domain;
+use crate::domain::rights::RightsTemplate;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row (or it belongs to another tenant).
+    #[error("not found")]
+    NotFound,
+    /// A unique value is already taken; the text names which.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(String),
+    /// The blob directory failed.
+    #[error("blob store: {0}")]
+    Blob(String),
+}
+
+/// Shorthand.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Its mail domains.
+    pub domains: Vec<Domain>,
+    /// Whether notices show the subject.
+    pub show_subject_in_notice: bool,
+    /// Its data key, wrapped by the root key.
+    pub wrapped_data_key: Vec<u8>,
+    /// Version of the data key (bound into every wrap).
+    pub key_version: u32,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// An admin token's record (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminToken {
+    /// Id.
+    pub id: String,
+    /// Tenant it is scoped to.
+    pub tenant_id: String,
+    /// Label.
+    pub label: String,
+    /// When it was created.
+    pub created_at: i64,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// A sealed part to store, named by `part_name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedPart {
+    /// `manifest`, `body-N` or `attachment-N`.
+    pub name: String,
+    /// The sealed bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A recipient to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecipient {
+    /// Address.
+    pub address: String,
+    /// `to` or `cc`.
+    pub kind: &'static str,
+    /// SHA-256 of the recipient's link token.
+    pub link_token_hash: [u8; 32],
+}
+
+/// Everything about a message, stored together or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Id.
+    pub id: String,
+    /// Tenant.
+    pub tenant_id: String,
+    /// Sender.
+    pub sender: String,
+    /// Branding template name.
+    pub branding_template: String,
+    /// Rights template name.
+    pub rights_template: String,
+    /// The rights, stored form.
+    pub rights: String,
+    /// The message key, wrapped by the tenant data key.
+    pub wrapped_key: Vec<u8>,
+    /// Tenant key version used.
+    pub key_version: u32,
+    /// Plaintext size in bytes.
+    pub size: u64,
+    /// When it was sent.
+    pub created_at: i64,
+    /// When access ends.
+    pub expires_at: Option<i64>,
+    /// External recipients.
+    pub recipients: Vec<NewRecipient>,
+    /// Sealed manifest, bodies and attachments.
+    pub parts: Vec<SealedPart>,
+}
+
+/// How a notice went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeState {
+    /// Not yet attempted.
+    Pending,
+    /// Sent at this time.
+    Sent {
+        /// When.
+        at: i64,
+    },
+    /// Failed at this time.
+    Failed {
+        /// When.
+        at: i64,
+        /// The mail server's reason.
+        reason: String,
+    },
+}
+
+/// A stored recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecipient {
+    /// Address.
+    pub address: String,
+    /// `to` or `cc`.
+    pub kind: String,
+    /// The notice.
+    pub notice: NoticeState,
+    /// First opened.
+    pub opened_at: Option<i64>,
+    /// Access removed for this recipient.
+    pub revocation: Option<Revocation>,
+}
+
+/// A stored message (without its parts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Id.
+    pub id: String,
+    /// Tenant.
+    pub tenant_id: String,
+    /// Sender.
+    pub sender: String,
+    /// Branding template name.
+    pub branding_template: String,
+    /// Rights template name.
+    pub rights_template: String,
+    /// Rights, stored form.
+    pub rights: String,
+    /// Wrapped message key.
+    pub wrapped_key: Vec<u8>,
+    /// Tenant key version.
+    pub key_version: u32,
+    /// Plaintext size.
+    pub size: u64,
+    /// Sent.
+    pub created_at: i64,
+    /// Access ends.
+    pub expires_at: Option<i64>,
+    /// Access removed for everyone.
+    pub revocation: Option<Revocation>,
+    /// Recipients, in the order they were stored.
+    pub recipients: Vec<StoredRecipient>,
+}
+
+/// One admin audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Tenant.
+    pub tenant_id: String,
+    /// When.
+    pub at: i64,
+    /// Who (token label).
+    pub actor: String,
+    /// What, e.g. `message.revoked`.
+    pub action: String,
+    /// To what.
+    pub target: String,
+}
+
+/// A mail kept by the development mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevMail {
+    /// Id (assigned when stored).
+    pub id: i64,
+    /// When.
+    pub at: i64,
+    /// Envelope sender.
+    pub from: String,
+    /// Envelope recipients, comma-separated.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// The whole RFC 5322 message.
+    pub raw: Vec<u8>,
+}
+
+/// Everything the server stores.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Create a tenant with its domains, default branding template and first admin token.
+    async fn create_tenant(
+        &self,
+        tenant: &Tenant,
+        first_token: &AdminToken,
+        token_hash: &[u8; 32],
+    ) -> StoreResult<()>;
+    /// A tenant by id.
+    async fn tenant(&self, tenant_id: &str) -> StoreResult<Tenant>;
+    /// The tenant a mail domain belongs to.
+    async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Tenant>;
+    /// Change a tenant's name, domains and notice setting.
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+
+    /// Add an admin token.
+    async fn create_token(&self, token: &AdminToken, token_hash: &[u8; 32]) -> StoreResult<()>;
+    /// The unrevoked token with this hash.
+    async fn active_token(&self, token_hash: &[u8; 32]) -> StoreResult<AdminToken>;
+    /// A tenant's tokens.
+    async fn tokens(&self, tenant_id: &str) -> StoreResult<Vec<AdminToken>>;
+    /// Revoke a token; `NotFound` if the tenant has no such token.
+    async fn revoke_token(&self, tenant_id: &str, token_id: &str, at: i64) -> StoreResult<()>;
+
+    /// A tenant's branding templates, by name.
+    async fn branding_templates(&self, tenant_id: &str) -> StoreResult<Vec<BrandingTemplateView>>;
+    /// One branding template (names compare without regard to case).
+    async fn branding_template(
+        &self,
+        tenant_id: &str,
+        name: &str,
+    ) -> StoreResult<BrandingTemplateView>;
+    /// Create (`create = true`, `Conflict` if it exists) or replace (`NotFound` if it does not).
+    async fn put_branding_template(
+        &self,
+        tenant_id: &str,
+        view: &BrandingTemplateView,
+        create: bool,
+        at: i64,
+    ) -> StoreResult<()>;
+    /// Remove a branding template.
+    async fn delete_branding_template(&self, tenant_id: &str, name: &str) -> StoreResult<()>;
+
+    /// A tenant's own rights templates (built-ins are not stored).
+    async fn rights_templates(&self, tenant_id: &str) -> StoreResult<Vec<RightsTemplate>>;
+    /// One of the tenant's own rights templates.
+    async fn rights_template(&self, tenant_id: &str, name: &str) -> StoreResult<RightsTemplate>;
+    /// Create or replace, as for branding templates.
+    async fn put_rights_template(
+        &self,
+        tenant_id: &str,
+        template: &RightsTemplate,
+        create: bool,
+        at: i64,
+    ) -> StoreResult<()>;
+    /// Remove one.
+    async fn delete_rights_template(&self, tenant_id: &str, name: &str) -> StoreResult<()>;
+
+    /// Store a whole message: metadata, wrapped key, recipients and every sealed part, or nothing.
+    async fn store_message(&self, message: NewMessage) -> StoreResult<()>;
+    /// A tenant's message.
+    async fn message(&self, tenant_id: &str, message_id: &str) -> StoreResult<StoredMessage>;
+    /// A tenant's messages, newest first.
+    async fn messages(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<StoredMessage>>;
+    /// One sealed part of a tenant's message.
+    async fn read_part(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+    ) -> StoreResult<Vec<u8>>;
+    /// Record how a recipient's notice went.
+    async fn record_notice(
+        &self,
+        message_id: &str,
+        address: &str,
+        state: &NoticeState,
+    ) -> StoreResult<()>;
+    /// Revoke a message for everyone. Returns `false` if it already was (the first revocation stays).
+    async fn revoke_message(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        revocation: &Revocation,
+    ) -> StoreResult<bool>;
+    /// Revoke one recipient. Returns `false` if they already were.
+    async fn revoke_recipient(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        address: &str,
+        revocation: &Revocation,
+    ) -> StoreResult<bool>;
+
+    /// Append to the audit log.
+    async fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// A tenant's audit log, newest first.
+    async fn audit_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Keep a mail in the development mailbox; returns its id.
+    async fn dev_mailbox_put(&self, mail: &DevMail) -> StoreResult<i64>;
+    /// The development mailbox, newest first.
+    async fn dev_mailbox_list(&self, limit: u32) -> StoreResult<Vec<DevMail>>;
+    /// One mail from the development mailbox.
+    async fn dev_mailbox_get(&self, id: i64) -> StoreResult<DevMail>;
+}
+
+/// The stored name of a part.
+pub fn part_name(part: sealpost_envelope::Part) -> String {
+    match part {
+        sealpost_envelope::Part::Manifest => "manifest".to_owned(),
+        sealpost_envelope::Part::Body(n) => format!("body-{n}"),
+        sealpost_envelope::Part::Attachment(n) => format!("attachment-{n}"),
+    }
+}

@@ -1,0 +1,856 @@
+//! The embedded store: one SQLite file (`sealpost.db`, WAL) in the data directory, migrations run
+//! at open, sealed parts in [`BlobDir`].
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sealpost_api::admin::BrandingTemplateView;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqlitePool, Transaction};
+
+use super::blobs::BlobDir;
+use super::{
+    AdminToken, AuditEvent, DevMail, NewMessage, NoticeState, Store, StoreError, StoreResult,
+    StoredMessage, StoredRecipient, Tenant,
+};
+use crate::domain::access::Revocation;
+use crate::domain::address::Domain;
+use crate::domain::branding::DEFAULT_TEMPLATE;
+use crate::domain::rights::{Rights, RightsTemplate};
+
+/// SQLite plus a blob directory.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    blobs: BlobDir,
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict("already_exists")
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+fn blob(e: std::io::Error) -> StoreError {
+    StoreError::Blob(e.to_string())
+}
+
+fn revocation(at: Option<i64>, by: Option<String>) -> Option<Revocation> {
+    at.map(|at| Revocation {
+        at,
+        by: by.unwrap_or_default(),
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: String,
+    name: String,
+    show_subject_in_notice: bool,
+    wrapped_data_key: Vec<u8>,
+    key_version: i64,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    tenant_id: String,
+    label: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl From<TokenRow> for AdminToken {
+    fn from(r: TokenRow) -> Self {
+        AdminToken {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            label: r.label,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: String,
+    tenant_id: String,
+    sender: String,
+    branding_template: String,
+    rights_template: String,
+    rights: String,
+    wrapped_key: Vec<u8>,
+    key_version: i64,
+    size: i64,
+    created_at: i64,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+    revoked_by: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RecipientRow {
+    address: String,
+    kind: String,
+    notice_at: Option<i64>,
+    notice_error: Option<String>,
+    opened_at: Option<i64>,
+    revoked_at: Option<i64>,
+    revoked_by: Option<String>,
+}
+
+impl From<RecipientRow> for StoredRecipient {
+    fn from(r: RecipientRow) -> Self {
+        let notice = match (r.notice_at, r.notice_error) {
+            (None, _) => NoticeState::Pending,
+            (Some(at), None) => NoticeState::Sent { at },
+            (Some(at), Some(reason)) => NoticeState::Failed { at, reason },
+        };
+        StoredRecipient {
+            address: r.address,
+            kind: r.kind,
+            notice,
+            opened_at: r.opened_at,
+            revocation: revocation(r.revoked_at, r.revoked_by),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RightsRow {
+    name: String,
+    description: String,
+    rights: String,
+}
+
+impl From<RightsRow> for RightsTemplate {
+    fn from(r: RightsRow) -> Self {
+        RightsTemplate {
+            name: r.name,
+            description: r.description,
+            rights: Rights::from_stored(&r.rights),
+            built_in: false,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DevMailRow {
+    id: i64,
+    at: i64,
+    envelope_from: String,
+    envelope_to: String,
+    subject: String,
+    raw: Vec<u8>,
+}
+
+impl From<DevMailRow> for DevMail {
+    fn from(r: DevMailRow) -> Self {
+        DevMail {
+            id: r.id,
+            at: r.at,
+            from: r.envelope_from,
+            to: r.envelope_to,
+            subject: r.subject,
+            raw: r.raw,
+        }
+    }
+}
+
+const MESSAGE_COLUMNS: &str = "id, tenant_id, sender, branding_template, rights_template, rights, \
+     wrapped_key, key_version, size, created_at, expires_at, revoked_at, revoked_by";
+
+impl SqliteStore {
+    /// Open (creating if needed) `sealpost.db` and `blobs/` in `data_dir`, run migrations, and sweep
+    /// blobs left by an interrupted write.
+    pub async fn open(data_dir: &Path) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(db)?
+            .filename(data_dir.join("sealpost.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let blobs = BlobDir::open(&data_dir.join("blobs")).map_err(blob)?;
+        let store = SqliteStore { pool, blobs };
+        store.sweep().await?;
+        Ok(store)
+    }
+
+    /// The connection pool (tests use it to break the database on purpose).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn sweep(&self) -> StoreResult<()> {
+        let known: HashSet<(String, String)> =
+            sqlx::query_as::<_, (String, String)>("select tenant_id, id from messages")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?
+                .into_iter()
+                .collect();
+        let blobs = self.blobs.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            blobs.sweep(|t, m| known.contains(&(t.to_owned(), m.to_owned())))
+        })
+        .await
+        .map_err(|e| StoreError::Blob(e.to_string()))?
+        .map_err(blob)?;
+        if removed > 0 {
+            tracing::warn!(removed, "removed sealed parts left by an interrupted write");
+        }
+        Ok(())
+    }
+
+    async fn insert_message(
+        tx: &mut Transaction<'_, sqlx::Sqlite>,
+        m: &NewMessage,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "insert into messages (id, tenant_id, sender, branding_template, rights_template, rights, \
+             wrapped_key, key_version, size, created_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&m.id)
+        .bind(&m.tenant_id)
+        .bind(&m.sender)
+        .bind(&m.branding_template)
+        .bind(&m.rights_template)
+        .bind(&m.rights)
+        .bind(&m.wrapped_key)
+        .bind(i64::from(m.key_version))
+        .bind(m.size as i64)
+        .bind(m.created_at)
+        .bind(m.expires_at)
+        .execute(&mut **tx)
+        .await?;
+        for p in &m.parts {
+            sqlx::query("insert into message_parts (message_id, name, size) values (?, ?, ?)")
+                .bind(&m.id)
+                .bind(&p.name)
+                .bind(p.bytes.len() as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for r in &m.recipients {
+            sqlx::query(
+                "insert into recipients (message_id, address, kind, link_token_hash) values (?, ?, ?, ?)",
+            )
+            .bind(&m.id)
+            .bind(&r.address)
+            .bind(r.kind)
+            .bind(r.link_token_hash.as_slice())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn load_message(&self, row: MessageRow) -> StoreResult<StoredMessage> {
+        let recipients = sqlx::query_as::<_, RecipientRow>(
+            "select address, kind, notice_at, notice_error, opened_at, revoked_at, revoked_by \
+             from recipients where message_id = ? order by rowid",
+        )
+        .bind(&row.id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(StoredMessage {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            sender: row.sender,
+            branding_template: row.branding_template,
+            rights_template: row.rights_template,
+            rights: row.rights,
+            wrapped_key: row.wrapped_key,
+            key_version: u32::try_from(row.key_version).unwrap_or(0),
+            size: u64::try_from(row.size).unwrap_or(0),
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            revocation: revocation(row.revoked_at, row.revoked_by),
+            recipients: recipients.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    async fn replace_domains(
+        tx: &mut Transaction<'_, sqlx::Sqlite>,
+        tenant_id: &str,
+        domains: &[Domain],
+    ) -> StoreResult<()> {
+        sqlx::query("delete from tenant_domains where tenant_id = ?")
+            .bind(tenant_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        for d in domains {
+            sqlx::query("insert into tenant_domains (domain, tenant_id) values (?, ?)")
+                .bind(d.as_str())
+                .bind(tenant_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| match db(e) {
+                    StoreError::Conflict(_) => StoreError::Conflict("domain_taken"),
+                    other => other,
+                })?;
+        }
+        Ok(())
+    }
+}
+
+fn affected(rows: u64) -> StoreResult<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_tenant(
+        &self,
+        t: &Tenant,
+        first: &AdminToken,
+        hash: &[u8; 32],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "insert into tenants (id, name, show_subject_in_notice, wrapped_data_key, key_version, created_at) \
+             values (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.id)
+        .bind(&t.name)
+        .bind(t.show_subject_in_notice)
+        .bind(&t.wrapped_data_key)
+        .bind(i64::from(t.key_version))
+        .bind(t.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        Self::replace_domains(&mut tx, &t.id, &t.domains).await?;
+        let default = BrandingTemplateView {
+            identity: DEFAULT_TEMPLATE.to_owned(),
+            ..BrandingTemplateView::default()
+        };
+        sqlx::query("insert into branding_templates (tenant_id, name, body, updated_at) values (?, ?, ?, ?)")
+            .bind(&t.id)
+            .bind(DEFAULT_TEMPLATE)
+            .bind(serde_json::to_string(&default).map_err(|e| StoreError::Database(e.to_string()))?)
+            .bind(t.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "insert into admin_tokens (id, tenant_id, label, token_hash, created_at) values (?, ?, ?, ?, ?)",
+        )
+        .bind(&first.id)
+        .bind(&t.id)
+        .bind(&first.label)
+        .bind(hash.as_slice())
+        .bind(first.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn tenant(&self, tenant_id: &str) -> StoreResult<Tenant> {
+        let row = sqlx::query_as::<_, TenantRow>(
+            "select id, name, show_subject_in_notice, wrapped_data_key, key_version, created_at \
+             from tenants where id = ?",
+        )
+        .bind(tenant_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        let domains = sqlx::query_as::<_, (String,)>(
+            "select domain from tenant_domains where tenant_id = ? order by domain",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .filter_map(|(d,)| Domain::parse("domain", &d).ok())
+        .collect();
+        Ok(Tenant {
+            id: row.id,
+            name: row.name,
+            domains,
+            show_subject_in_notice: row.show_subject_in_notice,
+            wrapped_data_key: row.wrapped_data_key,
+            key_version: u32::try_from(row.key_version).unwrap_or(0),
+            created_at: row.created_at,
+        })
+    }
+
+    async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Tenant> {
+        let (id,) =
+            sqlx::query_as::<_, (String,)>("select tenant_id from tenant_domains where domain = ?")
+                .bind(domain)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        self.tenant(&id).await
+    }
+
+    async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let r = sqlx::query("update tenants set name = ?, show_subject_in_notice = ? where id = ?")
+            .bind(&t.name)
+            .bind(t.show_subject_in_notice)
+            .bind(&t.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        affected(r.rows_affected())?;
+        Self::replace_domains(&mut tx, &t.id, &t.domains).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn create_token(&self, token: &AdminToken, hash: &[u8; 32]) -> StoreResult<()> {
+        sqlx::query(
+            "insert into admin_tokens (id, tenant_id, label, token_hash, created_at) values (?, ?, ?, ?, ?)",
+        )
+        .bind(&token.id)
+        .bind(&token.tenant_id)
+        .bind(&token.label)
+        .bind(hash.as_slice())
+        .bind(token.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn active_token(&self, hash: &[u8; 32]) -> StoreResult<AdminToken> {
+        sqlx::query_as::<_, TokenRow>(
+            "select id, tenant_id, label, created_at, revoked_at from admin_tokens \
+             where token_hash = ? and revoked_at is null",
+        )
+        .bind(hash.as_slice())
+        .fetch_one(&self.pool)
+        .await
+        .map(Into::into)
+        .map_err(db)
+    }
+
+    async fn tokens(&self, tenant_id: &str) -> StoreResult<Vec<AdminToken>> {
+        Ok(sqlx::query_as::<_, TokenRow>(
+            "select id, tenant_id, label, created_at, revoked_at from admin_tokens \
+             where tenant_id = ? order by created_at, id",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+    }
+
+    async fn revoke_token(&self, tenant_id: &str, token_id: &str, at: i64) -> StoreResult<()> {
+        let r = sqlx::query(
+            "update admin_tokens set revoked_at = coalesce(revoked_at, ?) where tenant_id = ? and id = ?",
+        )
+        .bind(at)
+        .bind(tenant_id)
+        .bind(token_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        affected(r.rows_affected())
+    }
+
+    async fn branding_templates(&self, tenant_id: &str) -> StoreResult<Vec<BrandingTemplateView>> {
+        sqlx::query_as::<_, (String,)>(
+            "select body from branding_templates where tenant_id = ? order by name",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(|(body,)| serde_json::from_str(&body).map_err(|e| StoreError::Database(e.to_string())))
+        .collect()
+    }
+
+    async fn branding_template(
+        &self,
+        tenant_id: &str,
+        name: &str,
+    ) -> StoreResult<BrandingTemplateView> {
+        let (body,) = sqlx::query_as::<_, (String,)>(
+            "select body from branding_templates where tenant_id = ? and name = ?",
+        )
+        .bind(tenant_id)
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        serde_json::from_str(&body).map_err(|e| StoreError::Database(e.to_string()))
+    }
+
+    async fn put_branding_template(
+        &self,
+        tenant_id: &str,
+        view: &BrandingTemplateView,
+        create: bool,
+        at: i64,
+    ) -> StoreResult<()> {
+        let body = serde_json::to_string(view).map_err(|e| StoreError::Database(e.to_string()))?;
+        if create {
+            sqlx::query("insert into branding_templates (tenant_id, name, body, updated_at) values (?, ?, ?, ?)")
+                .bind(tenant_id)
+                .bind(&view.identity)
+                .bind(body)
+                .bind(at)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?;
+            Ok(())
+        } else {
+            let r = sqlx::query(
+                "update branding_templates set body = ?, updated_at = ? where tenant_id = ? and name = ?",
+            )
+            .bind(body)
+            .bind(at)
+            .bind(tenant_id)
+            .bind(&view.identity)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+            affected(r.rows_affected())
+        }
+    }
+
+    async fn delete_branding_template(&self, tenant_id: &str, name: &str) -> StoreResult<()> {
+        let r = sqlx::query("delete from branding_templates where tenant_id = ? and name = ?")
+            .bind(tenant_id)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        affected(r.rows_affected())
+    }
+
+    async fn rights_templates(&self, tenant_id: &str) -> StoreResult<Vec<RightsTemplate>> {
+        Ok(sqlx::query_as::<_, RightsRow>(
+            "select name, description, rights from rights_templates where tenant_id = ? order by name",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+    }
+
+    async fn rights_template(&self, tenant_id: &str, name: &str) -> StoreResult<RightsTemplate> {
+        sqlx::query_as::<_, RightsRow>(
+            "select name, description, rights from rights_templates where tenant_id = ? and name = ?",
+        )
+        .bind(tenant_id)
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map(Into::into)
+        .map_err(db)
+    }
+
+    async fn put_rights_template(
+        &self,
+        tenant_id: &str,
+        t: &RightsTemplate,
+        create: bool,
+        at: i64,
+    ) -> StoreResult<()> {
+        if create {
+            sqlx::query(
+                "insert into rights_templates (tenant_id, name, description, rights, updated_at) values (?, ?, ?, ?, ?)",
+            )
+            .bind(tenant_id)
+            .bind(&t.name)
+            .bind(&t.description)
+            .bind(t.rights.to_stored())
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+            Ok(())
+        } else {
+            let r = sqlx::query(
+                "update rights_templates set description = ?, rights = ?, updated_at = ? where tenant_id = ? and name = ?",
+            )
+            .bind(&t.description)
+            .bind(t.rights.to_stored())
+            .bind(at)
+            .bind(tenant_id)
+            .bind(&t.name)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+            affected(r.rows_affected())
+        }
+    }
+
+    async fn delete_rights_template(&self, tenant_id: &str, name: &str) -> StoreResult<()> {
+        let r = sqlx::query("delete from rights_templates where tenant_id = ? and name = ?")
+            .bind(tenant_id)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        affected(r.rows_affected())
+    }
+
+    async fn store_message(&self, message: NewMessage) -> StoreResult<()> {
+        let blobs = self.blobs.clone();
+        let parts = message.parts.clone();
+        let staged = tokio::task::spawn_blocking(move || blobs.stage(&parts))
+            .await
+            .map_err(|e| StoreError::Blob(e.to_string()))?
+            .map_err(blob)?;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // On any error below, `staged` drops (removing staging) and `tx` rolls back.
+        Self::insert_message(&mut tx, &message).await.map_err(db)?;
+        let blobs = self.blobs.clone();
+        let (tenant, id) = (message.tenant_id.clone(), message.id.clone());
+        tokio::task::spawn_blocking(move || blobs.publish(staged, &tenant, &id))
+            .await
+            .map_err(|e| StoreError::Blob(e.to_string()))?
+            .map_err(blob)?;
+        if let Err(e) = tx.commit().await {
+            let blobs = self.blobs.clone();
+            let (tenant, id) = (message.tenant_id.clone(), message.id.clone());
+            let _ = tokio::task::spawn_blocking(move || blobs.remove(&tenant, &id)).await;
+            return Err(db(e));
+        }
+        Ok(())
+    }
+
+    async fn message(&self, tenant_id: &str, message_id: &str) -> StoreResult<StoredMessage> {
+        let row = sqlx::query_as::<_, MessageRow>(&format!(
+            "select {MESSAGE_COLUMNS} from messages where tenant_id = ? and id = ?"
+        ))
+        .bind(tenant_id)
+        .bind(message_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        self.load_message(row).await
+    }
+
+    async fn messages(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<StoredMessage>> {
+        let rows = sqlx::query_as::<_, MessageRow>(&format!(
+            "select {MESSAGE_COLUMNS} from messages where tenant_id = ? \
+             order by created_at desc, rowid desc limit ?"
+        ))
+        .bind(tenant_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.load_message(row).await?);
+        }
+        Ok(out)
+    }
+
+    async fn read_part(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+    ) -> StoreResult<Vec<u8>> {
+        // Only parts the database lists for this tenant's message are read.
+        sqlx::query_as::<_, (i64,)>(
+            "select p.size from message_parts p join messages m on m.id = p.message_id \
+             where m.tenant_id = ? and m.id = ? and p.name = ?",
+        )
+        .bind(tenant_id)
+        .bind(message_id)
+        .bind(part)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        let blobs = self.blobs.clone();
+        let (t, m, p) = (tenant_id.to_owned(), message_id.to_owned(), part.to_owned());
+        tokio::task::spawn_blocking(move || blobs.read(&t, &m, &p))
+            .await
+            .map_err(|e| StoreError::Blob(e.to_string()))?
+            .map_err(blob)
+    }
+
+    async fn record_notice(
+        &self,
+        message_id: &str,
+        address: &str,
+        state: &NoticeState,
+    ) -> StoreResult<()> {
+        let (at, error) = match state {
+            NoticeState::Pending => (None, None),
+            NoticeState::Sent { at } => (Some(*at), None),
+            NoticeState::Failed { at, reason } => (Some(*at), Some(reason.as_str())),
+        };
+        let r = sqlx::query(
+            "update recipients set notice_at = ?, notice_error = ? where message_id = ? and address = ?",
+        )
+        .bind(at)
+        .bind(error)
+        .bind(message_id)
+        .bind(address)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        affected(r.rows_affected())
+    }
+
+    async fn revoke_message(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        r: &Revocation,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update messages set revoked_at = ?, revoked_by = ? \
+             where tenant_id = ? and id = ? and revoked_at is null",
+        )
+        .bind(r.at)
+        .bind(&r.by)
+        .bind(tenant_id)
+        .bind(message_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+        self.message(tenant_id, message_id).await.map(|_| false)
+    }
+
+    async fn revoke_recipient(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        address: &str,
+        r: &Revocation,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update recipients set revoked_at = ?, revoked_by = ? \
+             where message_id = (select id from messages where tenant_id = ? and id = ?) \
+             and address = ? and revoked_at is null",
+        )
+        .bind(r.at)
+        .bind(&r.by)
+        .bind(tenant_id)
+        .bind(message_id)
+        .bind(address)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+        let m = self.message(tenant_id, message_id).await?;
+        if m.recipients.iter().any(|x| x.address == address) {
+            Ok(false)
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    async fn audit(&self, e: &AuditEvent) -> StoreResult<()> {
+        sqlx::query("insert into audit_events (tenant_id, at, actor, action, target) values (?, ?, ?, ?, ?)")
+            .bind(&e.tenant_id)
+            .bind(e.at)
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.target)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn audit_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        Ok(sqlx::query_as::<_, (String, i64, String, String, String)>(
+            "select tenant_id, at, actor, action, target from audit_events where tenant_id = ? \
+             order by id desc limit ?",
+        )
+        .bind(tenant_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(|(tenant_id, at, actor, action, target)| AuditEvent {
+            tenant_id,
+            at,
+            actor,
+            action,
+            target,
+        })
+        .collect())
+    }
+
+    async fn dev_mailbox_put(&self, mail: &DevMail) -> StoreResult<i64> {
+        let r = sqlx::query(
+            "insert into dev_mailbox (at, envelope_from, envelope_to, subject, raw) values (?, ?, ?, ?, ?)",
+        )
+        .bind(mail.at)
+        .bind(&mail.from)
+        .bind(&mail.to)
+        .bind(&mail.subject)
+        .bind(&mail.raw)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn dev_mailbox_list(&self, limit: u32) -> StoreResult<Vec<DevMail>> {
+        Ok(sqlx::query_as::<_, DevMailRow>(
+            "select id, at, envelope_from, envelope_to, subject, raw from dev_mailbox order by id desc limit ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+    }
+
+    async fn dev_mailbox_get(&self, id: i64) -> StoreResult<DevMail> {
+        sqlx::query_as::<_, DevMailRow>(
+            "select id, at, envelope_from, envelope_to, subject, raw from dev_mailbox where id = ?",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .map(Into::into)
+        .map_err(db)
+    }
+}

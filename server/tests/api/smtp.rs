@@ -112,6 +112,72 @@ fn http(
     (status, body)
 }
 
+/// `sealpost` with a data directory and an SMTP relay on `smtp_port` (plain, as on loopback).
+fn sealpost(dir: &std::path::Path, smtp_port: u16, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sealpost"));
+    c.args(args)
+        .env("SEALPOST_DATA_DIR", dir.join("data"))
+        .env("SEALPOST_DIST_DIR", dir.join("dist"))
+        .env("SEALPOST_LISTEN", "127.0.0.1:0")
+        .env("SEALPOST_SMTP_HOST", "127.0.0.1")
+        .env("SEALPOST_SMTP_PORT", smtp_port.to_string())
+        .env("SEALPOST_SMTP_TLS", "none")
+        .env("SEALPOST_LOG_FORMAT", "json")
+        .env_remove("SEALPOST_DEV_MAILBOX");
+    c
+}
+
+/// Bootstrap a tenant with the CLI; returns its admin token.
+fn bootstrap(dir: &std::path::Path, smtp_port: u16) -> String {
+    let out = sealpost(
+        dir,
+        smtp_port,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Contoso",
+            "--domain",
+            "contoso.example",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("spa_"))
+        .unwrap()
+        .to_owned()
+}
+
+/// Start `sealpost serve`; returns the process and the host:port it printed.
+fn serve(dir: &std::path::Path, smtp_port: u16) -> (Running, String) {
+    let mut server = Running(
+        sealpost(dir, smtp_port, &["serve"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (server, url)
+}
+
 fn json_of(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
@@ -143,58 +209,8 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
     wait_for_port(web_port);
     let maildev = format!("127.0.0.1:{web_port}");
 
-    let sealpost = |args: &[&str]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_sealpost"));
-        c.args(args)
-            .env("SEALPOST_DATA_DIR", dir.path().join("data"))
-            .env("SEALPOST_DIST_DIR", dir.path().join("dist"))
-            .env("SEALPOST_LISTEN", "127.0.0.1:0")
-            .env("SEALPOST_SMTP_HOST", "127.0.0.1")
-            .env("SEALPOST_SMTP_PORT", smtp_port.to_string())
-            .env("SEALPOST_SMTP_TLS", "none")
-            .env("SEALPOST_LOG_FORMAT", "json")
-            .env_remove("SEALPOST_DEV_MAILBOX");
-        c
-    };
-    let created = sealpost(&[
-        "tenant",
-        "create",
-        "--name",
-        "Contoso",
-        "--domain",
-        "contoso.example",
-    ])
-    .output()
-    .unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let stdout = String::from_utf8(created.stdout).unwrap();
-    let token = stdout
-        .split_whitespace()
-        .find(|w| w.starts_with("spa_"))
-        .unwrap()
-        .to_owned();
-
-    let mut server = Running(
-        sealpost(&["serve"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+    let token = bootstrap(dir.path(), smtp_port);
+    let (mut server, url) = serve(dir.path(), smtp_port);
     let addr = url.trim_start_matches("http://").to_owned();
 
     let logo = std::fs::read(concat!(
@@ -334,50 +350,9 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
 fn an_unreachable_relay_is_reported_per_recipient_and_the_message_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let dead_port = free_port();
-    let out = Command::new(env!("CARGO_BIN_EXE_sealpost"))
-        .args([
-            "tenant",
-            "create",
-            "--name",
-            "Contoso",
-            "--domain",
-            "contoso.example",
-        ])
-        .env("SEALPOST_DATA_DIR", dir.path().join("data"))
-        .output()
-        .unwrap();
-    let token = String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .find(|w| w.starts_with("spa_"))
-        .unwrap()
-        .to_owned();
-    let mut server = Running(
-        Command::new(env!("CARGO_BIN_EXE_sealpost"))
-            .arg("serve")
-            .env("SEALPOST_DATA_DIR", dir.path().join("data"))
-            .env("SEALPOST_DIST_DIR", dir.path().join("dist"))
-            .env("SEALPOST_LISTEN", "127.0.0.1:0")
-            .env("SEALPOST_SMTP_HOST", "127.0.0.1")
-            .env("SEALPOST_SMTP_PORT", dead_port.to_string())
-            .env("SEALPOST_SMTP_TLS", "none")
-            .env_remove("SEALPOST_DEV_MAILBOX")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .trim_start_matches("http://")
-        .to_owned();
+    let token = bootstrap(dir.path(), dead_port);
+    let (_server, url) = serve(dir.path(), dead_port);
+    let addr = url.trim_start_matches("http://").to_owned();
     let (status, body) = http(
         &addr,
         "POST",

@@ -50,7 +50,7 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
-/// Unix seconds as a date people read, e.g. `21 November 2026`, for notices.
+/// Unix seconds as a date and time people read, e.g. `21 November 2026 10:00 UTC`, for notices.
 pub fn human_date(unix: i64) -> String {
     let format = time::macros::format_description!(
         "[day padding:none] [month repr:long] [year] [hour]:[minute] UTC"

@@ -9,14 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-/// Fill `buf` from the operating system's CSPRNG.
-///
-/// # Panics
-/// If the platform has no working CSPRNG: continuing would hand out guessable secrets.
-pub fn fill_random(buf: &mut [u8]) {
-    #[allow(clippy::expect_used)]
-    getrandom::fill(buf).expect("the platform CSPRNG must be available");
-}
+/// The CSPRNG the envelope uses (the operating system's); panics if the platform has none.
+pub use sealpost_envelope::keys::fill_random;
 
 /// A fresh random id: 16 bytes as 32 lower-case hex digits (valid as a `MessageId`).
 pub fn new_id() -> String {

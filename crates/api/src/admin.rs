@@ -322,15 +322,6 @@ pub struct MessageListView {
     pub messages: Vec<MessageStatusView>,
 }
 
-/// `POST /api/admin/messages/{id}/revoke` (and `…/recipients/{address}/revoke`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeRequest {
-    /// Why, for the audit log (optional).
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
 /// One entry of the admin audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEventView {

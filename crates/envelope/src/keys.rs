@@ -17,7 +17,7 @@ pub const KEY_LEN: usize = 32;
 /// # Panics
 /// Panics if the platform has no working CSPRNG: continuing without randomness would silently
 /// produce predictable keys, which is worse than stopping.
-pub(crate) fn fill_random(buf: &mut [u8]) {
+pub fn fill_random(buf: &mut [u8]) {
     #[allow(clippy::expect_used)]
     getrandom::fill(buf).expect("the platform CSPRNG must be available");
 }

@@ -62,35 +62,34 @@ impl WrapBinding<'_> {
     }
 }
 
-fn cipher(data_key: &TenantDataKey) -> Result<Aes256Gcm> {
-    Aes256Gcm::new_from_slice(data_key.expose_secret()).map_err(|_| Error::Malformed)
-}
-
-/// Wrap `key` for storage.
-pub fn wrap_message_key(
-    data_key: &TenantDataKey,
-    key: &MessageKey,
-    binding: &WrapBinding<'_>,
+/// Wrap a 32-byte `key` under a 32-byte `kek` with associated data `aad`, in the 61-byte layout
+/// above. This is the primitive under [`wrap_message_key`]; the server uses it with its own
+/// associated data to wrap tenant data keys under the root key. Callers MUST bind, in `aad`, what
+/// the wrapped key belongs to.
+pub fn wrap_key(
+    kek: &[u8; KEY_LEN],
+    key: &[u8; KEY_LEN],
+    aad: &[u8],
 ) -> Result<[u8; WRAPPED_KEY_LEN]> {
-    let aad = binding.aad()?;
     let mut out = [0u8; WRAPPED_KEY_LEN];
     out[0] = FORMAT_VERSION;
     fill_random(&mut out[1..13]);
     let nonce = Nonce::try_from(&out[1..13]).map_err(|_| Error::Malformed)?;
-    out[13..13 + KEY_LEN].copy_from_slice(key.expose_secret());
-    let tag = cipher(data_key)?
-        .encrypt_inout_detached(&nonce, &aad, InOutBuf::from(&mut out[13..13 + KEY_LEN]))
+    out[13..13 + KEY_LEN].copy_from_slice(key);
+    let tag = Aes256Gcm::new_from_slice(kek)
+        .map_err(|_| Error::Malformed)?
+        .encrypt_inout_detached(&nonce, aad, InOutBuf::from(&mut out[13..13 + KEY_LEN]))
         .map_err(|_| Error::Malformed)?;
     out[13 + KEY_LEN..].copy_from_slice(&tag);
     Ok(out)
 }
 
-/// Unwrap a stored key. The length MUST be exactly [`WRAPPED_KEY_LEN`].
-pub fn unwrap_message_key(
-    data_key: &TenantDataKey,
+/// The inverse of [`wrap_key`]. The length MUST be exactly [`WRAPPED_KEY_LEN`].
+pub fn unwrap_key(
+    kek: &[u8; KEY_LEN],
     wrapped: &[u8],
-    binding: &WrapBinding<'_>,
-) -> Result<MessageKey> {
+    aad: &[u8],
+) -> Result<Zeroizing<[u8; KEY_LEN]>> {
     let (&version, _) = wrapped.split_first().ok_or(Error::Truncated)?;
     if version != FORMAT_VERSION {
         return Err(Error::UnsupportedVersion);
@@ -101,14 +100,38 @@ pub fn unwrap_message_key(
     if wrapped.len() > WRAPPED_KEY_LEN {
         return Err(Error::Malformed);
     }
-    let aad = binding.aad()?;
     let nonce = Nonce::try_from(&wrapped[1..13]).map_err(|_| Error::Malformed)?;
     let tag = Tag::try_from(&wrapped[13 + KEY_LEN..]).map_err(|_| Error::Malformed)?;
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     key.copy_from_slice(&wrapped[13..13 + KEY_LEN]);
-    cipher(data_key)?
-        .decrypt_inout_detached(&nonce, &aad, InOutBuf::from(&mut key[..]), &tag)
+    Aes256Gcm::new_from_slice(kek)
+        .map_err(|_| Error::Malformed)?
+        .decrypt_inout_detached(&nonce, aad, InOutBuf::from(&mut key[..]), &tag)
         .map_err(|_| Error::DecryptionFailed)?;
+    Ok(key)
+}
+
+/// Wrap `key` for storage.
+pub fn wrap_message_key(
+    data_key: &TenantDataKey,
+    key: &MessageKey,
+    binding: &WrapBinding<'_>,
+) -> Result<[u8; WRAPPED_KEY_LEN]> {
+    wrap_key(
+        data_key.expose_secret(),
+        key.expose_secret(),
+        &binding.aad()?,
+    )
+}
+
+/// Unwrap a stored key. The length MUST be exactly [`WRAPPED_KEY_LEN`].
+pub fn unwrap_message_key(
+    data_key: &TenantDataKey,
+    wrapped: &[u8],
+    binding: &WrapBinding<'_>,
+) -> Result<MessageKey> {
+    let aad = binding.aad()?;
+    let key = unwrap_key(data_key.expose_secret(), wrapped, &aad)?;
     Ok(MessageKey::from_bytes(*key))
 }
 

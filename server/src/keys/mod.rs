@@ -9,18 +9,12 @@ mod local_file;
 
 pub use local_file::LocalKeyFile;
 
-use aes_gcm::aead::{AeadInOut, KeyInit, inout::InOutBuf};
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use sealpost_envelope::TenantDataKey;
 use sealpost_envelope::keys::KEY_LEN;
-use zeroize::Zeroizing;
+use sealpost_envelope::wrap::{WRAPPED_KEY_LEN, unwrap_key, wrap_key};
 
-use crate::secrets::fill_random;
-
-/// Format byte of a wrapped tenant data key.
-const WRAP_VERSION: u8 = 0x01;
-/// version ‖ nonce ‖ encrypted key ‖ tag.
-pub const WRAPPED_DATA_KEY_LEN: usize = 1 + 12 + KEY_LEN + 16;
+/// A wrapped tenant data key: the envelope's key-wrap layout (version ‖ nonce ‖ key ‖ tag).
+pub const WRAPPED_DATA_KEY_LEN: usize = WRAPPED_KEY_LEN;
 const LABEL: &[u8] = b"sealpost/tenant-data-key/v1";
 
 /// Why a key could not be used.
@@ -57,54 +51,28 @@ fn aad(tenant_id: &str, version: u32) -> Vec<u8> {
     aad
 }
 
-/// AES-256-GCM wrap under a 32-byte root key, binding tenant and version as associated data. A
-/// random 96-bit nonce is safe here: a root key wraps at most a few keys per tenant.
+/// Wrap under a 32-byte root key with the envelope's AES-256-GCM key wrap, binding tenant and
+/// version as associated data. A random 96-bit nonce is safe here: a root key wraps at most a few
+/// keys per tenant.
 pub(crate) fn wrap_with(
     root: &[u8; KEY_LEN],
     tenant_id: &str,
     version: u32,
     key: &TenantDataKey,
 ) -> Result<Vec<u8>, KeyError> {
-    let cipher = Aes256Gcm::new_from_slice(root).map_err(|_| KeyError::Corrupt)?;
-    let mut out = vec![0u8; WRAPPED_DATA_KEY_LEN];
-    out[0] = WRAP_VERSION;
-    fill_random(&mut out[1..13]);
-    let nonce = Nonce::try_from(&out[1..13]).map_err(|_| KeyError::Corrupt)?;
-    out[13..13 + KEY_LEN].copy_from_slice(key.expose_secret());
-    let tag = cipher
-        .encrypt_inout_detached(
-            &nonce,
-            &aad(tenant_id, version),
-            InOutBuf::from(&mut out[13..13 + KEY_LEN]),
-        )
-        .map_err(|_| KeyError::Corrupt)?;
-    out[13 + KEY_LEN..].copy_from_slice(&tag);
-    Ok(out)
+    wrap_key(root, key.expose_secret(), &aad(tenant_id, version))
+        .map(|w| w.to_vec())
+        .map_err(|_| KeyError::Corrupt)
 }
 
-/// The inverse of [`wrap_with`]; the length must be exactly [`WRAPPED_DATA_KEY_LEN`].
+/// The inverse of [`wrap_with`].
 pub(crate) fn unwrap_with(
     root: &[u8; KEY_LEN],
     tenant_id: &str,
     version: u32,
     wrapped: &[u8],
 ) -> Result<TenantDataKey, KeyError> {
-    if wrapped.len() != WRAPPED_DATA_KEY_LEN || wrapped[0] != WRAP_VERSION {
-        return Err(KeyError::Corrupt);
-    }
-    let cipher = Aes256Gcm::new_from_slice(root).map_err(|_| KeyError::Corrupt)?;
-    let nonce = Nonce::try_from(&wrapped[1..13]).map_err(|_| KeyError::Corrupt)?;
-    let tag = Tag::try_from(&wrapped[13 + KEY_LEN..]).map_err(|_| KeyError::Corrupt)?;
-    let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    key.copy_from_slice(&wrapped[13..13 + KEY_LEN]);
-    cipher
-        .decrypt_inout_detached(
-            &nonce,
-            &aad(tenant_id, version),
-            InOutBuf::from(&mut key[..]),
-            &tag,
-        )
-        .map_err(|_| KeyError::Corrupt)?;
+    let key = unwrap_key(root, wrapped, &aad(tenant_id, version)).map_err(|_| KeyError::Corrupt)?;
     Ok(TenantDataKey::from_bytes(*key))
 }
 

@@ -8,7 +8,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::keys::{LocalKeyFile, RootKeyProvider};
+use crate::domain::passcode::PasscodeKey;
+use crate::keys::{KeyError, LocalKeyFile, RootKeyProvider};
 use crate::mail::Mailer;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// The time.
     pub clock: Clock,
+    /// The key passcodes are hashed with (the same on every node).
+    pub passcode_key: Arc<PasscodeKey>,
 }
 
 /// Why the application could not start.
@@ -72,14 +75,49 @@ impl AppState {
             &config.data_dir.join("root.key"),
         )?);
         let mailer = Mailer::from_config(&config, store.clone(), clock.clone())?;
+        let passcode_key = Arc::new(PasscodeKey::from_bytes(
+            *server_key(store.as_ref(), keys.as_ref(), PASSCODE_KEY, clock.now())
+                .await?
+                .expose_secret(),
+        ));
         Ok(AppState {
             config: Arc::new(config),
             store,
             keys,
             mailer,
             clock,
+            passcode_key,
         })
     }
+}
+
+/// The name of the passcode MAC key among the server keys.
+const PASSCODE_KEY: &str = "passcode-mac";
+
+/// A key the server keeps for itself, wrapped by the root key and stored in the database so that
+/// every node uses the same one. The first node to start creates it. The root key wraps it as it
+/// wraps tenant data keys, bound to the name `server:{name}` (never a tenant id, which is hex).
+async fn server_key(
+    store: &dyn Store,
+    root: &dyn RootKeyProvider,
+    name: &str,
+    now: i64,
+) -> Result<sealpost_envelope::TenantDataKey, StartError> {
+    let bound = format!("server:{name}");
+    let wrapped = match store.server_key(name).await? {
+        Some(w) => w,
+        None => {
+            let fresh = sealpost_envelope::TenantDataKey::generate();
+            let wrapped = root.wrap(&bound, 1, &fresh)?;
+            store.put_server_key(name, &wrapped, now).await?
+        }
+    };
+    root.unwrap(&bound, 1, &wrapped).map_err(|e| match e {
+        KeyError::Corrupt => StartError::Keys(KeyError::Unavailable(format!(
+            "the server key {name:?} does not open with this root key (was root.key replaced?)"
+        ))),
+        other => StartError::Keys(other),
+    })
 }
 
 /// The whole application. Tests call this and drive it with `oneshot`.

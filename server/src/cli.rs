@@ -14,8 +14,9 @@ use crate::config::Config;
 use crate::domain::address::Domain;
 use crate::keys::LocalKeyFile;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Tenant};
 use crate::tenants::{create_tenant, new_token};
+use crate::tracking::verify_chain;
 use crate::{envelope_cmd, serve, telemetry};
 
 /// Sealpost: encrypted mail for recipients outside your organisation.
@@ -45,6 +46,9 @@ pub enum Command {
     /// Create tenants and admin tokens (works on the data directory; the server may be running).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// The portal tracking log.
+    #[command(subcommand, name = "portal-log")]
+    PortalLog(PortalLogCommand),
     /// Raw Cobblestone-256 on stdin/stdout, for interop checks and debugging.
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
@@ -77,6 +81,37 @@ pub enum TenantCommand {
         #[arg(long, env = "SEALPOST_CONFIG")]
         config: Option<PathBuf>,
     },
+}
+
+/// `sealpost portal-log ...`
+#[derive(Debug, Subcommand)]
+pub enum PortalLogCommand {
+    /// Check that no entry of a tenant's portal log was changed, removed or reordered. Prints the
+    /// head (`SEQ:HASH`); record it, and pass it as `--head` later to detect a cut-off tail.
+    Verify {
+        /// One of the tenant's domains.
+        #[arg(long)]
+        domain: String,
+        /// A head printed by an earlier run, `SEQ:HASH`, that must still be in the chain.
+        #[arg(long)]
+        head: Option<String>,
+        /// Configuration file (TOML).
+        #[arg(long, env = "SEALPOST_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+fn parse_head(s: &str) -> anyhow::Result<(u64, [u8; 32])> {
+    let bad = || {
+        anyhow::anyhow!("--head must be SEQ:HASH as printed by an earlier verify, e.g. 42:9f86d0…")
+    };
+    let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+    let seq = seq.parse().map_err(|_| bad())?;
+    let hash: [u8; 32] = hex::decode(hash)
+        .ok()
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(bad)?;
+    Ok((seq, hash))
 }
 
 /// `sealpost envelope ...`
@@ -135,6 +170,17 @@ async fn open_admin(config: &Config) -> anyhow::Result<(SqliteStore, LocalKeyFil
     Ok((store, keys))
 }
 
+async fn tenant_by_domain(store: &SqliteStore, domain: &str) -> anyhow::Result<Tenant> {
+    let domain = Domain::parse("domain", domain)?;
+    store
+        .tenant_by_domain(domain.as_str())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => anyhow::anyhow!("no tenant has the domain {domain}"),
+            other => other.into(),
+        })
+}
+
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
@@ -161,14 +207,7 @@ pub fn run(cli: Cli) -> ExitCode {
             config,
         }) => with_runtime(config, |config| async move {
             let (store, _) = open_admin(&config).await?;
-            let domain = Domain::parse("domain", &domain)?;
-            let tenant = store
-                .tenant_by_domain(domain.as_str())
-                .await
-                .map_err(|e| match e {
-                    StoreError::NotFound => anyhow::anyhow!("no tenant has the domain {domain}"),
-                    other => other.into(),
-                })?;
+            let tenant = tenant_by_domain(&store, &domain).await?;
             let (token, secret, hash) = new_token(&tenant.id, &label, Clock::system().now())?;
             store.create_token(&token, &hash).await?;
             println!(
@@ -177,6 +216,31 @@ pub fn run(cli: Cli) -> ExitCode {
                 secret.as_str()
             );
             Ok(())
+        }),
+        Command::PortalLog(PortalLogCommand::Verify {
+            domain,
+            head,
+            config,
+        }) => with_runtime(config, |config| async move {
+            let expect = head.as_deref().map(parse_head).transpose()?;
+            let (store, _) = open_admin(&config).await?;
+            let tenant = tenant_by_domain(&store, &domain).await?;
+            match verify_chain(&store, &tenant.id, expect).await? {
+                Ok(head) => {
+                    println!(
+                        "The portal log of {} is intact: {} entries. Head: {}:{}",
+                        tenant.name,
+                        head.entries,
+                        head.entries,
+                        hex::encode(head.hash)
+                    );
+                    Ok(())
+                }
+                Err(broken) => Err(anyhow::anyhow!(
+                    "the portal log of {} has been tampered with: {broken}",
+                    tenant.name
+                )),
+            }
         }),
         Command::Envelope(cmd) => {
             let stdin = std::io::stdin().lock();

@@ -50,6 +50,13 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
+/// RFC 3339 (with any offset) as Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(time::OffsetDateTime::unix_timestamp)
+}
+
 /// Unix seconds as a date and time people read, e.g. `21 November 2026 10:00 UTC`, for notices.
 pub fn human_date(unix: i64) -> String {
     let format = time::macros::format_description!(

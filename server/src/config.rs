@@ -72,6 +72,9 @@ pub struct Config {
     pub smtp_password: Option<Secret>,
     /// Largest message accepted for sealing, in bytes of content (bodies plus attachments).
     pub max_message_size: u64,
+    /// A header your reverse proxy sets to the client's address (e.g. `X-Forwarded-For`; its last
+    /// address is used). Without it, the connection's peer address is logged.
+    pub client_address_header: Option<String>,
 }
 
 impl Default for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             smtp_username: None,
             smtp_password: None,
             max_message_size: 25 * 1024 * 1024,
+            client_address_header: None,
         }
     }
 }
@@ -222,6 +226,9 @@ impl Config {
                 name: "SEALPOST_MAX_MESSAGE_SIZE",
                 message: format!("expected a number of bytes, got {v:?}"),
             })?;
+        }
+        if let Some(v) = env("SEALPOST_CLIENT_ADDRESS_HEADER") {
+            config.client_address_header = Some(v);
         }
         Ok(config)
     }

@@ -35,3 +35,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
     }
 }
+
+/// The largest request body read where a message's content may come in: room for base64 (4/3)
+/// and JSON or MIME around the content limit. The content itself is checked exactly after decoding.
+pub fn body_limit(config: &crate::config::Config) -> usize {
+    usize::try_from(config.max_message_size / 3 * 4 + 1024 * 1024).unwrap_or(usize::MAX)
+}
+
+/// A JSON body of up to `limit` bytes, refused the way [`ApiJson`] refuses.
+pub async fn read_json<T: DeserializeOwned>(req: Request, limit: usize) -> Result<T, ApiError> {
+    let is_json = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON with Content-Type: application/json.",
+        ));
+    }
+    let body = axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| {
+            ApiError::refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                "The request body is too large or could not be read.",
+            )
+        })?;
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::refused(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("The request body is not valid: {e}"),
+        )
+    })
+}

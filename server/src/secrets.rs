@@ -28,6 +28,28 @@ pub fn new_secret(prefix: &str) -> (Zeroizing<String>, [u8; 32]) {
     (secret, hash)
 }
 
+/// A new one-time passcode: 8 digits, every code equally likely.
+pub fn new_passcode() -> Zeroizing<String> {
+    loop {
+        let mut bytes = Zeroizing::new([0u8; 16]);
+        fill_random(bytes.as_mut());
+        let words: Vec<u32> = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        if let Some(code) = crate::domain::passcode::code_from_random(&words) {
+            return code;
+        }
+    }
+}
+
+/// One random byte.
+pub fn random_byte() -> u8 {
+    let mut b = [0u8; 1];
+    fill_random(&mut b);
+    b[0]
+}
+
 /// The stored form of a bearer secret.
 pub fn hash_secret(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
@@ -46,5 +68,7 @@ mod tests {
         assert_eq!(hash_secret(&a), ha);
         assert_ne!(new_id(), new_id());
         assert!(sealpost_envelope::part::MessageId::parse(&new_id()).is_ok());
+        let code = new_passcode();
+        assert!(code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()));
     }
 }

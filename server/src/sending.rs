@@ -10,7 +10,7 @@ use sealpost_api::admin::{
     MessageStatusView, NoticeView, RecipientStatusView, RevocationView, SendOptions,
 };
 use sealpost_envelope::{
-    MessageId, Part, WrapBinding, open_manifest, unwrap_message_key, wrap_message_key,
+    MessageId, MessageKey, Part, WrapBinding, open_manifest, unwrap_message_key, wrap_message_key,
 };
 
 use crate::app::AppState;
@@ -27,7 +27,8 @@ use crate::routes::admin::resolve_rights;
 use crate::sealing;
 use crate::secrets::{new_id, new_secret};
 use crate::store::{
-    AuditEvent, NewMessage, NewRecipient, NoticeState, StoreError, StoredMessage, Tenant, part_name,
+    AuditEvent, NewMessage, NewRecipient, NoticeState, ParentLink, StoreError, StoredMessage,
+    Tenant, part_name,
 };
 
 /// Prefix of link token secrets.
@@ -108,7 +109,78 @@ pub async fn send(
     };
     let now = state.clock.now();
     let expires_at = expiry(now, options.expires_in_days, branding.expiry_days())?;
+    deliver(
+        state,
+        tenant,
+        actor,
+        composed,
+        Delivery {
+            branding,
+            rights_template: rights.name.clone(),
+            rights: rights.rights,
+            expires_at,
+            parent: None,
+            recipients: external,
+        },
+    )
+    .await
+}
 
+/// How a composed message is to be delivered: its templates, expiry, the message it answers, and
+/// who gets a notice.
+#[derive(Debug)]
+pub struct Delivery {
+    /// Branding for the notices and portal.
+    pub branding: BrandingTemplate,
+    /// The rights template's name.
+    pub rights_template: String,
+    /// The rights.
+    pub rights: Rights,
+    /// When access ends.
+    pub expires_at: Option<i64>,
+    /// The message this one answers or forwards.
+    pub parent: Option<ParentLink>,
+    /// Who reads it in the portal (`to` or `cc`).
+    pub recipients: Vec<(EmailAddress, &'static str)>,
+}
+
+/// A tenant's branding template by name, or the default one if it has since been removed.
+pub async fn branding_or_default(
+    state: &AppState,
+    tenant_id: &str,
+    name: &str,
+) -> Result<BrandingTemplate, ApiError> {
+    let view = match state.store.branding_template(tenant_id, name).await {
+        Err(StoreError::NotFound) => {
+            state
+                .store
+                .branding_template(tenant_id, DEFAULT_TEMPLATE)
+                .await?
+        }
+        other => other?,
+    };
+    BrandingTemplate::validate(view)
+        .map_err(|e| ApiError::Internal(format!("stored branding template is invalid: {e}")))
+}
+
+/// Seal `composed`, store it whole, then send each recipient in `delivery` a notice with their own
+/// link token. Returns the new message's id.
+pub async fn deliver(
+    state: &AppState,
+    tenant: &Tenant,
+    actor: &str,
+    composed: ComposedMessage,
+    delivery: Delivery,
+) -> Result<String, ApiError> {
+    let Delivery {
+        branding,
+        rights_template,
+        rights,
+        expires_at,
+        parent,
+        recipients: external,
+    } = delivery;
+    let now = state.clock.now();
     let id = new_id();
     let message_id = MessageId::parse(&id).map_err(|e| ApiError::Internal(e.to_string()))?;
     let data_key = state
@@ -151,8 +223,8 @@ pub async fn send(
             tenant_id: tenant.id.clone(),
             sender: composed.from.to_string(),
             branding_template: branding.identity().to_owned(),
-            rights_template: rights.name.clone(),
-            rights: rights.rights.to_stored(),
+            rights_template,
+            rights: rights.to_stored(),
             wrapped_key: wrapped_key.to_vec(),
             key_version: tenant.key_version,
             size,
@@ -160,6 +232,7 @@ pub async fn send(
             expires_at,
             recipients,
             parts,
+            parent,
         })
         .await?;
     state
@@ -216,7 +289,7 @@ pub async fn send(
     Ok(id)
 }
 
-fn key_unavailable(e: crate::keys::KeyError) -> ApiError {
+pub fn key_unavailable(e: crate::keys::KeyError) -> ApiError {
     tracing::error!(error = %e, "a tenant data key could not be unwrapped");
     ApiError::refused(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -225,19 +298,13 @@ fn key_unavailable(e: crate::keys::KeyError) -> ApiError {
     )
 }
 
-fn revocation_view(r: &Revocation) -> RevocationView {
-    RevocationView {
-        at: rfc3339(r.at),
-        by: r.by.clone(),
-    }
-}
-
-/// The status report, with the subject read from the sealed manifest.
-pub async fn status_view(
+/// Unwrap a stored message's key: the tenant's data key from the root key, then the message key.
+/// A root key that cannot be used is `key_unavailable`; a wrapped key that does not open is internal.
+pub fn message_key(
     state: &AppState,
     tenant: &Tenant,
     m: &StoredMessage,
-) -> Result<MessageStatusView, ApiError> {
+) -> Result<(MessageId, MessageKey), ApiError> {
     let message_id = MessageId::parse(&m.id).map_err(|e| ApiError::Internal(e.to_string()))?;
     let data_key = state
         .keys
@@ -253,6 +320,23 @@ pub async fn status_view(
         },
     )
     .map_err(|e| ApiError::Internal(format!("message key: {e}")))?;
+    Ok((message_id, key))
+}
+
+fn revocation_view(r: &Revocation) -> RevocationView {
+    RevocationView {
+        at: rfc3339(r.at),
+        by: r.by.clone(),
+    }
+}
+
+/// The status report, with the subject read from the sealed manifest.
+pub async fn status_view(
+    state: &AppState,
+    tenant: &Tenant,
+    m: &StoredMessage,
+) -> Result<MessageStatusView, ApiError> {
+    let (message_id, key) = message_key(state, tenant, m)?;
     let sealed = state
         .store
         .read_part(&tenant.id, &m.id, &part_name(Part::Manifest))

@@ -60,7 +60,8 @@ pub async fn demo(mut config: Config) -> anyhow::Result<()> {
 }
 
 async fn run(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server stopped with an error")?;

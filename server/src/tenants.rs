@@ -87,6 +87,7 @@ pub async fn create_tenant(
         name: name.trim().to_owned(),
         domains,
         show_subject_in_notice: true,
+        portal_tracking_logs: false,
         key_version: 1,
         created_at: now,
     };

@@ -19,6 +19,8 @@ pub struct TenantView {
     pub domains: Vec<String>,
     /// Whether notices show the message subject (`false`: a neutral subject instead).
     pub show_subject_in_notice: bool,
+    /// Whether the portal tracking log is kept (OME `EnablePortalTrackingLogs`).
+    pub enable_portal_tracking_logs: bool,
 }
 
 /// `PATCH /api/admin/tenant`: change what is given, keep the rest.
@@ -34,6 +36,9 @@ pub struct UpdateTenantRequest {
     /// Show or hide the subject in notices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_subject_in_notice: Option<bool>,
+    /// Turn the portal tracking log on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_portal_tracking_logs: Option<bool>,
 }
 
 /// `POST /api/admin/tokens`.
@@ -333,6 +338,49 @@ pub struct AuditEventView {
     pub action: String,
     /// What it was done to.
     pub target: String,
+}
+
+/// One entry of the portal tracking log (`GET /api/admin/portal-log`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalLogEntryView {
+    /// Position in the tenant's chain, from 1.
+    pub seq: u64,
+    /// When.
+    pub at: String,
+    /// The message.
+    pub message_id: String,
+    /// The recipient's address.
+    pub recipient: String,
+    /// What happened, e.g. `signed_in`, `key_released`, `passcode_burned`.
+    pub event: String,
+    /// More about it (a refusal's code, a part's name); never a secret.
+    pub detail: String,
+    /// The client's address.
+    pub client_address: String,
+    /// The client's user agent.
+    pub user_agent: String,
+    /// This entry's hash (hex); the next entry carries it as `prev_hash`.
+    pub hash: String,
+}
+
+/// `GET /api/admin/portal-log/verify`: whether the tenant's portal log chain is intact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalLogVerifyView {
+    /// No entry was changed, removed or reordered.
+    pub intact: bool,
+    /// Entries checked (when intact).
+    pub entries: Option<u64>,
+    /// The newest entry's hash, hex (when intact): record it to detect a cut-off tail later.
+    pub head_hash: Option<String>,
+    /// Where the chain breaks (when not).
+    pub problem: Option<String>,
+}
+
+/// `GET /api/admin/portal-log`: matching entries, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalLogView {
+    /// The entries.
+    pub entries: Vec<PortalLogEntryView>,
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod admin;
+pub mod recipient;
 
 /// The body of every refusal the server sends.
 ///

@@ -2,7 +2,9 @@
 //! hand, total size within the limit. Built from the JSON send request or a parsed RFC 5322
 //! message (see `mail::inbound`).
 
-use sealpost_api::admin::SendMessageRequest;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sealpost_api::admin::{AttachmentRequest, SendMessageRequest};
 
 use super::ValidationError;
 use super::address::EmailAddress;
@@ -69,6 +71,33 @@ fn parse_list(field: &str, list: &[String]) -> Result<Vec<EmailAddress>, Validat
     list.iter()
         .enumerate()
         .map(|(i, a)| EmailAddress::parse(&format!("{field}[{i}]"), a))
+        .collect()
+}
+
+/// Attachments as sent in JSON, their content decoded from base64.
+pub fn decode_attachments(
+    list: &[AttachmentRequest],
+) -> Result<Vec<ComposedAttachment>, ValidationError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let bytes = BASE64.decode(a.content_base64.trim()).map_err(|_| {
+                ValidationError::new(
+                    format!("attachments[{i}].content_base64"),
+                    "invalid_base64",
+                    "The attachment's content is not valid base64.",
+                )
+            })?;
+            Ok(ComposedAttachment {
+                name: a.name.clone(),
+                content_type: a
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".to_owned()),
+                content_id: a.content_id.as_deref().map(bare_content_id),
+                bytes,
+            })
+        })
         .collect()
 }
 

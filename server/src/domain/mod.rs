@@ -1,4 +1,5 @@
-//! Pure rules: validated values, branding and rights templates, message state and expiry.
+//! Pure rules: validated values, branding and rights templates, message state and expiry,
+//! passcodes, sessions, key release and the portal log's chain.
 //!
 //! Nothing here does I/O; `store`, `mail` and `keys` do, and `routes` wires them together. That
 //! keeps every rule testable with plain unit tests.
@@ -7,7 +8,11 @@ pub mod access;
 pub mod address;
 pub mod branding;
 pub mod composed;
+pub mod passcode;
+pub mod portal_log;
+pub mod release;
 pub mod rights;
+pub mod session;
 pub mod validation;
 
 pub use validation::ValidationError;

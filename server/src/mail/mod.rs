@@ -3,6 +3,7 @@
 
 pub mod inbound;
 pub mod notice;
+pub mod passcode;
 
 use std::sync::Arc;
 use std::time::Duration;

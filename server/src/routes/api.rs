@@ -2,6 +2,8 @@
 //! portal's HTML.
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -10,5 +12,11 @@ use crate::error::ApiError;
 pub fn router() -> Router<AppState> {
     Router::new()
         .nest("/admin", super::admin::router())
+        .nest("/m", super::recipient::router())
         .fallback(|| async { ApiError::NotFound })
+        // Nothing the API answers may be kept by a browser or a proxy.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }

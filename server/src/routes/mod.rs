@@ -5,3 +5,4 @@ pub mod api;
 pub mod dev_mailbox;
 pub mod health;
 pub mod portal;
+pub mod recipient;

@@ -126,6 +126,13 @@ impl BlobDir {
         }
     }
 
+    /// Where a published part is kept (for reading ranges of it).
+    pub fn path(&self, tenant_id: &str, message_id: &str, part: &str) -> std::io::Result<PathBuf> {
+        Ok(self
+            .message_dir(tenant_id, message_id)?
+            .join(safe_name(part)?))
+    }
+
     /// Read one part.
     pub fn read(&self, tenant_id: &str, message_id: &str, part: &str) -> std::io::Result<Vec<u8>> {
         std::fs::read(

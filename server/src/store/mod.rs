@@ -6,6 +6,7 @@
 //! never reach another tenant's rows: a wrong tenant looks exactly like a missing row.
 
 pub mod blobs;
+pub mod portal;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -14,6 +15,8 @@ use sealpost_api::admin::BrandingTemplateView;
 use crate::domain::access::Revocation;
 use crate::domain::address::Domain;
 use crate::domain::rights::RightsTemplate;
+
+pub use portal::PortalStore;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +49,8 @@ pub struct Tenant {
     pub domains: Vec<Domain>,
     /// Whether notices show the subject.
     pub show_subject_in_notice: bool,
+    /// Whether the portal tracking log is kept.
+    pub portal_tracking_logs: bool,
     /// Its data key, wrapped by the root key.
     pub wrapped_data_key: Vec<u8>,
     /// Version of the data key (bound into every wrap).
@@ -118,6 +123,49 @@ pub struct NewMessage {
     pub recipients: Vec<NewRecipient>,
     /// Sealed manifest, bodies and attachments.
     pub parts: Vec<SealedPart>,
+    /// The message this one answers or forwards.
+    pub parent: Option<ParentLink>,
+}
+
+/// How a reply or forward relates to the message it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// A reply to the sender.
+    Reply,
+    /// A reply to the sender and the other recipients.
+    ReplyAll,
+    /// A forward to new recipients; revoked with its parent.
+    Forward,
+}
+
+impl Relation {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Reply => "reply",
+            Relation::ReplyAll => "reply_all",
+            Relation::Forward => "forward",
+        }
+    }
+
+    /// From the stored name.
+    pub fn parse(s: &str) -> Option<Relation> {
+        match s {
+            "reply" => Some(Relation::Reply),
+            "reply_all" => Some(Relation::ReplyAll),
+            "forward" => Some(Relation::Forward),
+            _ => None,
+        }
+    }
+}
+
+/// The message a reply or forward came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentLink {
+    /// Its id.
+    pub message_id: String,
+    /// How this one relates to it.
+    pub relation: Relation,
 }
 
 /// How a notice went.
@@ -183,6 +231,8 @@ pub struct StoredMessage {
     pub revocation: Option<Revocation>,
     /// Recipients, in the order they were stored.
     pub recipients: Vec<StoredRecipient>,
+    /// The message this one answers or forwards.
+    pub parent: Option<ParentLink>,
 }
 
 /// One admin audit entry.
@@ -219,7 +269,7 @@ pub struct DevMail {
 
 /// Everything the server stores.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: PortalStore + Send + Sync + std::fmt::Debug + 'static {
     /// Create a tenant with its domains, default branding template and first admin token.
     async fn create_tenant(
         &self,
@@ -297,7 +347,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         address: &str,
         state: &NoticeState,
     ) -> StoreResult<()>;
-    /// Revoke a message for everyone. Returns `false` if it already was (the first revocation stays).
+    /// Revoke a message for everyone, and every forward made from it (at any depth). Returns
+    /// `false` if it already was (the first revocation stays).
     async fn revoke_message(
         &self,
         tenant_id: &str,

@@ -244,3 +244,214 @@ pub async fn body_text(response: Response<Body>) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
+
+/// A signed-in recipient: the cookie to send back and what sign-in answered.
+pub struct Signed {
+    pub message_id: String,
+    pub cookie: String,
+    pub view: sealpost_api::recipient::SessionView,
+    pub set_cookie: String,
+}
+
+impl TestApp {
+    /// The development mailbox's mails to `to`, oldest first.
+    pub async fn mails_to(&self, to: &str) -> Vec<sealpost::store::DevMail> {
+        let mut all = self.state.store.dev_mailbox_list(1000).await.unwrap();
+        all.reverse();
+        all.into_iter().filter(|m| m.to == to).collect()
+    }
+
+    /// Wait (the passcode email is sent after the answer) until `to` has `count` mails.
+    pub async fn wait_for_mails(&self, to: &str, count: usize) -> Vec<sealpost::store::DevMail> {
+        for _ in 0..500 {
+            let mails = self.mails_to(to).await;
+            if mails.len() >= count {
+                return mails;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("{to} never got {count} mails");
+    }
+
+    /// The link token in the newest notice to `to` for message `id`.
+    pub async fn link_token(&self, id: &str, to: &str) -> String {
+        let marker = format!("/m/{id}#t=");
+        self.mails_to(to)
+            .await
+            .iter()
+            .rev()
+            .find_map(|m| {
+                let text = mail_text(&m.raw);
+                let start = text.find(&marker)? + marker.len();
+                Some(
+                    text[start..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                        .collect(),
+                )
+            })
+            .unwrap_or_else(|| panic!("no notice to {to} for {id}"))
+    }
+
+    /// A recipient request: optional cookie, the CSRF header when `csrf`, optional JSON body.
+    pub async fn portal(
+        &self,
+        method: Method,
+        uri: &str,
+        cookie: Option<&str>,
+        csrf: bool,
+        body: Option<serde_json::Value>,
+    ) -> Response<Body> {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        if csrf {
+            req = req.header(sealpost_api::recipient::CSRF_HEADER, "1");
+        }
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let body = body
+            .map(|b| serde_json::to_vec(&b).unwrap())
+            .unwrap_or_default();
+        self.router
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// Ask for a passcode; returns the status and the answer's JSON.
+    pub async fn request_passcode(&self, id: &str, token: &str) -> (StatusCode, serde_json::Value) {
+        let res = self
+            .portal(
+                Method::POST,
+                &format!("/api/m/{id}/passcode"),
+                None,
+                true,
+                Some(serde_json::json!({ "token": token })),
+            )
+            .await;
+        let status = res.status();
+        (status, serde_json::from_str(&body_text(res).await).unwrap())
+    }
+
+    /// Ask for a passcode and read it (and the reference word) from the email that arrives.
+    pub async fn passcode(&self, id: &str, token: &str, to: &str) -> (String, String) {
+        let before = self.mails_to(to).await.len();
+        let (status, answer) = self.request_passcode(id, token).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        let mails = self.wait_for_mails(to, before + 1).await;
+        let text = mail_text(&mails[before].raw);
+        let code = text
+            .lines()
+            .map(str::trim)
+            .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
+            .expect("a passcode line")
+            .to_owned();
+        let reference = answer["reference"].as_str().unwrap().to_owned();
+        assert!(
+            text.contains(&format!("Reference: {reference}.")),
+            "the email repeats the word the page shows"
+        );
+        (code, reference)
+    }
+
+    /// Sign in with a passcode; returns the raw response.
+    pub async fn sign_in_with(
+        &self,
+        id: &str,
+        token: &str,
+        code: &str,
+        keep: bool,
+        cookie: Option<&str>,
+    ) -> Response<Body> {
+        self.portal(
+            Method::POST,
+            &format!("/api/m/{id}/session"),
+            cookie,
+            true,
+            Some(serde_json::json!({ "token": token, "passcode": code, "keep_signed_in": keep })),
+        )
+        .await
+    }
+
+    /// The whole sign-in: link token from the notice, passcode from its email, session.
+    pub async fn sign_in(&self, id: &str, to: &str) -> Signed {
+        let token = self.link_token(id, to).await;
+        let (code, _) = self.passcode(id, &token, to).await;
+        let res = self.sign_in_with(id, &token, &code, false, None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        signed(id, res).await
+    }
+
+    /// Ask for the key with a fresh key pair; returns the status, the JSON and the key pair.
+    pub async fn request_key(
+        &self,
+        s: &Signed,
+    ) -> (
+        StatusCode,
+        serde_json::Value,
+        sealpost_envelope::RecipientKeyPair,
+    ) {
+        use base64::Engine as _;
+        let pair = sealpost_envelope::RecipientKeyPair::generate();
+        let public = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key());
+        let res = self
+            .portal(
+                Method::POST,
+                &format!("/api/m/{}/key", s.message_id),
+                Some(&s.cookie),
+                true,
+                Some(serde_json::json!({ "public_key": public })),
+            )
+            .await;
+        let status = res.status();
+        (
+            status,
+            serde_json::from_str(&body_text(res).await).unwrap(),
+            pair,
+        )
+    }
+
+    /// The access state an open page polls.
+    pub async fn access(&self, s: &Signed) -> (StatusCode, serde_json::Value) {
+        let res = self
+            .portal(
+                Method::GET,
+                &format!("/api/m/{}/access", s.message_id),
+                Some(&s.cookie),
+                false,
+                None,
+            )
+            .await;
+        let status = res.status();
+        (status, serde_json::from_str(&body_text(res).await).unwrap())
+    }
+}
+
+/// The signed-in state from a successful sign-in response.
+pub async fn signed(id: &str, res: Response<Body>) -> Signed {
+    let set_cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let view = serde_json::from_str(&body_text(res).await).unwrap();
+    Signed {
+        message_id: id.to_owned(),
+        cookie,
+        view,
+        set_cookie,
+    }
+}
+
+/// The plain-text body of a raw mail.
+pub fn mail_text(raw: &[u8]) -> String {
+    let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+    m.body_text(0).unwrap().into_owned()
+}

@@ -5,9 +5,13 @@
 mod helpers;
 
 mod admin;
+mod answers;
 mod envelope_cli;
 mod http;
 mod messages;
 mod mime;
+mod portal_log;
 mod process;
+mod recipient;
+mod release;
 mod smtp;

@@ -7,26 +7,17 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use sealpost_api::admin::{MessageListView, MessageStatusView, SendMessageRequest, SendOptions};
 
 use super::Admin;
 use crate::app::AppState;
-use crate::config::Config;
-use crate::domain::ValidationError;
 use crate::domain::access::Revocation;
 use crate::domain::address::EmailAddress;
-use crate::domain::composed::{ComposedAttachment, ComposedMessage, bare_content_id};
+use crate::domain::composed::{ComposedMessage, decode_attachments};
 use crate::error::ApiError;
+use crate::extract::body_limit;
 use crate::mail::inbound;
 use crate::sending;
-
-/// The largest request body read: room for base64 (4/3) and JSON or MIME around the content
-/// limit. The content itself is checked exactly after decoding.
-fn body_limit(config: &Config) -> usize {
-    usize::try_from(config.max_message_size / 3 * 4 + 1024 * 1024).unwrap_or(usize::MAX)
-}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -48,33 +39,6 @@ fn too_large(limit: u64) -> ApiError {
             limit as f64 / 1_048_576.0
         ),
     )
-}
-
-fn decode_attachments(
-    req: &SendMessageRequest,
-) -> Result<Vec<ComposedAttachment>, ValidationError> {
-    req.attachments
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let bytes = BASE64.decode(a.content_base64.trim()).map_err(|_| {
-                ValidationError::new(
-                    format!("attachments[{i}].content_base64"),
-                    "invalid_base64",
-                    "The attachment's content is not valid base64.",
-                )
-            })?;
-            Ok(ComposedAttachment {
-                name: a.name.clone(),
-                content_type: a
-                    .content_type
-                    .clone()
-                    .unwrap_or_else(|| "application/octet-stream".to_owned()),
-                content_id: a.content_id.as_deref().map(bare_content_id),
-                bytes,
-            })
-        })
-        .collect()
 }
 
 async fn send(
@@ -110,7 +74,7 @@ async fn send(
                     format!("The request body is not valid: {e}"),
                 )
             })?;
-            let attachments = decode_attachments(&req)?;
+            let attachments = decode_attachments(&req.attachments)?;
             let composed = ComposedMessage::from_request(&req, attachments, limit)?;
             let options = SendOptions {
                 branding_template: req.branding_template,

@@ -3,6 +3,7 @@
 
 mod branding;
 mod messages;
+mod portal_log;
 mod rights;
 mod tenant;
 
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(branding::router())
         .merge(rights::router())
         .merge(messages::router())
+        .merge(portal_log::router())
 }
 
 /// A request made with a valid admin token: the token and its tenant.

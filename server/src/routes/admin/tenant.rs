@@ -32,6 +32,7 @@ fn tenant_view(t: &Tenant) -> TenantView {
         name: t.name.clone(),
         domains: t.domains.iter().map(ToString::to_string).collect(),
         show_subject_in_notice: t.show_subject_in_notice,
+        enable_portal_tracking_logs: t.portal_tracking_logs,
     }
 }
 
@@ -63,6 +64,9 @@ async fn update(
     }
     if let Some(show) = req.show_subject_in_notice {
         tenant.show_subject_in_notice = show;
+    }
+    if let Some(on) = req.enable_portal_tracking_logs {
+        tenant.portal_tracking_logs = on;
     }
     state.store.update_tenant(&tenant).await?;
     admin.audit(&state, "tenant.updated", &tenant.id).await?;

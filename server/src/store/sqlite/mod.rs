@@ -11,10 +11,12 @@ use sealpost_api::admin::BrandingTemplateView;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqlitePool, Transaction};
 
+mod portal;
+
 use super::blobs::BlobDir;
 use super::{
-    AdminToken, AuditEvent, DevMail, NewMessage, NoticeState, Store, StoreError, StoreResult,
-    StoredMessage, StoredRecipient, Tenant,
+    AdminToken, AuditEvent, DevMail, NewMessage, NoticeState, ParentLink, Relation, Store,
+    StoreError, StoreResult, StoredMessage, StoredRecipient, Tenant,
 };
 use crate::domain::access::Revocation;
 use crate::domain::address::Domain;
@@ -54,6 +56,7 @@ struct TenantRow {
     id: String,
     name: String,
     show_subject_in_notice: bool,
+    portal_tracking_logs: bool,
     wrapped_data_key: Vec<u8>,
     key_version: i64,
     created_at: i64,
@@ -95,6 +98,8 @@ struct MessageRow {
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
     revoked_by: Option<String>,
+    parent_id: Option<String>,
+    relation: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -167,7 +172,7 @@ impl From<DevMailRow> for DevMail {
 }
 
 const MESSAGE_COLUMNS: &str = "id, tenant_id, sender, branding_template, rights_template, rights, \
-     wrapped_key, key_version, size, created_at, expires_at, revoked_at, revoked_by";
+     wrapped_key, key_version, size, created_at, expires_at, revoked_at, revoked_by, parent_id, relation";
 
 impl SqliteStore {
     /// Open (creating if needed) `sealpost.db` and `blobs/` in `data_dir`, run migrations, and sweep
@@ -228,7 +233,8 @@ impl SqliteStore {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "insert into messages (id, tenant_id, sender, branding_template, rights_template, rights, \
-             wrapped_key, key_version, size, created_at, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             wrapped_key, key_version, size, created_at, expires_at, parent_id, relation) \
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&m.id)
         .bind(&m.tenant_id)
@@ -241,6 +247,8 @@ impl SqliteStore {
         .bind(m.size as i64)
         .bind(m.created_at)
         .bind(m.expires_at)
+        .bind(m.parent.as_ref().map(|p| p.message_id.as_str()))
+        .bind(m.parent.as_ref().map(|p| p.relation.as_str()))
         .execute(&mut **tx)
         .await?;
         for p in &m.parts {
@@ -288,6 +296,16 @@ impl SqliteStore {
             expires_at: row.expires_at,
             revocation: revocation(row.revoked_at, row.revoked_by),
             recipients: recipients.into_iter().map(Into::into).collect(),
+            parent: match (
+                row.parent_id,
+                row.relation.as_deref().and_then(Relation::parse),
+            ) {
+                (Some(message_id), Some(relation)) => Some(ParentLink {
+                    message_id,
+                    relation,
+                }),
+                _ => None,
+            },
         })
     }
 
@@ -334,12 +352,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query(
-            "insert into tenants (id, name, show_subject_in_notice, wrapped_data_key, key_version, created_at) \
-             values (?, ?, ?, ?, ?, ?)",
+            "insert into tenants (id, name, show_subject_in_notice, portal_tracking_logs, \
+             wrapped_data_key, key_version, created_at) values (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&t.id)
         .bind(&t.name)
         .bind(t.show_subject_in_notice)
+        .bind(t.portal_tracking_logs)
         .bind(&t.wrapped_data_key)
         .bind(i64::from(t.key_version))
         .bind(t.created_at)
@@ -375,7 +394,8 @@ impl Store for SqliteStore {
 
     async fn tenant(&self, tenant_id: &str) -> StoreResult<Tenant> {
         let row = sqlx::query_as::<_, TenantRow>(
-            "select id, name, show_subject_in_notice, wrapped_data_key, key_version, created_at \
+            "select id, name, show_subject_in_notice, portal_tracking_logs, wrapped_data_key, \
+             key_version, created_at \
              from tenants where id = ?",
         )
         .bind(tenant_id)
@@ -397,6 +417,7 @@ impl Store for SqliteStore {
             name: row.name,
             domains,
             show_subject_in_notice: row.show_subject_in_notice,
+            portal_tracking_logs: row.portal_tracking_logs,
             wrapped_data_key: row.wrapped_data_key,
             key_version: u32::try_from(row.key_version).unwrap_or(0),
             created_at: row.created_at,
@@ -415,13 +436,17 @@ impl Store for SqliteStore {
 
     async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let r = sqlx::query("update tenants set name = ?, show_subject_in_notice = ? where id = ?")
-            .bind(&t.name)
-            .bind(t.show_subject_in_notice)
-            .bind(&t.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let r = sqlx::query(
+            "update tenants set name = ?, show_subject_in_notice = ?, portal_tracking_logs = ? \
+             where id = ?",
+        )
+        .bind(&t.name)
+        .bind(t.show_subject_in_notice)
+        .bind(t.portal_tracking_logs)
+        .bind(&t.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         affected(r.rows_affected())?;
         Self::replace_domains(&mut tx, &t.id, &t.domains).await?;
         tx.commit().await.map_err(db)
@@ -733,6 +758,7 @@ impl Store for SqliteStore {
         message_id: &str,
         r: &Revocation,
     ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
         let done = sqlx::query(
             "update messages set revoked_at = ?, revoked_by = ? \
              where tenant_id = ? and id = ? and revoked_at is null",
@@ -741,9 +767,27 @@ impl Store for SqliteStore {
         .bind(&r.by)
         .bind(tenant_id)
         .bind(message_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
+        // Forwards made from it, at any depth, go with it (even if it was already revoked, so a
+        // forward made in a race with the revocation cannot survive a second revoke).
+        sqlx::query(
+            "with recursive forwards(id) as ( \
+                 select id from messages where parent_id = ? and relation = 'forward' \
+                 union select m.id from messages m join forwards f on m.parent_id = f.id \
+                 where m.relation = 'forward') \
+             update messages set revoked_at = ?, revoked_by = ? \
+             where id in (select id from forwards) and tenant_id = ? and revoked_at is null",
+        )
+        .bind(message_id)
+        .bind(r.at)
+        .bind(&r.by)
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
         if done.rows_affected() == 1 {
             return Ok(true);
         }

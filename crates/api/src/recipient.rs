@@ -1,0 +1,146 @@
+//! The recipient API (`/api/m/{message}/*`): passcode sign-in, the session, key release, sealed
+//! parts, the access check an open page polls, and reply / reply-all / forward.
+//!
+//! Every state-changing request (`POST`, `DELETE`) must carry the header [`CSRF_HEADER`] with the
+//! value `1`; the session travels in an HttpOnly cookie the page cannot read. Binary values are
+//! base64url without padding.
+
+use serde::{Deserialize, Serialize};
+
+use crate::admin::AttachmentRequest;
+
+/// The header every state-changing recipient request must carry (a cross-site form cannot set it).
+pub const CSRF_HEADER: &str = "x-sealpost-request";
+
+/// `POST /api/m/{message}/passcode`: email a passcode to the address the link was sent to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasscodeRequest {
+    /// The link token from the notice's "Read the message" link.
+    pub token: String,
+}
+
+/// The answer to a passcode request. It is the same whether or not the link is real, so it says
+/// "if": the page shows the reference word, and the email carries the same word.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasscodeResponse {
+    /// A short word the email repeats, so the recipient can tell our email from a look-alike.
+    pub reference: String,
+    /// How long the code is valid.
+    pub expires_in_seconds: u32,
+    /// A sentence for the recipient.
+    pub message: String,
+}
+
+/// `POST /api/m/{message}/session`: sign in with the emailed passcode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    /// The link token.
+    pub token: String,
+    /// The 8-digit passcode from the email (spaces are ignored).
+    pub passcode: String,
+    /// "Keep me signed in on this private computer": 12 hours idle instead of 30 minutes.
+    #[serde(default)]
+    pub keep_signed_in: bool,
+}
+
+/// `GET /api/m/{message}/session` and the answer to signing in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// The message this session opens.
+    pub message_id: String,
+    /// The recipient signed in.
+    pub recipient: String,
+    /// A public per-session value bound into every key release (not the session secret).
+    pub binding: String,
+    /// What the recipient may do: `view`, `reply`, `reply_all`, `forward`, `print`, `copy`,
+    /// `download`.
+    pub rights: Vec<String>,
+    /// When the session ends at the latest if it stays in use.
+    pub expires_at: String,
+    /// Inactivity after which the session ends.
+    pub idle_timeout_seconds: u32,
+    /// Whether "keep me signed in" was chosen.
+    pub keep_signed_in: bool,
+}
+
+/// `POST /api/m/{message}/key`: release the message key to this page's fresh X25519 key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRequest {
+    /// The page's X25519 public key (32 bytes, base64url).
+    pub public_key: String,
+}
+
+/// The released key: HPKE-sealed to the page's key, bound to message, recipient and session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyResponse {
+    /// The sealed release (81 bytes, base64url).
+    pub release: String,
+    /// The recipient, as bound into the release.
+    pub recipient: String,
+    /// The session binding, as bound into the release.
+    pub binding: String,
+    /// What the recipient may do.
+    pub rights: Vec<String>,
+    /// How long the page may keep the key before it must ask again.
+    pub lease_seconds: u32,
+}
+
+/// Whether the message can still be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessState {
+    /// It can.
+    Active,
+    /// The sender or an admin removed access (for everyone or for this recipient).
+    Revoked,
+    /// Its expiry passed.
+    Expired,
+}
+
+/// `GET /api/m/{message}/access`: what an open page polls. On anything but `active` the page wipes
+/// the key and what it decrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessView {
+    /// The state now.
+    pub state: AccessState,
+    /// Ask again after this many seconds.
+    pub check_again_seconds: u32,
+}
+
+/// `POST /api/m/{message}/reply` and `/reply-all`: a protected answer to the sender (and, for
+/// reply-all, everyone else the message was sent to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    /// Plain text.
+    pub text: String,
+    /// HTML, if the page composed some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Attachments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRequest>,
+}
+
+/// `POST /api/m/{message}/forward`: send the message on, protected, to new recipients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardRequest {
+    /// New recipients.
+    pub to: Vec<String>,
+    /// A note placed above the forwarded message.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// A reply or forward that was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentView {
+    /// The new message.
+    pub message_id: String,
+    /// Who it went to.
+    pub recipients: Vec<String>,
+}

@@ -1,0 +1,120 @@
+//! Key release and the access check an open page polls.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
+use sealpost_api::recipient::{AccessState, AccessView, KeyRequest, KeyResponse};
+use sealpost_envelope::release::PUBLIC_KEY_LEN;
+use sealpost_envelope::{ReleaseBinding, seal_release};
+
+use super::{SignedIn, refusal_error};
+use crate::app::AppState;
+use crate::domain::ValidationError;
+use crate::domain::release::{Refusal, check};
+use crate::domain::rights::Right;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::sending::message_key;
+use crate::tracking::{Client, Happened};
+
+/// How long a page may keep a released key before asking again (never past the expiry).
+pub const LEASE_SECONDS: i64 = 10 * 60;
+/// How often an open page should check that the message is still readable (well under the
+/// 30 seconds within which a revocation must reach it).
+pub const CHECK_EVERY_SECONDS: u32 = 15;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{message}/key", post(release_key))
+        .route("/{message}/access", get(access))
+}
+
+fn invalid_public_key() -> ApiError {
+    ValidationError::new(
+        "public_key",
+        "invalid_public_key",
+        "The page's public key must be 32 bytes of X25519, in base64url.",
+    )
+    .into()
+}
+
+async fn release_key(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    client: Client,
+    ApiJson(req): ApiJson<KeyRequest>,
+) -> Result<Json<KeyResponse>, ApiError> {
+    let public_key = BASE64URL
+        .decode(req.public_key.trim())
+        .ok()
+        .filter(|k| k.len() == PUBLIC_KEY_LEN)
+        .ok_or_else(invalid_public_key)?;
+    let now = state.clock.now();
+    let h = Happened {
+        tenant: &signed.tenant,
+        message_id: &signed.message.id,
+        recipient: &signed.session.address,
+        client: &client,
+    };
+    if let Err(refusal) = check(&signed.facts(now), Right::View) {
+        h.key_decision(&state, Some(refusal.code())).await?;
+        return Err(refusal_error(refusal, &signed.message));
+    }
+    let (message_id, key) = match message_key(&state, &signed.tenant, &signed.message) {
+        Ok(k) => k,
+        Err(e) => {
+            if let ApiError::Refused { code, .. } = &e
+                && *code == Refusal::KeyUnavailable.code()
+            {
+                h.key_decision(&state, Some(code)).await?;
+                return Err(refusal_error(Refusal::KeyUnavailable, &signed.message));
+            }
+            return Err(e);
+        }
+    };
+    let release = seal_release(
+        &public_key,
+        &key,
+        &ReleaseBinding {
+            message_id: &message_id,
+            recipient: &signed.session.address,
+            session: signed.session.binding.as_bytes(),
+        },
+    )
+    .map_err(|_| invalid_public_key())?;
+    drop(key);
+    signed.touch(&state).await?;
+    state
+        .store
+        .mark_opened(&signed.message.id, &signed.session.address, now)
+        .await?;
+    h.key_decision(&state, None).await?;
+    let lease = match signed.message.expires_at {
+        Some(at) => LEASE_SECONDS.min(at - now),
+        None => LEASE_SECONDS,
+    };
+    Ok(Json(KeyResponse {
+        release: BASE64URL.encode(release),
+        recipient: signed.session.address.clone(),
+        binding: signed.session.binding.clone(),
+        rights: signed.rights().names(),
+        lease_seconds: u32::try_from(lease.max(1)).unwrap_or(1),
+    }))
+}
+
+/// Whether the message is still readable by this recipient. Not counted as use of the session: a
+/// page left open does not keep itself signed in.
+async fn access(State(state): State<AppState>, signed: SignedIn) -> Json<AccessView> {
+    let state_now = match check(&signed.facts(state.clock.now()), Right::View) {
+        Ok(()) => AccessState::Active,
+        Err(Refusal::Expired) => AccessState::Expired,
+        // Revoked for everyone or for this recipient, or (a broken database) no longer a recipient.
+        Err(_) => AccessState::Revoked,
+    };
+    Json(AccessView {
+        state: state_now,
+        check_again_seconds: CHECK_EVERY_SECONDS,
+    })
+}

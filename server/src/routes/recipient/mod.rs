@@ -1,0 +1,246 @@
+//! `/api/m/{message}/*`: what a recipient's page calls. Sign-in with an emailed passcode
+//! ([`sign_in`]), key release and the access check ([`key`]), sealed parts ([`parts`]), and
+//! reply / reply-all / forward ([`answers`]).
+//!
+//! The session is a `__Host-` cookie per message (so two messages can be open in two tabs), holding
+//! 256 random bits; the database keeps only their SHA-256. Every `POST` and `DELETE` must carry the
+//! [`CSRF_HEADER`]: a cross-site form cannot set it and a cross-site script cannot send it without
+//! a CORS preflight, which this server never grants.
+
+mod answers;
+mod key;
+mod parts;
+mod sign_in;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Request};
+use axum::http::header::COOKIE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use sealpost_api::recipient::CSRF_HEADER;
+
+use crate::app::AppState;
+use crate::clock::human_date;
+use crate::domain::release::{Refusal, ReleaseFacts};
+use crate::domain::rights::{Right, Rights};
+use crate::error::ApiError;
+use crate::secrets::hash_secret;
+use crate::store::portal::StoredSession;
+use crate::store::{StoreError, StoredMessage, Tenant};
+
+/// The recipient routes (mounted under `/api/m`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(sign_in::router())
+        .merge(key::router())
+        .merge(parts::router())
+        .merge(answers::router())
+        .layer(middleware::from_fn(require_csrf_header))
+}
+
+async fn require_csrf_header(request: Request, next: Next) -> Result<Response, ApiError> {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD);
+    let marked = request
+        .headers()
+        .get(CSRF_HEADER)
+        .is_some_and(|v| v.as_bytes() == b"1");
+    if !safe && !marked {
+        return Err(ApiError::refused(
+            StatusCode::FORBIDDEN,
+            "csrf_header_missing",
+            format!(
+                "This request must come from the Sealpost page itself (it lacks the {CSRF_HEADER} header)."
+            ),
+        ));
+    }
+    Ok(next.run(request).await)
+}
+
+/// Whether `s` has the form of a message id (32 lower-case hex digits), so it is safe in a cookie
+/// name.
+pub fn is_message_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The name of the session cookie for a message.
+pub fn cookie_name(message_id: &str) -> String {
+    format!("__Host-sp-{message_id}")
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// A request from a recipient with a live session for the message in the path.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// SHA-256 of the session id.
+    pub id_hash: [u8; 32],
+    /// The session.
+    pub session: StoredSession,
+    /// The message (the session's own, so another message's id in the path never reaches here).
+    pub message: StoredMessage,
+    /// Its tenant.
+    pub tenant: Tenant,
+}
+
+fn session_required() -> ApiError {
+    ApiError::refused(
+        StatusCode::UNAUTHORIZED,
+        "session_required",
+        "Sign in with the passcode we email you to read this message.",
+    )
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        let message_id = params
+            .iter()
+            .find(|(k, _)| k == "message")
+            .map(|(_, v)| v.as_str())
+            .ok_or(ApiError::NotFound)?;
+        let secret =
+            cookie(&parts.headers, &cookie_name(message_id)).ok_or_else(session_required)?;
+        let id_hash = hash_secret(secret);
+        let session = match state.store.session(&id_hash).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => return Err(session_required()),
+            Err(e) => return Err(e.into()),
+        };
+        if session.message_id != message_id {
+            return Err(session_required());
+        }
+        if !session.times.is_live(state.clock.now()) {
+            state.store.end_session(&id_hash).await?;
+            return Err(ApiError::refused(
+                StatusCode::UNAUTHORIZED,
+                "session_expired",
+                "Your session has ended. Ask for a new passcode to sign in again.",
+            ));
+        }
+        let message = state.store.message_by_id(&session.message_id).await?;
+        let tenant = state.store.tenant(&message.tenant_id).await?;
+        Ok(SignedIn {
+            id_hash,
+            session,
+            message,
+            tenant,
+        })
+    }
+}
+
+impl SignedIn {
+    /// The facts the release rules judge, now.
+    pub fn facts(&self, now: i64) -> ReleaseFacts<'_> {
+        let recipient = self
+            .message
+            .recipients
+            .iter()
+            .find(|r| r.address == self.session.address);
+        ReleaseFacts {
+            // A recipient row that is gone would be a broken database; refuse as if signed out.
+            session_valid: recipient.is_some(),
+            message_revoked: self.message.revocation.as_ref(),
+            recipient_revoked: recipient.and_then(|r| r.revocation.as_ref()),
+            expires_at: self.message.expires_at,
+            now,
+            rights: self.rights(),
+        }
+    }
+
+    /// The message's rights.
+    pub fn rights(&self) -> Rights {
+        Rights::from_stored(&self.message.rights)
+    }
+
+    /// Count this request as use of the session (moves the idle limit).
+    pub async fn touch(&self, state: &AppState) -> Result<(), ApiError> {
+        Ok(state
+            .store
+            .touch_session(&self.id_hash, state.clock.now())
+            .await?)
+    }
+}
+
+/// The refusal as the page sees it.
+pub fn refusal_error(refusal: Refusal, message: &StoredMessage) -> ApiError {
+    let (status, text) = match refusal {
+        Refusal::SessionRequired => return session_required(),
+        Refusal::MessageRevoked => (
+            StatusCode::FORBIDDEN,
+            "The sender has withdrawn this message. It can no longer be read.".to_owned(),
+        ),
+        Refusal::RecipientRevoked => (
+            StatusCode::FORBIDDEN,
+            "Your access to this message has been removed by the sender.".to_owned(),
+        ),
+        Refusal::Expired => (
+            StatusCode::FORBIDDEN,
+            match message.expires_at {
+                Some(at) => format!("This message expired on {} and can no longer be read.", human_date(at)),
+                None => "This message has expired and can no longer be read.".to_owned(),
+            },
+        ),
+        Refusal::NotAllowed(right) => (
+            StatusCode::FORBIDDEN,
+            format!(
+                "The sender's settings for this message do not allow you to {}.",
+                match right {
+                    Right::View => "read it",
+                    Right::Reply => "reply",
+                    Right::ReplyAll => "reply to all",
+                    Right::Forward => "forward it",
+                    Right::Print => "print it",
+                    Right::Copy => "copy from it",
+                    Right::Download => "download its attachments",
+                }
+            ),
+        ),
+        Refusal::KeyUnavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The message cannot be opened right now because its key is unavailable. Please try again later."
+                .to_owned(),
+        ),
+    };
+    ApiError::Refused {
+        status,
+        code: refusal.code(),
+        message: text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn cookies_are_found_by_exact_name_across_headers() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, HeaderValue::from_static("a=1; __Host-sp-m1=s1"));
+        h.append(COOKIE, HeaderValue::from_static("__Host-sp-m2=s2;x="));
+        assert_eq!(cookie(&h, "__Host-sp-m1"), Some("s1"));
+        assert_eq!(cookie(&h, "__Host-sp-m2"), Some("s2"));
+        assert_eq!(cookie(&h, "__Host-sp-m"), None);
+        assert_eq!(cookie(&h, "x"), None);
+    }
+}

@@ -1,0 +1,387 @@
+//! Passcodes and sessions.
+//!
+//! A passcode request and a sign-in do the same work and give the same answer whether or not the
+//! link token, message or address is real: an unknown token is hashed, counted against the hourly
+//! limit and answered with a reference word just like a real one; only a real one gets an email.
+//! The email is sent after the answer, so its delivery time never shows in the response time.
+
+use axum::extract::{Path, State};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use sealpost_api::recipient::{PasscodeRequest, PasscodeResponse, SessionView, SignInRequest};
+
+use super::{SignedIn, cookie, cookie_name};
+use crate::app::AppState;
+use crate::clock::rfc3339;
+use crate::domain::passcode::{
+    self, MAX_ATTEMPTS, MAX_PER_WINDOW, RATE_WINDOW, VALID_FOR, rate_key, reference_word,
+};
+use crate::domain::portal_log::PortalEvent;
+use crate::domain::rights::Rights;
+use crate::domain::session::{ABSOLUTE, SessionTimes};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::mail::passcode::{PasscodeMail, build};
+use crate::secrets::{hash_secret, new_id, new_passcode, new_secret, random_byte};
+use crate::store::StoreError;
+use crate::store::portal::{LinkedRecipient, NewPasscode, NewSession};
+use crate::tracking::{Client, Happened};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{message}/passcode", post(request_passcode))
+        .route(
+            "/{message}/session",
+            post(sign_in).get(show_session).delete(sign_out),
+        )
+}
+
+/// The recipient a token was made for, if it was made for this message.
+async fn linked(
+    state: &AppState,
+    message_id: &str,
+    token_hash: &[u8; 32],
+) -> Result<Option<LinkedRecipient>, ApiError> {
+    match state.store.linked_recipient(token_hash).await {
+        Ok(l) if l.message_id == message_id => Ok(Some(l)),
+        Ok(_) | Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn request_passcode(
+    State(state): State<AppState>,
+    Path(message_id): Path<String>,
+    client: Client,
+    ApiJson(req): ApiJson<PasscodeRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let token_hash = hash_secret(req.token.trim());
+    let linked = linked(&state, &message_id, &token_hash).await?;
+    let key = rate_key(
+        linked
+            .as_ref()
+            .map(|l| (l.message_id.as_str(), l.address.as_str())),
+        &token_hash,
+    );
+    if let Some(oldest) = state
+        .store
+        .count_passcode_request(&key, now, now - RATE_WINDOW, MAX_PER_WINDOW)
+        .await?
+    {
+        if let Some(l) = &linked {
+            let tenant = state.store.tenant(&l.tenant_id).await?;
+            happened(&tenant, l, &client)
+                .track(&state, PortalEvent::PasscodeRateLimited, "")
+                .await?;
+        }
+        let wait = (oldest + RATE_WINDOW - now).max(1);
+        let mut response = ApiError::refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_passcodes",
+            format!(
+                "You have asked for {MAX_PER_WINDOW} passcodes in the last hour. Use the newest one, or ask again in {} minutes.",
+                (wait + 59) / 60
+            ),
+        )
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(RETRY_AFTER, v);
+        }
+        return Ok(response);
+    }
+    let reference = reference_word(random_byte());
+    if let Some(l) = linked {
+        let code = new_passcode();
+        state
+            .store
+            .store_passcode(&NewPasscode {
+                id: new_id(),
+                message_id: l.message_id.clone(),
+                address: l.address.clone(),
+                code_hash: state.passcode_key.hash(&l.message_id, &l.address, &code),
+                created_at: now,
+                expires_at: now + VALID_FOR,
+            })
+            .await?;
+        tokio::spawn(email_passcode(state.clone(), l, code, reference, client));
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PasscodeResponse {
+            reference: reference.to_owned(),
+            expires_in_seconds: VALID_FOR as u32,
+            message: format!(
+                "If this link was sent to you, a passcode is on its way to that address. Check that the email shows the reference word “{reference}”."
+            ),
+        }),
+    )
+        .into_response())
+}
+
+fn happened<'a>(
+    tenant: &'a crate::store::Tenant,
+    l: &'a LinkedRecipient,
+    client: &'a Client,
+) -> Happened<'a> {
+    Happened {
+        tenant,
+        message_id: &l.message_id,
+        recipient: &l.address,
+        client,
+    }
+}
+
+/// Send the code, then record how it went. Runs after the answer has gone.
+async fn email_passcode(
+    state: AppState,
+    l: LinkedRecipient,
+    code: zeroize::Zeroizing<String>,
+    reference: &'static str,
+    client: Client,
+) {
+    let outcome = async {
+        let tenant = state.store.tenant(&l.tenant_id).await?;
+        let message = state.store.message_by_id(&l.message_id).await?;
+        let domain = tenant
+            .domains
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "localhost".to_owned());
+        let sent = match build(&PasscodeMail {
+            tenant_name: &tenant.name,
+            tenant_domain: &domain,
+            sender: &message.sender,
+            recipient: &l.address,
+            code: &code,
+            reference,
+        }) {
+            Ok(mail) => state.mailer.send(&mail).await,
+            Err(e) => Err(e),
+        };
+        let h = happened(&tenant, &l, &client);
+        match sent {
+            Ok(()) => h.track(&state, PortalEvent::PasscodeSent, "").await,
+            Err(e) => {
+                tracing::warn!(message = %l.message_id, error = %e, "a passcode could not be sent");
+                h.track(&state, PortalEvent::PasscodeSendFailed, "").await
+            }
+        }
+    }
+    .await;
+    if let Err(e) = outcome {
+        tracing::error!(message = %l.message_id, error = %e, "recording a passcode email failed");
+    }
+}
+
+fn passcode_invalid() -> ApiError {
+    ApiError::refused(
+        StatusCode::UNAUTHORIZED,
+        "passcode_invalid",
+        "That passcode is not valid. It may be mistyped, older than 15 minutes, already used, or used up after 5 wrong tries. Ask for a new one.",
+    )
+}
+
+fn session_view(
+    message_id: &str,
+    address: &str,
+    binding: &str,
+    rights: &Rights,
+    times: &SessionTimes,
+) -> SessionView {
+    SessionView {
+        message_id: message_id.to_owned(),
+        recipient: address.to_owned(),
+        binding: binding.to_owned(),
+        rights: rights.names(),
+        expires_at: rfc3339(times.ends_at()),
+        idle_timeout_seconds: times.idle_limit() as u32,
+        keep_signed_in: times.keep_signed_in,
+    }
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    Path(message_id): Path<String>,
+    headers: HeaderMap,
+    client: Client,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let token_hash = hash_secret(req.token.trim());
+    let linked = linked(&state, &message_id, &token_hash).await?;
+    let typed = passcode::normalize(&req.passcode);
+    let Some(l) = linked else {
+        // The same lookup and keyed-hash work as for a real link, then the same answer.
+        let _ = state.store.current_passcode(&message_id, "", now).await?;
+        let _ = state.passcode_key.verify(
+            &message_id,
+            "",
+            typed.as_deref().map_or("", String::as_str),
+            &[0; 32],
+        );
+        return Err(passcode_invalid());
+    };
+    let tenant = state.store.tenant(&l.tenant_id).await?;
+    let h = happened(&tenant, &l, &client);
+    let Some(current) = state
+        .store
+        .current_passcode(&l.message_id, &l.address, now)
+        .await?
+    else {
+        h.track(&state, PortalEvent::PasscodeRejected, "no_current_code")
+            .await?;
+        return Err(passcode_invalid());
+    };
+    // Take the try before comparing, so parallel guesses cannot exceed the limit.
+    let Some(attempt) = state
+        .store
+        .claim_passcode_attempt(&current.id, MAX_ATTEMPTS)
+        .await?
+    else {
+        h.track(&state, PortalEvent::PasscodeRejected, "no_tries_left")
+            .await?;
+        return Err(passcode_invalid());
+    };
+    let right = typed.as_ref().is_some_and(|code| {
+        state
+            .passcode_key
+            .verify(&l.message_id, &l.address, code, &current.code_hash)
+    });
+    if !right {
+        if attempt >= MAX_ATTEMPTS {
+            state.store.burn_passcode(&current.id, now).await?;
+            h.track(&state, PortalEvent::PasscodeBurned, "").await?;
+        } else {
+            h.track(
+                &state,
+                PortalEvent::PasscodeRejected,
+                &format!("try {attempt} of {MAX_ATTEMPTS}"),
+            )
+            .await?;
+        }
+        return Err(passcode_invalid());
+    }
+    if !state.store.use_passcode(&current.id, now).await? {
+        return Err(passcode_invalid());
+    }
+
+    // A fresh session id at every sign-in; whatever session this browser held for the message ends.
+    let (secret, id_hash) = new_secret("");
+    let binding = new_id();
+    let replaced = cookie(&headers, &cookie_name(&message_id)).map(hash_secret);
+    state
+        .store
+        .create_session(
+            &NewSession {
+                id_hash,
+                binding: binding.clone(),
+                message_id: l.message_id.clone(),
+                address: l.address.clone(),
+                created_at: now,
+                keep_signed_in: req.keep_signed_in,
+            },
+            replaced.as_ref(),
+        )
+        .await?;
+    h.track(
+        &state,
+        PortalEvent::SignedIn,
+        if req.keep_signed_in {
+            "keep_signed_in"
+        } else {
+            ""
+        },
+    )
+    .await?;
+    let message = state.store.message_by_id(&l.message_id).await?;
+    let times = SessionTimes {
+        created_at: now,
+        last_seen_at: now,
+        keep_signed_in: req.keep_signed_in,
+    };
+    // "Keep me signed in" survives closing the browser (until the absolute limit); otherwise the
+    // cookie lasts as long as the browser session.
+    let max_age = if req.keep_signed_in {
+        format!("; Max-Age={ABSOLUTE}")
+    } else {
+        String::new()
+    };
+    let set_cookie = format!(
+        "{}={}; Path=/; Secure; HttpOnly; SameSite=Strict{max_age}",
+        cookie_name(&message_id),
+        secret.as_str()
+    );
+    let mut response = Json(session_view(
+        &l.message_id,
+        &l.address,
+        &binding,
+        &Rights::from_stored(&message.rights),
+        &times,
+    ))
+    .into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&set_cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    Ok(response)
+}
+
+async fn show_session(
+    State(state): State<AppState>,
+    signed: SignedIn,
+) -> Result<Json<SessionView>, ApiError> {
+    signed.touch(&state).await?;
+    let times = SessionTimes {
+        last_seen_at: state.clock.now(),
+        ..signed.session.times
+    };
+    Ok(Json(session_view(
+        &signed.message.id,
+        &signed.session.address,
+        &signed.session.binding,
+        &signed.rights(),
+        &times,
+    )))
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    Path(message_id): Path<String>,
+    headers: HeaderMap,
+    client: Client,
+) -> Result<Response, ApiError> {
+    // Ends the session on the server whether or not it is still live; always clears the cookie.
+    if !super::is_message_id(&message_id) {
+        return Err(ApiError::NotFound);
+    }
+    if let Some(secret) = cookie(&headers, &cookie_name(&message_id)) {
+        let id_hash = hash_secret(secret);
+        if let Ok(session) = state.store.session(&id_hash).await {
+            state.store.end_session(&id_hash).await?;
+            let message = state.store.message_by_id(&session.message_id).await?;
+            let tenant = state.store.tenant(&message.tenant_id).await?;
+            Happened {
+                tenant: &tenant,
+                message_id: &session.message_id,
+                recipient: &session.address,
+                client: &client,
+            }
+            .track(&state, PortalEvent::SignedOut, "")
+            .await?;
+        }
+    }
+    let clear = format!(
+        "{}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
+        cookie_name(&message_id)
+    );
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&clear).map_err(|_| ApiError::NotFound)?,
+    );
+    Ok(response)
+}

@@ -1,0 +1,168 @@
+//! What the recipient side stores: passcodes and their hourly limit, sessions, server keys and the
+//! portal tracking log. All of it in the database, so several nodes agree on every counter.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use super::{StoreResult, StoredMessage};
+use crate::domain::portal_log::{ChainedEntry, LogEntry};
+use crate::domain::session::SessionTimes;
+
+/// The recipient a link token was made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedRecipient {
+    /// Tenant of the message.
+    pub tenant_id: String,
+    /// The message.
+    pub message_id: String,
+    /// The recipient's address.
+    pub address: String,
+}
+
+/// A passcode to store (only its keyed hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPasscode {
+    /// Id.
+    pub id: String,
+    /// Message.
+    pub message_id: String,
+    /// Recipient.
+    pub address: String,
+    /// Keyed hash of the code.
+    pub code_hash: [u8; 32],
+    /// When it was made.
+    pub created_at: i64,
+    /// When it stops working.
+    pub expires_at: i64,
+}
+
+/// The passcode a recipient can use now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPasscode {
+    /// Id.
+    pub id: String,
+    /// Keyed hash of the code.
+    pub code_hash: Vec<u8>,
+}
+
+/// A session to store (only the hash of its id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// SHA-256 of the cookie's secret.
+    pub id_hash: [u8; 32],
+    /// The public value bound into key releases.
+    pub binding: String,
+    /// Message.
+    pub message_id: String,
+    /// Recipient.
+    pub address: String,
+    /// Sign-in time.
+    pub created_at: i64,
+    /// "Keep me signed in".
+    pub keep_signed_in: bool,
+}
+
+/// A stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// The public value bound into key releases.
+    pub binding: String,
+    /// Message.
+    pub message_id: String,
+    /// Recipient.
+    pub address: String,
+    /// Its times.
+    pub times: SessionTimes,
+}
+
+/// What to search the portal log for; every field narrows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortalLogFilter {
+    /// One message.
+    pub message_id: Option<String>,
+    /// One recipient.
+    pub recipient: Option<String>,
+    /// At or after.
+    pub from: Option<i64>,
+    /// Before.
+    pub to: Option<i64>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
+/// The recipient side of the store.
+#[async_trait]
+pub trait PortalStore: Send + Sync {
+    /// The recipient whose link token hashes to `token_hash` (`NotFound` if none).
+    async fn linked_recipient(&self, token_hash: &[u8; 32]) -> StoreResult<LinkedRecipient>;
+    /// A message by id alone, for a recipient whose session already names it.
+    async fn message_by_id(&self, message_id: &str) -> StoreResult<StoredMessage>;
+    /// Count a passcode request under `rate_key` unless `max` were counted since `since`. Returns
+    /// `None` when counted, or the time of the oldest counted request when over the limit.
+    async fn count_passcode_request(
+        &self,
+        rate_key: &[u8; 32],
+        now: i64,
+        since: i64,
+        max: u32,
+    ) -> StoreResult<Option<i64>>;
+    /// Store a new passcode; any earlier unused one for the same recipient stops working.
+    async fn store_passcode(&self, passcode: &NewPasscode) -> StoreResult<()>;
+    /// The recipient's newest passcode that is unused, unburned and unexpired at `now`.
+    async fn current_passcode(
+        &self,
+        message_id: &str,
+        address: &str,
+        now: i64,
+    ) -> StoreResult<Option<StoredPasscode>>;
+    /// Take one try of a passcode, atomically: the try's number, or `None` if no tries are left.
+    async fn claim_passcode_attempt(&self, id: &str, max: u32) -> StoreResult<Option<u32>>;
+    /// Mark a passcode used; `false` if it already was (single use across nodes).
+    async fn use_passcode(&self, id: &str, now: i64) -> StoreResult<bool>;
+    /// Burn a passcode.
+    async fn burn_passcode(&self, id: &str, now: i64) -> StoreResult<()>;
+
+    /// Store a new session, ending `replaced` (the session the browser presented, if any).
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        replaced: Option<&[u8; 32]>,
+    ) -> StoreResult<()>;
+    /// A session by the hash of its id.
+    async fn session(&self, id_hash: &[u8; 32]) -> StoreResult<StoredSession>;
+    /// Record use of a session.
+    async fn touch_session(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<()>;
+    /// End a session.
+    async fn end_session(&self, id_hash: &[u8; 32]) -> StoreResult<()>;
+    /// Record the first time a recipient opened the message.
+    async fn mark_opened(&self, message_id: &str, address: &str, now: i64) -> StoreResult<()>;
+    /// Where a sealed part is kept, and its size (only parts the database lists).
+    async fn part_file(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+    ) -> StoreResult<(PathBuf, u64)>;
+
+    /// A server key by name, wrapped by the root key.
+    async fn server_key(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Store a wrapped server key unless one exists; returns the one stored (first writer wins).
+    async fn put_server_key(&self, name: &str, wrapped: &[u8], at: i64) -> StoreResult<Vec<u8>>;
+
+    /// Append to a tenant's portal log, chained to its previous entry.
+    async fn append_portal_log(&self, entry: &LogEntry) -> StoreResult<ChainedEntry>;
+    /// Search a tenant's portal log, newest first.
+    async fn portal_log(
+        &self,
+        tenant_id: &str,
+        filter: &PortalLogFilter,
+    ) -> StoreResult<Vec<ChainedEntry>>;
+    /// Up to `limit` entries after `after_seq`, oldest first (for verifying the chain).
+    async fn portal_log_after(
+        &self,
+        tenant_id: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<ChainedEntry>>;
+}

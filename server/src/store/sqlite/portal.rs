@@ -1,0 +1,425 @@
+//! [`PortalStore`] on SQLite. Every counter is changed by a single conditional statement, so two
+//! requests racing for the last try or the last passcode of the hour cannot both win.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use super::{MESSAGE_COLUMNS, MessageRow, SqliteStore, blob, db};
+use crate::domain::portal_log::{ChainedEntry, GENESIS, LogEntry, entry_hash};
+use crate::domain::session::SessionTimes;
+use crate::store::portal::{
+    LinkedRecipient, NewPasscode, NewSession, PortalLogFilter, PortalStore, StoredPasscode,
+    StoredSession,
+};
+use crate::store::{StoreError, StoreResult, StoredMessage};
+
+#[derive(sqlx::FromRow)]
+struct LogRow {
+    tenant_id: String,
+    seq: i64,
+    at: i64,
+    message_id: String,
+    recipient: String,
+    event: String,
+    detail: String,
+    client_addr: String,
+    user_agent: String,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl From<LogRow> for ChainedEntry {
+    fn from(r: LogRow) -> Self {
+        ChainedEntry {
+            seq: u64::try_from(r.seq).unwrap_or(0),
+            entry: LogEntry {
+                tenant_id: r.tenant_id,
+                at: r.at,
+                message_id: r.message_id,
+                recipient: r.recipient,
+                event: r.event,
+                detail: r.detail,
+                client_addr: r.client_addr,
+                user_agent: r.user_agent,
+            },
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+const LOG_COLUMNS: &str = "tenant_id, seq, at, message_id, recipient, event, detail, client_addr, \
+     user_agent, prev_hash, hash";
+
+#[async_trait]
+impl PortalStore for SqliteStore {
+    async fn linked_recipient(&self, token_hash: &[u8; 32]) -> StoreResult<LinkedRecipient> {
+        let (tenant_id, message_id, address) = sqlx::query_as::<_, (String, String, String)>(
+            "select m.tenant_id, r.message_id, r.address from recipients r \
+             join messages m on m.id = r.message_id where r.link_token_hash = ?",
+        )
+        .bind(token_hash.as_slice())
+        .fetch_one(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(LinkedRecipient {
+            tenant_id,
+            message_id,
+            address,
+        })
+    }
+
+    async fn message_by_id(&self, message_id: &str) -> StoreResult<StoredMessage> {
+        let row = sqlx::query_as::<_, MessageRow>(&format!(
+            "select {MESSAGE_COLUMNS} from messages where id = ?"
+        ))
+        .bind(message_id)
+        .fetch_one(self.pool())
+        .await
+        .map_err(db)?;
+        self.load_message(row).await
+    }
+
+    async fn count_passcode_request(
+        &self,
+        rate_key: &[u8; 32],
+        now: i64,
+        since: i64,
+        max: u32,
+    ) -> StoreResult<Option<i64>> {
+        let key = rate_key.as_slice();
+        sqlx::query("delete from passcode_requests where rate_key = ? and at <= ?")
+            .bind(key)
+            .bind(since)
+            .execute(self.pool())
+            .await
+            .map_err(db)?;
+        let counted = sqlx::query(
+            "insert into passcode_requests (rate_key, at) select ?, ? \
+             where (select count(*) from passcode_requests where rate_key = ? and at > ?) < ?",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(key)
+        .bind(since)
+        .bind(i64::from(max))
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        if counted.rows_affected() == 1 {
+            return Ok(None);
+        }
+        let (oldest,) = sqlx::query_as::<_, (Option<i64>,)>(
+            "select min(at) from passcode_requests where rate_key = ? and at > ?",
+        )
+        .bind(key)
+        .bind(since)
+        .fetch_one(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(Some(oldest.unwrap_or(now)))
+    }
+
+    async fn store_passcode(&self, p: &NewPasscode) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(db)?;
+        sqlx::query(
+            "update passcodes set burned_at = ? \
+             where message_id = ? and address = ? and used_at is null and burned_at is null",
+        )
+        .bind(p.created_at)
+        .bind(&p.message_id)
+        .bind(&p.address)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "insert into passcodes (id, message_id, address, code_hash, created_at, expires_at) \
+             values (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&p.id)
+        .bind(&p.message_id)
+        .bind(&p.address)
+        .bind(p.code_hash.as_slice())
+        .bind(p.created_at)
+        .bind(p.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn current_passcode(
+        &self,
+        message_id: &str,
+        address: &str,
+        now: i64,
+    ) -> StoreResult<Option<StoredPasscode>> {
+        let row = sqlx::query_as::<_, (String, Vec<u8>)>(
+            "select id, code_hash from passcodes where message_id = ? and address = ? \
+             and used_at is null and burned_at is null and expires_at > ? \
+             order by created_at desc, rowid desc limit 1",
+        )
+        .bind(message_id)
+        .bind(address)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(row.map(|(id, code_hash)| StoredPasscode { id, code_hash }))
+    }
+
+    async fn claim_passcode_attempt(&self, id: &str, max: u32) -> StoreResult<Option<u32>> {
+        let row = sqlx::query_as::<_, (i64,)>(
+            "update passcodes set attempts = attempts + 1 \
+             where id = ? and attempts < ? and used_at is null and burned_at is null \
+             returning attempts",
+        )
+        .bind(id)
+        .bind(i64::from(max))
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(row.map(|(n,)| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    async fn use_passcode(&self, id: &str, now: i64) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "update passcodes set used_at = ? where id = ? and used_at is null and burned_at is null",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn burn_passcode(&self, id: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("update passcodes set burned_at = ? where id = ? and burned_at is null")
+            .bind(now)
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn create_session(&self, s: &NewSession, replaced: Option<&[u8; 32]>) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(db)?;
+        if let Some(old) = replaced {
+            sqlx::query("delete from sessions where id_hash = ?")
+                .bind(old.as_slice())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        sqlx::query(
+            "insert into sessions (id_hash, binding, message_id, address, created_at, last_seen_at, \
+             keep_signed_in) values (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(s.id_hash.as_slice())
+        .bind(&s.binding)
+        .bind(&s.message_id)
+        .bind(&s.address)
+        .bind(s.created_at)
+        .bind(s.created_at)
+        .bind(s.keep_signed_in)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn session(&self, id_hash: &[u8; 32]) -> StoreResult<StoredSession> {
+        let (binding, message_id, address, created_at, last_seen_at, keep_signed_in) =
+            sqlx::query_as::<_, (String, String, String, i64, i64, bool)>(
+                "select binding, message_id, address, created_at, last_seen_at, keep_signed_in \
+                 from sessions where id_hash = ?",
+            )
+            .bind(id_hash.as_slice())
+            .fetch_one(self.pool())
+            .await
+            .map_err(db)?;
+        Ok(StoredSession {
+            binding,
+            message_id,
+            address,
+            times: SessionTimes {
+                created_at,
+                last_seen_at,
+                keep_signed_in,
+            },
+        })
+    }
+
+    async fn touch_session(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<()> {
+        sqlx::query("update sessions set last_seen_at = max(last_seen_at, ?) where id_hash = ?")
+            .bind(now)
+            .bind(id_hash.as_slice())
+            .execute(self.pool())
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn end_session(&self, id_hash: &[u8; 32]) -> StoreResult<()> {
+        sqlx::query("delete from sessions where id_hash = ?")
+            .bind(id_hash.as_slice())
+            .execute(self.pool())
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn mark_opened(&self, message_id: &str, address: &str, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "update recipients set opened_at = ? \
+             where message_id = ? and address = ? and opened_at is null",
+        )
+        .bind(now)
+        .bind(message_id)
+        .bind(address)
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn part_file(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+    ) -> StoreResult<(PathBuf, u64)> {
+        let (size,) = sqlx::query_as::<_, (i64,)>(
+            "select p.size from message_parts p join messages m on m.id = p.message_id \
+             where m.tenant_id = ? and m.id = ? and p.name = ?",
+        )
+        .bind(tenant_id)
+        .bind(message_id)
+        .bind(part)
+        .fetch_one(self.pool())
+        .await
+        .map_err(db)?;
+        let path = self.blobs.path(tenant_id, message_id, part).map_err(blob)?;
+        Ok((path, u64::try_from(size).unwrap_or(0)))
+    }
+
+    async fn server_key(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_as::<_, (Vec<u8>,)>("select wrapped from server_keys where name = ?")
+                .bind(name)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db)?
+                .map(|(w,)| w),
+        )
+    }
+
+    async fn put_server_key(&self, name: &str, wrapped: &[u8], at: i64) -> StoreResult<Vec<u8>> {
+        sqlx::query(
+            "insert into server_keys (name, wrapped, created_at) values (?, ?, ?) \
+             on conflict (name) do nothing",
+        )
+        .bind(name)
+        .bind(wrapped)
+        .bind(at)
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        self.server_key(name).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn append_portal_log(&self, e: &LogEntry) -> StoreResult<ChainedEntry> {
+        // BEGIN IMMEDIATE takes the write lock before reading the head, so two appends (from any
+        // process on this database) cannot both chain to the same entry.
+        let mut tx = self
+            .pool()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db)?;
+        let head = sqlx::query_as::<_, (i64, Vec<u8>)>(
+            "select seq, hash from portal_log where tenant_id = ? order by seq desc limit 1",
+        )
+        .bind(&e.tenant_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (seq, prev_hash) = match head {
+            Some((seq, hash)) => (u64::try_from(seq).unwrap_or(0) + 1, hash),
+            None => (1, GENESIS.to_vec()),
+        };
+        let hash = entry_hash(&prev_hash, seq, e);
+        sqlx::query(&format!(
+            "insert into portal_log ({LOG_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&e.tenant_id)
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+        .bind(e.at)
+        .bind(&e.message_id)
+        .bind(&e.recipient)
+        .bind(&e.event)
+        .bind(&e.detail)
+        .bind(&e.client_addr)
+        .bind(&e.user_agent)
+        .bind(&prev_hash)
+        .bind(hash.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(ChainedEntry {
+            seq,
+            entry: e.clone(),
+            prev_hash,
+            hash: hash.to_vec(),
+        })
+    }
+
+    async fn portal_log(
+        &self,
+        tenant_id: &str,
+        f: &PortalLogFilter,
+    ) -> StoreResult<Vec<ChainedEntry>> {
+        let rows = sqlx::query_as::<_, LogRow>(&format!(
+            "select {LOG_COLUMNS} from portal_log where tenant_id = ? \
+             and (? is null or message_id = ?) and (? is null or recipient = ?) \
+             and (? is null or at >= ?) and (? is null or at < ?) \
+             order by seq desc limit ?"
+        ))
+        .bind(tenant_id)
+        .bind(&f.message_id)
+        .bind(&f.message_id)
+        .bind(&f.recipient)
+        .bind(&f.recipient)
+        .bind(f.from)
+        .bind(f.from)
+        .bind(f.to)
+        .bind(f.to)
+        .bind(i64::from(f.limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn portal_log_after(
+        &self,
+        tenant_id: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<ChainedEntry>> {
+        let rows = sqlx::query_as::<_, LogRow>(&format!(
+            "select {LOG_COLUMNS} from portal_log where tenant_id = ? and seq > ? \
+             order by seq limit ?"
+        ))
+        .bind(tenant_id)
+        .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}

@@ -1,0 +1,156 @@
+//! Recording what recipients do: the portal tracking log (when the tenant keeps one) and, always,
+//! key releases and refusals in the tenant's audit log.
+//!
+//! Entries name the message, the recipient, the event, the client's address and user agent, never a
+//! secret: no passcode, link token, session id or key.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::USER_AGENT;
+use axum::http::request::Parts;
+
+use crate::app::AppState;
+use crate::domain::portal_log::{ChainBreak, ChainHead, ChainVerifier, LogEntry, PortalEvent};
+use crate::error::ApiError;
+use crate::store::{AuditEvent, Store, StoreError, Tenant};
+
+/// Longest user agent kept.
+const MAX_USER_AGENT: usize = 256;
+
+/// Who is asking: the client's address and user agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// Address (from the configured proxy header, else the connection).
+    pub addr: String,
+    /// User agent, cut to 256 characters.
+    pub user_agent: String,
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .config
+            .client_address_header
+            .as_deref()
+            .and_then(|h| parts.headers.get(h))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(MAX_USER_AGENT)
+            .collect();
+        Ok(Client {
+            addr: forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned()),
+            user_agent,
+        })
+    }
+}
+
+/// What happened, to whom, from where.
+#[derive(Debug, Clone, Copy)]
+pub struct Happened<'a> {
+    /// The tenant.
+    pub tenant: &'a Tenant,
+    /// The message.
+    pub message_id: &'a str,
+    /// The recipient.
+    pub recipient: &'a str,
+    /// The client.
+    pub client: &'a Client,
+}
+
+impl Happened<'_> {
+    /// Add `event` to the portal tracking log if the tenant keeps one.
+    pub async fn track(
+        &self,
+        state: &AppState,
+        event: PortalEvent,
+        detail: &str,
+    ) -> Result<(), ApiError> {
+        if !self.tenant.portal_tracking_logs {
+            return Ok(());
+        }
+        state
+            .store
+            .append_portal_log(&LogEntry {
+                tenant_id: self.tenant.id.clone(),
+                at: state.clock.now(),
+                message_id: self.message_id.to_owned(),
+                recipient: self.recipient.to_owned(),
+                event: event.as_str().to_owned(),
+                detail: detail.to_owned(),
+                client_addr: self.client.addr.clone(),
+                user_agent: self.client.user_agent.clone(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Record a key release (`refusal` = `None`) or refusal in the audit log, always, and in the
+    /// portal tracking log if kept.
+    pub async fn key_decision(
+        &self,
+        state: &AppState,
+        refusal: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let action = match refusal {
+            None => "key.released".to_owned(),
+            Some(code) => format!("key.refused.{code}"),
+        };
+        state
+            .store
+            .audit(&AuditEvent {
+                tenant_id: self.tenant.id.clone(),
+                at: state.clock.now(),
+                actor: self.recipient.to_owned(),
+                action,
+                target: self.message_id.to_owned(),
+            })
+            .await?;
+        match refusal {
+            None => self.track(state, PortalEvent::KeyReleased, "").await,
+            Some(code) => self.track(state, PortalEvent::KeyRefused, code).await,
+        }
+    }
+}
+
+/// Check a tenant's whole portal log chain, oldest first, a page at a time. `expect` is a head
+/// recorded earlier that must still be there. The outer error is the database's; the inner one
+/// says where the chain is broken.
+pub async fn verify_chain(
+    store: &dyn Store,
+    tenant_id: &str,
+    expect: Option<(u64, [u8; 32])>,
+) -> Result<Result<ChainHead, ChainBreak>, StoreError> {
+    const PAGE: u32 = 1000;
+    let mut verifier = ChainVerifier::new(expect);
+    let mut after = 0;
+    loop {
+        let page = store.portal_log_after(tenant_id, after, PAGE).await?;
+        for entry in &page {
+            if let Err(broken) = verifier.push(entry) {
+                return Ok(Err(broken));
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => after = last.seq,
+            _ => return Ok(verifier.finish()),
+        }
+    }
+}

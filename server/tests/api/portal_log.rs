@@ -1,0 +1,243 @@
+//! The portal tracking log: off until the tenant turns it on; then every recipient step is recorded
+//! without secrets, searchable by admins, and chained so an edited or removed row is detected.
+
+use axum::http::{Method, StatusCode};
+use sealpost::tracking::verify_chain;
+use sealpost_api::admin::{PortalLogVerifyView, PortalLogView};
+
+use crate::helpers::{TestApp, mail_text, message};
+
+async fn enable(app: &TestApp, token: &str) {
+    let (status, view): (_, serde_json::Value) = app
+        .json(
+            Method::PATCH,
+            "/api/admin/tenant",
+            token,
+            Some(&serde_json::json!({ "enable_portal_tracking_logs": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["enable_portal_tracking_logs"], true);
+}
+
+async fn log(app: &TestApp, token: &str, query: &str) -> PortalLogView {
+    let (status, view) = app
+        .json(
+            Method::GET,
+            &format!("/api/admin/portal-log{query}"),
+            token,
+            None::<&()>,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    view
+}
+
+#[tokio::test]
+async fn every_step_is_logged_without_secrets_once_the_tenant_turns_it_on() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let before = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    app.sign_in(&before, "bob@example.net").await;
+    assert!(
+        log(&app, &t.token, "").await.entries.is_empty(),
+        "off by default"
+    );
+
+    enable(&app, &t.token).await;
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    let link = app.link_token(&id, "bob@example.net").await;
+    let (code, _) = app.passcode(&id, &link, "bob@example.net").await;
+    let wrong = if code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    app.sign_in_with(&id, &link, wrong, false, None).await;
+    let res = app.sign_in_with(&id, &link, &code, false, None).await;
+    let s = crate::helpers::signed(&id, res).await;
+    app.request_key(&s).await;
+    app.portal(
+        Method::GET,
+        &format!("/api/m/{id}/parts/body-0"),
+        Some(&s.cookie),
+        false,
+        None,
+    )
+    .await;
+    app.portal(
+        Method::DELETE,
+        &format!("/api/m/{id}/session"),
+        Some(&s.cookie),
+        true,
+        None,
+    )
+    .await;
+
+    let view = log(&app, &t.token, &format!("?message={id}")).await;
+    let events: Vec<_> = view
+        .entries
+        .iter()
+        .rev()
+        .map(|e| e.event.as_str())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "passcode_sent",
+            "passcode_rejected",
+            "signed_in",
+            "key_released",
+            "part_downloaded",
+            "signed_out"
+        ]
+    );
+    assert!(
+        view.entries
+            .iter()
+            .all(|e| e.recipient == "bob@example.net")
+    );
+    assert_eq!(view.entries.last().unwrap().client_address, "unknown");
+    // No secret anywhere in the log.
+    let dump = serde_json::to_string(&view).unwrap();
+    let session_secret = s.cookie.split_once('=').unwrap().1;
+    for secret in [code.as_str(), link.as_str(), session_secret] {
+        assert!(!dump.contains(secret));
+    }
+    // Search by recipient and time.
+    assert_eq!(
+        log(&app, &t.token, "?recipient=BOB@example.net")
+            .await
+            .entries
+            .len(),
+        6
+    );
+    assert!(
+        log(&app, &t.token, "?recipient=carol@example.org")
+            .await
+            .entries
+            .is_empty()
+    );
+    assert!(
+        log(&app, &t.token, "?from=2099-01-01T00:00:00Z")
+            .await
+            .entries
+            .is_empty()
+    );
+    assert_eq!(
+        log(&app, &t.token, "?to=2099-01-01T00:00:00Z&limit=2")
+            .await
+            .entries
+            .len(),
+        2
+    );
+    let (status, body): (_, serde_json::Value) = app
+        .json(
+            Method::GET,
+            "/api/admin/portal-log?from=yesterday",
+            &t.token,
+            None::<&()>,
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_time"))
+    );
+    let _ = mail_text;
+}
+
+#[tokio::test]
+async fn an_edited_or_deleted_row_breaks_the_chain() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    enable(&app, &t.token).await;
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    let s = app.sign_in(&id, "bob@example.net").await;
+    app.request_key(&s).await;
+    let (_, ok): (_, PortalLogVerifyView) = app
+        .json(
+            Method::GET,
+            "/api/admin/portal-log/verify",
+            &t.token,
+            None::<&()>,
+        )
+        .await;
+    assert!(ok.intact);
+    assert_eq!(ok.entries, Some(3));
+
+    let store = sealpost::store::sqlite::SqliteStore::open(&app.data_dir())
+        .await
+        .unwrap();
+    // The database itself refuses edits...
+    let refused =
+        sqlx::query("update portal_log set recipient = 'mallory@example.net' where seq = 2")
+            .execute(store.pool())
+            .await;
+    assert!(refused.unwrap_err().to_string().contains("append-only"));
+    // ...and someone who removes that guard is still caught.
+    sqlx::query("drop trigger portal_log_no_update")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("update portal_log set recipient = 'mallory@example.net' where seq = 2")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let (_, broken): (_, PortalLogVerifyView) = app
+        .json(
+            Method::GET,
+            "/api/admin/portal-log/verify",
+            &t.token,
+            None::<&()>,
+        )
+        .await;
+    assert!(!broken.intact);
+    assert_eq!(
+        broken.problem.as_deref(),
+        Some("entry 2 was changed after it was written")
+    );
+
+    // Another tenant's log is its own chain and unaffected.
+    let other = app.tenant("Fabrikam", &["fabrikam.example"]).await;
+    let head = verify_chain(app.state.store.as_ref(), &other.id, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(head.entries, 0);
+
+    sqlx::query("drop trigger portal_log_no_delete")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("update portal_log set recipient = 'bob@example.net' where seq = 2")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(
+        verify_chain(app.state.store.as_ref(), &t.id, None)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    sqlx::query("delete from portal_log where seq = 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let gap = verify_chain(app.state.store.as_ref(), &t.id, None)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        gap.to_string(),
+        "entry 2 follows entry 0: an entry was removed or reordered"
+    );
+}

@@ -29,6 +29,7 @@ create table passcodes (
     burned_at integer
 );
 create index passcodes_by_recipient on passcodes (message_id, address, created_at);
+create index passcodes_by_expiry on passcodes (expires_at);
 
 -- Every passcode request, valid or not, keyed by a hash: the hourly limit is counted here so it
 -- holds across nodes and looks the same whether or not the link was real.
@@ -37,6 +38,7 @@ create table passcode_requests (
     at integer not null
 );
 create index passcode_requests_by_key on passcode_requests (rate_key, at);
+create index passcode_requests_by_time on passcode_requests (at);
 
 -- Recipient sessions. The cookie holds the id; the database holds only its SHA-256.
 create table sessions (
@@ -49,6 +51,7 @@ create table sessions (
     keep_signed_in integer not null
 );
 create index sessions_by_message on sessions (message_id);
+create index sessions_by_start on sessions (created_at);
 
 -- The portal tracking log: append-only, each entry chained to the one before it in its tenant.
 create table portal_log (

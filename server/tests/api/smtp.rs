@@ -67,6 +67,22 @@ fn http(
     token: Option<&str>,
     body: Option<&serde_json::Value>,
 ) -> (u16, Vec<u8>) {
+    let headers: Vec<(&str, String)> = token
+        .map(|t| ("Authorization", format!("Bearer {t}")))
+        .into_iter()
+        .collect();
+    let (status, _, body) = http_with(addr, method, path, &headers, body);
+    (status, body)
+}
+
+/// As [`http`], with any request headers; also returns the response head.
+fn http_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    extra: &[(&str, String)],
+    body: Option<&serde_json::Value>,
+) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -78,8 +94,8 @@ fn http(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         payload.len()
     );
-    if let Some(t) = token {
-        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    for (name, value) in extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     if body.is_some() {
         head.push_str("Content-Type: application/json\r\n");
@@ -90,7 +106,8 @@ fn http(
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
     let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let headers = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let raw_head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let headers = raw_head.to_ascii_lowercase();
     let status: u16 = headers[9..12].parse().unwrap();
     let mut body = response[split + 4..].to_vec();
     if headers.contains("transfer-encoding: chunked") {
@@ -109,7 +126,7 @@ fn http(
         }
         body = out;
     }
-    (status, body)
+    (status, raw_head, body)
 }
 
 /// `sealpost` with a data directory and an SMTP relay on `smtp_port` (plain, as on loopback).
@@ -309,6 +326,89 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
         .expect("the logo travels inline");
     assert_eq!(inline.contents(), &logo[..]);
 
+    // The recipient's journey over the real server: a passcode by SMTP, a session, the key.
+    let (status, _) = http(
+        &addr,
+        "PATCH",
+        "/api/admin/tenant",
+        Some(&token),
+        Some(&json!({ "enable_portal_tracking_logs": true })),
+    );
+    assert_eq!(status, 200);
+    let link: String = text[text.find(&link_prefix).unwrap() + link_prefix.len() - 4..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    let csrf = ("X-Sealpost-Request", "1".to_owned());
+    let ua = ("User-Agent", "smtp-test/1.0".to_owned());
+    let (status, _, body) = http_with(
+        &addr,
+        "POST",
+        &format!("/api/m/{}/passcode", sent.message_id),
+        &[csrf.clone(), ua.clone()],
+        Some(&json!({ "token": link })),
+    );
+    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    let reference = json_of(&body)["reference"].as_str().unwrap().to_owned();
+    let start = Instant::now();
+    let passcode_mail = loop {
+        let (_, body) = http(&maildev, "GET", "/email", None, None);
+        let list = json_of(&body);
+        if let Some(m) = list.as_array().and_then(|a| a.get(1)) {
+            break m.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no passcode arrived"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(passcode_mail["to"][0]["address"], "bob@gmail.example");
+    assert_eq!(
+        passcode_mail["from"][0]["address"],
+        "no-reply@contoso.example"
+    );
+    let mail_text = passcode_mail["text"].as_str().unwrap();
+    assert!(mail_text.contains(&format!("Reference: {reference}.")));
+    let code = mail_text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap();
+    let (status, head, body) = http_with(
+        &addr,
+        "POST",
+        &format!("/api/m/{}/session", sent.message_id),
+        &[csrf.clone(), ua.clone()],
+        Some(&json!({ "token": link, "passcode": code })),
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let cookie = head
+        .lines()
+        .find_map(|l| {
+            l.split_once(": ")
+                .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        })
+        .unwrap()
+        .1
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let pair = sealpost_envelope::RecipientKeyPair::generate();
+    let public = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key());
+    let key_request = |cookie: &str| {
+        http_with(
+            &addr,
+            "POST",
+            &format!("/api/m/{}/key", sent.message_id),
+            &[csrf.clone(), ua.clone(), ("Cookie", cookie.to_owned())],
+            Some(&json!({ "public_key": public })),
+        )
+    };
+    let (status, _, body) = key_request(&cookie);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+
     // Status and revocation over the real server.
     let (status, body) = http(
         &addr,
@@ -337,6 +437,61 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
         (Some(true), Some(false))
     );
     assert_eq!(v["Revocation"]["by"].as_str(), Some("bootstrap"));
+    let (status, _, body) = key_request(&cookie);
+    assert_eq!(status, 403);
+    assert_eq!(json_of(&body)["code"], "message_revoked");
+
+    // The portal log recorded the connection's address and user agent, and its chain checks out
+    // from the command line.
+    let (_, body) = http(&addr, "GET", "/api/admin/portal-log", Some(&token), None);
+    let log = json_of(&body);
+    let newest = &log["entries"][0];
+    assert_eq!(newest["event"], "key_refused");
+    assert_eq!(newest["client_address"], "127.0.0.1");
+    assert_eq!(newest["user_agent"], "smtp-test/1.0");
+    let verify = sealpost(
+        dir.path(),
+        smtp_port,
+        &["portal-log", "verify", "--domain", "contoso.example"],
+    )
+    .output()
+    .unwrap();
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{said}");
+    assert!(said.contains("is intact: 4 entries. Head: 4:"), "{said}");
+    let head = said.trim().rsplit(' ').next().unwrap().to_owned();
+    let again = sealpost(
+        dir.path(),
+        smtp_port,
+        &[
+            "portal-log",
+            "verify",
+            "--domain",
+            "contoso.example",
+            "--head",
+            &head,
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(again.status.success());
+    let wrong_head = format!("4:{}", "0".repeat(64));
+    let refused = sealpost(
+        dir.path(),
+        smtp_port,
+        &[
+            "portal-log",
+            "verify",
+            "--domain",
+            "contoso.example",
+            "--head",
+            &wrong_head,
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("tampered with"));
 
     let killed = Command::new("kill")
         .args(["-TERM", &server.0.id().to_string()])

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{MESSAGE_COLUMNS, MessageRow, SqliteStore, blob, db};
 use crate::domain::portal_log::{ChainedEntry, GENESIS, LogEntry, entry_hash};
-use crate::domain::session::SessionTimes;
+use crate::domain::session::{ABSOLUTE, SessionTimes};
 use crate::store::portal::{
     LinkedRecipient, NewPasscode, NewSession, PortalLogFilter, PortalStore, StoredPasscode,
     StoredSession,
@@ -89,8 +89,8 @@ impl PortalStore for SqliteStore {
         max: u32,
     ) -> StoreResult<Option<i64>> {
         let key = rate_key.as_slice();
-        sqlx::query("delete from passcode_requests where rate_key = ? and at <= ?")
-            .bind(key)
+        // Requests older than the window count for nobody; drop them all (unknown tokens included).
+        sqlx::query("delete from passcode_requests where at <= ?")
             .bind(since)
             .execute(self.pool())
             .await
@@ -123,6 +123,12 @@ impl PortalStore for SqliteStore {
 
     async fn store_passcode(&self, p: &NewPasscode) -> StoreResult<()> {
         let mut tx = self.pool().begin().await.map_err(db)?;
+        // Codes expired for a day are of no further use to anyone.
+        sqlx::query("delete from passcodes where expires_at < ?")
+            .bind(p.created_at - 86_400)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         sqlx::query(
             "update passcodes set burned_at = ? \
              where message_id = ? and address = ? and used_at is null and burned_at is null",
@@ -207,6 +213,12 @@ impl PortalStore for SqliteStore {
 
     async fn create_session(&self, s: &NewSession, replaced: Option<&[u8; 32]>) -> StoreResult<()> {
         let mut tx = self.pool().begin().await.map_err(db)?;
+        // Sessions past the absolute limit can never be used again.
+        sqlx::query("delete from sessions where created_at <= ?")
+            .bind(s.created_at - ABSOLUTE)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         if let Some(old) = replaced {
             sqlx::query("delete from sessions where id_hash = ?")
                 .bind(old.as_slice())

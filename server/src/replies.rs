@@ -189,18 +189,23 @@ pub async fn forward(
     for (n, body) in (0u32..).zip(&m.bodies) {
         let bytes = opened.part(state, tenant, Part::Body(n)).await?;
         let content = String::from_utf8_lossy(&bytes).into_owned();
-        if body.content_type.starts_with("text/html") {
+        if body.content_type.starts_with("text/html") && html.is_none() {
             html = Some(format!(
                 "<div>{}</div><hr><pre>{}</pre>{content}",
                 escape_html(&req.text).replace('\n', "<br>"),
                 escape_html(&header)
             ));
-        } else {
+        } else if text.is_none() {
             text = Some(format!("{}\n\n{header}\n{content}", req.text));
         }
     }
     if text.is_none() {
-        text = Some(format!("{}\n\n{header}", req.text));
+        let note = if html.is_some() {
+            "\n(The forwarded message is in HTML.)\n"
+        } else {
+            ""
+        };
+        text = Some(format!("{}\n\n{header}{note}", req.text));
     }
     let mut attachments = Vec::with_capacity(m.attachments.len());
     for (n, a) in (0u32..).zip(&m.attachments) {

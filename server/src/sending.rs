@@ -265,6 +265,9 @@ pub async fn deliver(
             link: &link,
             expires_at,
             message_id: &id,
+            outside_sender_via: (!composed.from.is_in(&tenant.domains))
+                .then(|| tenant.domains.first().map(|d| d.as_str()))
+                .flatten(),
         };
         let at = state.clock.now();
         let outcome = match notice::build(&input) {

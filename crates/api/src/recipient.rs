@@ -13,7 +13,7 @@ use crate::admin::AttachmentRequest;
 pub const CSRF_HEADER: &str = "x-sealpost-request";
 
 /// `POST /api/m/{message}/passcode`: email a passcode to the address the link was sent to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasscodeRequest {
     /// The link token from the notice's "Read the message" link.
@@ -33,7 +33,7 @@ pub struct PasscodeResponse {
 }
 
 /// `POST /api/m/{message}/session`: sign in with the emailed passcode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     /// The link token.
@@ -43,6 +43,24 @@ pub struct SignInRequest {
     /// "Keep me signed in on this private computer": 12 hours idle instead of 30 minutes.
     #[serde(default)]
     pub keep_signed_in: bool,
+}
+
+impl core::fmt::Debug for PasscodeRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PasscodeRequest")
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+impl core::fmt::Debug for SignInRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SignInRequest")
+            .field("token", &"[redacted]")
+            .field("passcode", &"[redacted]")
+            .field("keep_signed_in", &self.keep_signed_in)
+            .finish()
+    }
 }
 
 /// `GET /api/m/{message}/session` and the answer to signing in.
@@ -143,4 +161,28 @@ pub struct SentView {
     pub message_id: String,
     /// Who it went to.
     pub recipients: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_requests_never_print() {
+        let r = SignInRequest {
+            token: "spl_secret".into(),
+            passcode: "12345678".into(),
+            keep_signed_in: true,
+        };
+        let shown = format!(
+            "{r:?} {:?}",
+            PasscodeRequest {
+                token: "spl_secret".into()
+            }
+        );
+        assert!(
+            !shown.contains("spl_secret") && !shown.contains("12345678"),
+            "{shown}"
+        );
+    }
 }

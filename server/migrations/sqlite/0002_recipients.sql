@@ -31,14 +31,14 @@ create table passcodes (
 create index passcodes_by_recipient on passcodes (message_id, address, created_at);
 create index passcodes_by_expiry on passcodes (expires_at);
 
--- Every passcode request, valid or not, keyed by a hash: the hourly limit is counted here so it
--- holds across nodes and looks the same whether or not the link was real.
-create table passcode_requests (
+-- Rate-limited events (passcode requests, valid link or not; replies and forwards), keyed by a
+-- hash: hourly limits are counted here so they hold across nodes.
+create table rate_events (
     rate_key blob not null,
     at integer not null
 );
-create index passcode_requests_by_key on passcode_requests (rate_key, at);
-create index passcode_requests_by_time on passcode_requests (at);
+create index rate_events_by_key on rate_events (rate_key, at);
+create index rate_events_by_time on rate_events (at);
 
 -- Recipient sessions. The cookie holds the id; the database holds only its SHA-256.
 create table sessions (

@@ -96,8 +96,9 @@ pub fn reference_word(random: u8) -> &'static str {
 }
 
 /// The key the hourly limit is counted under: one per recipient of a message when the link is
-/// real, one per presented token when it is not. Both are hashes, so the table looks the same.
-pub fn rate_key(linked: Option<(&str, &str)>, token_hash: &[u8; 32]) -> [u8; 32] {
+/// real, one per client address when it is not (so made-up tokens cannot add rows without end).
+/// Both are hashes, so the table looks the same either way.
+pub fn rate_key(linked: Option<(&str, &str)>, client_addr: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     match linked {
         Some((message_id, address)) => {
@@ -107,8 +108,8 @@ pub fn rate_key(linked: Option<(&str, &str)>, token_hash: &[u8; 32]) -> [u8; 32]
             h.update(address.as_bytes());
         }
         None => {
-            h.update(b"sealpost/passcode-rate/token\0");
-            h.update(token_hash);
+            h.update(b"sealpost/passcode-rate/unknown-link\0");
+            h.update(client_addr.as_bytes());
         }
     }
     h.finalize().into()
@@ -163,11 +164,11 @@ mod tests {
     fn reference_words_cover_every_byte_and_rate_keys_separate_kinds() {
         assert_eq!(reference_word(0), reference_word(64));
         assert!((0..=255u8).all(|b| !reference_word(b).is_empty()));
-        let t = [9u8; 32];
-        assert_ne!(rate_key(Some(("m", "a@x.net")), &t), rate_key(None, &t));
+        assert_ne!(rate_key(Some(("m", "a@x.net")), "ip"), rate_key(None, "ip"));
         assert_eq!(
-            rate_key(Some(("m", "a@x.net")), &t),
-            rate_key(Some(("m", "a@x.net")), &[0; 32])
+            rate_key(Some(("m", "a@x.net")), "ip"),
+            rate_key(Some(("m", "a@x.net")), "other ip")
         );
+        assert_ne!(rate_key(None, "192.0.2.1"), rate_key(None, "192.0.2.2"));
     }
 }

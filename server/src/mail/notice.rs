@@ -33,6 +33,10 @@ pub struct NoticeInput<'a> {
     pub expires_at: Option<i64>,
     /// For the `Message-ID`.
     pub message_id: &'a str,
+    /// When the sender is outside the tenant (a recipient's reply or forward): a tenant domain the
+    /// notice is sent from instead, as `no-reply@` there with the sender as `Reply-To`, so it passes
+    /// the sender's domain's SPF and DMARC checks it could never pass from our relay.
+    pub outside_sender_via: Option<&'a str>,
 }
 
 /// The texts of a notice, chosen from the template or Sealpost's defaults.
@@ -180,7 +184,18 @@ fn plain(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
 pub fn build(n: &NoticeInput<'_>) -> Result<lettre::Message, MailError> {
     let t = texts(n);
     let bad = |e: &dyn std::fmt::Display| MailError::Build(e.to_string());
-    let from: Mailbox = n.sender.as_str().parse().map_err(|e| bad(&e))?;
+    let sender: Mailbox = n.sender.as_str().parse().map_err(|e| bad(&e))?;
+    let (from, reply_to, id_domain) = match n.outside_sender_via {
+        None => (sender, None, n.sender.domain().to_owned()),
+        Some(domain) => (
+            Mailbox::new(
+                Some(format!("{} via {}", n.sender, n.tenant_name)),
+                format!("no-reply@{domain}").parse().map_err(|e| bad(&e))?,
+            ),
+            Some(sender),
+            domain.to_owned(),
+        ),
+    };
     let to: Mailbox = n.recipient.as_str().parse().map_err(|e| bad(&e))?;
     let html_part = SinglePart::html(html(n, &t));
     let html_block = match n.branding.image() {
@@ -197,15 +212,16 @@ pub fn build(n: &NoticeInput<'_>) -> Result<lettre::Message, MailError> {
         .multipart(html_block);
     let mut random = [0u8; 12];
     crate::secrets::fill_random(&mut random);
-    lettre::Message::builder()
-        .from(from)
-        .to(to)
+    let mut builder = lettre::Message::builder().from(from).to(to);
+    if let Some(r) = reply_to {
+        builder = builder.reply_to(r);
+    }
+    builder
         .subject(t.subject)
         .message_id(Some(format!(
-            "<{}.{}@{}>",
+            "<{}.{}@{id_domain}>",
             n.message_id,
             hex::encode(random),
-            n.sender.domain()
         )))
         .multipart(body)
         .map_err(|e| bad(&e))
@@ -230,6 +246,7 @@ mod tests {
             link: "https://sealpost.example/m/abc#t=spl_x&y",
             expires_at: Some(1_795_255_200),
             message_id: "abc",
+            outside_sender_via: None,
         }
     }
 
@@ -274,5 +291,23 @@ mod tests {
         assert!(h.contains("&lt;script&gt;"));
         assert!(h.contains("Contoso &lt;Finance&gt;"));
         assert!(h.contains(r#"href="https://sealpost.example/m/abc#t=spl_x&amp;y""#));
+    }
+
+    #[test]
+    fn a_notice_for_an_outside_sender_comes_from_the_tenant_with_the_sender_to_reply_to() {
+        let b = BrandingTemplate::initial_default();
+        let s = EmailAddress::parse("from", "bob@gmail.example").unwrap();
+        let r = EmailAddress::parse("to", "anna@contoso.example").unwrap();
+        let n = NoticeInput {
+            outside_sender_via: Some("contoso.example"),
+            ..input(&b, &s, &r)
+        };
+        let raw = String::from_utf8(build(&n).unwrap().formatted()).unwrap();
+        assert!(raw.contains("<no-reply@contoso.example>"), "{raw}");
+        assert!(raw.contains("Reply-To: bob@gmail.example"), "{raw}");
+        assert!(
+            raw.contains("@contoso.example>\r\n"),
+            "Message-ID in our domain"
+        );
     }
 }

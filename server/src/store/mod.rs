@@ -355,7 +355,8 @@ pub trait Store: PortalStore + Send + Sync + std::fmt::Debug + 'static {
         message_id: &str,
         revocation: &Revocation,
     ) -> StoreResult<bool>;
-    /// Revoke one recipient. Returns `false` if they already were.
+    /// Revoke one recipient, and every forward they made from the message (at any depth). Returns
+    /// `false` if they already were.
     async fn revoke_recipient(
         &self,
         tenant_id: &str,

@@ -98,9 +98,9 @@ pub trait PortalStore: Send + Sync {
     async fn linked_recipient(&self, token_hash: &[u8; 32]) -> StoreResult<LinkedRecipient>;
     /// A message by id alone, for a recipient whose session already names it.
     async fn message_by_id(&self, message_id: &str) -> StoreResult<StoredMessage>;
-    /// Count a passcode request under `rate_key` unless `max` were counted since `since`. Returns
-    /// `None` when counted, or the time of the oldest counted request when over the limit.
-    async fn count_passcode_request(
+    /// Count an event under `rate_key` unless `max` were counted since `since`. Returns `None`
+    /// when counted, or the time of the oldest counted event when over the limit.
+    async fn count_rate_event(
         &self,
         rate_key: &[u8; 32],
         now: i64,

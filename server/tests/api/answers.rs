@@ -253,3 +253,148 @@ async fn each_answer_needs_its_right() {
         (StatusCode::FORBIDDEN, Some("message_revoked"))
     );
 }
+
+#[tokio::test]
+async fn a_forward_written_after_its_original_was_revoked_is_born_revoked() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    // The route checked the rights while the message was open (this is what it read)...
+    let original = app.state.store.message(&t.id, &id).await.unwrap();
+    let tenant = app.state.store.tenant(&t.id).await.unwrap();
+    // ...then the revocation committed before the forward was written.
+    app.json::<serde_json::Value>(
+        Method::POST,
+        &format!("/api/admin/messages/{id}/revoke"),
+        &t.token,
+        None::<&()>,
+    )
+    .await;
+    let (fwd, _) = sealpost::replies::forward(
+        &app.state,
+        &tenant,
+        &original,
+        "bob@example.net",
+        sealpost_api::recipient::ForwardRequest {
+            to: vec!["erin@example.org".into()],
+            text: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let status = app.status(&t.token, &fwd).await;
+    assert!(
+        status.revoked,
+        "a forward of a revoked message must not be readable"
+    );
+}
+
+#[tokio::test]
+async fn removing_one_recipient_takes_back_what_they_forwarded_and_nothing_else() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let mut req = message("bob@example.net");
+    req.to.push("carol@example.org".into());
+    let id = app.send(&t.token, &req).await.message_id;
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    let carol = app.sign_in(&id, "carol@example.org").await;
+    let (_, from_bob) = post(
+        &app,
+        &bob,
+        "forward",
+        serde_json::json!({ "to": ["erin@example.org"] }),
+    )
+    .await;
+    let (_, from_carol) = post(
+        &app,
+        &carol,
+        "forward",
+        serde_json::json!({ "to": ["frank@example.com"] }),
+    )
+    .await;
+    let erin = app
+        .sign_in(from_bob["message_id"].as_str().unwrap(), "erin@example.org")
+        .await;
+    let frank = app
+        .sign_in(
+            from_carol["message_id"].as_str().unwrap(),
+            "frank@example.com",
+        )
+        .await;
+
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            &format!("/api/admin/messages/{id}/recipients/bob@example.net/revoke"),
+            &t.token,
+            None::<&()>,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.request_key(&erin).await.1["code"], "message_revoked");
+    assert_eq!(app.request_key(&frank).await.0, StatusCode::OK);
+    assert_eq!(app.request_key(&carol).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_answer_is_sent_from_the_tenant_with_the_recipient_to_reply_to_and_answers_are_limited()
+{
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    for _ in 0..20 {
+        assert_eq!(
+            post(&app, &bob, "reply", serde_json::json!({ "text": "ok" }))
+                .await
+                .0,
+            StatusCode::CREATED
+        );
+    }
+    let notice = &app.mails_to("anna@contoso.example").await[0];
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&notice.raw)
+        .unwrap();
+    assert_eq!(
+        parsed.from().unwrap().first().unwrap().address(),
+        Some("no-reply@contoso.example")
+    );
+    assert_eq!(
+        parsed.reply_to().unwrap().first().unwrap().address(),
+        Some("bob@example.net")
+    );
+
+    let (status, body) = post(
+        &app,
+        &bob,
+        "forward",
+        serde_json::json!({ "to": ["x@example.org"] }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_answers"))
+    );
+    // A new session does not reset the count; an hour does.
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    assert_eq!(
+        post(&app, &bob, "reply", serde_json::json!({ "text": "ok" }))
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.clock.advance(3600);
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    assert_eq!(
+        post(&app, &bob, "reply", serde_json::json!({ "text": "ok" }))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+}

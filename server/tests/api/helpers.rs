@@ -455,3 +455,12 @@ pub fn mail_text(raw: &[u8]) -> String {
     let m = mail_parser::MessageParser::default().parse(raw).unwrap();
     m.body_text(0).unwrap().into_owned()
 }
+
+/// This package's directory, read when the test runs (cargo sets it), so a test binary built from
+/// another checkout of the same source finds this checkout's files.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    )
+}

@@ -7,10 +7,13 @@ use sealpost_envelope::Manifest;
 
 use crate::helpers::{TestApp, body_text};
 
-const MAIL_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/mail");
-
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{MAIL_DIR}/{name}")).unwrap()
+    std::fs::read(
+        crate::helpers::manifest_dir()
+            .join("tests/api/mail")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// Send a fixture raw and open what was stored.

@@ -88,6 +88,28 @@ async fn the_released_key_opens_the_message_for_this_page_only() {
 }
 
 #[tokio::test]
+async fn a_refusal_after_the_session_ended_is_audited_with_who_was_refused() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    let s = app.sign_in(&id, "bob@example.net").await;
+    app.clock.advance(30 * 60);
+    let (status, body, _) = app.request_key(&s).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("session_expired"))
+    );
+    let events = app.state.store.audit_events(&t.id, 10).await.unwrap();
+    assert_eq!(
+        (events[0].action.as_str(), events[0].actor.as_str()),
+        ("key.refused.session_expired", "bob@example.net")
+    );
+}
+
+#[tokio::test]
 async fn a_bad_public_key_is_refused_with_its_field() {
     let app = TestApp::new().await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;

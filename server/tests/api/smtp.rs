@@ -32,12 +32,7 @@ fn free_port() -> u16 {
 
 fn maildev_bin() -> std::path::PathBuf {
     let path = std::env::var_os("SEALPOST_MAILDEV").map_or_else(
-        || {
-            std::path::PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../end2end/node_modules/.bin/maildev"
-            ))
-        },
+        || crate::helpers::manifest_dir().join("../end2end/node_modules/.bin/maildev"),
         std::path::PathBuf::from,
     );
     assert!(
@@ -230,11 +225,8 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
     let (mut server, url) = serve(dir.path(), smtp_port);
     let addr = url.trim_start_matches("http://").to_owned();
 
-    let logo = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../public/demo-logo.png"
-    ))
-    .unwrap();
+    let logo =
+        std::fs::read(crate::helpers::manifest_dir().join("../public/demo-logo.png")).unwrap();
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let (status, _) = http(
         &addr,

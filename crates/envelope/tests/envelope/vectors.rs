@@ -188,8 +188,8 @@ both! {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn every_file_in_testdata_cases_is_listed() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/cases");
-    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+    let dir = manifest_dir().join("testdata/cases");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter_map(|n| n.strip_suffix(".vec").map(str::to_owned))
@@ -275,7 +275,7 @@ mod generator {
     }
 
     pub fn write_all() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/cases");
+        let dir = manifest_dir().join("testdata/cases");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let w = Writer { dir };
@@ -735,4 +735,14 @@ mod generator {
             &rv,
         );
     }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// This package's directory, read when the test runs (cargo sets it), so a test binary built from
+/// another checkout of the same source finds this checkout's files.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    )
 }

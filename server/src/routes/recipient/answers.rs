@@ -5,9 +5,11 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use sealpost_api::recipient::{ForwardRequest, ReplyRequest, SentView};
+use sha2::{Digest, Sha256};
 
 use super::{SignedIn, refusal_error};
 use crate::app::AppState;
+use crate::domain::passcode::RATE_WINDOW;
 use crate::domain::portal_log::PortalEvent;
 use crate::domain::release::check;
 use crate::domain::rights::Right;
@@ -15,6 +17,9 @@ use crate::error::ApiError;
 use crate::extract::{body_limit, read_json};
 use crate::replies;
 use crate::tracking::{Client, Happened};
+
+/// Replies and forwards one recipient may send from one message per hour.
+pub const MAX_ANSWERS_PER_HOUR: u32 = 20;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -39,6 +44,30 @@ async fn allowed(
             )
             .await?;
         return Err(refusal_error(refusal, &signed.message));
+    }
+    // Replies and forwards send mail through the tenant's relay: a recipient gets a fair number of
+    // them per message per hour, counted in the database like every other limit.
+    let now = state.clock.now();
+    let key: [u8; 32] = Sha256::new()
+        .chain_update(b"sealpost/answers\0")
+        .chain_update(signed.message.id.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(signed.session.address.as_bytes())
+        .finalize()
+        .into();
+    if let Some(oldest) = state
+        .store
+        .count_rate_event(&key, now, now - RATE_WINDOW, MAX_ANSWERS_PER_HOUR)
+        .await?
+    {
+        return Err(ApiError::refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_answers",
+            format!(
+                "You have sent {MAX_ANSWERS_PER_HOUR} replies and forwards of this message in the last hour. Please wait {} minutes.",
+                (oldest + RATE_WINDOW - now + 59) / 60
+            ),
+        ));
     }
     signed.touch(state).await
 }

@@ -9,7 +9,7 @@ use sealpost_api::recipient::{AccessState, AccessView, KeyRequest, KeyResponse};
 use sealpost_envelope::release::PUBLIC_KEY_LEN;
 use sealpost_envelope::{ReleaseBinding, seal_release};
 
-use super::{SignedIn, refusal_error};
+use super::{NotSignedIn, SignedIn, refusal_error};
 use crate::app::AppState;
 use crate::domain::ValidationError;
 use crate::domain::release::{Refusal, check};
@@ -17,6 +17,7 @@ use crate::domain::rights::Right;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::sending::message_key;
+use crate::store::portal::StoredSession;
 use crate::tracking::{Client, Happened};
 
 /// How long a page may keep a released key before asking again (never past the expiry).
@@ -40,23 +41,53 @@ fn invalid_public_key() -> ApiError {
     .into()
 }
 
+/// Record that a session which has just ended was refused the key.
+async fn refused_after_session_ended(
+    state: &AppState,
+    session: &StoredSession,
+    client: &Client,
+) -> Result<(), ApiError> {
+    let message = state.store.message_by_id(&session.message_id).await?;
+    let tenant = state.store.tenant(&message.tenant_id).await?;
+    Happened {
+        tenant: &tenant,
+        message_id: &message.id,
+        recipient: &session.address,
+        client,
+    }
+    .key_decision(state, Some("session_expired"))
+    .await
+}
+
 async fn release_key(
     State(state): State<AppState>,
-    signed: SignedIn,
+    signed: Result<SignedIn, NotSignedIn>,
     client: Client,
     ApiJson(req): ApiJson<KeyRequest>,
 ) -> Result<Json<KeyResponse>, ApiError> {
-    let public_key = BASE64URL
-        .decode(req.public_key.trim())
-        .ok()
-        .filter(|k| k.len() == PUBLIC_KEY_LEN)
-        .ok_or_else(invalid_public_key)?;
+    let signed = match signed {
+        Ok(s) => s,
+        Err(NotSignedIn { error, ended }) => {
+            if let Some(session) = ended {
+                refused_after_session_ended(&state, &session, &client).await?;
+            }
+            return Err(error);
+        }
+    };
     let now = state.clock.now();
     let h = Happened {
         tenant: &signed.tenant,
         message_id: &signed.message.id,
         recipient: &signed.session.address,
         client: &client,
+    };
+    let Some(public_key) = BASE64URL
+        .decode(req.public_key.trim())
+        .ok()
+        .filter(|k| k.len() == PUBLIC_KEY_LEN)
+    else {
+        h.key_decision(&state, Some("invalid_public_key")).await?;
+        return Err(invalid_public_key());
     };
     if let Err(refusal) = check(&signed.facts(now), Right::View) {
         h.key_decision(&state, Some(refusal.code())).await?;
@@ -83,8 +114,15 @@ async fn release_key(
             session: signed.session.binding.as_bytes(),
         },
     )
-    .map_err(|_| invalid_public_key())?;
+    .map_err(|_| invalid_public_key());
     drop(key);
+    let release = match release {
+        Ok(r) => r,
+        Err(e) => {
+            h.key_decision(&state, Some("invalid_public_key")).await?;
+            return Err(e);
+        }
+    };
     signed.touch(&state).await?;
     state
         .store

@@ -103,8 +103,36 @@ fn session_required() -> ApiError {
     )
 }
 
+/// Why a request is not signed in; `ended` is the session when it was found but is over (so the
+/// key route can record who was refused).
+#[derive(Debug)]
+pub struct NotSignedIn {
+    /// The answer.
+    pub error: ApiError,
+    /// The session that just ended, if that is the reason.
+    pub ended: Option<StoredSession>,
+}
+
+impl From<ApiError> for NotSignedIn {
+    fn from(error: ApiError) -> Self {
+        NotSignedIn { error, ended: None }
+    }
+}
+
+impl From<StoreError> for NotSignedIn {
+    fn from(e: StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl axum::response::IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        self.error.into_response()
+    }
+}
+
 impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = ApiError;
+    type Rejection = NotSignedIn;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -118,24 +146,27 @@ impl FromRequestParts<AppState> for SignedIn {
             .find(|(k, _)| k == "message")
             .map(|(_, v)| v.as_str())
             .ok_or(ApiError::NotFound)?;
-        let secret =
-            cookie(&parts.headers, &cookie_name(message_id)).ok_or_else(session_required)?;
+        let secret = cookie(&parts.headers, &cookie_name(message_id))
+            .ok_or_else(|| NotSignedIn::from(session_required()))?;
         let id_hash = hash_secret(secret);
         let session = match state.store.session(&id_hash).await {
             Ok(s) => s,
-            Err(StoreError::NotFound) => return Err(session_required()),
+            Err(StoreError::NotFound) => return Err(session_required().into()),
             Err(e) => return Err(e.into()),
         };
         if session.message_id != message_id {
-            return Err(session_required());
+            return Err(session_required().into());
         }
         if !session.times.is_live(state.clock.now()) {
             state.store.end_session(&id_hash).await?;
-            return Err(ApiError::refused(
-                StatusCode::UNAUTHORIZED,
-                "session_expired",
-                "Your session has ended. Ask for a new passcode to sign in again.",
-            ));
+            return Err(NotSignedIn {
+                error: ApiError::refused(
+                    StatusCode::UNAUTHORIZED,
+                    "session_expired",
+                    "Your session has ended. Ask for a new passcode to sign in again.",
+                ),
+                ended: Some(session),
+            });
         }
         let message = state.store.message_by_id(&session.message_id).await?;
         let tenant = state.store.tenant(&message.tenant_id).await?;

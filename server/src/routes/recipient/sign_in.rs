@@ -65,18 +65,15 @@ async fn request_passcode(
         linked
             .as_ref()
             .map(|l| (l.message_id.as_str(), l.address.as_str())),
-        &token_hash,
+        &client.addr,
     );
     if let Some(oldest) = state
         .store
-        .count_passcode_request(&key, now, now - RATE_WINDOW, MAX_PER_WINDOW)
+        .count_rate_event(&key, now, now - RATE_WINDOW, MAX_PER_WINDOW)
         .await?
     {
-        if let Some(l) = &linked {
-            let tenant = state.store.tenant(&l.tenant_id).await?;
-            happened(&tenant, l, &client)
-                .track(&state, PortalEvent::PasscodeRateLimited, "")
-                .await?;
+        if let Some(l) = linked {
+            tokio::spawn(after_answer(state.clone(), l, client, None));
         }
         let wait = (oldest + RATE_WINDOW - now).max(1);
         let mut response = ApiError::refused(
@@ -95,19 +92,7 @@ async fn request_passcode(
     }
     let reference = reference_word(random_byte());
     if let Some(l) = linked {
-        let code = new_passcode();
-        state
-            .store
-            .store_passcode(&NewPasscode {
-                id: new_id(),
-                message_id: l.message_id.clone(),
-                address: l.address.clone(),
-                code_hash: state.passcode_key.hash(&l.message_id, &l.address, &code),
-                created_at: now,
-                expires_at: now + VALID_FOR,
-            })
-            .await?;
-        tokio::spawn(email_passcode(state.clone(), l, code, reference, client));
+        tokio::spawn(after_answer(state.clone(), l, client, Some(reference)));
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -135,16 +120,35 @@ fn happened<'a>(
     }
 }
 
-/// Send the code, then record how it went. Runs after the answer has gone.
-async fn email_passcode(
+/// What a real link's passcode request does after the answer has gone, so none of it shows in the
+/// response time: record a refusal by the hourly limit (`reference` is `None`), or make, store and
+/// email a code and record how that went.
+async fn after_answer(
     state: AppState,
     l: LinkedRecipient,
-    code: zeroize::Zeroizing<String>,
-    reference: &'static str,
     client: Client,
+    reference: Option<&'static str>,
 ) {
     let outcome = async {
         let tenant = state.store.tenant(&l.tenant_id).await?;
+        let Some(reference) = reference else {
+            return happened(&tenant, &l, &client)
+                .track(&state, PortalEvent::PasscodeRateLimited, "")
+                .await;
+        };
+        let now = state.clock.now();
+        let code = new_passcode();
+        state
+            .store
+            .store_passcode(&NewPasscode {
+                id: new_id(),
+                message_id: l.message_id.clone(),
+                address: l.address.clone(),
+                code_hash: state.passcode_key.hash(&l.message_id, &l.address, &code),
+                created_at: now,
+                expires_at: now + VALID_FOR,
+            })
+            .await?;
         let message = state.store.message_by_id(&l.message_id).await?;
         let domain = tenant
             .domains
@@ -173,7 +177,7 @@ async fn email_passcode(
     }
     .await;
     if let Err(e) = outcome {
-        tracing::error!(message = %l.message_id, error = %e, "recording a passcode email failed");
+        tracing::error!(message = %l.message_id, error = %e, "a passcode request could not be completed");
     }
 }
 
@@ -362,16 +366,23 @@ async fn sign_out(
         let id_hash = hash_secret(secret);
         if let Ok(session) = state.store.session(&id_hash).await {
             state.store.end_session(&id_hash).await?;
-            let message = state.store.message_by_id(&session.message_id).await?;
-            let tenant = state.store.tenant(&message.tenant_id).await?;
-            Happened {
-                tenant: &tenant,
-                message_id: &session.message_id,
-                recipient: &session.address,
-                client: &client,
+            // The session is gone; recording it must not keep the cookie from being cleared.
+            let recorded = async {
+                let message = state.store.message_by_id(&session.message_id).await?;
+                let tenant = state.store.tenant(&message.tenant_id).await?;
+                Happened {
+                    tenant: &tenant,
+                    message_id: &session.message_id,
+                    recipient: &session.address,
+                    client: &client,
+                }
+                .track(&state, PortalEvent::SignedOut, "")
+                .await
             }
-            .track(&state, PortalEvent::SignedOut, "")
-            .await?;
+            .await;
+            if let Err(e) = recorded {
+                tracing::error!(error = %e, "a sign-out could not be recorded");
+            }
         }
     }
     let clear = format!(

@@ -251,6 +251,30 @@ impl SqliteStore {
         .bind(m.parent.as_ref().map(|p| p.relation.as_str()))
         .execute(&mut **tx)
         .await?;
+        if let Some(parent) = m
+            .parent
+            .as_ref()
+            .filter(|p| p.relation == Relation::Forward)
+        {
+            // A forward is born revoked if, by the time it is written, its original was revoked
+            // or the forwarder lost access: writers are serialized, so either the revocation
+            // commits first and is copied here, or this commits first and the revocation's
+            // cascade finds it.
+            sqlx::query(
+                "update messages set (revoked_at, revoked_by) = ( \
+                     select coalesce(p.revoked_at, r.revoked_at), \
+                            case when p.revoked_at is not null then p.revoked_by else r.revoked_by end \
+                     from messages p left join recipients r \
+                       on r.message_id = p.id and r.address = ? \
+                     where p.id = ?) \
+                 where id = ?",
+            )
+            .bind(&m.sender)
+            .bind(&parent.message_id)
+            .bind(&m.id)
+            .execute(&mut **tx)
+            .await?;
+        }
         for p in &m.parts {
             sqlx::query("insert into message_parts (message_id, name, size) values (?, ?, ?)")
                 .bind(&m.id)
@@ -770,8 +794,8 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        // Forwards made from it, at any depth, go with it (even if it was already revoked, so a
-        // forward made in a race with the revocation cannot survive a second revoke).
+        // Forwards made from it, at any depth, go with it. (A forward written after this commits
+        // copies the revocation when it is inserted; see `insert_message`.)
         sqlx::query(
             "with recursive forwards(id) as ( \
                  select id from messages where parent_id = ? and relation = 'forward' \
@@ -801,6 +825,7 @@ impl Store for SqliteStore {
         address: &str,
         r: &Revocation,
     ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
         let done = sqlx::query(
             "update recipients set revoked_at = ?, revoked_by = ? \
              where message_id = (select id from messages where tenant_id = ? and id = ?) \
@@ -811,9 +836,27 @@ impl Store for SqliteStore {
         .bind(tenant_id)
         .bind(message_id)
         .bind(address)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
+        // What this recipient forwarded goes with their access, at any depth.
+        sqlx::query(
+            "with recursive forwards(id) as ( \
+                 select id from messages where parent_id = ? and relation = 'forward' and sender = ? \
+                 union select m.id from messages m join forwards f on m.parent_id = f.id \
+                 where m.relation = 'forward') \
+             update messages set revoked_at = ?, revoked_by = ? \
+             where id in (select id from forwards) and tenant_id = ? and revoked_at is null",
+        )
+        .bind(message_id)
+        .bind(address)
+        .bind(r.at)
+        .bind(&r.by)
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
         if done.rows_affected() == 1 {
             return Ok(true);
         }

@@ -81,7 +81,7 @@ impl PortalStore for SqliteStore {
         self.load_message(row).await
     }
 
-    async fn count_passcode_request(
+    async fn count_rate_event(
         &self,
         rate_key: &[u8; 32],
         now: i64,
@@ -89,15 +89,15 @@ impl PortalStore for SqliteStore {
         max: u32,
     ) -> StoreResult<Option<i64>> {
         let key = rate_key.as_slice();
-        // Requests older than the window count for nobody; drop them all (unknown tokens included).
-        sqlx::query("delete from passcode_requests where at <= ?")
+        // Events older than the window count for nobody; drop them all (unknown tokens included).
+        sqlx::query("delete from rate_events where at <= ?")
             .bind(since)
             .execute(self.pool())
             .await
             .map_err(db)?;
         let counted = sqlx::query(
-            "insert into passcode_requests (rate_key, at) select ?, ? \
-             where (select count(*) from passcode_requests where rate_key = ? and at > ?) < ?",
+            "insert into rate_events (rate_key, at) select ?, ? \
+             where (select count(*) from rate_events where rate_key = ? and at > ?) < ?",
         )
         .bind(key)
         .bind(now)
@@ -111,7 +111,7 @@ impl PortalStore for SqliteStore {
             return Ok(None);
         }
         let (oldest,) = sqlx::query_as::<_, (Option<i64>,)>(
-            "select min(at) from passcode_requests where rate_key = ? and at > ?",
+            "select min(at) from rate_events where rate_key = ? and at > ?",
         )
         .bind(key)
         .bind(since)

@@ -76,6 +76,27 @@ fn address(field: &str, s: &str) -> Result<EmailAddress, ApiError> {
         .map_err(|_| ApiError::Internal(format!("a stored address does not parse: {field}")))
 }
 
+/// An answer keeps the original's rights template and rights and points back at it.
+fn answer_delivery(
+    original: &StoredMessage,
+    branding: crate::domain::branding::BrandingTemplate,
+    expires_at: Option<i64>,
+    relation: Relation,
+    recipients: Vec<(EmailAddress, &'static str)>,
+) -> Delivery {
+    Delivery {
+        branding,
+        rights_template: original.rights_template.clone(),
+        rights: Rights::from_stored(&original.rights),
+        expires_at,
+        parent: Some(ParentLink {
+            message_id: original.id.clone(),
+            relation,
+        }),
+        recipients,
+    }
+}
+
 /// Reply (to the sender) or reply to all (the sender, then every other To and Cc of the original).
 /// Returns the new message's id and who it went to.
 pub async fn reply(
@@ -113,28 +134,13 @@ pub async fn reply(
     let mut recipients = vec![(sender, "to")];
     recipients.extend(cc.into_iter().map(|a| (a, "cc")));
     let went_to = recipients.iter().map(|(a, _)| a.to_string()).collect();
-    let id = deliver(
-        state,
-        tenant,
-        me,
-        composed,
-        Delivery {
-            branding,
-            rights_template: original.rights_template.clone(),
-            rights: Rights::from_stored(&original.rights),
-            expires_at,
-            parent: Some(ParentLink {
-                message_id: original.id.clone(),
-                relation: if all {
-                    Relation::ReplyAll
-                } else {
-                    Relation::Reply
-                },
-            }),
-            recipients,
-        },
-    )
-    .await?;
+    let relation = if all {
+        Relation::ReplyAll
+    } else {
+        Relation::Reply
+    };
+    let delivery = answer_delivery(original, branding, expires_at, relation, recipients);
+    let id = deliver(state, tenant, me, composed, delivery).await?;
     Ok((id, went_to))
 }
 
@@ -229,25 +235,16 @@ pub async fn forward(
     drop(opened);
     let branding = branding_or_default(state, &tenant.id, &original.branding_template).await?;
     let went_to = to.iter().map(ToString::to_string).collect();
-    let id = deliver(
-        state,
-        tenant,
-        me,
-        composed,
-        Delivery {
-            branding,
-            rights_template: original.rights_template.clone(),
-            rights: Rights::from_stored(&original.rights),
-            // A forward never outlives what it forwards.
-            expires_at: original.expires_at,
-            parent: Some(ParentLink {
-                message_id: original.id.clone(),
-                relation: Relation::Forward,
-            }),
-            recipients: to.into_iter().map(|a| (a, "to")).collect(),
-        },
-    )
-    .await?;
+    // A forward never outlives what it forwards.
+    let recipients = to.into_iter().map(|a| (a, "to")).collect();
+    let delivery = answer_delivery(
+        original,
+        branding,
+        original.expires_at,
+        Relation::Forward,
+        recipients,
+    );
+    let id = deliver(state, tenant, me, composed, delivery).await?;
     Ok((id, went_to))
 }
 

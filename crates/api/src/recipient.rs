@@ -7,10 +7,64 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::admin::AttachmentRequest;
+use crate::admin::{AttachmentRequest, LocalizedText};
 
 /// The header every state-changing recipient request must carry (a cross-site form cannot set it).
 pub const CSRF_HEADER: &str = "x-sealpost-request";
+
+/// `POST /api/m/{message}/link`: what the page shows before sign-in, for the link token from the
+/// notice. (`GET /api/m/{message}/link` answers the same to a signed-in page.)
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    /// The link token from the notice's "Read the message" link.
+    pub token: String,
+}
+
+/// The tenant's branding as the portal shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalBranding {
+    /// The tenant's display name.
+    pub tenant_name: String,
+    /// The logo as a `data:` URL (PNG or JPEG), if the template has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+    /// The brand colour, `#rrggbb` or a CSS colour name.
+    pub background_color: String,
+    /// The text colour that reads on it (WCAG AA where possible), `#rrggbb`.
+    pub text_color: String,
+    /// OME PortalText: shown on the sign-in page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal_text: Option<LocalizedText>,
+    /// OME IntroductionText.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduction_text: Option<LocalizedText>,
+    /// OME DisclaimerText: at the foot of every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclaimer_text: Option<LocalizedText>,
+    /// The tenant's privacy statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_statement_url: Option<String>,
+}
+
+/// The answer to [`LinkRequest`]: who sent the message, to which (masked) address the passcode
+/// will go, whether it can still be read, and the branding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkView {
+    /// The message.
+    pub message_id: String,
+    /// The sender's address.
+    pub sender: String,
+    /// The recipient's address, masked (`y•••@example.net`): where the passcode goes.
+    pub recipient_hint: String,
+    /// Whether the message can be read now.
+    pub state: AccessState,
+    /// When access ends (RFC 3339), if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The branding.
+    pub branding: PortalBranding,
+}
 
 /// `POST /api/m/{message}/passcode`: email a passcode to the address the link was sent to.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +97,14 @@ pub struct SignInRequest {
     /// "Keep me signed in on this private computer": 12 hours idle instead of 30 minutes.
     #[serde(default)]
     pub keep_signed_in: bool,
+}
+
+impl core::fmt::Debug for LinkRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LinkRequest")
+            .field("token", &"[redacted]")
+            .finish()
+    }
 }
 
 impl core::fmt::Debug for PasscodeRequest {
@@ -175,8 +237,11 @@ mod tests {
             keep_signed_in: true,
         };
         let shown = format!(
-            "{r:?} {:?}",
+            "{r:?} {:?} {:?}",
             PasscodeRequest {
+                token: "spl_secret".into()
+            },
+            LinkRequest {
                 token: "spl_secret".into()
             }
         );

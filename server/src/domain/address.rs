@@ -102,6 +102,18 @@ impl EmailAddress {
         &self.full[self.at + 1..]
     }
 
+    /// The address with most of the part before `@` hidden, to show where a passcode goes without
+    /// spelling out the address to whoever holds the link: `y•••@example.net`, `j•••n@example.net`.
+    pub fn masked(&self) -> String {
+        let local: Vec<char> = self.full[..self.at].chars().collect();
+        let shown = match local.as_slice() {
+            [first, .., last] if local.len() >= 5 => format!("{first}•••{last}"),
+            [first, ..] => format!("{first}•••"),
+            [] => "•••".to_owned(),
+        };
+        format!("{shown}@{}", self.domain())
+    }
+
     /// Whether the address is in one of `domains` (exactly; subdomains are separate domains).
     pub fn is_in(&self, domains: &[Domain]) -> bool {
         domains.iter().any(|d| d.as_str() == self.domain())
@@ -117,6 +129,15 @@ impl fmt::Display for EmailAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masking_keeps_the_domain_and_hides_most_of_the_name() {
+        let m = |a: &str| EmailAddress::parse("to", a).unwrap().masked();
+        assert_eq!(m("you@example.net"), "y•••@example.net");
+        assert_eq!(m("jonathan@example.net"), "j•••n@example.net");
+        assert_eq!(m("a@example.net"), "a•••@example.net");
+        assert_eq!(m("åsa.öberg@exempel.se"), "å•••g@exempel.se");
+    }
 
     #[test]
     fn addresses_are_lower_cased_and_split_at_the_last_at() {

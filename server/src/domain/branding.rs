@@ -28,156 +28,157 @@ pub const MAX_EXPIRY_DAYS: u32 = 730;
 /// Most translations per text.
 pub const MAX_TRANSLATIONS: usize = 50;
 
-/// The CSS named colours (CSS Color Module Level 4), which OME also accepts.
-const CSS_COLOR_NAMES: &[&str] = &[
-    "aliceblue",
-    "antiquewhite",
-    "aqua",
-    "aquamarine",
-    "azure",
-    "beige",
-    "bisque",
-    "black",
-    "blanchedalmond",
-    "blue",
-    "blueviolet",
-    "brown",
-    "burlywood",
-    "cadetblue",
-    "chartreuse",
-    "chocolate",
-    "coral",
-    "cornflowerblue",
-    "cornsilk",
-    "crimson",
-    "cyan",
-    "darkblue",
-    "darkcyan",
-    "darkgoldenrod",
-    "darkgray",
-    "darkgreen",
-    "darkgrey",
-    "darkkhaki",
-    "darkmagenta",
-    "darkolivegreen",
-    "darkorange",
-    "darkorchid",
-    "darkred",
-    "darksalmon",
-    "darkseagreen",
-    "darkslateblue",
-    "darkslategray",
-    "darkslategrey",
-    "darkturquoise",
-    "darkviolet",
-    "deeppink",
-    "deepskyblue",
-    "dimgray",
-    "dimgrey",
-    "dodgerblue",
-    "firebrick",
-    "floralwhite",
-    "forestgreen",
-    "fuchsia",
-    "gainsboro",
-    "ghostwhite",
-    "gold",
-    "goldenrod",
-    "gray",
-    "green",
-    "greenyellow",
-    "grey",
-    "honeydew",
-    "hotpink",
-    "indianred",
-    "indigo",
-    "ivory",
-    "khaki",
-    "lavender",
-    "lavenderblush",
-    "lawngreen",
-    "lemonchiffon",
-    "lightblue",
-    "lightcoral",
-    "lightcyan",
-    "lightgoldenrodyellow",
-    "lightgray",
-    "lightgreen",
-    "lightgrey",
-    "lightpink",
-    "lightsalmon",
-    "lightseagreen",
-    "lightskyblue",
-    "lightslategray",
-    "lightslategrey",
-    "lightsteelblue",
-    "lightyellow",
-    "lime",
-    "limegreen",
-    "linen",
-    "magenta",
-    "maroon",
-    "mediumaquamarine",
-    "mediumblue",
-    "mediumorchid",
-    "mediumpurple",
-    "mediumseagreen",
-    "mediumslateblue",
-    "mediumspringgreen",
-    "mediumturquoise",
-    "mediumvioletred",
-    "midnightblue",
-    "mintcream",
-    "mistyrose",
-    "moccasin",
-    "navajowhite",
-    "navy",
-    "oldlace",
-    "olive",
-    "olivedrab",
-    "orange",
-    "orangered",
-    "orchid",
-    "palegoldenrod",
-    "palegreen",
-    "paleturquoise",
-    "palevioletred",
-    "papayawhip",
-    "peachpuff",
-    "peru",
-    "pink",
-    "plum",
-    "powderblue",
-    "purple",
-    "rebeccapurple",
-    "red",
-    "rosybrown",
-    "royalblue",
-    "saddlebrown",
-    "salmon",
-    "sandybrown",
-    "seagreen",
-    "seashell",
-    "sienna",
-    "silver",
-    "skyblue",
-    "slateblue",
-    "slategray",
-    "slategrey",
-    "snow",
-    "springgreen",
-    "steelblue",
-    "tan",
-    "teal",
-    "thistle",
-    "tomato",
-    "turquoise",
-    "violet",
-    "wheat",
-    "white",
-    "whitesmoke",
-    "yellow",
-    "yellowgreen",
+/// The CSS named colours (CSS Color Module Level 4), which OME also accepts, with their sRGB values
+/// (for the contrast check).
+const CSS_COLORS: &[(&str, [u8; 3])] = &[
+    ("aliceblue", [0xF0, 0xF8, 0xFF]),
+    ("antiquewhite", [0xFA, 0xEB, 0xD7]),
+    ("aqua", [0x00, 0xFF, 0xFF]),
+    ("aquamarine", [0x7F, 0xFF, 0xD4]),
+    ("azure", [0xF0, 0xFF, 0xFF]),
+    ("beige", [0xF5, 0xF5, 0xDC]),
+    ("bisque", [0xFF, 0xE4, 0xC4]),
+    ("black", [0x00, 0x00, 0x00]),
+    ("blanchedalmond", [0xFF, 0xEB, 0xCD]),
+    ("blue", [0x00, 0x00, 0xFF]),
+    ("blueviolet", [0x8A, 0x2B, 0xE2]),
+    ("brown", [0xA5, 0x2A, 0x2A]),
+    ("burlywood", [0xDE, 0xB8, 0x87]),
+    ("cadetblue", [0x5F, 0x9E, 0xA0]),
+    ("chartreuse", [0x7F, 0xFF, 0x00]),
+    ("chocolate", [0xD2, 0x69, 0x1E]),
+    ("coral", [0xFF, 0x7F, 0x50]),
+    ("cornflowerblue", [0x64, 0x95, 0xED]),
+    ("cornsilk", [0xFF, 0xF8, 0xDC]),
+    ("crimson", [0xDC, 0x14, 0x3C]),
+    ("cyan", [0x00, 0xFF, 0xFF]),
+    ("darkblue", [0x00, 0x00, 0x8B]),
+    ("darkcyan", [0x00, 0x8B, 0x8B]),
+    ("darkgoldenrod", [0xB8, 0x86, 0x0B]),
+    ("darkgray", [0xA9, 0xA9, 0xA9]),
+    ("darkgreen", [0x00, 0x64, 0x00]),
+    ("darkgrey", [0xA9, 0xA9, 0xA9]),
+    ("darkkhaki", [0xBD, 0xB7, 0x6B]),
+    ("darkmagenta", [0x8B, 0x00, 0x8B]),
+    ("darkolivegreen", [0x55, 0x6B, 0x2F]),
+    ("darkorange", [0xFF, 0x8C, 0x00]),
+    ("darkorchid", [0x99, 0x32, 0xCC]),
+    ("darkred", [0x8B, 0x00, 0x00]),
+    ("darksalmon", [0xE9, 0x96, 0x7A]),
+    ("darkseagreen", [0x8F, 0xBC, 0x8F]),
+    ("darkslateblue", [0x48, 0x3D, 0x8B]),
+    ("darkslategray", [0x2F, 0x4F, 0x4F]),
+    ("darkslategrey", [0x2F, 0x4F, 0x4F]),
+    ("darkturquoise", [0x00, 0xCE, 0xD1]),
+    ("darkviolet", [0x94, 0x00, 0xD3]),
+    ("deeppink", [0xFF, 0x14, 0x93]),
+    ("deepskyblue", [0x00, 0xBF, 0xFF]),
+    ("dimgray", [0x69, 0x69, 0x69]),
+    ("dimgrey", [0x69, 0x69, 0x69]),
+    ("dodgerblue", [0x1E, 0x90, 0xFF]),
+    ("firebrick", [0xB2, 0x22, 0x22]),
+    ("floralwhite", [0xFF, 0xFA, 0xF0]),
+    ("forestgreen", [0x22, 0x8B, 0x22]),
+    ("fuchsia", [0xFF, 0x00, 0xFF]),
+    ("gainsboro", [0xDC, 0xDC, 0xDC]),
+    ("ghostwhite", [0xF8, 0xF8, 0xFF]),
+    ("gold", [0xFF, 0xD7, 0x00]),
+    ("goldenrod", [0xDA, 0xA5, 0x20]),
+    ("gray", [0x80, 0x80, 0x80]),
+    ("green", [0x00, 0x80, 0x00]),
+    ("greenyellow", [0xAD, 0xFF, 0x2F]),
+    ("grey", [0x80, 0x80, 0x80]),
+    ("honeydew", [0xF0, 0xFF, 0xF0]),
+    ("hotpink", [0xFF, 0x69, 0xB4]),
+    ("indianred", [0xCD, 0x5C, 0x5C]),
+    ("indigo", [0x4B, 0x00, 0x82]),
+    ("ivory", [0xFF, 0xFF, 0xF0]),
+    ("khaki", [0xF0, 0xE6, 0x8C]),
+    ("lavender", [0xE6, 0xE6, 0xFA]),
+    ("lavenderblush", [0xFF, 0xF0, 0xF5]),
+    ("lawngreen", [0x7C, 0xFC, 0x00]),
+    ("lemonchiffon", [0xFF, 0xFA, 0xCD]),
+    ("lightblue", [0xAD, 0xD8, 0xE6]),
+    ("lightcoral", [0xF0, 0x80, 0x80]),
+    ("lightcyan", [0xE0, 0xFF, 0xFF]),
+    ("lightgoldenrodyellow", [0xFA, 0xFA, 0xD2]),
+    ("lightgray", [0xD3, 0xD3, 0xD3]),
+    ("lightgreen", [0x90, 0xEE, 0x90]),
+    ("lightgrey", [0xD3, 0xD3, 0xD3]),
+    ("lightpink", [0xFF, 0xB6, 0xC1]),
+    ("lightsalmon", [0xFF, 0xA0, 0x7A]),
+    ("lightseagreen", [0x20, 0xB2, 0xAA]),
+    ("lightskyblue", [0x87, 0xCE, 0xFA]),
+    ("lightslategray", [0x77, 0x88, 0x99]),
+    ("lightslategrey", [0x77, 0x88, 0x99]),
+    ("lightsteelblue", [0xB0, 0xC4, 0xDE]),
+    ("lightyellow", [0xFF, 0xFF, 0xE0]),
+    ("lime", [0x00, 0xFF, 0x00]),
+    ("limegreen", [0x32, 0xCD, 0x32]),
+    ("linen", [0xFA, 0xF0, 0xE6]),
+    ("magenta", [0xFF, 0x00, 0xFF]),
+    ("maroon", [0x80, 0x00, 0x00]),
+    ("mediumaquamarine", [0x66, 0xCD, 0xAA]),
+    ("mediumblue", [0x00, 0x00, 0xCD]),
+    ("mediumorchid", [0xBA, 0x55, 0xD3]),
+    ("mediumpurple", [0x93, 0x70, 0xDB]),
+    ("mediumseagreen", [0x3C, 0xB3, 0x71]),
+    ("mediumslateblue", [0x7B, 0x68, 0xEE]),
+    ("mediumspringgreen", [0x00, 0xFA, 0x9A]),
+    ("mediumturquoise", [0x48, 0xD1, 0xCC]),
+    ("mediumvioletred", [0xC7, 0x15, 0x85]),
+    ("midnightblue", [0x19, 0x19, 0x70]),
+    ("mintcream", [0xF5, 0xFF, 0xFA]),
+    ("mistyrose", [0xFF, 0xE4, 0xE1]),
+    ("moccasin", [0xFF, 0xE4, 0xB5]),
+    ("navajowhite", [0xFF, 0xDE, 0xAD]),
+    ("navy", [0x00, 0x00, 0x80]),
+    ("oldlace", [0xFD, 0xF5, 0xE6]),
+    ("olive", [0x80, 0x80, 0x00]),
+    ("olivedrab", [0x6B, 0x8E, 0x23]),
+    ("orange", [0xFF, 0xA5, 0x00]),
+    ("orangered", [0xFF, 0x45, 0x00]),
+    ("orchid", [0xDA, 0x70, 0xD6]),
+    ("palegoldenrod", [0xEE, 0xE8, 0xAA]),
+    ("palegreen", [0x98, 0xFB, 0x98]),
+    ("paleturquoise", [0xAF, 0xEE, 0xEE]),
+    ("palevioletred", [0xDB, 0x70, 0x93]),
+    ("papayawhip", [0xFF, 0xEF, 0xD5]),
+    ("peachpuff", [0xFF, 0xDA, 0xB9]),
+    ("peru", [0xCD, 0x85, 0x3F]),
+    ("pink", [0xFF, 0xC0, 0xCB]),
+    ("plum", [0xDD, 0xA0, 0xDD]),
+    ("powderblue", [0xB0, 0xE0, 0xE6]),
+    ("purple", [0x80, 0x00, 0x80]),
+    ("rebeccapurple", [0x66, 0x33, 0x99]),
+    ("red", [0xFF, 0x00, 0x00]),
+    ("rosybrown", [0xBC, 0x8F, 0x8F]),
+    ("royalblue", [0x41, 0x69, 0xE1]),
+    ("saddlebrown", [0x8B, 0x45, 0x13]),
+    ("salmon", [0xFA, 0x80, 0x72]),
+    ("sandybrown", [0xF4, 0xA4, 0x60]),
+    ("seagreen", [0x2E, 0x8B, 0x57]),
+    ("seashell", [0xFF, 0xF5, 0xEE]),
+    ("sienna", [0xA0, 0x52, 0x2D]),
+    ("silver", [0xC0, 0xC0, 0xC0]),
+    ("skyblue", [0x87, 0xCE, 0xEB]),
+    ("slateblue", [0x6A, 0x5A, 0xCD]),
+    ("slategray", [0x70, 0x80, 0x90]),
+    ("slategrey", [0x70, 0x80, 0x90]),
+    ("snow", [0xFF, 0xFA, 0xFA]),
+    ("springgreen", [0x00, 0xFF, 0x7F]),
+    ("steelblue", [0x46, 0x82, 0xB4]),
+    ("tan", [0xD2, 0xB4, 0x8C]),
+    ("teal", [0x00, 0x80, 0x80]),
+    ("thistle", [0xD8, 0xBF, 0xD8]),
+    ("tomato", [0xFF, 0x63, 0x47]),
+    ("turquoise", [0x40, 0xE0, 0xD0]),
+    ("violet", [0xEE, 0x82, 0xEE]),
+    ("wheat", [0xF5, 0xDE, 0xB3]),
+    ("white", [0xFF, 0xFF, 0xFF]),
+    ("whitesmoke", [0xF5, 0xF5, 0xF5]),
+    ("yellow", [0xFF, 0xFF, 0x00]),
+    ("yellowgreen", [0x9A, 0xCD, 0x32]),
 ];
 
 /// A logo's format, read from its first bytes (never from what the uploader claims).
@@ -254,12 +255,92 @@ fn check_localized(field: &str, text: &LocalizedText, max: usize) -> Result<(), 
     Ok(())
 }
 
+/// The sRGB value of `#RRGGBB` or a CSS colour name (case-insensitive).
+pub fn parse_color(value: &str) -> Option<[u8; 3]> {
+    if let Some(hex) = value.strip_prefix('#') {
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+        return Some([byte(0)?, byte(2)?, byte(4)?]);
+    }
+    CSS_COLORS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(value))
+        .map(|(_, rgb)| *rgb)
+}
+
+/// Relative luminance (WCAG 2.2).
+fn luminance([r, g, b]: [u8; 3]) -> f64 {
+    let channel = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+}
+
+/// The WCAG contrast ratio of two colours, from 1 to 21.
+pub fn contrast_ratio(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
+    (hi + 0.05) / (lo + 0.05)
+}
+
+/// The contrast WCAG 2.2 AA asks of normal text.
+pub const MIN_CONTRAST: f64 = 4.5;
+/// White, the text colour on a brand colour when it reads well.
+pub const LIGHT_TEXT: [u8; 3] = [0xff, 0xff, 0xff];
+/// Near-black, the text colour on a light brand colour.
+pub const DARK_TEXT: [u8; 3] = [0x11, 0x18, 0x27];
+
+/// The text colour to use on `background`: white when it meets [`MIN_CONTRAST`], otherwise
+/// whichever of white and near-black contrasts more.
+pub fn text_color_on(background: [u8; 3]) -> [u8; 3] {
+    if contrast_ratio(LIGHT_TEXT, background) >= MIN_CONTRAST
+        || contrast_ratio(LIGHT_TEXT, background) >= contrast_ratio(DARK_TEXT, background)
+    {
+        LIGHT_TEXT
+    } else {
+        DARK_TEXT
+    }
+}
+
+/// `#rrggbb`.
+pub fn hex_color([r, g, b]: [u8; 3]) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// A sentence for the admin when white text on `color` (the notice's button, the portal's header)
+/// is below [`MIN_CONTRAST`]; `None` when it reads well or the colour is unknown.
+pub fn contrast_warning(color: &str) -> Option<String> {
+    let rgb = parse_color(color)?;
+    let white = contrast_ratio(LIGHT_TEXT, rgb);
+    if white >= MIN_CONTRAST {
+        return None;
+    }
+    let chosen = text_color_on(rgb);
+    let fallback = if chosen == LIGHT_TEXT {
+        format!(
+            "no text colour reaches 4.5:1 on it (white is {:.1}:1); choose a darker or lighter colour",
+            contrast_ratio(chosen, rgb)
+        )
+    } else {
+        format!(
+            "the portal and notice use dark text on it instead ({:.1}:1)",
+            contrast_ratio(chosen, rgb)
+        )
+    };
+    Some(format!(
+        "White text on {color} has a contrast ratio of {white:.1}:1, below the 4.5:1 that WCAG 2.2 AA asks for; {fallback}."
+    ))
+}
+
 fn check_color(value: &str) -> Result<(), ValidationError> {
-    let hex_ok = value.len() == 7
-        && value.starts_with('#')
-        && value[1..].bytes().all(|b| b.is_ascii_hexdigit());
-    let name_ok = CSS_COLOR_NAMES.contains(&value.to_ascii_lowercase().as_str());
-    if hex_ok || name_ok {
+    if parse_color(value).is_some() {
         Ok(())
     } else {
         Err(ValidationError::new(
@@ -402,6 +483,11 @@ impl BrandingTemplate {
     pub fn background_color(&self) -> &str {
         self.view.background_color.as_deref().unwrap_or("#0a4a8c")
     }
+
+    /// The text colour that reads on [`BrandingTemplate::background_color`], as `#rrggbb`.
+    pub fn text_color(&self) -> String {
+        hex_color(parse_color(self.background_color()).map_or(LIGHT_TEXT, text_color_on))
+    }
 }
 
 /// Apply a JSON merge patch (RFC 7396) to `target`: objects merge, `null` removes, anything else
@@ -434,6 +520,37 @@ mod tests {
     use std::collections::BTreeMap;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+    #[test]
+    fn colours_parse_by_hex_and_by_name() {
+        assert_eq!(parse_color("#0A4a8c"), Some([0x0a, 0x4a, 0x8c]));
+        assert_eq!(parse_color("Navy"), Some([0, 0, 0x80]));
+        assert_eq!(parse_color("rebeccapurple"), Some([0x66, 0x33, 0x99]));
+        for bad in ["#0a4a8", "#0a4a8cc", "#gggggg", "navyblue", "", "#"] {
+            assert_eq!(parse_color(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn contrast_follows_wcag() {
+        let black = [0, 0, 0];
+        assert!((contrast_ratio(LIGHT_TEXT, black) - 21.0).abs() < 1e-9);
+        assert!((contrast_ratio(black, black) - 1.0).abs() < 1e-9);
+        // #767676 is the classic lightest grey that passes 4.5:1 on white; #777777 fails.
+        assert!(contrast_ratio(LIGHT_TEXT, [0x76; 3]) >= MIN_CONTRAST);
+        assert!(contrast_ratio(LIGHT_TEXT, [0x77; 3]) < MIN_CONTRAST);
+    }
+
+    #[test]
+    fn light_backgrounds_get_dark_text_and_a_warning() {
+        assert_eq!(text_color_on([0x0a, 0x4a, 0x8c]), LIGHT_TEXT);
+        assert_eq!(contrast_warning("#0a4a8c"), None);
+        assert_eq!(text_color_on([0xff, 0xff, 0x00]), DARK_TEXT);
+        let w = contrast_warning("yellow").unwrap();
+        assert!(w.contains("1.1:1") && w.contains("dark text"), "{w}");
+        assert_eq!(contrast_warning("not a colour"), None);
+        assert_eq!(hex_color([0x0a, 0xff, 0]), "#0aff00");
+    }
 
     fn named(identity: &str) -> BrandingTemplateView {
         BrandingTemplateView {

@@ -138,7 +138,7 @@ fn html(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
 {logo}
 <tr><td style="padding:24px 32px 8px;font-size:18px;font-weight:600">{intro}</td></tr>
 {email_text}
-<tr><td style="padding:16px 32px"><a href="{link}" style="display:inline-block;padding:12px 24px;background:{color};color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600">{button}</a></td></tr>
+<tr><td style="padding:16px 32px"><a href="{link}" style="display:inline-block;padding:12px 24px;background:{color};color:{text_color};text-decoration:none;border-radius:4px;font-weight:600">{button}</a></td></tr>
 {expiry}
 <tr><td style="padding:8px 32px;font-size:13px;color:#555">Sent securely by {tenant} with Sealpost. You will be asked for a one-time passcode sent to {recipient}.</td></tr>
 {disclaimer}
@@ -150,6 +150,7 @@ fn html(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
         intro = paragraphs(&t.introduction),
         email_text = optional(&t.email_text, ""),
         link = escape_html(n.link),
+        text_color = n.branding.text_color(),
         button = escape_html(&t.read_button),
         expiry = optional(&t.expiry, "font-size:14px"),
         tenant = escape_html(n.tenant_name),

@@ -444,3 +444,48 @@ async fn rights_templates_include_the_built_ins_and_the_tenants_own() {
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn a_background_colour_white_text_does_not_read_on_is_saved_with_a_warning() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let create = |name: &str, colour: &str| {
+        serde_json::to_vec(&json!({"identity": name, "background_color": colour})).unwrap()
+    };
+    let res = app
+        .call(
+            Method::POST,
+            "/api/admin/branding-templates",
+            Some(&t.token),
+            Some("application/json"),
+            create("low", "yellow"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let warning = res.headers()["sealpost-warning"].to_str().unwrap();
+    assert!(warning.contains("yellow") && warning.contains("4.5:1"), "{warning}");
+
+    let res = app
+        .call(
+            Method::POST,
+            "/api/admin/branding-templates",
+            Some(&t.token),
+            Some("application/json"),
+            create("good", "#0a4a8c"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(res.headers().get("sealpost-warning").is_none());
+
+    let res = app
+        .call(
+            Method::PATCH,
+            "/api/admin/branding-templates/good",
+            Some(&t.token),
+            Some("application/json"),
+            serde_json::to_vec(&json!({"background_color": "#cccccc"})).unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().contains_key("sealpost-warning"));
+}

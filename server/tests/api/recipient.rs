@@ -447,3 +447,111 @@ async fn a_session_opens_only_its_own_message() {
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_link_shows_branding_sender_and_a_masked_address_before_sign_in() {
+    let (app, token, id) = app_with_message().await;
+    let link = app.link_token(&id, "bob@example.net").await;
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::PATCH,
+            "/api/admin/branding-templates/default",
+            &token,
+            Some(&serde_json::json!({
+                "portal_text": {"text": "Contoso protects mail", "translations": {"sv": "Contoso skyddar e-post"}},
+                "background_color": "yellow"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let uri = format!("/api/m/{id}/link");
+    let body = serde_json::json!({ "token": link });
+    // State-changing or not, a POST needs the CSRF header.
+    let res = app
+        .portal(Method::POST, &uri, None, false, Some(body.clone()))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let res = app.portal(Method::POST, &uri, None, true, Some(body)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let view: sealpost_api::recipient::LinkView =
+        serde_json::from_str(&body_text(res).await).unwrap();
+    assert_eq!(view.message_id, id);
+    assert_eq!(view.recipient_hint, "b•••@example.net");
+    assert_eq!(view.state, sealpost_api::recipient::AccessState::Active);
+    assert_eq!(view.branding.tenant_name, "Contoso");
+    assert_eq!(view.branding.background_color, "yellow");
+    assert_eq!(view.branding.text_color, "#111827", "dark text on yellow");
+    assert_eq!(
+        view.branding
+            .portal_text
+            .as_ref()
+            .map(|t| t.for_language("sv-SE")),
+        Some("Contoso skyddar e-post")
+    );
+    assert!(view.sender.ends_with("@contoso.example"));
+
+    // The signed-in page gets the same view without the token.
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    let res = app
+        .portal(Method::GET, &uri, Some(&bob.cookie), false, None)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let again: sealpost_api::recipient::LinkView =
+        serde_json::from_str(&body_text(res).await).unwrap();
+    assert_eq!(again, view);
+
+    // A revoked message says so before anyone signs in.
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            &format!("/api/admin/messages/{id}/revoke"),
+            &token,
+            None::<&()>,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let res = app
+        .portal(
+            Method::POST,
+            &uri,
+            None,
+            true,
+            Some(serde_json::json!({ "token": link })),
+        )
+        .await;
+    let view: sealpost_api::recipient::LinkView =
+        serde_json::from_str(&body_text(res).await).unwrap();
+    assert_eq!(view.state, sealpost_api::recipient::AccessState::Revoked);
+}
+
+#[tokio::test]
+async fn an_unknown_link_or_another_messages_link_is_not_found() {
+    let (app, token, id) = app_with_message().await;
+    let other = app.send(&token, &message("carol@example.org")).await;
+    let carol_link = app.link_token(&other.message_id, "carol@example.org").await;
+    for (message, link) in [
+        (id.as_str(), "spl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        (id.as_str(), carol_link.as_str()),
+        ("0123456789abcdef0123456789abcdef", carol_link.as_str()),
+    ] {
+        let res = app
+            .portal(
+                Method::POST,
+                &format!("/api/m/{message}/link"),
+                None,
+                true,
+                Some(serde_json::json!({ "token": link })),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let err: serde_json::Value = serde_json::from_str(&body_text(res).await).unwrap();
+        assert_eq!(err["code"], "link_not_found");
+    }
+    // Without a session the GET form is a sign-in refusal.
+    let res = app
+        .portal(Method::GET, &format!("/api/m/{id}/link"), None, false, None)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

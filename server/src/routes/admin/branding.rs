@@ -1,7 +1,7 @@
 //! Branding templates (OME configuration): `New-`, `Get-`, `Set-` and `Remove-OMEConfiguration`.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
 use sealpost_api::admin::BrandingTemplateView;
@@ -9,7 +9,9 @@ use sealpost_api::admin::BrandingTemplateView;
 use super::Admin;
 use crate::app::AppState;
 use crate::domain::ValidationError;
-use crate::domain::branding::{BrandingTemplate, DEFAULT_TEMPLATE, merge_patch};
+use crate::domain::branding::{
+    BrandingTemplate, DEFAULT_TEMPLATE, contrast_warning, merge_patch,
+};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 
@@ -48,7 +50,7 @@ async fn create(
     State(state): State<AppState>,
     admin: Admin,
     ApiJson(view): ApiJson<BrandingTemplateView>,
-) -> Result<(StatusCode, Json<BrandingTemplateView>), ApiError> {
+) -> Result<(StatusCode, HeaderMap, Json<BrandingTemplateView>), ApiError> {
     let mut view = view;
     view.identity = view.identity.trim().to_owned();
     let template = BrandingTemplate::validate(view)?;
@@ -59,7 +61,11 @@ async fn create(
     admin
         .audit(&state, "branding_template.created", template.identity())
         .await?;
-    Ok((StatusCode::CREATED, Json(template.view().clone())))
+    Ok((
+        StatusCode::CREATED,
+        warnings(&template),
+        Json(template.view().clone()),
+    ))
 }
 
 async fn update(
@@ -67,7 +73,7 @@ async fn update(
     admin: Admin,
     Path(name): Path<String>,
     ApiJson(patch): ApiJson<serde_json::Value>,
-) -> Result<Json<BrandingTemplateView>, ApiError> {
+) -> Result<(HeaderMap, Json<BrandingTemplateView>), ApiError> {
     let current = state
         .store
         .branding_template(&admin.tenant.id, &name)
@@ -100,8 +106,24 @@ async fn update(
     admin
         .audit(&state, "branding_template.changed", &identity)
         .await?;
-    Ok(Json(template.view().clone()))
+    Ok((warnings(&template), Json(template.view().clone())))
 }
+
+/// The header [`WARNING_HEADER`] for each thing the admin should know about a template that is
+/// nonetheless valid (today: a background colour white text does not read on).
+fn warnings(template: &BrandingTemplate) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let colour = template.view().background_color.as_deref();
+    if let Some(text) = colour.and_then(contrast_warning)
+        && let Ok(value) = HeaderValue::from_str(&text)
+    {
+        headers.append(WARNING_HEADER, value);
+    }
+    headers
+}
+
+/// Carries a sentence about a saved template that the admin should act on.
+pub const WARNING_HEADER: &str = "sealpost-warning";
 
 async fn remove(
     State(state): State<AppState>,

@@ -9,7 +9,7 @@ use sealpost_api::recipient::{AccessState, AccessView, KeyRequest, KeyResponse};
 use sealpost_envelope::release::PUBLIC_KEY_LEN;
 use sealpost_envelope::{ReleaseBinding, seal_release};
 
-use super::{NotSignedIn, SignedIn, refusal_error};
+use super::{NotSignedIn, SignedIn, facts, refusal_error};
 use crate::app::AppState;
 use crate::domain::ValidationError;
 use crate::domain::release::{Refusal, check};
@@ -17,6 +17,7 @@ use crate::domain::rights::Right;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::sending::message_key;
+use crate::store::StoredMessage;
 use crate::store::portal::StoredSession;
 use crate::tracking::{Client, Happened};
 
@@ -142,17 +143,25 @@ async fn release_key(
     }))
 }
 
-/// Whether the message is still readable by this recipient. Not counted as use of the session: a
-/// page left open does not keep itself signed in.
-async fn access(State(state): State<AppState>, signed: SignedIn) -> Json<AccessView> {
-    let state_now = match check(&signed.facts(state.clock.now()), Right::View) {
+/// Whether `address` may still read `message` at `now`.
+pub fn access_state(message: &StoredMessage, address: &str, now: i64) -> AccessState {
+    match check(&facts(message, address, now), Right::View) {
         Ok(()) => AccessState::Active,
         Err(Refusal::Expired) => AccessState::Expired,
         // Revoked for everyone or for this recipient, or (a broken database) no longer a recipient.
         Err(_) => AccessState::Revoked,
-    };
+    }
+}
+
+/// Whether the message is still readable by this recipient. Not counted as use of the session: a
+/// page left open does not keep itself signed in.
+async fn access(State(state): State<AppState>, signed: SignedIn) -> Json<AccessView> {
     Json(AccessView {
-        state: state_now,
+        state: access_state(
+            &signed.message,
+            &signed.session.address,
+            state.clock.now(),
+        ),
         check_again_seconds: CHECK_EVERY_SECONDS,
     })
 }

@@ -9,6 +9,7 @@
 
 mod answers;
 mod key;
+mod link;
 mod parts;
 mod sign_in;
 
@@ -34,6 +35,7 @@ use crate::store::{StoreError, StoredMessage, Tenant};
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(sign_in::router())
+        .merge(link::router())
         .merge(key::router())
         .merge(parts::router())
         .merge(answers::router())
@@ -182,20 +184,7 @@ impl FromRequestParts<AppState> for SignedIn {
 impl SignedIn {
     /// The facts the release rules judge, now.
     pub fn facts(&self, now: i64) -> ReleaseFacts<'_> {
-        let recipient = self
-            .message
-            .recipients
-            .iter()
-            .find(|r| r.address == self.session.address);
-        ReleaseFacts {
-            // A recipient row that is gone would be a broken database; refuse as if signed out.
-            session_valid: recipient.is_some(),
-            message_revoked: self.message.revocation.as_ref(),
-            recipient_revoked: recipient.and_then(|r| r.revocation.as_ref()),
-            expires_at: self.message.expires_at,
-            now,
-            rights: self.rights(),
-        }
+        facts(&self.message, &self.session.address, now)
     }
 
     /// The message's rights.
@@ -209,6 +198,21 @@ impl SignedIn {
             .store
             .touch_session(&self.id_hash, state.clock.now())
             .await?)
+    }
+}
+
+/// The facts the release rules judge for `address` reading `message` at `now`, assuming a live
+/// session.
+pub fn facts<'a>(message: &'a StoredMessage, address: &str, now: i64) -> ReleaseFacts<'a> {
+    let recipient = message.recipients.iter().find(|r| r.address == address);
+    ReleaseFacts {
+        // A recipient row that is gone would be a broken database; refuse as if signed out.
+        session_valid: recipient.is_some(),
+        message_revoked: message.revocation.as_ref(),
+        recipient_revoked: recipient.and_then(|r| r.revocation.as_ref()),
+        expires_at: message.expires_at,
+        now,
+        rights: Rights::from_stored(&message.rights),
     }
 }
 

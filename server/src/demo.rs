@@ -29,6 +29,9 @@ pub struct Seeded {
     pub domain: &'static str,
     /// A fresh admin token.
     pub admin_token: Zeroizing<String>,
+    /// The demo message's "Read the message" link, read back from its notice in the development
+    /// mailbox (the server keeps only a hash of the token).
+    pub link: Option<String>,
 }
 
 /// Seed the demo if this data directory has none, and issue a token for this run.
@@ -60,7 +63,27 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
         tenant_name: tenant.name,
         domain: DEMO_DOMAIN,
         admin_token: secret,
+        link: demo_link(state).await?,
     })
+}
+
+/// The link in the newest notice to [`DEMO_RECIPIENT`] in the development mailbox.
+async fn demo_link(state: &AppState) -> anyhow::Result<Option<String>> {
+    let mails = state.store.dev_mailbox_list(200).await?;
+    Ok(mails
+        .iter()
+        .filter(|m| m.to.split(',').any(|t| t.trim() == DEMO_RECIPIENT))
+        .find_map(|m| {
+            let parsed = mail_parser::MessageParser::default().parse(&m.raw)?;
+            let text = parsed.body_text(0)?;
+            read_link(&text).map(str::to_owned)
+        }))
+}
+
+/// The first portal link (`…/m/{id}#t=…`) in a notice's text.
+fn read_link(text: &str) -> Option<&str> {
+    text.split_whitespace()
+        .find(|w| w.starts_with("http") && w.contains("/m/") && w.contains("#t="))
 }
 
 async fn brand(state: &AppState, tenant_id: &str, now: i64) -> anyhow::Result<()> {
@@ -114,4 +137,19 @@ fn welcome_message() -> anyhow::Result<ComposedMessage> {
             bytes: "Faktura 2026-11: 1 234,50 kr\n".as_bytes().to_vec(),
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_link_is_read_from_the_notice_text() {
+        let text = "Contoso has sent you a protected message.\n\nRead the message:\nhttp://127.0.0.1:8080/m/0123456789abcdef0123456789abcdef#t=spl_abc\n\nSent securely…";
+        assert_eq!(
+            read_link(text),
+            Some("http://127.0.0.1:8080/m/0123456789abcdef0123456789abcdef#t=spl_abc")
+        );
+        assert_eq!(read_link("see https://example.com/m/ for more"), None);
+    }
 }

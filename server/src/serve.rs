@@ -50,7 +50,10 @@ pub async fn demo(mut config: Config) -> anyhow::Result<()> {
     let seeded = demo::seed(&state).await?;
     let url = state.config.public_url();
     println!("Sealpost demo is running at {url}/  (Ctrl-C to stop)");
-    println!("  Development mailbox (the demo notice is here): {url}/dev/mailbox");
+    if let Some(link) = &seeded.link {
+        println!("  Open the demo message: {link}");
+    }
+    println!("  Development mailbox (the notice and your passcode arrive here): {url}/dev/mailbox");
     println!("  Demo tenant: {} ({})", seeded.tenant_name, seeded.domain);
     println!(
         "  Admin token for the API, new for this run: {}",

@@ -150,7 +150,7 @@ fn demo_seeds_a_tenant_and_message_once_and_prints_a_fresh_token_each_run() {
             .unwrap();
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut lines = Vec::new();
-        for _ in 0..4 {
+        for _ in 0..5 {
             let mut line = String::new();
             out.read_line(&mut line).unwrap();
             lines.push(line);
@@ -207,5 +207,12 @@ fn demo_seeds_a_tenant_and_message_once_and_prints_a_fresh_token_each_run() {
         .to_owned();
     assert_ne!(token1, token2);
     assert_eq!(mailbox_count(&text2), 1, "the demo message is seeded once");
+    let link = |text: &str| {
+        text.split_whitespace()
+            .find(|w| w.contains("/m/") && w.contains("#t=spl_"))
+            .unwrap_or_else(|| panic!("no link printed: {text}"))
+            .to_owned()
+    };
+    assert_eq!(link(&text1), link(&text2), "each run prints the demo link");
     stop(second);
 }

@@ -3,11 +3,24 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 
-// The server under test is the release binary built by scripts/test, on its own port, with a
-// throwaway data directory. Playwright starts it before the tests and stops it after.
+// The servers under test, all started by Playwright before the tests and stopped after:
+//  - `sealpost demo` (development mailbox, demo tenant) on E2E_PORT, for the newcomer's journey;
+//  - maildev, a real SMTP server with a REST API the tests read mail from;
+//  - `sealpost serve` sending through maildev on E2E_PORT + 1, where each test makes its own
+//    tenant with the CLI.
+// The config file is read by the runner and by each worker; the directories are made once and
+// handed on through the environment.
 const port = Number(process.env.SEALPOST_E2E_PORT ?? 18480);
+const smtpPort = port + 2;
+const maildevWeb = port + 3;
 const bin = process.env.SEALPOST_BIN ?? path.resolve(__dirname, '../target/release/sealpost');
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-e2e-'));
+process.env.SEALPOST_BIN = bin;
+process.env.SEALPOST_E2E_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-e2e-'));
+const root = process.env.SEALPOST_E2E_DIR;
+process.env.SEALPOST_E2E_MAIL_DIR = path.join(root, 'mail-server');
+process.env.SEALPOST_E2E_MAIL_URL = `http://127.0.0.1:${port + 1}`;
+process.env.SEALPOST_E2E_MAILDEV = `http://127.0.0.1:${maildevWeb}`;
+const dist = path.resolve(__dirname, '../dist');
 
 export default defineConfig({
   testDir: './tests',
@@ -16,7 +29,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   reporter: [['list']],
-  timeout: 30_000,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     trace: 'off',
@@ -41,19 +55,50 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: `"${bin}" demo`,
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 30_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
-    env: {
-      SEALPOST_LISTEN: `127.0.0.1:${port}`,
-      SEALPOST_DATA_DIR: dataDir,
-      SEALPOST_DIST_DIR: path.resolve(__dirname, '../dist'),
-      SEALPOST_LOG_FORMAT: 'json',
+  webServer: [
+    {
+      command: `"${bin}" demo`,
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: {
+        SEALPOST_LISTEN: `127.0.0.1:${port}`,
+        SEALPOST_DATA_DIR: path.join(root, 'demo'),
+        SEALPOST_DIST_DIR: dist,
+        SEALPOST_LOG_FORMAT: 'json',
+      },
     },
-  },
+    {
+      command:
+        `"${path.resolve(__dirname, 'node_modules/.bin/maildev')}" --ip 127.0.0.1 ` +
+        `--smtp ${smtpPort} --web ${maildevWeb} --mail-directory "${path.join(root, 'maildev')}" --silent`,
+      url: `http://127.0.0.1:${maildevWeb}/email`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+    },
+    {
+      command: `"${bin}" serve`,
+      url: `http://127.0.0.1:${port + 1}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: {
+        SEALPOST_LISTEN: `127.0.0.1:${port + 1}`,
+        SEALPOST_DATA_DIR: path.join(root, 'mail-server'),
+        SEALPOST_DIST_DIR: dist,
+        SEALPOST_LOG_FORMAT: 'json',
+        SEALPOST_SMTP_HOST: '127.0.0.1',
+        SEALPOST_SMTP_PORT: String(smtpPort),
+        SEALPOST_SMTP_TLS: 'none',
+      },
+    },
+  ],
 });

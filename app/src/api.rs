@@ -1,41 +1,198 @@
 //! The portal's one door to the server: every request goes through here, typed with `sealpost-api`.
+//! Every state-changing request carries the CSRF header; the session cookie travels by itself
+//! (same-origin, HttpOnly: this code never sees it).
 
-use gloo_net::http::Request;
-use sealpost_api::{ErrorBody, HealthResponse};
+use core::ops::Range;
 
-/// A request that did not produce the expected answer, in words a person understands.
+use gloo_net::http::{Request, RequestBuilder, Response};
+use sealpost_api::ErrorBody;
+use sealpost_api::recipient::{
+    AccessView, CSRF_HEADER, ForwardRequest, KeyRequest, KeyResponse, LinkRequest, LinkView,
+    PasscodeRequest, PasscodeResponse, ReplyRequest, SentView, SessionView, SignInRequest,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A request that did not produce the expected answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiFailure {
-    /// Stable code (from the server's [`ErrorBody`], or `network` when the server was not reached).
+    /// HTTP status (0 when the server was not reached).
+    pub status: u16,
+    /// Stable code (from the server's [`ErrorBody`], or `network`).
     pub code: String,
-    /// A sentence for a person.
+    /// A sentence for a person (English, from the server).
     pub message: String,
 }
 
 impl ApiFailure {
     fn network() -> Self {
         ApiFailure {
+            status: 0,
             code: "network".to_owned(),
-            message: "The secure message service could not be reached. Check your connection and try again.".to_owned(),
+            message: "The secure message service could not be reached.".to_owned(),
         }
     }
 }
 
-/// `GET /healthz`.
-pub async fn health() -> Result<HealthResponse, ApiFailure> {
-    let response = Request::get("/healthz")
-        .send()
-        .await
-        .map_err(|_| ApiFailure::network())?;
-    if response.ok() {
-        response.json().await.map_err(|_| ApiFailure::network())
-    } else {
-        match response.json::<ErrorBody>().await {
-            Ok(body) => Err(ApiFailure {
-                code: body.code,
-                message: body.message,
-            }),
-            Err(_) => Err(ApiFailure::network()),
-        }
+type Answer<T> = Result<T, ApiFailure>;
+
+fn url(message_id: &str, rest: &str) -> String {
+    format!("/api/m/{message_id}/{rest}")
+}
+
+async fn failure(response: Response) -> ApiFailure {
+    let status = response.status();
+    match response.json::<ErrorBody>().await {
+        Ok(body) => ApiFailure {
+            status,
+            code: body.code,
+            message: body.message,
+        },
+        Err(_) => ApiFailure {
+            status,
+            ..ApiFailure::network()
+        },
     }
+}
+
+async fn send(request: Result<Request, gloo_net::Error>) -> Answer<Response> {
+    let request = request.map_err(|_| ApiFailure::network())?;
+    let response = request.send().await.map_err(|_| ApiFailure::network())?;
+    if response.ok() {
+        Ok(response)
+    } else {
+        Err(failure(response).await)
+    }
+}
+
+async fn json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Answer<T> {
+    send(request)
+        .await?
+        .json()
+        .await
+        .map_err(|_| ApiFailure::network())
+}
+
+fn post(message_id: &str, rest: &str) -> RequestBuilder {
+    Request::post(&url(message_id, rest)).header(CSRF_HEADER, "1")
+}
+
+fn post_json(message_id: &str, rest: &str, body: &impl Serialize) -> Result<Request, gloo_net::Error> {
+    post(message_id, rest).json(body)
+}
+
+/// `POST /link`: branding and state for the link token.
+pub async fn link_by_token(message_id: &str, token: &str) -> Answer<LinkView> {
+    let body = LinkRequest {
+        token: token.to_owned(),
+    };
+    json(post_json(message_id, "link", &body)).await
+}
+
+/// `GET /link`: the same, for a signed-in page.
+pub async fn link_signed_in(message_id: &str) -> Answer<LinkView> {
+    json(Request::get(&url(message_id, "link")).build()).await
+}
+
+/// `POST /passcode`.
+pub async fn request_passcode(message_id: &str, token: &str) -> Answer<PasscodeResponse> {
+    let body = PasscodeRequest {
+        token: token.to_owned(),
+    };
+    json(post_json(message_id, "passcode", &body)).await
+}
+
+/// `POST /session`.
+pub async fn sign_in(
+    message_id: &str,
+    token: &str,
+    passcode: &str,
+    keep_signed_in: bool,
+) -> Answer<SessionView> {
+    let body = SignInRequest {
+        token: token.to_owned(),
+        passcode: passcode.to_owned(),
+        keep_signed_in,
+    };
+    json(post_json(message_id, "session", &body)).await
+}
+
+/// `GET /session`.
+pub async fn session(message_id: &str) -> Answer<SessionView> {
+    json(Request::get(&url(message_id, "session")).build()).await
+}
+
+/// `DELETE /session`.
+pub async fn sign_out(message_id: &str) -> Answer<()> {
+    send(
+        Request::delete(&url(message_id, "session"))
+            .header(CSRF_HEADER, "1")
+            .build(),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `POST /key` with this page's public key (base64url).
+pub async fn key(message_id: &str, public_key: String) -> Answer<KeyResponse> {
+    json(post_json(message_id, "key", &KeyRequest { public_key })).await
+}
+
+/// `GET /access`.
+pub async fn access(message_id: &str) -> Answer<AccessView> {
+    json(Request::get(&url(message_id, "access")).build()).await
+}
+
+/// `GET /parts/{name}` for `range` (exactly those bytes, or a failure).
+pub async fn part_range(message_id: &str, name: &str, range: Range<u64>) -> Answer<Vec<u8>> {
+    if range.is_empty() {
+        return Ok(Vec::new());
+    }
+    let header = format!("bytes={}-{}", range.start, range.end - 1);
+    let response = send(
+        Request::get(&url(message_id, &format!("parts/{name}")))
+            .header("range", &header)
+            .build(),
+    )
+    .await?;
+    let bytes = response.binary().await.map_err(|_| ApiFailure::network())?;
+    // A server that ignored the range sends the whole part from byte 0.
+    if response.status() == 200 {
+        let start = range.start as usize;
+        let end = (range.end as usize).min(bytes.len());
+        return Ok(bytes.get(start..end).map(<[u8]>::to_vec).unwrap_or_default());
+    }
+    Ok(bytes)
+}
+
+/// `GET /parts/{name}`, whole (the manifest, whose size is not known in advance).
+pub async fn part_whole(message_id: &str, name: &str) -> Answer<Vec<u8>> {
+    send(Request::get(&url(message_id, &format!("parts/{name}"))).build())
+        .await?
+        .binary()
+        .await
+        .map_err(|_| ApiFailure::network())
+}
+
+/// Which answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerKind {
+    /// To the sender.
+    Reply,
+    /// To the sender and everyone the message went to.
+    ReplyAll,
+}
+
+/// `POST /reply` or `/reply-all`.
+pub async fn reply(message_id: &str, kind: AnswerKind, body: &ReplyRequest) -> Answer<SentView> {
+    let path = match kind {
+        AnswerKind::Reply => "reply",
+        AnswerKind::ReplyAll => "reply-all",
+    };
+    json(post_json(message_id, path, body)).await
+}
+
+/// `POST /forward`.
+pub async fn forward(message_id: &str, body: &ForwardRequest) -> Answer<SentView> {
+    json(post_json(message_id, "forward", body)).await
 }

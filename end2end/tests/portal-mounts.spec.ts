@@ -17,15 +17,17 @@ test('the portal mounts under the strict CSP with no console errors', async ({ p
 
   await expect(page.getByTestId('portal-ready')).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Read a protected message' })).toBeVisible();
-  await expect(page.getByTestId('service-status')).toContainText('Secure service available');
   expect(problems).toEqual([]);
 });
 
 test('a message link opens the portal app, not a server 404', async ({ page }) => {
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(err.message));
-  const response = await page.goto('/m/demo-message');
+  const response = await page.goto('/m/0123456789abcdef0123456789abcdef#t=spl_unknown');
   expect(response?.status()).toBe(200);
   await expect(page.getByTestId('portal-ready')).toBeVisible();
+  // An unknown link has its own page, with the code behind it.
+  await expect(page.getByTestId('stopped')).toBeVisible();
+  await expect(page.getByTestId('error-code')).toHaveText('link_not_found');
   expect(problems).toEqual([]);
 });

@@ -1,0 +1,335 @@
+//! The portal's own words, in English and Swedish. A language is chosen from the browser's
+//! preferences and can be switched on the page; the tenant's texts come translated from the
+//! branding template ([`sealpost_api::admin::LocalizedText::for_language`]).
+
+/// A language the portal speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Swedish.
+    Sv,
+}
+
+impl Lang {
+    /// Every language, in the order the switcher shows them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Sv];
+
+    /// The BCP 47 tag (for `<html lang>` and for picking tenant translations).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Sv => "sv",
+        }
+    }
+
+    /// The language's name in itself, for the switcher.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Sv => "Svenska",
+        }
+    }
+
+    /// The first of the browser's preferred languages that the portal speaks (by primary tag),
+    /// else English.
+    pub fn from_preferences<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Lang {
+        preferred
+            .into_iter()
+            .find_map(|tag| {
+                let primary = tag.split(['-', '_']).next().unwrap_or(tag);
+                Lang::ALL
+                    .into_iter()
+                    .find(|l| l.tag().eq_ignore_ascii_case(primary))
+            })
+            .unwrap_or(Lang::En)
+    }
+
+    /// The words in this language.
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::En => &EN,
+            Lang::Sv => &SV,
+        }
+    }
+}
+
+/// Every fixed text of the portal. One field per text, so a language cannot miss one.
+#[derive(Debug)]
+pub struct Texts {
+    pub title: &'static str,
+    pub language: &'static str,
+    pub loading: &'static str,
+    pub home_heading: &'static str,
+    pub home_text: &'static str,
+    pub protected_message_from: &'static str,
+    pub sign_in_heading: &'static str,
+    pub passcode_will_go_to: &'static str,
+    pub send_passcode: &'static str,
+    pub sending: &'static str,
+    pub passcode_sent_to: &'static str,
+    pub reference_hint: &'static str,
+    pub passcode_label: &'static str,
+    pub passcode_help: &'static str,
+    pub keep_signed_in: &'static str,
+    pub keep_signed_in_help: &'static str,
+    pub continue_button: &'static str,
+    pub checking: &'static str,
+    pub resend: &'static str,
+    pub resend_in: &'static str,
+    pub passcode_wrong_tries_left: &'static str,
+    pub passcode_wrong_last_try: &'static str,
+    pub passcode_used_up: &'static str,
+    pub passcode_expired: &'static str,
+    pub passcode_invalid: &'static str,
+    pub passcode_format: &'static str,
+    pub too_many_passcodes: &'static str,
+    pub opening: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub cc: &'static str,
+    pub date: &'static str,
+    pub attachments: &'static str,
+    pub view: &'static str,
+    pub hide: &'static str,
+    pub download: &'static str,
+    pub decrypting: &'static str,
+    pub no_preview: &'static str,
+    pub remote_blocked: &'static str,
+    pub reply: &'static str,
+    pub reply_all: &'static str,
+    pub forward: &'static str,
+    pub print: &'static str,
+    pub sign_out: &'static str,
+    pub restricted: &'static str,
+    pub print_blocked: &'static str,
+    pub compose_reply: &'static str,
+    pub compose_reply_all: &'static str,
+    pub compose_forward: &'static str,
+    pub forward_to: &'static str,
+    pub forward_to_help: &'static str,
+    pub your_message: &'static str,
+    pub attach_files: &'static str,
+    pub send: &'static str,
+    pub cancel: &'static str,
+    pub sent_to: &'static str,
+    pub encrypted_note: &'static str,
+    pub revoked_heading: &'static str,
+    pub revoked_text: &'static str,
+    pub access_revoked_text: &'static str,
+    pub expired_heading: &'static str,
+    pub expired_on: &'static str,
+    pub expired_text: &'static str,
+    pub not_found_heading: &'static str,
+    pub not_found_text: &'static str,
+    pub signed_out_heading: &'static str,
+    pub signed_out_text: &'static str,
+    pub session_ended_text: &'static str,
+    pub sign_in_again: &'static str,
+    pub key_refused_heading: &'static str,
+    pub key_refused_text: &'static str,
+    pub error_heading: &'static str,
+    pub network_text: &'static str,
+    pub error_code: &'static str,
+    pub privacy: &'static str,
+    pub secured_by: &'static str,
+    pub skip_to_content: &'static str,
+    pub bytes: &'static str,
+}
+
+static EN: Texts = Texts {
+    title: "Protected message",
+    language: "Language",
+    loading: "Loading…",
+    home_heading: "Read a protected message",
+    home_text: "Protected messages are opened from the link in the notice email you received. Open that email and select Read the message.",
+    protected_message_from: "Protected message from",
+    sign_in_heading: "Sign in to read the message",
+    passcode_will_go_to: "We will email a one-time passcode to",
+    send_passcode: "Email me a passcode",
+    sending: "Sending…",
+    passcode_sent_to: "We sent a passcode to",
+    reference_hint: "The email shows the reference word",
+    passcode_label: "Passcode (8 digits)",
+    passcode_help: "Check your inbox and junk folder. The passcode is valid for 15 minutes.",
+    keep_signed_in: "Keep me signed in on this private computer",
+    keep_signed_in_help: "Stay signed in for up to 12 hours. Do not use this on a shared computer.",
+    continue_button: "Continue",
+    checking: "Checking…",
+    resend: "Send a new passcode",
+    resend_in: "You can ask for a new passcode in {n} s.",
+    passcode_wrong_tries_left: "That passcode is not right. You have {n} tries left.",
+    passcode_wrong_last_try: "That passcode is not right. You have one try left.",
+    passcode_used_up: "That was the last try for this passcode. Ask for a new one.",
+    passcode_expired: "This passcode is older than 15 minutes. Ask for a new one.",
+    passcode_invalid: "That passcode is not valid. It may be mistyped, expired or already used. Ask for a new one.",
+    passcode_format: "Enter the 8 digits from the email.",
+    too_many_passcodes: "You have asked for 5 passcodes in the last hour. Use the newest one, or try again later.",
+    opening: "Decrypting the message in this browser…",
+    from: "From",
+    to: "To",
+    cc: "Cc",
+    date: "Date",
+    attachments: "Attachments",
+    view: "View",
+    hide: "Hide",
+    download: "Download",
+    decrypting: "Decrypting",
+    no_preview: "This file cannot be shown here.",
+    remote_blocked: "Remote images and content were blocked to protect your privacy.",
+    reply: "Reply",
+    reply_all: "Reply all",
+    forward: "Forward",
+    print: "Print",
+    sign_out: "Sign out",
+    restricted: "The sender restricted this message: it cannot be forwarded, printed, copied or downloaded. These limits discourage sharing but cannot stop a screenshot.",
+    print_blocked: "This protected message cannot be printed.",
+    compose_reply: "Reply to the sender",
+    compose_reply_all: "Reply to everyone",
+    compose_forward: "Forward this message",
+    forward_to: "To",
+    forward_to_help: "Email addresses, separated by commas.",
+    your_message: "Your message",
+    attach_files: "Attach files",
+    send: "Send protected",
+    cancel: "Cancel",
+    sent_to: "Sent, protected, to",
+    encrypted_note: "Decrypted in this browser tab. The key is erased when you leave.",
+    revoked_heading: "Message revoked",
+    revoked_text: "This message has been revoked by the sender. It can no longer be read.",
+    access_revoked_text: "The sender has removed your access to this message.",
+    expired_heading: "Message expired",
+    expired_on: "This message expired on {date} and can no longer be read.",
+    expired_text: "This message has expired and can no longer be read.",
+    not_found_heading: "Message not found",
+    not_found_text: "This link does not open a message. Use the link in the most recent email you received about it.",
+    signed_out_heading: "You are signed out",
+    signed_out_text: "You have signed out and the message has been removed from this page.",
+    session_ended_text: "Your session has ended, so the message was removed from this page.",
+    sign_in_again: "Sign in again",
+    key_refused_heading: "The message cannot be opened",
+    key_refused_text: "The server did not release the key for this message.",
+    error_heading: "Something went wrong",
+    network_text: "The secure message service could not be reached. Check your connection and try again.",
+    error_code: "Error code",
+    privacy: "Privacy statement",
+    secured_by: "Secured by Sealpost",
+    skip_to_content: "Skip to content",
+    bytes: "bytes",
+};
+
+static SV: Texts = Texts {
+    title: "Skyddat meddelande",
+    language: "Språk",
+    loading: "Laddar…",
+    home_heading: "Läs ett skyddat meddelande",
+    home_text: "Skyddade meddelanden öppnas från länken i aviseringen du fick med e-post. Öppna det e-postmeddelandet och välj Läs meddelandet.",
+    protected_message_from: "Skyddat meddelande från",
+    sign_in_heading: "Logga in för att läsa meddelandet",
+    passcode_will_go_to: "Vi skickar en engångskod med e-post till",
+    send_passcode: "Skicka en kod till mig",
+    sending: "Skickar…",
+    passcode_sent_to: "Vi har skickat en kod till",
+    reference_hint: "E-postmeddelandet visar referensordet",
+    passcode_label: "Engångskod (8 siffror)",
+    passcode_help: "Titta i inkorgen och skräpposten. Koden gäller i 15 minuter.",
+    keep_signed_in: "Håll mig inloggad på den här privata datorn",
+    keep_signed_in_help: "Förbli inloggad i upp till 12 timmar. Använd inte detta på en delad dator.",
+    continue_button: "Fortsätt",
+    checking: "Kontrollerar…",
+    resend: "Skicka en ny kod",
+    resend_in: "Du kan be om en ny kod om {n} s.",
+    passcode_wrong_tries_left: "Koden stämmer inte. Du har {n} försök kvar.",
+    passcode_wrong_last_try: "Koden stämmer inte. Du har ett försök kvar.",
+    passcode_used_up: "Det var sista försöket för den här koden. Be om en ny.",
+    passcode_expired: "Koden är äldre än 15 minuter. Be om en ny.",
+    passcode_invalid: "Koden är inte giltig. Den kan vara felskriven, för gammal eller redan använd. Be om en ny.",
+    passcode_format: "Skriv de 8 siffrorna från e-postmeddelandet.",
+    too_many_passcodes: "Du har bett om 5 koder den senaste timmen. Använd den senaste, eller försök igen senare.",
+    opening: "Dekrypterar meddelandet i webbläsaren…",
+    from: "Från",
+    to: "Till",
+    cc: "Kopia",
+    date: "Datum",
+    attachments: "Bilagor",
+    view: "Visa",
+    hide: "Dölj",
+    download: "Ladda ned",
+    decrypting: "Dekrypterar",
+    no_preview: "Filen kan inte visas här.",
+    remote_blocked: "Bilder och innehåll från andra webbplatser blockerades för att skydda din integritet.",
+    reply: "Svara",
+    reply_all: "Svara alla",
+    forward: "Vidarebefordra",
+    print: "Skriv ut",
+    sign_out: "Logga ut",
+    restricted: "Avsändaren har begränsat meddelandet: det kan inte vidarebefordras, skrivas ut, kopieras eller laddas ned. Begränsningarna försvårar spridning men kan inte hindra en skärmbild.",
+    print_blocked: "Det här skyddade meddelandet kan inte skrivas ut.",
+    compose_reply: "Svara avsändaren",
+    compose_reply_all: "Svara alla",
+    compose_forward: "Vidarebefordra meddelandet",
+    forward_to: "Till",
+    forward_to_help: "E-postadresser, åtskilda med kommatecken.",
+    your_message: "Ditt meddelande",
+    attach_files: "Bifoga filer",
+    send: "Skicka skyddat",
+    cancel: "Avbryt",
+    sent_to: "Skickat skyddat till",
+    encrypted_note: "Dekrypterat i den här fliken. Nyckeln raderas när du lämnar sidan.",
+    revoked_heading: "Meddelandet är återkallat",
+    revoked_text: "Avsändaren har återkallat meddelandet. Det kan inte längre läsas.",
+    access_revoked_text: "Avsändaren har tagit bort din åtkomst till meddelandet.",
+    expired_heading: "Meddelandet har gått ut",
+    expired_on: "Meddelandet gick ut {date} och kan inte längre läsas.",
+    expired_text: "Meddelandet har gått ut och kan inte längre läsas.",
+    not_found_heading: "Meddelandet hittades inte",
+    not_found_text: "Länken öppnar inget meddelande. Använd länken i det senaste e-postmeddelandet du fick om det.",
+    signed_out_heading: "Du är utloggad",
+    signed_out_text: "Du har loggat ut och meddelandet har tagits bort från sidan.",
+    session_ended_text: "Din session har tagit slut, så meddelandet har tagits bort från sidan.",
+    sign_in_again: "Logga in igen",
+    key_refused_heading: "Meddelandet kan inte öppnas",
+    key_refused_text: "Servern lämnade inte ut nyckeln till meddelandet.",
+    error_heading: "Något gick fel",
+    network_text: "Tjänsten för skyddade meddelanden gick inte att nå. Kontrollera anslutningen och försök igen.",
+    error_code: "Felkod",
+    privacy: "Integritetspolicy",
+    secured_by: "Skyddat av Sealpost",
+    skip_to_content: "Hoppa till innehållet",
+    bytes: "byte",
+};
+
+/// `template` with `{name}` replaced by `value`.
+pub fn fill(template: &str, name: &str, value: &str) -> String {
+    template.replace(&format!("{{{name}}}"), value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_preference_picks_the_first_language_we_speak() {
+        assert_eq!(Lang::from_preferences(["sv-SE", "en-US"]), Lang::Sv);
+        assert_eq!(Lang::from_preferences(["de-DE", "sv", "en"]), Lang::Sv);
+        assert_eq!(Lang::from_preferences(["en-GB", "sv"]), Lang::En);
+        assert_eq!(Lang::from_preferences(["SV_fi"]), Lang::Sv);
+        assert_eq!(Lang::from_preferences(["de", "fr"]), Lang::En);
+        assert_eq!(Lang::from_preferences([]), Lang::En);
+    }
+
+    #[test]
+    fn placeholders_survive_translation() {
+        for lang in Lang::ALL {
+            let t = lang.texts();
+            for (template, name) in [
+                (t.resend_in, "n"),
+                (t.passcode_wrong_tries_left, "n"),
+                (t.expired_on, "date"),
+            ] {
+                assert!(template.contains(&format!("{{{name}}}")), "{lang:?}: {template}");
+                assert!(!fill(template, name, "7").contains('{'));
+            }
+        }
+    }
+}

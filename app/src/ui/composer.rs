@@ -1,0 +1,173 @@
+//! Reply, reply all and forward: a short form that sends through the server, which seals the
+//! answer as a new protected message. Replies may carry attachments; a forward carries the message
+//! as it is, with a note above it.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use sealpost_api::admin::AttachmentRequest;
+use sealpost_api::recipient::{ForwardRequest, ReplyRequest, SentView};
+
+use super::state::Portal;
+use crate::api::{self, AnswerKind, ApiFailure};
+
+/// Which form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Reply,
+    ReplyAll,
+    Forward,
+}
+
+/// Read the chosen files as attachments.
+async fn read_files(input: &web_sys::HtmlInputElement) -> Vec<AttachmentRequest> {
+    let mut out = Vec::new();
+    let Some(files) = input.files() else {
+        return out;
+    };
+    for i in 0..files.length() {
+        let Some(file) = files.get(i) else { continue };
+        let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
+            continue;
+        };
+        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+        let kind = file.type_();
+        out.push(AttachmentRequest {
+            name: file.name(),
+            content_type: (!kind.is_empty()).then_some(kind),
+            content_base64: BASE64.encode(bytes),
+            content_id: None,
+        });
+    }
+    out
+}
+
+/// Addresses typed as a list: split on commas, semicolons and spaces.
+fn addresses(typed: &str) -> Vec<String> {
+    typed
+        .split([',', ';', ' ', '\n'])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The form.
+#[component]
+pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
+    let portal = Portal::get();
+    let text = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let sent = RwSignal::new(None::<SentView>);
+    let files = NodeRef::<leptos::html::Input>::new();
+    let first = NodeRef::<leptos::html::Textarea>::new();
+    let to_field = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        let focused = match mode {
+            Mode::Forward => to_field.get().map(|e| e.focus()),
+            _ => first.get().map(|e| e.focus()),
+        };
+        let _ = focused;
+    });
+    let heading = move || {
+        let t = portal.t();
+        match mode {
+            Mode::Reply => t.compose_reply,
+            Mode::ReplyAll => t.compose_reply_all,
+            Mode::Forward => t.compose_forward,
+        }
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        let id = portal.id();
+        let input = files.get_untracked();
+        spawn_local(async move {
+            let answer: Result<SentView, ApiFailure> = match mode {
+                Mode::Forward => {
+                    let body = ForwardRequest {
+                        to: addresses(&to.get_untracked()),
+                        text: text.get_untracked(),
+                    };
+                    api::forward(&id, &body).await
+                }
+                Mode::Reply | Mode::ReplyAll => {
+                    let attachments = match input {
+                        Some(input) => read_files(&input).await,
+                        None => Vec::new(),
+                    };
+                    let body = ReplyRequest {
+                        text: text.get_untracked(),
+                        html: None,
+                        attachments,
+                    };
+                    let kind = if mode == Mode::Reply { AnswerKind::Reply } else { AnswerKind::ReplyAll };
+                    api::reply(&id, kind, &body).await
+                }
+            };
+            match answer {
+                Ok(view) => sent.set(Some(view)),
+                Err(f) => error.set(Some(f.message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="composer card" aria-labelledby="composer-heading" data-testid="composer">
+            <h2 id="composer-heading">{heading}</h2>
+            {move || match sent.get() {
+                Some(view) => view! {
+                    <p role="status" class="success" data-testid="sent">
+                        {move || portal.t().sent_to} " " {view.recipients.join(", ")} "."
+                    </p>
+                    <button on:click=move |_| close.set(None)>{move || portal.t().cancel}</button>
+                }.into_any(),
+                None => view! {
+                    <form on:submit=submit>
+                        {(mode == Mode::Forward).then(|| view! {
+                            <label for="forward-to">{move || portal.t().forward_to}</label>
+                            <input id="forward-to" type="text" data-testid="forward-to" autocomplete="email"
+                                aria-describedby="forward-to-help" required=true node_ref=to_field
+                                prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev)) />
+                            <p id="forward-to-help" class="help">{move || portal.t().forward_to_help}</p>
+                        })}
+                        <label for="composer-text">{move || portal.t().your_message}</label>
+                        <textarea id="composer-text" data-testid="composer-text" rows="6" node_ref=first
+                            prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                        {(mode != Mode::Forward).then(|| view! {
+                            <label for="composer-files">{move || portal.t().attach_files}</label>
+                            <input id="composer-files" type="file" multiple=true data-testid="composer-files" node_ref=files />
+                        })}
+                        <p role="alert" class="error" data-testid="composer-error">{move || error.get()}</p>
+                        <div class="composer-actions">
+                            <button type="submit" class="primary" data-testid="composer-send" disabled=move || busy.get()>
+                                {move || portal.t().send}
+                            </button>
+                            <button type="button" class="secondary" on:click=move |_| close.set(None)>
+                                {move || portal.t().cancel}
+                            </button>
+                        </div>
+                    </form>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_address_lists_split_on_the_usual_separators() {
+        assert_eq!(
+            addresses(" a@x.example, b@y.example;c@z.example\nd@w.example  "),
+            ["a@x.example", "b@y.example", "c@z.example", "d@w.example"]
+        );
+        assert!(addresses(" , ;").is_empty());
+    }
+}

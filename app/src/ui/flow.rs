@@ -1,0 +1,242 @@
+//! The journey's steps that talk to the server: starting from the link, signing in, releasing the
+//! key, opening the message, and stopping (which always wipes).
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64URL};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use sealpost_api::recipient::{AccessState, SessionView};
+use sealpost_envelope::RecipientKeyPair;
+use sealpost_envelope::part::Part;
+
+use super::keyring;
+use super::state::{Body, Letter, Portal, Screen};
+use crate::api::{self, ApiFailure};
+use crate::logic::actions::Allowed;
+use crate::logic::stop::Stop;
+use crate::opening::Vault;
+
+/// Largest inline (`cid:`) image turned into a `data:` URL for the HTML body.
+const MAX_INLINE_IMAGE: u64 = 5 * 1024 * 1024;
+
+/// The page for a failed request.
+pub fn stop_for(portal: &Portal, failure: &ApiFailure) -> Stop {
+    let expires = portal
+        .link
+        .with_untracked(|l| l.as_ref().and_then(|l| l.expires_at.clone()));
+    Stop::from_refusal(&failure.code, &failure.message, expires.as_deref())
+}
+
+/// Wipe the key and what was decrypted, and show `stop`.
+pub fn stop(portal: &Portal, stop: Stop) {
+    keyring::wipe();
+    portal.screen.set(Screen::Stopped(stop));
+}
+
+/// The first step: an existing session opens the message at once; otherwise the link token shows
+/// the sign-in page; without either there is nothing to open.
+pub fn start(portal: Portal) {
+    let id = portal.id();
+    if id.is_empty() {
+        portal.screen.set(Screen::Home);
+        return;
+    }
+    spawn_local(async move {
+        match api::session(&id).await {
+            Ok(session) => open(portal, session).await,
+            Err(f) if f.status == 401 => show_sign_in(portal).await,
+            Err(f) => stop(&portal, stop_for(&portal, &f)),
+        }
+    });
+}
+
+/// Show the sign-in page for the link token (or the page for a message no longer readable).
+pub async fn show_sign_in(portal: Portal) {
+    let Some(token) = portal.token.get_value() else {
+        stop(&portal, Stop::NotFound);
+        return;
+    };
+    match api::link_by_token(&portal.id(), &token).await {
+        Ok(link) => {
+            let state = link.state;
+            let expires = link.expires_at.clone();
+            portal.link.set(Some(link));
+            match Stop::from_access(state, expires.as_deref()) {
+                Some(s) => stop(&portal, s),
+                None => portal.screen.set(Screen::Intro),
+            }
+        }
+        Err(f) => stop(&portal, stop_for(&portal, &f)),
+    }
+}
+
+/// Ask the server for the key for a fresh key pair of this page and keep it; returns the lease.
+pub async fn release_key(portal: &Portal, session: &SessionView) -> Result<u32, Stop> {
+    let pair = RecipientKeyPair::generate();
+    let answer = api::key(&portal.id(), BASE64URL.encode(pair.public_key()))
+        .await
+        .map_err(|f| stop_for(portal, &f))?;
+    let release = BASE64URL
+        .decode(answer.release.as_bytes())
+        .map_err(|_| Stop::KeyRefused {
+            code: "decryption_failed".into(),
+        })?;
+    let vault = Vault::from_release(
+        &pair,
+        &release,
+        &session.message_id,
+        &session.recipient,
+        &session.binding,
+    )
+    .map_err(|_| Stop::KeyRefused {
+        code: "decryption_failed".into(),
+    })?;
+    keyring::install(vault);
+    Ok(answer.lease_seconds)
+}
+
+fn decryption_failed() -> Stop {
+    Stop::KeyRefused {
+        code: "decryption_failed".into(),
+    }
+}
+
+fn wiped() -> Stop {
+    Stop::SessionEnded {
+        code: "key_wiped".into(),
+    }
+}
+
+/// The name the server gives a part.
+pub fn part_name(part: Part) -> String {
+    match part {
+        Part::Manifest => "manifest".into(),
+        Part::Body(n) => format!("body-{n}"),
+        Part::Attachment(n) => format!("attachment-{n}"),
+    }
+}
+
+/// Fetch and open `part` window by window, giving each window's plaintext to `sink` and the
+/// progress (done, total) to `progress`.
+pub async fn open_part(
+    portal: &Portal,
+    part: Part,
+    len: u64,
+    mut sink: impl FnMut(&[u8]),
+    progress: impl Fn(u64, u64),
+) -> Result<(), Stop> {
+    let id = portal.id();
+    let name = part_name(part);
+    let mut stream = keyring::with(|v| v.stream(part, len)).ok_or_else(wiped)?;
+    let mut out = Vec::new();
+    while let Some(range) = stream.next_range() {
+        let bytes = api::part_range(&id, &name, range)
+            .await
+            .map_err(|f| stop_for(portal, &f))?;
+        out.clear();
+        keyring::with(|v| stream.feed(v, &bytes, &mut out))
+            .ok_or_else(wiped)?
+            .map_err(|_| decryption_failed())?;
+        sink(&out);
+        let (done, total) = stream.progress();
+        progress(done, total);
+    }
+    Ok(())
+}
+
+/// A whole part in memory (bodies and inline images, which are small).
+async fn part_bytes(portal: &Portal, part: Part, len: u64) -> Result<Vec<u8>, Stop> {
+    let mut all = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    open_part(portal, part, len, |b| all.extend_from_slice(b), |_, _| {}).await?;
+    Ok(all)
+}
+
+/// Release the key and open the manifest and body.
+pub async fn open(portal: Portal, session: SessionView) {
+    portal.screen.set(Screen::Opening);
+    match open_letter(&portal, session).await {
+        Ok(letter) => portal.screen.set(Screen::Reading(Arc::new(letter))),
+        Err(s) => stop(&portal, s),
+    }
+}
+
+async fn open_letter(portal: &Portal, session: SessionView) -> Result<Letter, Stop> {
+    let id = portal.id();
+    if portal.link.with_untracked(Option::is_none) {
+        let link = api::link_signed_in(&id)
+            .await
+            .map_err(|f| stop_for(portal, &f))?;
+        portal.link.set(Some(link));
+    }
+    let lease_seconds = release_key(portal, &session).await?;
+    let sealed = api::part_whole(&id, "manifest")
+        .await
+        .map_err(|f| stop_for(portal, &f))?;
+    let manifest = keyring::with(|v| v.manifest(&sealed))
+        .ok_or_else(wiped)?
+        .map_err(|_| decryption_failed())?;
+    let is_html = |ct: &str| ct.to_ascii_lowercase().starts_with("text/html");
+    let chosen = manifest
+        .bodies
+        .iter()
+        .position(|b| is_html(&b.content_type))
+        .unwrap_or(0);
+    let entry = manifest.bodies.get(chosen).ok_or_else(decryption_failed)?;
+    let bytes = part_bytes(portal, Part::Body(chosen as u32), entry.size).await?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = if is_html(&entry.content_type) {
+        let mut inline_images = Vec::new();
+        for (i, a) in manifest.attachments.iter().enumerate() {
+            let Some(cid) = &a.content_id else { continue };
+            let ct = a.content_type.to_ascii_lowercase();
+            if a.size > MAX_INLINE_IMAGE
+                || !matches!(ct.as_str(), "image/png" | "image/jpeg" | "image/gif" | "image/webp")
+            {
+                continue;
+            }
+            let bytes = part_bytes(portal, Part::Attachment(i as u32), a.size).await?;
+            inline_images.push((cid.clone(), format!("data:{ct};base64,{}", BASE64.encode(bytes))));
+        }
+        Body::Html {
+            html: text,
+            inline_images,
+        }
+    } else {
+        Body::Text(text)
+    };
+    let allowed = Allowed::from_rights(&session.rights);
+    Ok(Letter {
+        session,
+        manifest,
+        body,
+        allowed,
+        lease_seconds,
+    })
+}
+
+/// Ask whether the message is still readable; stop the page if not.
+pub async fn check_access(portal: Portal) {
+    match api::access(&portal.id()).await {
+        Ok(view) if view.state == AccessState::Active => {}
+        Ok(view) => {
+            let expires = portal
+                .link
+                .with_untracked(|l| l.as_ref().and_then(|l| l.expires_at.clone()));
+            if let Some(s) = Stop::from_access(view.state, expires.as_deref()) {
+                stop(&portal, s);
+            }
+        }
+        // A session that ended (idle, absolute or signed out elsewhere) ends reading too.
+        Err(f) if f.status == 401 => stop(&portal, stop_for(&portal, &f)),
+        // A network blip is not a revocation; the next check will tell.
+        Err(_) => {}
+    }
+}
+
+/// Sign out on the server and wipe.
+pub async fn sign_out(portal: Portal) {
+    let _ = api::sign_out(&portal.id()).await;
+    stop(&portal, Stop::SignedOut);
+}

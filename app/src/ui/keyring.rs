@@ -1,0 +1,35 @@
+//! Where this tab keeps the released key: one [`Vault`] in WebAssembly memory, never in a signal,
+//! the DOM or storage. Replacing or wiping it drops the old one, which zeroizes the key.
+
+use std::cell::RefCell;
+
+use crate::opening::Vault;
+
+thread_local! {
+    static VAULT: RefCell<Option<Vault>> = const { RefCell::new(None) };
+    static OBJECT_URLS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keep `vault` (the previous key, if any, is zeroized).
+pub fn install(vault: Vault) {
+    VAULT.with(|v| *v.borrow_mut() = Some(vault));
+}
+
+/// Use the key, if this tab still holds one.
+pub fn with<R>(f: impl FnOnce(&Vault) -> R) -> Option<R> {
+    VAULT.with(|v| v.borrow().as_ref().map(f))
+}
+
+/// Remember a `blob:` URL of decrypted content, so [`wipe`] can revoke it.
+pub fn remember_url(url: String) {
+    OBJECT_URLS.with(|u| u.borrow_mut().push(url));
+}
+
+/// Zeroize the key and revoke every `blob:` URL of decrypted content.
+pub fn wipe() {
+    VAULT.with(|v| v.borrow_mut().take());
+    let urls = OBJECT_URLS.with(|u| std::mem::take(&mut *u.borrow_mut()));
+    for url in urls {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    }
+}

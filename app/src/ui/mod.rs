@@ -1,0 +1,73 @@
+//! The portal's components. They stay thin: decisions live in [`crate::logic`], server calls and
+//! the journey's steps in [`flow`].
+
+mod attachments;
+mod composer;
+mod flow;
+mod frame;
+mod keyring;
+mod reader;
+mod shell;
+mod sign_in;
+mod state;
+mod stopped;
+
+use leptos::prelude::*;
+
+use crate::i18n::Lang;
+use crate::logic::link;
+use state::{Portal, Screen};
+
+/// The browser's preferred languages, most preferred first.
+fn browser_languages() -> Vec<String> {
+    let navigator = window().navigator();
+    let mut tags: Vec<String> = navigator
+        .languages()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    if tags.is_empty() {
+        tags.extend(navigator.language());
+    }
+    tags
+}
+
+/// The whole portal.
+#[component]
+pub fn App() -> impl IntoView {
+    let location = window().location();
+    let here = link::parse(
+        &location.pathname().unwrap_or_default(),
+        &location.hash().unwrap_or_default(),
+    );
+    let languages = browser_languages();
+    let lang = Lang::from_preferences(languages.iter().map(String::as_str));
+    let portal = Portal::new(lang, here.message_id.unwrap_or_default(), here.token);
+    provide_context(portal);
+
+    // `<html lang>` follows the chosen language, for screen readers and hyphenation.
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("lang", portal.lang.get().tag());
+        }
+        document().set_title(portal.t().title);
+    });
+    // Leaving the page (closing the tab, navigating away) zeroizes the key.
+    let _ = window_event_listener(leptos::ev::pagehide, |_| keyring::wipe());
+
+    flow::start(portal);
+
+    view! {
+        <shell::Shell>
+            {move || match portal.screen.get() {
+                Screen::Home => view! { <shell::Home /> }.into_any(),
+                Screen::Loading => view! { <shell::Busy text=move || portal.t().loading /> }.into_any(),
+                Screen::Intro => view! { <sign_in::Intro /> }.into_any(),
+                Screen::Code(sent) => view! { <sign_in::CodeEntry sent=sent /> }.into_any(),
+                Screen::Opening => view! { <shell::Busy text=move || portal.t().opening /> }.into_any(),
+                Screen::Reading(letter) => view! { <reader::Reader letter=letter /> }.into_any(),
+                Screen::Stopped(stop) => view! { <stopped::Stopped stop=stop /> }.into_any(),
+            }}
+        </shell::Shell>
+    }
+}

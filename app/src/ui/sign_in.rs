@@ -1,0 +1,222 @@
+//! Signing in: the branded first page with the button that emails a passcode, then the passcode
+//! form with "keep me signed in", resend with a cooldown, and errors a person understands.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::flow;
+use super::shell::focus_heading;
+use super::state::{CodeSent, Portal, Screen};
+use crate::api;
+use crate::i18n::fill;
+use crate::logic::passcode::{CodeTries, Wrong, normalize};
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Ask for a passcode; on success show the passcode form.
+fn send_passcode(portal: Portal, busy: RwSignal<bool>, error: RwSignal<Option<String>>) {
+    let Some(token) = portal.token.get_value() else {
+        flow::stop(&portal, crate::logic::stop::Stop::NotFound);
+        return;
+    };
+    busy.set(true);
+    error.set(None);
+    spawn_local(async move {
+        match api::request_passcode(&portal.id(), &token).await {
+            Ok(answer) => portal.screen.set(Screen::Code(CodeSent {
+                reference: answer.reference,
+                sent_at_ms: now_ms(),
+            })),
+            Err(f) if f.code == "too_many_passcodes" => {
+                error.set(Some(portal.t().too_many_passcodes.to_owned()));
+            }
+            Err(f) => flow::stop(&portal, flow::stop_for(&portal, &f)),
+        }
+        busy.set(false);
+    });
+}
+
+/// The first page: who sent it, the tenant's texts, where the passcode will go.
+#[component]
+pub fn Intro() -> impl IntoView {
+    let portal = Portal::get();
+    let heading = NodeRef::new();
+    focus_heading(heading);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let link = move || portal.link.get();
+    let lang = move || portal.lang.get().tag();
+    let introduction = move || {
+        link()
+            .and_then(|l| l.branding.introduction_text)
+            .map(|t| t.for_language(lang()).to_owned())
+    };
+    let portal_text = move || {
+        link()
+            .and_then(|l| l.branding.portal_text)
+            .map(|t| t.for_language(lang()).to_owned())
+    };
+    view! {
+        <section class="card" aria-labelledby="intro-heading">
+            <h1 id="intro-heading" tabindex="-1" node_ref=heading>
+                {move || portal.t().sign_in_heading}
+            </h1>
+            {move || introduction().map(|t| view! { <p class="intro" data-testid="introduction">{t}</p> })}
+            <p>
+                {move || portal.t().protected_message_from} " "
+                <strong data-testid="sender">{move || link().map(|l| l.sender).unwrap_or_default()}</strong>
+            </p>
+            {move || portal_text().map(|t| view! { <p class="portal-text" data-testid="portal-text">{t}</p> })}
+            <p>
+                {move || portal.t().passcode_will_go_to} " "
+                <strong data-testid="recipient-hint">
+                    {move || link().map(|l| l.recipient_hint).unwrap_or_default()}
+                </strong>
+            </p>
+            <p role="alert" class="error">{move || error.get()}</p>
+            <button
+                class="primary"
+                data-testid="send-passcode"
+                disabled=move || busy.get()
+                on:click=move |_| send_passcode(portal, busy, error)
+            >
+                {move || if busy.get() { portal.t().sending } else { portal.t().send_passcode }}
+            </button>
+        </section>
+    }
+}
+
+/// The passcode form.
+#[component]
+pub fn CodeEntry(sent: CodeSent) -> impl IntoView {
+    let portal = Portal::get();
+    let heading = NodeRef::new();
+    focus_heading(heading);
+    let tries = StoredValue::new(CodeTries::sent(sent.sent_at_ms));
+    let typed = RwSignal::new(String::new());
+    let keep = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let problem = RwSignal::new(None::<Wrong>);
+    let resend_error = RwSignal::new(None::<String>);
+    let now = RwSignal::new(now_ms());
+    if let Ok(handle) = set_interval_with_handle(move || now.set(now_ms()), Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
+    }
+    let wait = move || tries.with_value(|t| t.resend_wait_seconds(now.get()));
+    let message = move || {
+        let t = portal.t();
+        problem.get().map(|w| match w {
+            Wrong::Format => t.passcode_format.to_owned(),
+            Wrong::TriesLeft(n) => fill(t.passcode_wrong_tries_left, "n", &n.to_string()),
+            Wrong::LastTry => t.passcode_wrong_last_try.to_owned(),
+            Wrong::UsedUp => t.passcode_used_up.to_owned(),
+            Wrong::Expired => t.passcode_expired.to_owned(),
+            Wrong::Invalid => t.passcode_invalid.to_owned(),
+        })
+    };
+    let must_resend = move || problem.get().is_some_and(Wrong::needs_new_code);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(code) = normalize(&typed.get_untracked()) else {
+            problem.set(Some(Wrong::Format));
+            return;
+        };
+        let Some(token) = portal.token.get_value() else {
+            return;
+        };
+        busy.set(true);
+        spawn_local(async move {
+            match api::sign_in(&portal.id(), &token, &code, keep.get_untracked()).await {
+                Ok(session) => flow::open(portal, session).await,
+                Err(f) if f.code == "passcode_invalid" => {
+                    let mut t = tries.get_value();
+                    let wrong = t.refused(now_ms());
+                    tries.set_value(t);
+                    problem.set(Some(wrong));
+                    typed.set(String::new());
+                    busy.set(false);
+                }
+                Err(f) => flow::stop(&portal, flow::stop_for(&portal, &f)),
+            }
+        });
+    };
+    let resend = move |_: leptos::ev::MouseEvent| {
+        resend_error.set(None);
+        send_passcode(portal, busy, resend_error);
+    };
+    view! {
+        <section class="card" aria-labelledby="code-heading">
+            <h1 id="code-heading" tabindex="-1" node_ref=heading>
+                {move || portal.t().sign_in_heading}
+            </h1>
+            <p>
+                {move || portal.t().passcode_sent_to} " "
+                <strong>{move || portal.link.get().map(|l| l.recipient_hint).unwrap_or_default()}</strong>
+                ". " {move || portal.t().reference_hint} " "
+                <strong class="reference" data-testid="reference">{sent.reference.clone()}</strong>
+                "."
+            </p>
+            <form on:submit=submit novalidate=true>
+                <label for="passcode">{move || portal.t().passcode_label}</label>
+                <input
+                    id="passcode"
+                    name="passcode"
+                    data-testid="passcode"
+                    inputmode="numeric"
+                    autocomplete="one-time-code"
+                    maxlength="12"
+                    aria-describedby="passcode-help passcode-error"
+                    aria-invalid=move || problem.get().is_some().to_string()
+                    disabled=move || must_resend()
+                    prop:value=move || typed.get()
+                    on:input=move |ev| typed.set(event_target_value(&ev))
+                />
+                <p id="passcode-help" class="help">{move || portal.t().passcode_help}</p>
+                <p id="passcode-error" role="alert" class="error" data-testid="passcode-error">
+                    {message}
+                </p>
+                <div class="checkbox">
+                    <input
+                        id="keep"
+                        type="checkbox"
+                        data-testid="keep-signed-in"
+                        aria-describedby="keep-help"
+                        prop:checked=move || keep.get()
+                        on:change=move |ev| keep.set(event_target_checked(&ev))
+                    />
+                    <label for="keep">{move || portal.t().keep_signed_in}</label>
+                </div>
+                <p id="keep-help" class="help">{move || portal.t().keep_signed_in_help}</p>
+                <button
+                    type="submit"
+                    class="primary"
+                    data-testid="sign-in"
+                    disabled=move || busy.get() || must_resend()
+                >
+                    {move || if busy.get() { portal.t().checking } else { portal.t().continue_button }}
+                </button>
+            </form>
+            <p class="resend">
+                <button
+                    class="link-button"
+                    data-testid="resend"
+                    disabled=move || { wait() > 0 || busy.get() }
+                    on:click=resend
+                >
+                    {move || portal.t().resend}
+                </button>
+                <span class="help" aria-live="polite">
+                    {move || {
+                        let w = wait();
+                        (w > 0).then(|| fill(portal.t().resend_in, "n", &w.to_string()))
+                    }}
+                </span>
+            </p>
+            <p role="alert" class="error">{move || resend_error.get()}</p>
+        </section>
+    }
+}

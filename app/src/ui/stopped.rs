@@ -1,0 +1,77 @@
+//! The pages where reading stops: revoked, expired (with the date), not found, signed out, session
+//! ended, key refused, and anything else, each with its stable code.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::flow;
+use super::shell::focus_heading;
+use super::state::Portal;
+use crate::i18n::fill;
+use crate::logic::stop::Stop;
+
+/// A date for people, in the page's language.
+pub fn local_date(rfc3339: &str, lang: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    date.to_locale_string(lang, &wasm_bindgen::JsValue::UNDEFINED)
+        .as_string()
+        .unwrap_or_else(|| rfc3339.to_owned())
+}
+
+/// One stop page.
+#[component]
+pub fn Stopped(stop: Stop) -> impl IntoView {
+    let portal = Portal::get();
+    let heading = NodeRef::new();
+    focus_heading(heading);
+    let code = stop.code().to_owned();
+    let again = stop.can_sign_in_again() && portal.token.get_value().is_some();
+    let stop = StoredValue::new(stop);
+    let words = move || {
+        let t = portal.t();
+        let lang = portal.lang.get().tag();
+        stop.with_value(|s| match s {
+            Stop::Revoked => (t.revoked_heading, t.revoked_text.to_owned()),
+            Stop::AccessRevoked => (t.revoked_heading, t.access_revoked_text.to_owned()),
+            Stop::Expired { at: Some(at) } => {
+                (t.expired_heading, fill(t.expired_on, "date", &local_date(at, lang)))
+            }
+            Stop::Expired { at: None } => (t.expired_heading, t.expired_text.to_owned()),
+            Stop::NotFound => (t.not_found_heading, t.not_found_text.to_owned()),
+            Stop::SignedOut => (t.signed_out_heading, t.signed_out_text.to_owned()),
+            Stop::SessionEnded { .. } => (t.signed_out_heading, t.session_ended_text.to_owned()),
+            Stop::KeyRefused { .. } => (t.key_refused_heading, t.key_refused_text.to_owned()),
+            Stop::Failed { code, message } if code == "network" => {
+                let _ = message;
+                (t.error_heading, t.network_text.to_owned())
+            }
+            Stop::Failed { message, .. } => (t.error_heading, message.clone()),
+        })
+    };
+    view! {
+        <section class="card stopped" data-testid="stopped" data-code=code.clone()>
+            <h1 tabindex="-1" node_ref=heading>{move || words().0}</h1>
+            <p data-testid="stopped-text">{move || words().1}</p>
+            <p class="help">
+                {move || portal.t().error_code} ": " <code data-testid="error-code">{code.clone()}</code>
+            </p>
+            {again
+                .then(|| {
+                    view! {
+                        <button
+                            class="primary"
+                            data-testid="sign-in-again"
+                            on:click=move |_| {
+                                spawn_local(flow::show_sign_in(portal));
+                            }
+                        >
+                            {move || portal.t().sign_in_again}
+                        </button>
+                    }
+                })}
+        </section>
+    }
+}

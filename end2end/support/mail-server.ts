@@ -1,0 +1,123 @@
+// The Sealpost server that sends through maildev (see playwright.config.ts): tenants made with the
+// CLI, the admin API, mail read back from maildev, and the recipient's sign-in in the browser.
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { expect, type Page } from '@playwright/test';
+
+export const MAIL_URL = process.env.SEALPOST_E2E_MAIL_URL as string;
+const MAILDEV = process.env.SEALPOST_E2E_MAILDEV as string;
+const DATA_DIR = process.env.SEALPOST_E2E_MAIL_DIR as string;
+const BIN = process.env.SEALPOST_BIN as string;
+
+export interface Tenant {
+  domain: string;
+  token: string;
+}
+
+let counter = 0;
+/** A fresh tenant with a unique domain, made with `sealpost tenant create`. */
+export function createTenant(name: string): Tenant {
+  counter += 1;
+  const domain = `t${Date.now().toString(36)}${counter}.example`;
+  const out = execFileSync(BIN, ['tenant', 'create', '--name', name, '--domain', domain], {
+    env: { ...process.env, SEALPOST_DATA_DIR: DATA_DIR },
+    encoding: 'utf8',
+  });
+  const token = out.match(/Admin token \(shown once; store it now\): (\S+)/)?.[1];
+  if (!token) throw new Error(`no token in: ${out}`);
+  return { domain, token };
+}
+
+/** A unique recipient address, so tests never read each other's mail. */
+export function address(who: string): string {
+  counter += 1;
+  return `${who}.${Date.now().toString(36)}${counter}@example.net`;
+}
+
+/** An admin API call; returns the status and parsed body. */
+export async function admin(
+  t: Tenant,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${MAIL_URL}/api/admin${route}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${t.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Send a protected message; returns its id. */
+export async function send(t: Tenant, message: Record<string, unknown>): Promise<string> {
+  const res = await admin(t, 'POST', '/messages', { from: `alex@${t.domain}`, ...message });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.MessageId as string;
+}
+
+interface Mail {
+  id: string;
+  subject: string;
+  text: string;
+  to: { address: string }[];
+  headers: Record<string, string>;
+}
+
+/** Mails to `to` that pass `filter`, waiting until there are `count`. Newest last. */
+export async function mailsTo(to: string, count = 1, filter: (m: Mail) => boolean = () => true): Promise<Mail[]> {
+  for (let i = 0; i < 150; i++) {
+    const res = await fetch(`${MAILDEV}/email`);
+    const all = (await res.json()) as Mail[];
+    const mine = all.filter((m) => m.to.some((a) => a.address.toLowerCase() === to.toLowerCase()) && filter(m));
+    if (mine.length >= count) return mine;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`fewer than ${count} mails to ${to}`);
+}
+
+/** The "Read the message" link in the notice for `messageId` to `to`. */
+export async function noticeLink(to: string, messageId: string): Promise<string> {
+  const [notice] = await mailsTo(to, 1, (m) => m.text.includes(`/m/${messageId}#t=`));
+  const link = notice.text.match(/http:\/\/\S+\/m\/[0-9a-f]{32}#t=[\w-]+/)?.[0];
+  if (!link) throw new Error(`no link in: ${notice.text}`);
+  return link;
+}
+
+/** The passcode in the newest passcode mail to `to` showing `reference`. */
+export async function passcode(to: string, reference: string): Promise<string> {
+  const mails = await mailsTo(to, 1, (m) => m.text.includes(`Reference: ${reference}`));
+  const code = mails[mails.length - 1].text.match(/\b\d{8}\b/)?.[0];
+  if (!code) throw new Error('no passcode in the mail');
+  return code;
+}
+
+/** Open `link`, ask for a passcode, and ask for it to be emailed; returns the reference word. */
+export async function askForPasscode(page: Page, link: string): Promise<string> {
+  await page.goto(link);
+  await page.getByTestId('send-passcode').click();
+  const reference = (await page.getByTestId('reference').textContent())?.trim();
+  if (!reference) throw new Error('no reference word shown');
+  return reference;
+}
+
+/** The whole sign-in: link, passcode mail, code typed; waits for the message to be on screen. */
+export async function signIn(page: Page, link: string, to: string): Promise<void> {
+  const reference = await askForPasscode(page, link);
+  await page.getByTestId('passcode').fill(await passcode(to, reference));
+  await page.getByTestId('sign-in').click();
+  await expect(page.getByTestId('letter')).toBeVisible();
+}
+
+/** Move a message's expiry into the past, as if time had passed (the server reads it per request). */
+export function expireNow(messageId: string): void {
+  if (!/^[0-9a-f]{32}$/.test(messageId)) throw new Error('bad id');
+  execFileSync('sqlite3', [
+    path.join(DATA_DIR, 'sealpost.db'),
+    `update messages set expires_at = strftime('%s','now') - 60 where id = '${messageId}'`,
+  ]);
+}

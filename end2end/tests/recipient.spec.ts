@@ -1,0 +1,281 @@
+import { test, expect, type Page } from '@playwright/test';
+import * as fs from 'node:fs';
+import { expectAccessible } from '../support/axe';
+import {
+  MAIL_URL, address, admin, askForPasscode, createTenant, expireNow, mailsTo, noticeLink, passcode,
+  send, signIn,
+} from '../support/mail-server';
+
+// The recipient's journeys against `sealpost serve` sending through maildev. Each test makes its
+// own tenant and recipients, so none reads another's mail.
+test.use({ baseURL: MAIL_URL });
+
+function noErrors(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  page.on('console', (m) => {
+    // The page first asks whether this browser already has a session; "no" is a 401 by design.
+    if (m.type() === 'error' && !m.text().includes('status of 401')) problems.push(m.text());
+  });
+  return problems;
+}
+
+// Bytes that are not text, so a byte-for-byte match means real decryption.
+function sampleBytes(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = 2463534242;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+test('read a message with an attachment: the decrypted bytes match what was sent', async ({ page }) => {
+  const problems = noErrors(page);
+  const t = createTenant('Fabrikam');
+  const bob = address('bob');
+  const bytes = sampleBytes(300_000);
+  const id = await send(t, {
+    to: [bob],
+    cc: [address('carol')],
+    subject: 'Q4 figures',
+    text: 'Plain text version',
+    html: '<p>Hello <b>Bob</b>, the figures are attached.</p><img src="https://tracker.example/p.gif" alt="">' +
+      '<script>document.title="pwned"</script><a href="javascript:alert(1)">x</a>',
+    attachments: [
+      { name: 'figures.bin', content_type: 'application/octet-stream', content_base64: bytes.toString('base64') },
+      { name: 'notes.txt', content_type: 'text/plain', content_base64: Buffer.from('line one\nline two\n').toString('base64') },
+    ],
+    rights_template: 'Encrypt',
+  });
+  const link = await noticeLink(bob, id);
+  await page.goto(link);
+  await expect(page.getByTestId('sender')).toHaveText(`alex@${t.domain}`);
+  await expectAccessible(page, 'sign-in');
+  const reference = await askForPasscode(page, link);
+  await expectAccessible(page, 'passcode');
+  await page.getByTestId('passcode').fill(await passcode(bob, reference));
+  await page.getByTestId('sign-in').click();
+
+  await expect(page.getByTestId('subject')).toHaveText('Q4 figures');
+  await expect(page.getByTestId('from')).toHaveText(`alex@${t.domain}`);
+  await expect(page.getByTestId('to')).toHaveText(bob);
+  const body = page.frameLocator('[data-testid=body-frame]').locator('body');
+  await expect(body).toContainText('the figures are attached');
+  // Sanitised: no script, no remote image, no script link; and the page says what it blocked.
+  expect(await body.locator('script, img[src]').count()).toBe(0);
+  expect(await body.locator('a').getAttribute('href')).toBeNull();
+  await expect(page.getByTestId('remote-blocked')).toBeVisible();
+  await expect(page).not.toHaveTitle('pwned');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('attachment').filter({ hasText: 'figures.bin' }).getByTestId('attachment-download').click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('figures.bin');
+  const saved = fs.readFileSync(await download.path());
+  expect(saved.equals(bytes)).toBe(true);
+
+  const notes = page.getByTestId('attachment').filter({ hasText: 'notes.txt' });
+  await notes.getByTestId('attachment-view').click();
+  await expect(notes.getByTestId('attachment-preview')).toHaveText('line one\nline two\n');
+  await expectAccessible(page, 'message');
+  expect(problems).toEqual([]);
+});
+
+test('a wrong passcode says how many tries are left, then the right one signs in', async ({ page }) => {
+  const t = createTenant('Fabrikam');
+  const bob = address('bob');
+  const id = await send(t, { to: [bob], subject: 'Passcode test', text: 'Hi' });
+  const link = await noticeLink(bob, id);
+  const reference = await askForPasscode(page, link);
+  const code = await passcode(bob, reference);
+  const wrong = code === '00000000' ? '11111111' : '00000000';
+
+  await page.getByTestId('passcode').fill('123');
+  await page.getByTestId('sign-in').click();
+  await expect(page.getByTestId('passcode-error')).toHaveText('Enter the 8 digits from the email.');
+
+  await page.getByTestId('passcode').fill(wrong);
+  await page.getByTestId('sign-in').click();
+  await expect(page.getByTestId('passcode-error')).toHaveText('That passcode is not right. You have 4 tries left.');
+  await expect(page.getByTestId('passcode')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('resend')).toBeDisabled();
+
+  // Keyboard only: type the code and press Enter.
+  await page.getByTestId('passcode').focus();
+  await page.keyboard.type(code);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('subject')).toHaveText('Passcode test');
+});
+
+test('revoking while the page is open removes the message within 30 seconds', async ({ page }) => {
+  test.setTimeout(90_000);
+  const t = createTenant('Fabrikam');
+  const bob = address('bob');
+  const id = await send(t, { to: [bob], subject: 'Soon revoked', text: 'Secret figures' });
+  await signIn(page, await noticeLink(bob, id), bob);
+  await expect(page.getByTestId('body')).toHaveText('Secret figures');
+
+  const revoked = await admin(t, 'POST', `/messages/${id}/revoke`);
+  expect(revoked.status).toBe(200);
+  await expect(page.getByTestId('stopped')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('error-code')).toHaveText('message_revoked');
+  await expect(page.getByTestId('stopped-text')).toHaveText(
+    'This message has been revoked by the sender. It can no longer be read.',
+  );
+  await expect(page.getByText('Secret figures')).toHaveCount(0);
+  await expect(page.getByTestId('letter')).toHaveCount(0);
+  await expectAccessible(page, 'revoked');
+});
+
+test('an expired message has its own page with the date', async ({ page }) => {
+  const t = createTenant('Fabrikam');
+  await admin(t, 'POST', '/branding-templates', { identity: 'Short', external_mail_expiry_in_days: 1 });
+  const bob = address('bob');
+  const id = await send(t, { to: [bob], subject: 'Short-lived', text: 'x', branding_template: 'Short' });
+  const link = await noticeLink(bob, id);
+  expireNow(id);
+  await page.goto(link);
+  await expect(page.getByTestId('error-code')).toHaveText('message_expired');
+  await expect(page.getByRole('heading', { name: 'Message expired' })).toBeVisible();
+  await expect(page.getByTestId('stopped-text')).toContainText('This message expired on');
+  await expect(page.getByTestId('stopped-text')).toContainText(String(new Date().getFullYear()));
+  await expectAccessible(page, 'expired');
+});
+
+test('Do Not Forward: no forward, download or print, printing shows nothing, and a forced forward is refused', async ({ page }) => {
+  const t = createTenant('Fabrikam');
+  const bob = address('bob');
+  const id = await send(t, {
+    to: [bob],
+    subject: 'Board minutes',
+    text: 'Confidential minutes',
+    attachments: [{ name: 'minutes.txt', content_type: 'text/plain', content_base64: Buffer.from('minutes').toString('base64') }],
+    rights_template: 'Do Not Forward',
+  });
+  await signIn(page, await noticeLink(bob, id), bob);
+  await expect(page.getByTestId('restricted')).toBeVisible();
+  await expect(page.getByTestId('reply')).toBeVisible();
+  for (const hidden of ['forward', 'print', 'attachment-download']) {
+    await expect(page.getByTestId(hidden)).toHaveCount(0);
+  }
+  // A text attachment can still be read in the page.
+  await page.getByTestId('attachment-view').click();
+  await expect(page.getByTestId('attachment-preview')).toHaveText('minutes');
+
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.getByText('Confidential minutes')).toBeHidden();
+  await expect(page.getByText('This protected message cannot be printed.')).toBeVisible();
+  await page.emulateMedia({ media: 'screen' });
+
+  const forced = await page.evaluate(async (messageId) => {
+    const res = await fetch(`/api/m/${messageId}/forward`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-sealpost-request': '1' },
+      body: JSON.stringify({ to: ['mallory@example.org'], text: '' }),
+    });
+    return { status: res.status, body: await res.json() };
+  }, id);
+  expect(forced.status).toBe(403);
+  expect(forced.body.code).toBe('not_allowed');
+  await expectAccessible(page, 'do-not-forward');
+});
+
+test('Encrypt: a forward reaches a new recipient, who reads it', async ({ page, browser }) => {
+  const t = createTenant('Fabrikam');
+  const bob = address('bob');
+  const dave = address('dave');
+  const id = await send(t, { to: [bob], subject: 'Share this', text: 'Original text', rights_template: 'Encrypt' });
+  await signIn(page, await noticeLink(bob, id), bob);
+  await page.getByTestId('forward').click();
+  await expectAccessible(page, 'composer');
+  await page.getByTestId('forward-to').fill(dave);
+  await page.getByTestId('composer-text').fill('Dave, see below.');
+  await page.getByTestId('composer-send').click();
+  await expect(page.getByTestId('sent')).toContainText(dave);
+
+  const [notice] = await mailsTo(dave, 1, (m) => /\/m\/[0-9a-f]{32}#t=/.test(m.text));
+  const link = notice.text.match(/http:\/\/\S+\/m\/[0-9a-f]{32}#t=[\w-]+/)?.[0] as string;
+  const other = await browser.newContext();
+  const davePage = await other.newPage();
+  await signIn(davePage, link, dave);
+  await expect(davePage.getByTestId('body')).toContainText('Dave, see below.');
+  await expect(davePage.getByTestId('body')).toContainText('Original text');
+  await other.close();
+});
+
+test('a reply reaches the sender as a protected message', async ({ page }) => {
+  const t = createTenant('Fabrikam');
+  const bob = address('bob');
+  const sender = `alex@${t.domain}`;
+  const id = await send(t, { to: [bob], subject: 'Question', text: 'Can you confirm?' });
+  await signIn(page, await noticeLink(bob, id), bob);
+  await page.getByTestId('reply').click();
+  await page.getByTestId('composer-text').fill('Confirmed.');
+  await page.getByTestId('composer-files').setInputFiles({
+    name: 'signed.txt', mimeType: 'text/plain', buffer: Buffer.from('signed'),
+  });
+  await page.getByTestId('composer-send').click();
+  await expect(page.getByTestId('sent')).toContainText(sender);
+  const [mail] = await mailsTo(sender, 1, (m) => /\/m\/[0-9a-f]{32}#t=/.test(m.text));
+  // The notice never carries the reply itself.
+  expect(mail.text).not.toContain('Confirmed.');
+});
+
+test('branding and Swedish: the tenant texts in Swedish, the logo, and switching language', async ({ browser }) => {
+  const t = createTenant('Fabrikam');
+  const logo = fs.readFileSync(`${__dirname}/../../public/demo-logo.png`).toString('base64');
+  const set = await admin(t, 'PATCH', '/branding-templates/default', {
+    portal_text: { text: 'Fabrikam protects mail', translations: { sv: 'Fabrikam skyddar e-post' } },
+    introduction_text: { text: 'Fabrikam sent you a message.', translations: { sv: 'Fabrikam har skickat ett meddelande.' } },
+    disclaimer_text: 'Fabrikam disclaimer.',
+    background_color: '#5c2d91',
+    image_base64: logo,
+  });
+  expect(set.status).toBe(200);
+  const bob = address('bob');
+  const id = await send(t, { to: [bob], subject: 'Hej', text: 'Hej Bob' });
+  const context = await browser.newContext({ locale: 'sv-SE' });
+  const page = await context.newPage();
+  await page.goto(await noticeLink(bob, id));
+  await expect(page.getByTestId('send-passcode')).toHaveText('Skicka en kod till mig');
+  await expect(page.getByTestId('portal-text')).toHaveText('Fabrikam skyddar e-post');
+  await expect(page.getByTestId('introduction')).toHaveText('Fabrikam har skickat ett meddelande.');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'sv');
+  await expect(page.getByTestId('tenant-name')).toHaveText('Fabrikam');
+  await expect(page.locator('.brand-logo')).toBeVisible();
+  await expect(page.locator('.portal-header')).toHaveCSS('background-color', 'rgb(92, 45, 145)');
+  await expect(page.getByText('Fabrikam disclaimer.')).toBeVisible();
+  await expectAccessible(page, 'branded sign-in (sv)');
+
+  await page.getByTestId('language').selectOption('en');
+  await expect(page.getByTestId('send-passcode')).toHaveText('Email me a passcode');
+  await expect(page.getByTestId('portal-text')).toHaveText('Fabrikam protects mail');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await context.close();
+});
+
+test('on a phone (360 px) the whole journey works without sideways scrolling', async ({ browser }) => {
+  const t = createTenant('Fabrikam');
+  const bob = address('bob');
+  const id = await send(t, {
+    to: [bob],
+    subject: 'A rather long subject line that has to wrap on a small screen without overflowing',
+    text: 'Read on the phone',
+    attachments: [{ name: 'a-very-long-attachment-name-that-must-wrap-on-a-phone-screen.txt', content_type: 'text/plain', content_base64: 'eA==' }],
+  });
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, await noticeLink(bob, id), bob);
+  await expect(page.getByTestId('body')).toHaveText('Read on the phone');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await expectAccessible(page, 'message on a phone');
+  await page.getByTestId('sign-out').click();
+  await expect(page.getByTestId('error-code')).toHaveText('signed_out');
+  await expect(page.getByTestId('letter')).toHaveCount(0);
+  await expectAccessible(page, 'signed out');
+  await context.close();
+});

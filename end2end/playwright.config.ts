@@ -24,6 +24,7 @@ const dist = path.resolve(__dirname, '../dist');
 
 export default defineConfig({
   testDir: './tests',
+  globalTeardown: './support/teardown.ts',
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,

@@ -77,7 +77,11 @@ fn post(message_id: &str, rest: &str) -> RequestBuilder {
     Request::post(&url(message_id, rest)).header(CSRF_HEADER, "1")
 }
 
-fn post_json(message_id: &str, rest: &str, body: &impl Serialize) -> Result<Request, gloo_net::Error> {
+fn post_json(
+    message_id: &str,
+    rest: &str,
+    body: &impl Serialize,
+) -> Result<Request, gloo_net::Error> {
     post(message_id, rest).json(body)
 }
 
@@ -160,7 +164,10 @@ pub async fn part_range(message_id: &str, name: &str, range: Range<u64>) -> Answ
     if response.status() == 200 {
         let start = range.start as usize;
         let end = (range.end as usize).min(bytes.len());
-        return Ok(bytes.get(start..end).map(<[u8]>::to_vec).unwrap_or_default());
+        return Ok(bytes
+            .get(start..end)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default());
     }
     Ok(bytes)
 }

@@ -327,7 +327,10 @@ mod tests {
                 (t.passcode_wrong_tries_left, "n"),
                 (t.expired_on, "date"),
             ] {
-                assert!(template.contains(&format!("{{{name}}}")), "{lang:?}: {template}");
+                assert!(
+                    template.contains(&format!("{{{name}}}")),
+                    "{lang:?}: {template}"
+                );
                 assert!(!fill(template, name, "7").contains('{'));
             }
         }

@@ -82,7 +82,8 @@ impl PartStream {
     pub fn next_range(&self) -> Option<Range<u64>> {
         match &self.reader {
             None => {
-                let first = PartReader::PREFIX_LEN as u64 + WINDOW_CHUNKS * ENCRYPTED_CHUNK_SIZE as u64;
+                let first =
+                    PartReader::PREFIX_LEN as u64 + WINDOW_CHUNKS * ENCRYPTED_CHUNK_SIZE as u64;
                 Some(0..first.min(self.sealed_len))
             }
             Some(reader) if self.next_chunk < reader.chunk_count() => {
@@ -161,13 +162,20 @@ mod tests {
         (vault, key)
     }
 
-    fn open_via_ranges(vault: &Vault, part: Part, sealed: &[u8], len: u64) -> Result<Vec<u8>, Error> {
+    fn open_via_ranges(
+        vault: &Vault,
+        part: Part,
+        sealed: &[u8],
+        len: u64,
+    ) -> Result<Vec<u8>, Error> {
         let mut stream = vault.stream(part, len);
         let mut out = Vec::new();
         let mut fetches = 0;
         while let Some(range) = stream.next_range() {
             let end = (range.end as usize).min(sealed.len());
-            let bytes = sealed.get(range.start as usize..end).ok_or(Error::Truncated)?;
+            let bytes = sealed
+                .get(range.start as usize..end)
+                .ok_or(Error::Truncated)?;
             stream.feed(vault, bytes, &mut out)?;
             fetches += 1;
             assert!(fetches < 1000, "no progress");
@@ -181,7 +189,16 @@ mod tests {
         let (vault, key) = vault_and_key();
         let message = MessageId::parse(ID).unwrap();
         let window = WINDOW_CHUNKS as usize * CHUNK_SIZE;
-        for len in [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, window, window + 3, 2 * window + CHUNK_SIZE] {
+        for len in [
+            0,
+            1,
+            CHUNK_SIZE - 1,
+            CHUNK_SIZE,
+            CHUNK_SIZE + 1,
+            window,
+            window + 3,
+            2 * window + CHUNK_SIZE,
+        ] {
             let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let part = Part::Attachment(3);
             let sealed = seal_part(&key, &message, part, &plain).unwrap();
@@ -215,7 +232,11 @@ mod tests {
         let release = seal_release(
             &pair.public_key(),
             &key,
-            &ReleaseBinding { message_id: &message, recipient: "you@example.net", session: b"binding" },
+            &ReleaseBinding {
+                message_id: &message,
+                recipient: "you@example.net",
+                session: b"binding",
+            },
         )
         .unwrap();
         assert!(Vault::from_release(&pair, &release, ID, "them@example.net", "binding").is_err());

@@ -87,7 +87,13 @@ mod tests {
     use super::*;
 
     const ENCRYPT: &[&str] = &[
-        "view", "reply", "reply_all", "forward", "print", "copy", "download",
+        "view",
+        "reply",
+        "reply_all",
+        "forward",
+        "print",
+        "copy",
+        "download",
     ];
     const DO_NOT_FORWARD: &[&str] = &["view", "reply", "reply_all"];
 
@@ -110,7 +116,11 @@ mod tests {
         assert_eq!(preview("image/PNG", &dnf), Preview::Image);
         assert_eq!(preview("text/plain; charset=utf-8", &dnf), Preview::Text);
         assert_eq!(preview("application/pdf", &all), Preview::Pdf);
-        assert_eq!(preview("application/pdf", &dnf), Preview::None, "the PDF viewer can save");
+        assert_eq!(
+            preview("application/pdf", &dnf),
+            Preview::None,
+            "the PDF viewer can save"
+        );
         assert_eq!(preview("image/svg+xml", &all), Preview::None);
         assert_eq!(preview("text/html", &all), Preview::None);
         assert_eq!(preview("application/zip", &all), Preview::None);

@@ -24,7 +24,8 @@ pub fn parse(path: &str, hash: &str) -> Location {
         .filter(|t| {
             !t.is_empty()
                 && t.len() <= 128
-                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         })
         .map(str::to_owned);
     Location { message_id, token }
@@ -41,7 +42,10 @@ mod tests {
         let l = parse(&format!("/m/{ID}"), "#t=spl_AbC-9_x");
         assert_eq!(l.message_id.as_deref(), Some(ID));
         assert_eq!(l.token.as_deref(), Some("spl_AbC-9_x"));
-        assert_eq!(parse(&format!("/m/{ID}/"), "t=a&x=1").token.as_deref(), Some("a"));
+        assert_eq!(
+            parse(&format!("/m/{ID}/"), "t=a&x=1").token.as_deref(),
+            Some("a")
+        );
     }
 
     #[test]

@@ -15,19 +15,118 @@ pub enum ElementAction {
 }
 
 const KEEP: &[&str] = &[
-    "a", "abbr", "address", "article", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption",
-    "center", "cite", "code", "col", "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt",
-    "em", "figcaption", "figure", "font", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-    "hr", "i", "img", "ins", "kbd", "li", "main", "mark", "nav", "ol", "p", "pre", "q", "s", "samp",
-    "section", "small", "span", "strike", "strong", "sub", "summary", "sup", "table", "tbody",
-    "td", "tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "var", "wbr",
+    "a",
+    "abbr",
+    "address",
+    "article",
+    "aside",
+    "b",
+    "bdi",
+    "bdo",
+    "blockquote",
+    "br",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "font",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "main",
+    "mark",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "section",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "wbr",
 ];
 
 const DROP: &[&str] = &[
-    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "link", "meta",
-    "base", "form", "input", "button", "select", "option", "textarea", "noscript", "template",
-    "svg", "math", "audio", "video", "source", "track", "canvas", "title", "head", "portal",
-    "dialog", "slot", "picture", "map", "area", "param", "xmp", "plaintext", "noembed",
+    "script",
+    "style",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "link",
+    "meta",
+    "base",
+    "form",
+    "input",
+    "button",
+    "select",
+    "option",
+    "textarea",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "audio",
+    "video",
+    "source",
+    "track",
+    "canvas",
+    "title",
+    "head",
+    "portal",
+    "dialog",
+    "slot",
+    "picture",
+    "map",
+    "area",
+    "param",
+    "xmp",
+    "plaintext",
+    "noembed",
     "noframes",
 ];
 
@@ -45,9 +144,35 @@ pub fn element(tag: &str) -> ElementAction {
 
 /// Presentational attributes kept as they are.
 const PLAIN_ATTRIBUTES: &[&str] = &[
-    "align", "alt", "bgcolor", "border", "cellpadding", "cellspacing", "color", "cols", "colspan",
-    "dir", "face", "headers", "height", "hspace", "lang", "nowrap", "rowspan", "scope", "size",
-    "span", "start", "summary", "title", "type", "valign", "vspace", "width", "datetime", "open",
+    "align",
+    "alt",
+    "bgcolor",
+    "border",
+    "cellpadding",
+    "cellspacing",
+    "color",
+    "cols",
+    "colspan",
+    "dir",
+    "face",
+    "headers",
+    "height",
+    "hspace",
+    "lang",
+    "nowrap",
+    "rowspan",
+    "scope",
+    "size",
+    "span",
+    "start",
+    "summary",
+    "title",
+    "type",
+    "valign",
+    "vspace",
+    "width",
+    "datetime",
+    "open",
 ];
 
 /// What to do with an attribute.
@@ -155,7 +280,10 @@ mod tests {
 
     #[test]
     fn scripts_and_active_content_go_with_their_children_and_unknown_wrappers_unwrap() {
-        for tag in ["script", "SCRIPT", "style", "iframe", "object", "embed", "form", "svg", "math", "base", "meta", "link", "template"] {
+        for tag in [
+            "script", "SCRIPT", "style", "iframe", "object", "embed", "form", "svg", "math",
+            "base", "meta", "link", "template",
+        ] {
             assert_eq!(element(tag), ElementAction::Drop, "{tag}");
         }
         for tag in ["p", "TABLE", "img", "a", "blockquote", "font", "center"] {
@@ -168,13 +296,33 @@ mod tests {
 
     #[test]
     fn event_handlers_and_script_urls_are_dropped() {
-        assert_eq!(attribute("img", "onerror", "alert(1)"), AttributeAction::Drop);
+        assert_eq!(
+            attribute("img", "onerror", "alert(1)"),
+            AttributeAction::Drop
+        );
         assert_eq!(attribute("body", "ONLOAD", "x"), AttributeAction::Drop);
-        for href in ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "java\tscript:x", "data:text/html,<script>", "vbscript:x", "file:///etc/passwd"] {
-            assert_eq!(attribute("a", "href", href), AttributeAction::Drop, "{href}");
+        for href in [
+            "javascript:alert(1)",
+            " JaVaScRiPt:alert(1)",
+            "java\tscript:x",
+            "data:text/html,<script>",
+            "vbscript:x",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(
+                attribute("a", "href", href),
+                AttributeAction::Drop,
+                "{href}"
+            );
         }
-        assert_eq!(attribute("a", "href", "https://contoso.example/x"), AttributeAction::Link);
-        assert_eq!(attribute("a", "href", "mailto:a@b.example"), AttributeAction::Link);
+        assert_eq!(
+            attribute("a", "href", "https://contoso.example/x"),
+            AttributeAction::Link
+        );
+        assert_eq!(
+            attribute("a", "href", "mailto:a@b.example"),
+            AttributeAction::Link
+        );
         assert_eq!(attribute("a", "href", "#section"), AttributeAction::Keep);
         assert_eq!(attribute("div", "id", "x"), AttributeAction::Drop);
         assert_eq!(attribute("div", "class", "x"), AttributeAction::Drop);
@@ -182,17 +330,55 @@ mod tests {
 
     #[test]
     fn remote_content_is_blocked_and_inline_images_stay() {
-        assert_eq!(attribute("img", "src", "https://tracker.example/p.gif"), AttributeAction::Blocked);
-        assert_eq!(attribute("img", "src", "//tracker.example/p.gif"), AttributeAction::Blocked);
-        assert_eq!(attribute("img", "src", "cid:logo@contoso"), AttributeAction::Cid("logo@contoso".into()));
-        assert_eq!(attribute("img", "src", "cid:<logo>"), AttributeAction::Cid("logo".into()));
-        assert_eq!(attribute("img", "src", "data:image/png;base64,iVBOR"), AttributeAction::Keep);
-        assert_eq!(attribute("img", "src", "data:image/svg+xml;base64,PHN2Zz4="), AttributeAction::Drop);
-        assert_eq!(attribute("td", "background", "https://x.example/bg.png"), AttributeAction::Blocked);
-        assert_eq!(attribute("img", "srcset", "https://x.example/a.png 2x"), AttributeAction::Blocked);
-        assert_eq!(attribute("p", "style", "color:red;font-weight:bold"), AttributeAction::Keep);
-        for style in ["background:url(https://x.example/a)", "background: URL ( x )", "x:expression(alert(1))", "@import 'x'", "content:'\\75rl(x)'", "position: fixed; top:0"] {
-            assert_eq!(attribute("p", "style", style), AttributeAction::Blocked, "{style}");
+        assert_eq!(
+            attribute("img", "src", "https://tracker.example/p.gif"),
+            AttributeAction::Blocked
+        );
+        assert_eq!(
+            attribute("img", "src", "//tracker.example/p.gif"),
+            AttributeAction::Blocked
+        );
+        assert_eq!(
+            attribute("img", "src", "cid:logo@contoso"),
+            AttributeAction::Cid("logo@contoso".into())
+        );
+        assert_eq!(
+            attribute("img", "src", "cid:<logo>"),
+            AttributeAction::Cid("logo".into())
+        );
+        assert_eq!(
+            attribute("img", "src", "data:image/png;base64,iVBOR"),
+            AttributeAction::Keep
+        );
+        assert_eq!(
+            attribute("img", "src", "data:image/svg+xml;base64,PHN2Zz4="),
+            AttributeAction::Drop
+        );
+        assert_eq!(
+            attribute("td", "background", "https://x.example/bg.png"),
+            AttributeAction::Blocked
+        );
+        assert_eq!(
+            attribute("img", "srcset", "https://x.example/a.png 2x"),
+            AttributeAction::Blocked
+        );
+        assert_eq!(
+            attribute("p", "style", "color:red;font-weight:bold"),
+            AttributeAction::Keep
+        );
+        for style in [
+            "background:url(https://x.example/a)",
+            "background: URL ( x )",
+            "x:expression(alert(1))",
+            "@import 'x'",
+            "content:'\\75rl(x)'",
+            "position: fixed; top:0",
+        ] {
+            assert_eq!(
+                attribute("p", "style", style),
+                AttributeAction::Blocked,
+                "{style}"
+            );
         }
     }
 }

@@ -85,29 +85,55 @@ mod tests {
         for (code, page) in [
             ("message_revoked", Stop::Revoked),
             ("access_revoked", Stop::AccessRevoked),
-            ("message_expired", Stop::Expired { at: Some("2026-12-01T00:00:00Z".into()) }),
+            (
+                "message_expired",
+                Stop::Expired {
+                    at: Some("2026-12-01T00:00:00Z".into()),
+                },
+            ),
             ("link_not_found", Stop::NotFound),
-            ("session_expired", Stop::SessionEnded { code: "session_expired".into() }),
-            ("key_unavailable", Stop::KeyRefused { code: "key_unavailable".into() }),
+            (
+                "session_expired",
+                Stop::SessionEnded {
+                    code: "session_expired".into(),
+                },
+            ),
+            (
+                "key_unavailable",
+                Stop::KeyRefused {
+                    code: "key_unavailable".into(),
+                },
+            ),
             (
                 "network",
-                Stop::Failed { code: "network".into(), message: "m".into() },
+                Stop::Failed {
+                    code: "network".into(),
+                    message: "m".into(),
+                },
             ),
         ] {
             let got = Stop::from_refusal(code, "m", Some("2026-12-01T00:00:00Z"));
             assert_eq!(got, page);
             assert_eq!(got.code(), code);
         }
-        assert_eq!(Stop::from_refusal("not_found", "", None).code(), "link_not_found");
+        assert_eq!(
+            Stop::from_refusal("not_found", "", None).code(),
+            "link_not_found"
+        );
     }
 
     #[test]
     fn the_access_check_stops_reading_on_anything_but_active() {
         assert_eq!(Stop::from_access(AccessState::Active, None), None);
-        assert_eq!(Stop::from_access(AccessState::Revoked, None), Some(Stop::Revoked));
+        assert_eq!(
+            Stop::from_access(AccessState::Revoked, None),
+            Some(Stop::Revoked)
+        );
         assert_eq!(
             Stop::from_access(AccessState::Expired, Some("x")),
-            Some(Stop::Expired { at: Some("x".into()) })
+            Some(Stop::Expired {
+                at: Some("x".into())
+            })
         );
         assert!(Stop::SignedOut.can_sign_in_again());
         assert!(!Stop::Revoked.can_sign_in_again());

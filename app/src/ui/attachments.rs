@@ -46,11 +46,12 @@ async fn decrypt(
     .await?;
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(&entry.content_type);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&pieces, &options).map_err(
-        |_| crate::logic::stop::Stop::KeyRefused {
-            code: "decryption_failed".into(),
-        },
-    )?;
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&pieces, &options).map_err(|_| {
+            crate::logic::stop::Stop::KeyRefused {
+                code: "decryption_failed".into(),
+            }
+        })?;
     progress.set(None);
     Ok(blob)
 }
@@ -178,7 +179,9 @@ pub fn Attachments(letter: Arc<Letter>) -> impl IntoView {
         .iter()
         .cloned()
         .enumerate()
-        .filter(|(_, a)| a.content_id.is_none() || matches!(letter.body, super::state::Body::Text(_)))
+        .filter(|(_, a)| {
+            a.content_id.is_none() || matches!(letter.body, super::state::Body::Text(_))
+        })
         .collect();
     (!entries.is_empty()).then(|| {
         view! {

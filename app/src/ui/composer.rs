@@ -105,7 +105,11 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
                         html: None,
                         attachments,
                     };
-                    let kind = if mode == Mode::Reply { AnswerKind::Reply } else { AnswerKind::ReplyAll };
+                    let kind = if mode == Mode::Reply {
+                        AnswerKind::Reply
+                    } else {
+                        AnswerKind::ReplyAll
+                    };
                     api::reply(&id, kind, &body).await
                 }
             };

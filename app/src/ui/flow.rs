@@ -192,12 +192,18 @@ async fn open_letter(portal: &Portal, session: SessionView) -> Result<Letter, St
             let Some(cid) = &a.content_id else { continue };
             let ct = a.content_type.to_ascii_lowercase();
             if a.size > MAX_INLINE_IMAGE
-                || !matches!(ct.as_str(), "image/png" | "image/jpeg" | "image/gif" | "image/webp")
+                || !matches!(
+                    ct.as_str(),
+                    "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+                )
             {
                 continue;
             }
             let bytes = part_bytes(portal, Part::Attachment(i as u32), a.size).await?;
-            inline_images.push((cid.clone(), format!("data:{ct};base64,{}", BASE64.encode(bytes))));
+            inline_images.push((
+                cid.clone(),
+                format!("data:{ct};base64,{}", BASE64.encode(bytes)),
+            ));
         }
         Body::Html {
             html: text,

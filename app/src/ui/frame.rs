@@ -19,7 +19,9 @@ const STYLE_MARK: &str = "data-sp-style";
 
 fn clean(parent: &Node, inline: &[(String, String)], blocked: &mut u32) {
     let children = parent.child_nodes();
-    let nodes: Vec<Node> = (0..children.length()).filter_map(|i| children.item(i)).collect();
+    let nodes: Vec<Node> = (0..children.length())
+        .filter_map(|i| children.item(i))
+        .collect();
     for node in nodes {
         match node.node_type() {
             Node::TEXT_NODE => {}
@@ -138,7 +140,8 @@ fn resize(frame: &web_sys::HtmlIFrameElement) {
         .and_then(|d| d.document_element())
         .map(|e| e.scroll_height())
         .unwrap_or(0);
-    let _ = web_sys::HtmlElement::style(frame).set_property("height", &format!("{}px", height.clamp(80, 20_000) + 8));
+    let _ = web_sys::HtmlElement::style(frame)
+        .set_property("height", &format!("{}px", height.clamp(80, 20_000) + 8));
 }
 
 /// The sanitised HTML body.
@@ -161,7 +164,10 @@ pub fn HtmlBody(
             blocked.set(*count);
             // Images decode after layout; measure again once they have.
             let later = el.clone();
-            set_timeout(move || resize(&later), std::time::Duration::from_millis(400));
+            set_timeout(
+                move || resize(&later),
+                std::time::Duration::from_millis(400),
+            );
         }
     });
     view! {

@@ -21,10 +21,9 @@ const CHECK_EVERY: Duration = Duration::from_secs(15);
 
 /// Keep the page honest while a message is open: the access check and the key lease.
 fn watch(portal: Portal, letter: &Letter, lease_seconds: u32) {
-    if let Ok(handle) = set_interval_with_handle(
-        move || spawn_local(flow::check_access(portal)),
-        CHECK_EVERY,
-    ) {
+    if let Ok(handle) =
+        set_interval_with_handle(move || spawn_local(flow::check_access(portal)), CHECK_EVERY)
+    {
         on_cleanup(move || handle.clear());
     }
     schedule_renewal(portal, letter.session.clone(), lease_seconds);
@@ -36,7 +35,10 @@ fn schedule_renewal(portal: Portal, session: sealpost_api::recipient::SessionVie
     let after = Duration::from_secs(u64::from(lease.max(1)));
     let _ = set_timeout_with_handle(
         move || {
-            if !matches!(portal.screen.get_untracked(), super::state::Screen::Reading(_)) {
+            if !matches!(
+                portal.screen.get_untracked(),
+                super::state::Screen::Reading(_)
+            ) {
                 return;
             }
             spawn_local(async move {

@@ -103,7 +103,8 @@ pub fn CodeEntry(sent: CodeSent) -> impl IntoView {
     let problem = RwSignal::new(None::<Wrong>);
     let resend_error = RwSignal::new(None::<String>);
     let now = RwSignal::new(now_ms());
-    if let Ok(handle) = set_interval_with_handle(move || now.set(now_ms()), Duration::from_secs(1)) {
+    if let Ok(handle) = set_interval_with_handle(move || now.set(now_ms()), Duration::from_secs(1))
+    {
         on_cleanup(move || handle.clear());
     }
     let wait = move || tries.with_value(|t| t.resend_wait_seconds(now.get()));
@@ -171,7 +172,7 @@ pub fn CodeEntry(sent: CodeSent) -> impl IntoView {
                     maxlength="12"
                     aria-describedby="passcode-help passcode-error"
                     aria-invalid=move || problem.get().is_some().to_string()
-                    disabled=move || must_resend()
+                    disabled=must_resend
                     prop:value=move || typed.get()
                     on:input=move |ev| typed.set(event_target_value(&ev))
                 />

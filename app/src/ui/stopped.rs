@@ -36,9 +36,10 @@ pub fn Stopped(stop: Stop) -> impl IntoView {
         stop.with_value(|s| match s {
             Stop::Revoked => (t.revoked_heading, t.revoked_text.to_owned()),
             Stop::AccessRevoked => (t.revoked_heading, t.access_revoked_text.to_owned()),
-            Stop::Expired { at: Some(at) } => {
-                (t.expired_heading, fill(t.expired_on, "date", &local_date(at, lang)))
-            }
+            Stop::Expired { at: Some(at) } => (
+                t.expired_heading,
+                fill(t.expired_on, "date", &local_date(at, lang)),
+            ),
             Stop::Expired { at: None } => (t.expired_heading, t.expired_text.to_owned()),
             Stop::NotFound => (t.not_found_heading, t.not_found_text.to_owned()),
             Stop::SignedOut => (t.signed_out_heading, t.signed_out_text.to_owned()),

@@ -463,7 +463,10 @@ async fn a_background_colour_white_text_does_not_read_on_is_saved_with_a_warning
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let warning = res.headers()["sealpost-warning"].to_str().unwrap();
-    assert!(warning.contains("yellow") && warning.contains("4.5:1"), "{warning}");
+    assert!(
+        warning.contains("yellow") && warning.contains("4.5:1"),
+        "{warning}"
+    );
 
     let res = app
         .call(

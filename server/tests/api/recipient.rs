@@ -532,7 +532,10 @@ async fn an_unknown_link_or_another_messages_link_is_not_found() {
     let other = app.send(&token, &message("carol@example.org")).await;
     let carol_link = app.link_token(&other.message_id, "carol@example.org").await;
     for (message, link) in [
-        (id.as_str(), "spl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        (
+            id.as_str(),
+            "spl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ),
         (id.as_str(), carol_link.as_str()),
         ("0123456789abcdef0123456789abcdef", carol_link.as_str()),
     ] {

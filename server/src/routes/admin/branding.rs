@@ -9,9 +9,7 @@ use sealpost_api::admin::BrandingTemplateView;
 use super::Admin;
 use crate::app::AppState;
 use crate::domain::ValidationError;
-use crate::domain::branding::{
-    BrandingTemplate, DEFAULT_TEMPLATE, contrast_warning, merge_patch,
-};
+use crate::domain::branding::{BrandingTemplate, DEFAULT_TEMPLATE, contrast_warning, merge_patch};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 

@@ -157,11 +157,7 @@ pub fn access_state(message: &StoredMessage, address: &str, now: i64) -> AccessS
 /// page left open does not keep itself signed in.
 async fn access(State(state): State<AppState>, signed: SignedIn) -> Json<AccessView> {
     Json(AccessView {
-        state: access_state(
-            &signed.message,
-            &signed.session.address,
-            state.clock.now(),
-        ),
+        state: access_state(&signed.message, &signed.session.address, state.clock.now()),
         check_again_seconds: CHECK_EVERY_SECONDS,
     })
 }

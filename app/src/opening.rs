@@ -144,20 +144,21 @@ mod tests {
 
     const ID: &str = "0123456789abcdef0123456789abcdef";
 
+    /// `key` released to `pair` for you@example.net with session binding `binding`.
+    fn release(pair: &RecipientKeyPair, key: &MessageKey) -> Vec<u8> {
+        let message = MessageId::parse(ID).unwrap();
+        let binding = ReleaseBinding {
+            message_id: &message,
+            recipient: "you@example.net",
+            session: b"binding",
+        };
+        seal_release(&pair.public_key(), key, &binding).unwrap()
+    }
+
     fn vault_and_key() -> (Vault, MessageKey) {
         let key = MessageKey::generate();
         let pair = RecipientKeyPair::generate();
-        let message = MessageId::parse(ID).unwrap();
-        let release = seal_release(
-            &pair.public_key(),
-            &key,
-            &ReleaseBinding {
-                message_id: &message,
-                recipient: "you@example.net",
-                session: b"binding",
-            },
-        )
-        .unwrap();
+        let release = release(&pair, &key);
         let vault = Vault::from_release(&pair, &release, ID, "you@example.net", "binding").unwrap();
         (vault, key)
     }
@@ -229,16 +230,7 @@ mod tests {
         assert!(open_via_ranges(&vault, Part::Attachment(1), &sealed, len).is_err());
         // A release for another recipient does not open.
         let pair = RecipientKeyPair::generate();
-        let release = seal_release(
-            &pair.public_key(),
-            &key,
-            &ReleaseBinding {
-                message_id: &message,
-                recipient: "you@example.net",
-                session: b"binding",
-            },
-        )
-        .unwrap();
+        let release = release(&pair, &key);
         assert!(Vault::from_release(&pair, &release, ID, "them@example.net", "binding").is_err());
         assert!(Vault::from_release(&pair, &release, ID, "you@example.net", "other").is_err());
     }

@@ -35,10 +35,13 @@ fn schedule_renewal(portal: Portal, session: sealpost_api::recipient::SessionVie
     let after = Duration::from_secs(u64::from(lease.max(1)));
     let _ = set_timeout_with_handle(
         move || {
-            if !matches!(
+            // Only for the message still open under this session: after a sign-out and a new
+            // sign-in in the same tab, a timer of the old session must not ask with it.
+            let current = matches!(
                 portal.screen.get_untracked(),
-                super::state::Screen::Reading(_)
-            ) {
+                super::state::Screen::Reading(letter) if letter.session.binding == session.binding
+            );
+            if !current {
                 return;
             }
             spawn_local(async move {

@@ -42,7 +42,8 @@ test('read a message with an attachment: the decrypted bytes match what was sent
     subject: 'Q4 figures',
     text: 'Plain text version',
     html: '<p>Hello <b>Bob</b>, the figures are attached.</p><img src="https://tracker.example/p.gif" alt="">' +
-      '<script>document.title="pwned"</script><a href="javascript:alert(1)">x</a>',
+      '<script>document.title="pwned"</script><a href="javascript:alert(1)">x</a>' +
+      '<a href="https://fabrikam.example/terms" target="_self" rel="opener">terms</a>',
     attachments: [
       { name: 'figures.bin', content_type: 'application/octet-stream', content_base64: bytes.toString('base64') },
       { name: 'notes.txt', content_type: 'text/plain', content_base64: Buffer.from('line one\nline two\n').toString('base64') },
@@ -65,7 +66,11 @@ test('read a message with an attachment: the decrypted bytes match what was sent
   await expect(body).toContainText('the figures are attached');
   // Sanitised: no script, no remote image, no script link; and the page says what it blocked.
   expect(await body.locator('script, img[src]').count()).toBe(0);
-  expect(await body.locator('a').getAttribute('href')).toBeNull();
+  expect(await body.locator('a', { hasText: 'x' }).getAttribute('href')).toBeNull();
+  // Links open outside the message, whatever the sender asked for.
+  const terms = body.locator('a', { hasText: 'terms' });
+  await expect(terms).toHaveAttribute('target', '_blank');
+  await expect(terms).toHaveAttribute('rel', 'noopener noreferrer');
   await expect(page.getByTestId('remote-blocked')).toBeVisible();
   await expect(page).not.toHaveTitle('pwned');
 

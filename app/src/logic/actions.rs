@@ -47,6 +47,33 @@ pub enum Preview {
     None,
 }
 
+/// The MIME type without parameters, lower case.
+pub fn essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+impl Preview {
+    /// The type to give the decrypted bytes for this preview: a known essence, never the sender's
+    /// raw string.
+    pub fn blob_type(self, content_type: &str) -> &'static str {
+        match self {
+            Preview::Image => IMAGES
+                .iter()
+                .find(|t| **t == essence(content_type))
+                .copied()
+                .unwrap_or("application/octet-stream"),
+            Preview::Text => "text/plain;charset=utf-8",
+            Preview::Pdf => "application/pdf",
+            Preview::None => "application/octet-stream",
+        }
+    }
+}
+
 /// Image types every browser shows; SVG is left out (it can carry script and remote references).
 const IMAGES: &[&str] = &[
     "image/png",
@@ -59,12 +86,7 @@ const IMAGES: &[&str] = &[
 
 /// How an attachment of `content_type` may be shown, given the rights.
 pub fn preview(content_type: &str, allowed: &Allowed) -> Preview {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = essence(content_type);
     if IMAGES.contains(&essence.as_str()) {
         Preview::Image
     } else if matches!(
@@ -124,5 +146,14 @@ mod tests {
         assert_eq!(preview("image/svg+xml", &all), Preview::None);
         assert_eq!(preview("text/html", &all), Preview::None);
         assert_eq!(preview("application/zip", &all), Preview::None);
+        assert_eq!(Preview::Image.blob_type("IMAGE/png; x=é"), "image/png");
+        assert_eq!(
+            Preview::Pdf.blob_type("application/pdf; x=é"),
+            "application/pdf"
+        );
+        assert_eq!(
+            Preview::None.blob_type("text/html"),
+            "application/octet-stream"
+        );
     }
 }

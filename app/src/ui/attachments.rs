@@ -30,6 +30,7 @@ async fn decrypt(
     portal: Portal,
     index: usize,
     entry: &AttachmentEntry,
+    blob_type: &str,
     progress: RwSignal<Option<(u64, u64)>>,
 ) -> Result<web_sys::Blob, crate::logic::stop::Stop> {
     let pieces = js_sys::Array::new();
@@ -44,8 +45,10 @@ async fn decrypt(
         |done, total| progress.set(Some((done, total))),
     )
     .await?;
+    // The type the page decided on, never the sender's raw string: a blob with an odd type could be
+    // sniffed and shown as a page of the portal's origin.
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type(&entry.content_type);
+    options.set_type(blob_type);
     let blob =
         web_sys::Blob::new_with_u8_array_sequence_and_options(&pieces, &options).map_err(|_| {
             crate::logic::stop::Stop::KeyRefused {
@@ -98,7 +101,7 @@ fn Row(index: usize, entry: AttachmentEntry, letter: Arc<Letter>) -> impl IntoVi
         }
         spawn_local(async move {
             let e = entry.get_value();
-            match decrypt(portal, index, &e, progress).await {
+            match decrypt(portal, index, &e, how.blob_type(&e.content_type), progress).await {
                 Ok(blob) => {
                     let s = match how {
                         Preview::Text => {
@@ -122,7 +125,7 @@ fn Row(index: usize, entry: AttachmentEntry, letter: Arc<Letter>) -> impl IntoVi
     let download = move |_| {
         spawn_local(async move {
             let e = entry.get_value();
-            match decrypt(portal, index, &e, progress).await {
+            match decrypt(portal, index, &e, "application/octet-stream", progress).await {
                 Ok(blob) => save(&blob, &e.name),
                 Err(stop) => flow::stop(&portal, stop),
             }
@@ -179,9 +182,7 @@ pub fn Attachments(letter: Arc<Letter>) -> impl IntoView {
         .iter()
         .cloned()
         .enumerate()
-        .filter(|(_, a)| {
-            a.content_id.is_none() || matches!(letter.body, super::state::Body::Text(_))
-        })
+        .filter(|(i, _)| !letter.inlined.contains(i))
         .collect();
     (!entries.is_empty()).then(|| {
         view! {

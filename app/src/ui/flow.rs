@@ -74,6 +74,7 @@ pub async fn show_sign_in(portal: Portal) {
 
 /// Ask the server for the key for a fresh key pair of this page and keep it; returns the lease.
 pub async fn release_key(portal: &Portal, session: &SessionView) -> Result<u32, Stop> {
+    let generation = keyring::generation();
     let pair = RecipientKeyPair::generate();
     let answer = api::key(&portal.id(), BASE64URL.encode(pair.public_key()))
         .await
@@ -93,7 +94,9 @@ pub async fn release_key(portal: &Portal, session: &SessionView) -> Result<u32, 
     .map_err(|_| Stop::KeyRefused {
         code: "decryption_failed".into(),
     })?;
-    keyring::install(vault);
+    if !keyring::install(vault, generation) {
+        return Err(wiped());
+    }
     Ok(answer.lease_seconds)
 }
 
@@ -186,6 +189,7 @@ async fn open_letter(portal: &Portal, session: SessionView) -> Result<Letter, St
     let entry = manifest.bodies.get(chosen).ok_or_else(decryption_failed)?;
     let bytes = part_bytes(portal, Part::Body(chosen as u32), entry.size).await?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut inlined = Vec::new();
     let body = if is_html(&entry.content_type) {
         let mut inline_images = Vec::new();
         for (i, a) in manifest.attachments.iter().enumerate() {
@@ -199,11 +203,15 @@ async fn open_letter(portal: &Portal, session: SessionView) -> Result<Letter, St
             {
                 continue;
             }
+            if !text.contains(&format!("cid:{cid}")) {
+                continue;
+            }
             let bytes = part_bytes(portal, Part::Attachment(i as u32), a.size).await?;
             inline_images.push((
                 cid.clone(),
                 format!("data:{ct};base64,{}", BASE64.encode(bytes)),
             ));
+            inlined.push(i);
         }
         Body::Html {
             html: text,
@@ -219,6 +227,7 @@ async fn open_letter(portal: &Portal, session: SessionView) -> Result<Letter, St
         body,
         allowed,
         lease_seconds,
+        inlined,
     })
 }
 

@@ -58,12 +58,16 @@ fn clean(parent: &Node, inline: &[(String, String)], blocked: &mut u32) {
 fn clean_attributes(el: &Element, inline: &[(String, String)], blocked: &mut u32) {
     let tag = el.local_name();
     let names = el.get_attribute_names();
+    // What this code writes is set after the loop, so a later attribute of the same name (say
+    // `target="_self"` after `href`) cannot remove it again.
+    let mut style = None;
+    let mut link = false;
     for name in names.iter().filter_map(|n| n.as_string()) {
         let value = el.get_attribute(&name).unwrap_or_default();
         match attribute(&tag, &name, &value) {
             AttributeAction::Keep if name.eq_ignore_ascii_case("style") => {
                 let _ = el.remove_attribute(&name);
-                let _ = el.set_attribute(STYLE_MARK, &value);
+                style = Some(value);
             }
             AttributeAction::Keep => {}
             AttributeAction::Drop => {
@@ -83,11 +87,15 @@ fn clean_attributes(el: &Element, inline: &[(String, String)], blocked: &mut u32
                     }
                 }
             }
-            AttributeAction::Link => {
-                let _ = el.set_attribute("target", "_blank");
-                let _ = el.set_attribute("rel", "noopener noreferrer");
-            }
+            AttributeAction::Link => link = true,
         }
+    }
+    if let Some(css) = style {
+        let _ = el.set_attribute(STYLE_MARK, &css);
+    }
+    if link {
+        let _ = el.set_attribute("target", "_blank");
+        let _ = el.set_attribute("rel", "noopener noreferrer");
     }
 }
 
@@ -130,8 +138,33 @@ fn fill(frame: &web_sys::HtmlIFrameElement, body_html: &str, allowed: Allowed) -
         base.push_str("user-select:none;-webkit-user-select:none;");
     }
     set_style(&body, &base);
+    deter(&doc, allowed);
     resize(frame);
     Some(())
+}
+
+/// Events inside the frame do not reach the page's handlers: turn off copying, the context menu
+/// (save image, print frame) and dragging there too, as the rights say.
+fn deter(doc: &Document, allowed: Allowed) {
+    let mut blocked: Vec<&str> = Vec::new();
+    if !allowed.copy {
+        blocked.extend(["copy", "cut"]);
+    }
+    if !allowed.copy || !allowed.download || !allowed.print {
+        blocked.extend(["contextmenu", "dragstart"]);
+    }
+    if blocked.is_empty() {
+        return;
+    }
+    let handler =
+        wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
+            ev.prevent_default()
+        });
+    for event in blocked {
+        let _ = doc.add_event_listener_with_callback(event, handler.as_ref().unchecked_ref());
+    }
+    // The frame's document lives as long as the page shows the message; the listener with it.
+    handler.forget();
 }
 
 fn resize(frame: &web_sys::HtmlIFrameElement) {

@@ -6,13 +6,24 @@ use std::cell::RefCell;
 use crate::opening::Vault;
 
 thread_local! {
+    static WIPES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static VAULT: RefCell<Option<Vault>> = const { RefCell::new(None) };
     static OBJECT_URLS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Keep `vault` (the previous key, if any, is zeroized).
-pub fn install(vault: Vault) {
+/// How many times the tab has wiped so far; read before asking for a key, give to [`install`].
+pub fn generation() -> u64 {
+    WIPES.with(std::cell::Cell::get)
+}
+
+/// Keep `vault` (the previous key, if any, is zeroized) — unless the tab wiped since `generation`
+/// was read (a sign-out or revocation while the key was on its way): then it is dropped at once.
+pub fn install(vault: Vault, generation: u64) -> bool {
+    if WIPES.with(std::cell::Cell::get) != generation {
+        return false;
+    }
     VAULT.with(|v| *v.borrow_mut() = Some(vault));
+    true
 }
 
 /// Use the key, if this tab still holds one.
@@ -27,6 +38,7 @@ pub fn remember_url(url: String) {
 
 /// Zeroize the key and revoke every `blob:` URL of decrypted content.
 pub fn wipe() {
+    WIPES.with(|w| w.set(w.get() + 1));
     VAULT.with(|v| v.borrow_mut().take());
     let urls = OBJECT_URLS.with(|u| std::mem::take(&mut *u.borrow_mut()));
     for url in urls {

@@ -32,6 +32,8 @@ pub struct Letter {
     pub allowed: Allowed,
     /// How long the page may keep the key before asking again.
     pub lease_seconds: u32,
+    /// Attachments shown inside the HTML body (by `cid:`), so not listed again.
+    pub inlined: Vec<usize>,
 }
 
 /// A passcode the page asked for.

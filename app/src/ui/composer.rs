@@ -66,11 +66,11 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
     let first = NodeRef::<leptos::html::Textarea>::new();
     let to_field = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
-        let focused = match mode {
+        // The first field to fill: the addresses for a forward, the text otherwise.
+        let _ = match mode {
             Mode::Forward => to_field.get().map(|e| e.focus()),
             _ => first.get().map(|e| e.focus()),
         };
-        let _ = focused;
     });
     let heading = move || {
         let t = portal.t();

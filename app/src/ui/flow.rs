@@ -23,10 +23,11 @@ const MAX_INLINE_IMAGE: u64 = 5 * 1024 * 1024;
 
 /// The page for a failed request.
 pub fn stop_for(portal: &Portal, failure: &ApiFailure) -> Stop {
-    let expires = portal
-        .link
-        .with_untracked(|l| l.as_ref().and_then(|l| l.expires_at.clone()));
-    Stop::from_refusal(&failure.code, &failure.message, expires.as_deref())
+    Stop::from_refusal(
+        &failure.code,
+        &failure.message,
+        portal.expires_at().as_deref(),
+    )
 }
 
 /// Wipe the key and what was decrypted, and show `stop`.
@@ -236,10 +237,7 @@ pub async fn check_access(portal: Portal) {
     match api::access(&portal.id()).await {
         Ok(view) if view.state == AccessState::Active => {}
         Ok(view) => {
-            let expires = portal
-                .link
-                .with_untracked(|l| l.as_ref().and_then(|l| l.expires_at.clone()));
-            if let Some(s) = Stop::from_access(view.state, expires.as_deref()) {
+            if let Some(s) = Stop::from_access(view.state, portal.expires_at().as_deref()) {
                 stop(&portal, s);
             }
         }

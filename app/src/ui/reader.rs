@@ -20,13 +20,13 @@ use super::stopped::local_date;
 const CHECK_EVERY: Duration = Duration::from_secs(15);
 
 /// Keep the page honest while a message is open: the access check and the key lease.
-fn watch(portal: Portal, letter: &Letter, lease_seconds: u32) {
+fn watch(portal: Portal, letter: &Letter) {
     if let Ok(handle) =
         set_interval_with_handle(move || spawn_local(flow::check_access(portal)), CHECK_EVERY)
     {
         on_cleanup(move || handle.clear());
     }
-    schedule_renewal(portal, letter.session.clone(), lease_seconds);
+    schedule_renewal(portal, letter.session.clone(), letter.lease_seconds);
 }
 
 /// At the end of the lease, ask for the key again (for a new key pair); the old key is zeroized
@@ -61,7 +61,7 @@ pub fn Reader(letter: Arc<Letter>) -> impl IntoView {
     let portal = Portal::get();
     let heading = NodeRef::new();
     focus_heading(heading);
-    watch(portal, &letter, letter.lease_seconds);
+    watch(portal, &letter);
     let allowed = letter.allowed;
     let composing = RwSignal::new(None::<Mode>);
     let m = &letter.manifest;

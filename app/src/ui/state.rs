@@ -96,6 +96,12 @@ impl Portal {
         self.link.with(|l| l.as_ref().map(|l| l.branding.clone()))
     }
 
+    /// When access to the message ends (RFC 3339), if known; not reactive.
+    pub fn expires_at(&self) -> Option<String> {
+        self.link
+            .with_untracked(|l| l.as_ref().and_then(|l| l.expires_at.clone()))
+    }
+
     /// The message id.
     pub fn id(&self) -> String {
         self.message_id.get_value()

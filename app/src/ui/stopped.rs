@@ -45,8 +45,7 @@ pub fn Stopped(stop: Stop) -> impl IntoView {
             Stop::SignedOut => (t.signed_out_heading, t.signed_out_text.to_owned()),
             Stop::SessionEnded { .. } => (t.signed_out_heading, t.session_ended_text.to_owned()),
             Stop::KeyRefused { .. } => (t.key_refused_heading, t.key_refused_text.to_owned()),
-            Stop::Failed { code, message } if code == "network" => {
-                let _ = message;
+            Stop::Failed { code, .. } if code == "network" => {
                 (t.error_heading, t.network_text.to_owned())
             }
             Stop::Failed { message, .. } => (t.error_heading, message.clone()),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod admin;
 pub mod recipient;
+pub mod sender;
 
 /// The body of every refusal the server sends.
 ///

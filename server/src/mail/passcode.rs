@@ -7,6 +7,29 @@ use super::MailError;
 use super::notice::escape_html;
 use crate::domain::passcode::VALID_FOR;
 
+/// What the code signs in to.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose<'a> {
+    /// A recipient reading a message `sender` sent them.
+    Read {
+        /// Who sent the protected message.
+        sender: &'a str,
+    },
+    /// A sender seeing the protected messages they sent.
+    SentMessages,
+}
+
+impl Purpose<'_> {
+    fn what(self) -> String {
+        match self {
+            Purpose::Read { sender } => format!("read the protected message {sender} sent you"),
+            Purpose::SentMessages => {
+                "see the protected messages you sent and remove external access".to_owned()
+            }
+        }
+    }
+}
+
 /// What a passcode email is built from.
 #[derive(Debug)]
 pub struct PasscodeMail<'a> {
@@ -14,8 +37,8 @@ pub struct PasscodeMail<'a> {
     pub tenant_name: &'a str,
     /// A domain of the tenant (the email comes from `no-reply@` there).
     pub tenant_domain: &'a str,
-    /// Who sent the protected message.
-    pub sender: &'a str,
+    /// What the code is for.
+    pub purpose: Purpose<'a>,
     /// The recipient (the only address a code is ever sent to).
     pub recipient: &'a str,
     /// The code.
@@ -31,14 +54,14 @@ pub fn subject(m: &PasscodeMail<'_>) -> String {
 
 fn plain(m: &PasscodeMail<'_>) -> String {
     format!(
-        "Here is your one-time passcode to read the protected message {sender} sent you:\n\n\
+        "Here is your one-time passcode to {what}:\n\n\
          {code}\n\n\
          Reference: {reference}. The page where you asked for the code shows the same word; if it \
          does not, do not enter the code there.\n\n\
          The code works once and for {minutes} minutes. If you did not ask for it, ignore this \
          email: nobody can read the message without it.\n\n\
          Sent by {tenant} with Sealpost.\n",
-        sender = m.sender,
+        what = m.purpose.what(),
         code = m.code,
         reference = m.reference,
         minutes = VALID_FOR / 60,
@@ -51,14 +74,14 @@ fn html(m: &PasscodeMail<'_>) -> String {
         r#"<!doctype html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Your one-time passcode</title></head>
 <body style="margin:0;padding:24px;font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#1b1b1b">
-<p>Here is your one-time passcode to read the protected message {sender} sent you:</p>
+<p>Here is your one-time passcode to {what}:</p>
 <p style="font-size:28px;font-weight:600;letter-spacing:4px;font-family:Consolas,Menlo,monospace">{code}</p>
 <p>Reference: <strong>{reference}</strong>. The page where you asked for the code shows the same word; if it does not, do not enter the code there.</p>
 <p>The code works once and for {minutes} minutes. If you did not ask for it, ignore this email: nobody can read the message without it.</p>
 <p style="font-size:13px;color:#555">Sent by {tenant} with Sealpost.</p>
 </body></html>
 "#,
-        sender = escape_html(m.sender),
+        what = escape_html(&m.purpose.what()),
         code = escape_html(m.code),
         reference = escape_html(m.reference),
         minutes = VALID_FOR / 60,
@@ -93,7 +116,9 @@ mod tests {
         let m = PasscodeMail {
             tenant_name: "Contoso <Finance>",
             tenant_domain: "contoso.example",
-            sender: "anna@contoso.example",
+            purpose: Purpose::Read {
+                sender: "anna@contoso.example",
+            },
             recipient: "bob@example.net",
             code: "01234567",
             reference: "maple",
@@ -106,5 +131,11 @@ mod tests {
         let raw = String::from_utf8(built.formatted()).unwrap();
         assert!(raw.contains("no-reply@contoso.example"));
         assert!(raw.contains("To: bob@example.net"));
+        assert!(plain(&m).contains("read the protected message anna@contoso.example sent you"));
+        let sender = PasscodeMail {
+            purpose: Purpose::SentMessages,
+            ..m
+        };
+        assert!(plain(&sender).contains("see the protected messages you sent"));
     }
 }

@@ -13,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .nest("/admin", super::admin::router())
         .nest("/m", super::recipient::router())
+        .nest("/sender", super::sender::router())
         .fallback(|| async { ApiError::NotFound })
         // Nothing the API answers may be kept by a browser or a proxy.
         .layer(SetResponseHeaderLayer::overriding(

@@ -2,7 +2,10 @@
 
 pub mod admin;
 pub mod api;
+pub mod cookies;
+pub mod csrf;
 pub mod dev_mailbox;
 pub mod health;
 pub mod portal;
 pub mod recipient;
+pub mod sender;

@@ -333,6 +333,16 @@ pub trait Store: PortalStore + Send + Sync + std::fmt::Debug + 'static {
     async fn message(&self, tenant_id: &str, message_id: &str) -> StoreResult<StoredMessage>;
     /// A tenant's messages, newest first.
     async fn messages(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<StoredMessage>>;
+    /// The messages one sender of a tenant sent, newest first.
+    async fn messages_by_sender(
+        &self,
+        tenant_id: &str,
+        sender: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredMessage>>;
+    /// Remove a message that nothing answers or forwards (the self-test's own): its row,
+    /// recipients, passcodes, sessions and sealed parts. `NotFound` if there is none.
+    async fn delete_message(&self, tenant_id: &str, message_id: &str) -> StoreResult<()>;
     /// One sealed part of a tenant's message.
     async fn read_part(
         &self,

@@ -9,6 +9,12 @@ use super::{StoreResult, StoredMessage};
 use crate::domain::portal_log::{ChainedEntry, LogEntry};
 use crate::domain::session::SessionTimes;
 
+/// The scope of a sender's passcodes and sessions: the tenant whose messages they see. It can
+/// never equal a message id (32 hex digits), so a sender's session never opens a message.
+pub fn sender_scope(tenant_id: &str) -> String {
+    format!("sender:{tenant_id}")
+}
+
 /// The recipient a link token was made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedRecipient {
@@ -25,9 +31,9 @@ pub struct LinkedRecipient {
 pub struct NewPasscode {
     /// Id.
     pub id: String,
-    /// Message.
-    pub message_id: String,
-    /// Recipient.
+    /// What it signs in to: a message id (a recipient), or [`sender_scope`] (a sender).
+    pub scope: String,
+    /// Who it is for.
     pub address: String,
     /// Keyed hash of the code.
     pub code_hash: [u8; 32],
@@ -53,9 +59,9 @@ pub struct NewSession {
     pub id_hash: [u8; 32],
     /// The public value bound into key releases.
     pub binding: String,
-    /// Message.
-    pub message_id: String,
-    /// Recipient.
+    /// What it is signed in to: a message id (a recipient), or [`sender_scope`] (a sender).
+    pub scope: String,
+    /// Who is signed in.
     pub address: String,
     /// Sign-in time.
     pub created_at: i64,
@@ -68,9 +74,9 @@ pub struct NewSession {
 pub struct StoredSession {
     /// The public value bound into key releases.
     pub binding: String,
-    /// Message.
-    pub message_id: String,
-    /// Recipient.
+    /// What it is signed in to: a message id (a recipient), or [`sender_scope`] (a sender).
+    pub scope: String,
+    /// Who is signed in.
     pub address: String,
     /// Its times.
     pub times: SessionTimes,
@@ -109,10 +115,10 @@ pub trait PortalStore: Send + Sync {
     ) -> StoreResult<Option<i64>>;
     /// Store a new passcode; any earlier unused one for the same recipient stops working.
     async fn store_passcode(&self, passcode: &NewPasscode) -> StoreResult<()>;
-    /// The recipient's newest passcode that is unused, unburned and unexpired at `now`.
+    /// The newest passcode for `address` in `scope` that is unused, unburned and unexpired at `now`.
     async fn current_passcode(
         &self,
-        message_id: &str,
+        scope: &str,
         address: &str,
         now: i64,
     ) -> StoreResult<Option<StoredPasscode>>;

@@ -14,4 +14,5 @@ mod portal_log;
 mod process;
 mod recipient;
 mod release;
+mod sender;
 mod smtp;

@@ -11,13 +11,12 @@ use sealpost_api::admin::{MessageListView, MessageStatusView, SendMessageRequest
 
 use super::Admin;
 use crate::app::AppState;
-use crate::domain::access::Revocation;
 use crate::domain::address::EmailAddress;
 use crate::domain::composed::{ComposedMessage, decode_attachments};
 use crate::error::ApiError;
 use crate::extract::body_limit;
 use crate::mail::inbound;
-use crate::sending;
+use crate::{revoking, sending};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -125,17 +124,7 @@ async fn revoke(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<MessageStatusView>, ApiError> {
-    let revocation = Revocation {
-        at: state.clock.now(),
-        by: admin.token.label.clone(),
-    };
-    if state
-        .store
-        .revoke_message(&admin.tenant.id, &id, &revocation)
-        .await?
-    {
-        admin.audit(&state, "message.revoked", &id).await?;
-    }
+    revoking::revoke(&state, &admin.tenant, &id, None, &admin.token.label).await?;
     let m = state.store.message(&admin.tenant.id, &id).await?;
     Ok(Json(sending::status_view(&state, &admin.tenant, &m).await?))
 }
@@ -146,19 +135,14 @@ async fn revoke_recipient(
     Path((id, address)): Path<(String, String)>,
 ) -> Result<Json<MessageStatusView>, ApiError> {
     let address = EmailAddress::parse("address", &address).map_err(|_| ApiError::NotFound)?;
-    let revocation = Revocation {
-        at: state.clock.now(),
-        by: admin.token.label.clone(),
-    };
-    if state
-        .store
-        .revoke_recipient(&admin.tenant.id, &id, address.as_str(), &revocation)
-        .await?
-    {
-        admin
-            .audit(&state, "recipient.revoked", &format!("{id}/{address}"))
-            .await?;
-    }
+    revoking::revoke(
+        &state,
+        &admin.tenant,
+        &id,
+        Some(&address),
+        &admin.token.label,
+    )
+    .await?;
     let m = state.store.message(&admin.tenant.id, &id).await?;
     Ok(Json(sending::status_view(&state, &admin.tenant, &m).await?))
 }

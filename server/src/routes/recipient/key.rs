@@ -48,7 +48,7 @@ async fn refused_after_session_ended(
     session: &StoredSession,
     client: &Client,
 ) -> Result<(), ApiError> {
-    let message = state.store.message_by_id(&session.message_id).await?;
+    let message = state.store.message_by_id(&session.scope).await?;
     let tenant = state.store.tenant(&message.tenant_id).await?;
     Happened {
         tenant: &tenant,

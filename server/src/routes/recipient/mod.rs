@@ -3,9 +3,8 @@
 //! reply / reply-all / forward ([`answers`]).
 //!
 //! The session is a `__Host-` cookie per message (so two messages can be open in two tabs), holding
-//! 256 random bits; the database keeps only their SHA-256. Every `POST` and `DELETE` must carry the
-//! [`CSRF_HEADER`]: a cross-site form cannot set it and a cross-site script cannot send it without
-//! a CORS preflight, which this server never grants.
+//! 256 random bits; the database keeps only their SHA-256. Unsafe requests pass the
+//! [`csrf`](crate::routes::csrf) guard.
 
 mod answers;
 mod key;
@@ -14,14 +13,14 @@ mod parts;
 mod sign_in;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, Request};
-use axum::http::header::COOKIE;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::Response;
-use sealpost_api::recipient::CSRF_HEADER;
 
+use super::cookies::cookie;
+use super::csrf::require_csrf_header;
 use crate::app::AppState;
 use crate::clock::human_date;
 use crate::domain::release::{Refusal, ReleaseFacts};
@@ -42,24 +41,6 @@ pub fn router() -> Router<AppState> {
         .layer(middleware::from_fn(require_csrf_header))
 }
 
-async fn require_csrf_header(request: Request, next: Next) -> Result<Response, ApiError> {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD);
-    let marked = request
-        .headers()
-        .get(CSRF_HEADER)
-        .is_some_and(|v| v.as_bytes() == b"1");
-    if !safe && !marked {
-        return Err(ApiError::refused(
-            StatusCode::FORBIDDEN,
-            "csrf_header_missing",
-            format!(
-                "This request must come from the Sealpost page itself (it lacks the {CSRF_HEADER} header)."
-            ),
-        ));
-    }
-    Ok(next.run(request).await)
-}
-
 /// Whether `s` has the form of a message id (32 lower-case hex digits), so it is safe in a cookie
 /// name.
 pub fn is_message_id(s: &str) -> bool {
@@ -69,19 +50,6 @@ pub fn is_message_id(s: &str) -> bool {
 /// The name of the session cookie for a message.
 pub fn cookie_name(message_id: &str) -> String {
     format!("__Host-sp-{message_id}")
-}
-
-/// The value of cookie `name` in the request, if any.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
 }
 
 /// A request from a recipient with a live session for the message in the path.
@@ -156,7 +124,7 @@ impl FromRequestParts<AppState> for SignedIn {
             Err(StoreError::NotFound) => return Err(session_required().into()),
             Err(e) => return Err(e.into()),
         };
-        if session.message_id != message_id {
+        if session.scope != message_id {
             return Err(session_required().into());
         }
         if !session.times.is_live(state.clock.now()) {
@@ -170,7 +138,7 @@ impl FromRequestParts<AppState> for SignedIn {
                 ended: Some(session),
             });
         }
-        let message = state.store.message_by_id(&session.message_id).await?;
+        let message = state.store.message_by_id(&session.scope).await?;
         let tenant = state.store.tenant(&message.tenant_id).await?;
         Ok(SignedIn {
             id_hash,
@@ -260,22 +228,5 @@ pub fn refusal_error(refusal: Refusal, message: &StoredMessage) -> ApiError {
         status,
         code: refusal.code(),
         message: text,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    #[test]
-    fn cookies_are_found_by_exact_name_across_headers() {
-        let mut h = HeaderMap::new();
-        h.append(COOKIE, HeaderValue::from_static("a=1; __Host-sp-m1=s1"));
-        h.append(COOKIE, HeaderValue::from_static("__Host-sp-m2=s2;x="));
-        assert_eq!(cookie(&h, "__Host-sp-m1"), Some("s1"));
-        assert_eq!(cookie(&h, "__Host-sp-m2"), Some("s2"));
-        assert_eq!(cookie(&h, "__Host-sp-m"), None);
-        assert_eq!(cookie(&h, "x"), None);
     }
 }

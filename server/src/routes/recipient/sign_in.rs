@@ -6,28 +6,30 @@
 //! The email is sent after the answer, so its delivery time never shows in the response time.
 
 use axum::extract::{Path, State};
-use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use sealpost_api::recipient::{PasscodeRequest, PasscodeResponse, SessionView, SignInRequest};
 
-use super::{SignedIn, cookie, cookie_name};
+use super::{SignedIn, cookie_name};
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::domain::passcode::{
-    self, MAX_ATTEMPTS, MAX_PER_WINDOW, RATE_WINDOW, VALID_FOR, rate_key, reference_word,
+    MAX_ATTEMPTS, MAX_PER_WINDOW, RATE_WINDOW, VALID_FOR, rate_key, reference_word,
 };
 use crate::domain::portal_log::PortalEvent;
 use crate::domain::rights::Rights;
 use crate::domain::session::{ABSOLUTE, SessionTimes};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::mail::passcode::{PasscodeMail, build};
-use crate::secrets::{hash_secret, new_id, new_passcode, new_secret, random_byte};
+use crate::mail::passcode::Purpose;
+use crate::passcodes::{self, Checked};
+use crate::routes::cookies::{cookie, set_cookie};
+use crate::secrets::{hash_secret, new_id, new_secret, random_byte};
 use crate::store::StoreError;
-use crate::store::portal::{LinkedRecipient, NewPasscode, NewSession};
+use crate::store::portal::{LinkedRecipient, NewSession};
 use crate::tracking::{Client, Happened};
 
 pub fn router() -> Router<AppState> {
@@ -136,36 +138,18 @@ async fn after_answer(
                 .track(&state, PortalEvent::PasscodeRateLimited, "")
                 .await;
         };
-        let now = state.clock.now();
-        let code = new_passcode();
-        state
-            .store
-            .store_passcode(&NewPasscode {
-                id: new_id(),
-                message_id: l.message_id.clone(),
-                address: l.address.clone(),
-                code_hash: state.passcode_key.hash(&l.message_id, &l.address, &code),
-                created_at: now,
-                expires_at: now + VALID_FOR,
-            })
-            .await?;
         let message = state.store.message_by_id(&l.message_id).await?;
-        let domain = tenant
-            .domains
-            .first()
-            .map(ToString::to_string)
-            .unwrap_or_else(|| "localhost".to_owned());
-        let sent = match build(&PasscodeMail {
-            tenant_name: &tenant.name,
-            tenant_domain: &domain,
-            sender: &message.sender,
-            recipient: &l.address,
-            code: &code,
+        let sent = passcodes::issue(
+            &state,
+            &tenant,
+            &l.message_id,
+            &l.address,
+            Purpose::Read {
+                sender: &message.sender,
+            },
             reference,
-        }) {
-            Ok(mail) => state.mailer.send(&mail).await,
-            Err(e) => Err(e),
-        };
+        )
+        .await?;
         let h = happened(&tenant, &l, &client);
         match sent {
             Ok(()) => h.track(&state, PortalEvent::PasscodeSent, "").await,
@@ -217,59 +201,35 @@ async fn sign_in(
     let now = state.clock.now();
     let token_hash = hash_secret(req.token.trim());
     let linked = linked(&state, &message_id, &token_hash).await?;
-    let typed = passcode::normalize(&req.passcode);
     let Some(l) = linked else {
         // The same lookup and keyed-hash work as for a real link, then the same answer.
-        let _ = state.store.current_passcode(&message_id, "", now).await?;
-        let _ = state.passcode_key.verify(
-            &message_id,
-            "",
-            typed.as_deref().map_or("", String::as_str),
-            &[0; 32],
-        );
+        let _ = passcodes::check(&state, &message_id, "", &req.passcode).await?;
         return Err(passcode_invalid());
     };
     let tenant = state.store.tenant(&l.tenant_id).await?;
     let h = happened(&tenant, &l, &client);
-    let Some(current) = state
-        .store
-        .current_passcode(&l.message_id, &l.address, now)
-        .await?
-    else {
-        h.track(&state, PortalEvent::PasscodeRejected, "no_current_code")
-            .await?;
-        return Err(passcode_invalid());
+    let refused = match passcodes::check(&state, &l.message_id, &l.address, &req.passcode).await? {
+        Checked::Accepted => None,
+        // Another request signed in with it first; nothing new to record.
+        Checked::AlreadyUsed => Some(None),
+        Checked::NoCurrentCode => Some(Some((
+            PortalEvent::PasscodeRejected,
+            "no_current_code".to_owned(),
+        ))),
+        Checked::NoTriesLeft => Some(Some((
+            PortalEvent::PasscodeRejected,
+            "no_tries_left".to_owned(),
+        ))),
+        Checked::Wrong { attempt } => Some(Some((
+            PortalEvent::PasscodeRejected,
+            format!("try {attempt} of {MAX_ATTEMPTS}"),
+        ))),
+        Checked::Burned => Some(Some((PortalEvent::PasscodeBurned, String::new()))),
     };
-    // Take the try before comparing, so parallel guesses cannot exceed the limit.
-    let Some(attempt) = state
-        .store
-        .claim_passcode_attempt(&current.id, MAX_ATTEMPTS)
-        .await?
-    else {
-        h.track(&state, PortalEvent::PasscodeRejected, "no_tries_left")
-            .await?;
-        return Err(passcode_invalid());
-    };
-    let right = typed.as_ref().is_some_and(|code| {
-        state
-            .passcode_key
-            .verify(&l.message_id, &l.address, code, &current.code_hash)
-    });
-    if !right {
-        if attempt >= MAX_ATTEMPTS {
-            state.store.burn_passcode(&current.id, now).await?;
-            h.track(&state, PortalEvent::PasscodeBurned, "").await?;
-        } else {
-            h.track(
-                &state,
-                PortalEvent::PasscodeRejected,
-                &format!("try {attempt} of {MAX_ATTEMPTS}"),
-            )
-            .await?;
+    if let Some(record) = refused {
+        if let Some((event, detail)) = record {
+            h.track(&state, event, &detail).await?;
         }
-        return Err(passcode_invalid());
-    }
-    if !state.store.use_passcode(&current.id, now).await? {
         return Err(passcode_invalid());
     }
 
@@ -283,7 +243,7 @@ async fn sign_in(
             &NewSession {
                 id_hash,
                 binding: binding.clone(),
-                message_id: l.message_id.clone(),
+                scope: l.message_id.clone(),
                 address: l.address.clone(),
                 created_at: now,
                 keep_signed_in: req.keep_signed_in,
@@ -307,18 +267,6 @@ async fn sign_in(
         last_seen_at: now,
         keep_signed_in: req.keep_signed_in,
     };
-    // "Keep me signed in" survives closing the browser (until the absolute limit); otherwise the
-    // cookie lasts as long as the browser session.
-    let max_age = if req.keep_signed_in {
-        format!("; Max-Age={ABSOLUTE}")
-    } else {
-        String::new()
-    };
-    let set_cookie = format!(
-        "{}={}; Path=/; Secure; HttpOnly; SameSite=Strict{max_age}",
-        cookie_name(&message_id),
-        secret.as_str()
-    );
     let mut response = Json(session_view(
         &l.message_id,
         &l.address,
@@ -327,10 +275,14 @@ async fn sign_in(
         &times,
     ))
     .into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_str(&set_cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
+    // "Keep me signed in" survives closing the browser (until the absolute limit); otherwise the
+    // cookie lasts as long as the browser session.
+    set_cookie(
+        &mut response,
+        &cookie_name(&message_id),
+        secret.as_str(),
+        req.keep_signed_in.then_some(ABSOLUTE),
+    )?;
     Ok(response)
 }
 
@@ -368,11 +320,11 @@ async fn sign_out(
             state.store.end_session(&id_hash).await?;
             // The session is gone; recording it must not keep the cookie from being cleared.
             let recorded = async {
-                let message = state.store.message_by_id(&session.message_id).await?;
+                let message = state.store.message_by_id(&session.scope).await?;
                 let tenant = state.store.tenant(&message.tenant_id).await?;
                 Happened {
                     tenant: &tenant,
-                    message_id: &session.message_id,
+                    message_id: &session.scope,
                     recipient: &session.address,
                     client: &client,
                 }
@@ -385,14 +337,7 @@ async fn sign_out(
             }
         }
     }
-    let clear = format!(
-        "{}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
-        cookie_name(&message_id)
-    );
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_str(&clear).map_err(|_| ApiError::NotFound)?,
-    );
+    set_cookie(&mut response, &cookie_name(&message_id), "", Some(0))?;
     Ok(response)
 }

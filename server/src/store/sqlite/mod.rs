@@ -727,6 +727,58 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    async fn messages_by_sender(
+        &self,
+        tenant_id: &str,
+        sender: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredMessage>> {
+        let rows = sqlx::query_as::<_, MessageRow>(&format!(
+            "select {MESSAGE_COLUMNS} from messages where tenant_id = ? and sender = ? \
+             order by created_at desc, rowid desc limit ?"
+        ))
+        .bind(tenant_id)
+        .bind(sender)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.load_message(row).await?);
+        }
+        Ok(out)
+    }
+
+    async fn delete_message(&self, tenant_id: &str, message_id: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for table in ["passcodes", "sessions"] {
+            sqlx::query(&format!("delete from {table} where scope = ?"))
+                .bind(message_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        // Parts and recipients go with the row (on delete cascade).
+        let gone = sqlx::query("delete from messages where tenant_id = ? and id = ?")
+            .bind(tenant_id)
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if gone.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await.map_err(db)?;
+        // A crash here leaves only unreferenced parts, which the start-up sweep removes.
+        let blobs = self.blobs.clone();
+        let (tenant, id) = (tenant_id.to_owned(), message_id.to_owned());
+        tokio::task::spawn_blocking(move || blobs.remove(&tenant, &id))
+            .await
+            .map_err(|e| StoreError::Blob(e.to_string()))?
+            .map_err(blob)
+    }
+
     async fn read_part(
         &self,
         tenant_id: &str,

@@ -131,20 +131,20 @@ impl PortalStore for SqliteStore {
             .map_err(db)?;
         sqlx::query(
             "update passcodes set burned_at = ? \
-             where message_id = ? and address = ? and used_at is null and burned_at is null",
+             where scope = ? and address = ? and used_at is null and burned_at is null",
         )
         .bind(p.created_at)
-        .bind(&p.message_id)
+        .bind(&p.scope)
         .bind(&p.address)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
         sqlx::query(
-            "insert into passcodes (id, message_id, address, code_hash, created_at, expires_at) \
+            "insert into passcodes (id, scope, address, code_hash, created_at, expires_at) \
              values (?, ?, ?, ?, ?, ?)",
         )
         .bind(&p.id)
-        .bind(&p.message_id)
+        .bind(&p.scope)
         .bind(&p.address)
         .bind(p.code_hash.as_slice())
         .bind(p.created_at)
@@ -157,16 +157,16 @@ impl PortalStore for SqliteStore {
 
     async fn current_passcode(
         &self,
-        message_id: &str,
+        scope: &str,
         address: &str,
         now: i64,
     ) -> StoreResult<Option<StoredPasscode>> {
         let row = sqlx::query_as::<_, (String, Vec<u8>)>(
-            "select id, code_hash from passcodes where message_id = ? and address = ? \
+            "select id, code_hash from passcodes where scope = ? and address = ? \
              and used_at is null and burned_at is null and expires_at > ? \
              order by created_at desc, rowid desc limit 1",
         )
-        .bind(message_id)
+        .bind(scope)
         .bind(address)
         .bind(now)
         .fetch_optional(self.pool())
@@ -227,12 +227,12 @@ impl PortalStore for SqliteStore {
                 .map_err(db)?;
         }
         sqlx::query(
-            "insert into sessions (id_hash, binding, message_id, address, created_at, last_seen_at, \
+            "insert into sessions (id_hash, binding, scope, address, created_at, last_seen_at, \
              keep_signed_in) values (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(s.id_hash.as_slice())
         .bind(&s.binding)
-        .bind(&s.message_id)
+        .bind(&s.scope)
         .bind(&s.address)
         .bind(s.created_at)
         .bind(s.created_at)
@@ -244,9 +244,9 @@ impl PortalStore for SqliteStore {
     }
 
     async fn session(&self, id_hash: &[u8; 32]) -> StoreResult<StoredSession> {
-        let (binding, message_id, address, created_at, last_seen_at, keep_signed_in) =
+        let (binding, scope, address, created_at, last_seen_at, keep_signed_in) =
             sqlx::query_as::<_, (String, String, String, i64, i64, bool)>(
-                "select binding, message_id, address, created_at, last_seen_at, keep_signed_in \
+                "select binding, scope, address, created_at, last_seen_at, keep_signed_in \
                  from sessions where id_hash = ?",
             )
             .bind(id_hash.as_slice())
@@ -255,7 +255,7 @@ impl PortalStore for SqliteStore {
             .map_err(db)?;
         Ok(StoredSession {
             binding,
-            message_id,
+            scope,
             address,
             times: SessionTimes {
                 created_at,

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::admin_cli::{self, AdminCommand};
 use crate::app::prepare_data_dir;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -16,7 +17,7 @@ use crate::keys::LocalKeyFile;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, Tenant};
 use crate::tenants::{create_tenant, new_token};
-use crate::tracking::verify_chain;
+use crate::tracking::{HEAD_FORMAT, parse_head, verify_chain};
 use crate::{envelope_cmd, serve, telemetry};
 
 /// Sealpost: encrypted mail for recipients outside your organisation.
@@ -52,6 +53,9 @@ pub enum Command {
     /// Raw Cobblestone-256 on stdin/stdout, for interop checks and debugging.
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
+    /// The admin commands, against a running server's API.
+    #[command(flatten)]
+    Admin(Box<AdminCommand>),
 }
 
 /// `sealpost tenant ...`
@@ -99,19 +103,6 @@ pub enum PortalLogCommand {
         #[arg(long, env = "SEALPOST_CONFIG")]
         config: Option<PathBuf>,
     },
-}
-
-fn parse_head(s: &str) -> anyhow::Result<(u64, [u8; 32])> {
-    let bad = || {
-        anyhow::anyhow!("--head must be SEQ:HASH as printed by an earlier verify, e.g. 42:9f86d0…")
-    };
-    let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
-    let seq = seq.parse().map_err(|_| bad())?;
-    let hash: [u8; 32] = hex::decode(hash)
-        .ok()
-        .and_then(|h| h.try_into().ok())
-        .ok_or_else(bad)?;
-    Ok((seq, hash))
 }
 
 /// `sealpost envelope ...`
@@ -222,7 +213,10 @@ pub fn run(cli: Cli) -> ExitCode {
             head,
             config,
         }) => with_runtime(config, |config| async move {
-            let expect = head.as_deref().map(parse_head).transpose()?;
+            let expect = head
+                .as_deref()
+                .map(|h| parse_head(h).ok_or_else(|| anyhow::anyhow!(HEAD_FORMAT)))
+                .transpose()?;
             let (store, _) = open_admin(&config).await?;
             let tenant = tenant_by_domain(&store, &domain).await?;
             match verify_chain(&store, &tenant.id, expect).await? {
@@ -242,6 +236,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 )),
             }
         }),
+        Command::Admin(cmd) => admin_cli::run(*cmd),
         Command::Envelope(cmd) => {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();

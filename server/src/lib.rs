@@ -6,6 +6,7 @@
 //! Layers, and the way dependencies point: `domain` (pure rules) ← `store`, `mail`, `keys` (I/O) ←
 //! `sealing`, `sending`, `tenants` (what one operation does) ← `routes` and `cli` (wiring).
 
+pub mod admin_cli;
 pub mod app;
 pub mod cli;
 pub mod clock;
@@ -24,6 +25,7 @@ pub mod routes;
 pub mod sealing;
 pub mod secrets;
 pub mod security_headers;
+pub mod self_test;
 pub mod sending;
 pub mod serve;
 pub mod store;

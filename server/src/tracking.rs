@@ -130,6 +130,18 @@ impl Happened<'_> {
     }
 }
 
+/// How a recorded head is written, for a refusal that explains it.
+pub const HEAD_FORMAT: &str =
+    "a head is SEQ:HASH as printed by an earlier verify, e.g. 42:9f86d081884c7d65…";
+
+/// Read a head printed by an earlier verify, `SEQ:HASH`.
+pub fn parse_head(s: &str) -> Option<(u64, [u8; 32])> {
+    let (seq, hash) = s.trim().split_once(':')?;
+    let seq = seq.parse().ok()?;
+    let hash: [u8; 32] = hex::decode(hash).ok()?.try_into().ok()?;
+    Some((seq, hash))
+}
+
 /// Check a tenant's whole portal log chain, oldest first, a page at a time. `expect` is a head
 /// recorded earlier that must still be there. The outer error is the database's; the inner one
 /// says where the chain is broken.

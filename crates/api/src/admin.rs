@@ -383,6 +383,55 @@ pub struct PortalLogView {
     pub entries: Vec<PortalLogEntryView>,
 }
 
+/// `POST /api/admin/self-test`: `Test-IRMConfiguration -Sender -Recipient`. The server seals a
+/// test message from `sender` to `recipient` containing `nonce`, stores it, checks the mail relay,
+/// reads the message back from storage, releases its key to `public_key` as it would to a
+/// recipient's page, and removes it again. The caller opens the release and the parts to finish.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfTestRequest {
+    /// An address in one of the tenant's domains.
+    pub sender: String,
+    /// An address outside them (no mail is sent to it).
+    pub recipient: String,
+    /// The caller's X25519 public key, 32 bytes in base64url, for the key release.
+    pub public_key: String,
+    /// A value the test message's body carries, so the caller knows the message it opens is new.
+    pub nonce: String,
+}
+
+/// One step of a self-test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfTestStepView {
+    /// What was checked, e.g. `Mail relay`.
+    pub name: String,
+    /// Whether it worked.
+    pub ok: bool,
+    /// What happened, or why it failed.
+    pub detail: String,
+}
+
+/// The server's part of a self-test. `release`, `manifest` and `body` are present only when every
+/// step up to the release worked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfTestResponse {
+    /// The test message's id (already removed).
+    pub message_id: String,
+    /// The session value bound into the release.
+    pub binding: String,
+    /// The steps, in order.
+    pub steps: Vec<SelfTestStepView>,
+    /// The HPKE key release, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// The sealed manifest as read back from storage, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    /// The sealed text body as read back from storage, base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,6 +92,23 @@ impl Mailer {
         Ok(Mailer::Smtp(builder.build()))
     }
 
+    /// Whether mail can go out now, without sending any: a connection to the relay (with its TLS
+    /// and sign-in) or the development mailbox. Says where mail goes.
+    pub async fn check(&self) -> Result<String, MailError> {
+        match self {
+            Mailer::Smtp(transport) => match transport.test_connection().await {
+                Ok(true) => Ok("the mail relay accepted a connection".to_owned()),
+                Ok(false) => Err(MailError::Transport(
+                    "the mail relay did not answer as an SMTP server".to_owned(),
+                )),
+                Err(e) => Err(MailError::Transport(e.to_string())),
+            },
+            Mailer::DevMailbox { .. } => {
+                Ok("the development mailbox keeps mail instead of sending it".to_owned())
+            }
+        }
+    }
+
     /// Send one message.
     pub async fn send(&self, message: &lettre::Message) -> Result<(), MailError> {
         match self {

@@ -6,12 +6,14 @@ mod helpers;
 
 mod admin;
 mod answers;
+mod cli;
 mod envelope_cli;
 mod http;
 mod messages;
 mod mime;
 mod portal_log;
 mod process;
+mod processes;
 mod recipient;
 mod release;
 mod sender;

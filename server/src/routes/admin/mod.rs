@@ -5,6 +5,7 @@ mod branding;
 mod messages;
 mod portal_log;
 mod rights;
+mod self_test;
 mod tenant;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(rights::router())
         .merge(messages::router())
         .merge(portal_log::router())
+        .merge(self_test::router())
 }
 
 /// A request made with a valid admin token: the token and its tenant.

@@ -15,7 +15,7 @@ use crate::domain::ValidationError;
 use crate::domain::portal_log::ChainedEntry;
 use crate::error::ApiError;
 use crate::store::portal::PortalLogFilter;
-use crate::tracking::verify_chain;
+use crate::tracking::{HEAD_FORMAT, parse_head, verify_chain};
 
 /// Most entries one search returns.
 pub const MAX_RESULTS: u32 = 1000;
@@ -87,12 +87,30 @@ async fn search(
     }))
 }
 
+/// `GET /api/admin/portal-log/verify` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyQuery {
+    /// A head recorded earlier (`SEQ:HASH`) that must still be in the chain.
+    head: Option<String>,
+}
+
 async fn verify(
     State(state): State<AppState>,
     admin: Admin,
+    query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<PortalLogVerifyView>, ApiError> {
+    let Query(q) = query
+        .map_err(|e| ApiError::refused(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let expect = q
+        .head
+        .as_deref()
+        .map(|h| {
+            parse_head(h).ok_or_else(|| ValidationError::new("head", "invalid_head", HEAD_FORMAT))
+        })
+        .transpose()?;
     Ok(Json(
-        match verify_chain(state.store.as_ref(), &admin.tenant.id, None).await? {
+        match verify_chain(state.store.as_ref(), &admin.tenant.id, expect).await? {
             Ok(head) => PortalLogVerifyView {
                 intact: true,
                 entries: Some(head.entries),

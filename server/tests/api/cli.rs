@@ -1,0 +1,477 @@
+//! The admin CLI against a real server process on a free port, with a real SMTP server: every
+//! command, as text and as JSON; bad tokens, another tenant's message, bad input and an unreachable
+//! server each give a clear message and their own exit status; the self-test passes, and fails for
+//! a real reason when the mail relay is down.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::helpers::manifest_dir;
+use crate::processes::{
+    Running, bootstrap, free_port, maildev_bin, sealpost, serve, wait_for_port,
+};
+
+/// A maildev on free ports, stopped when dropped; returns it and its SMTP port.
+fn maildev(dir: &Path) -> (Running, u16) {
+    let (smtp, web) = (free_port(), free_port());
+    let running = Running(
+        Command::new(maildev_bin())
+            .args([
+                "--ip",
+                "127.0.0.1",
+                "--smtp",
+                &smtp.to_string(),
+                "--web",
+                &web.to_string(),
+            ])
+            .arg("--mail-directory")
+            .arg(dir.join("maildev"))
+            .arg("--silent")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("maildev starts"),
+    );
+    wait_for_port(smtp);
+    (running, smtp)
+}
+
+/// What a CLI run printed and how it exited.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    fn fails(self, code: i32, says: &str) -> Run {
+        assert_eq!(
+            self.code, code,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.starts_with("sealpost: ") && self.stderr.contains(says),
+            "stderr should say {says:?}: {}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// `sealpost ARGS` against `server` with `token` (both from the environment, as documented).
+fn cli(server: &str, token: Option<&str>, args: &[&str]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sealpost"));
+    c.args(args)
+        .env("SEALPOST_SERVER", server)
+        .env_remove("SEALPOST_TOKEN");
+    if let Some(t) = token {
+        c.env("SEALPOST_TOKEN", t);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = c.output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+fn second_tenant(dir: &Path, smtp_port: u16) -> String {
+    let out = sealpost(
+        dir,
+        smtp_port,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Fabrikam",
+            "--domain",
+            "fabrikam.example",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.starts_with("spa_"))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn every_admin_command_works_against_a_real_server_and_refusals_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_maildev, smtp) = maildev(dir.path());
+    let token = bootstrap(dir.path(), smtp);
+    let other = second_tenant(dir.path(), smtp);
+    let (_server, url) = serve(dir.path(), smtp);
+    let t = Some(token.as_str());
+    let run = |args: &[&str]| cli(&url, t, args);
+
+    // Get-IRMConfiguration / Set-IRMConfiguration
+    let out = run(&["config", "get"]).ok();
+    assert!(out.stdout.contains("Contoso") && out.stdout.contains("contoso.example"));
+    let out = run(&[
+        "config",
+        "set",
+        "--show-subject-in-notice",
+        "false",
+        "--json",
+    ])
+    .ok();
+    assert_eq!(out.json()["show_subject_in_notice"], false);
+
+    // New / Get / Set / Remove-OMEConfiguration, every field.
+    let logo = manifest_dir().join("../public/demo-logo.png");
+    let logo = logo.to_str().unwrap();
+    run(&[
+        "branding",
+        "new",
+        "Finance",
+        "--introduction-text",
+        "Contoso Finance has sent you a protected message.",
+        "--read-button-text",
+        "Open it",
+        "--email-text",
+        "Sign in with a passcode.",
+        "--disclaimer-text",
+        "For the addressee only.",
+        "--portal-text",
+        "Contoso Finance",
+        "--translation",
+        "portal_text:sv=Contoso Ekonomi",
+        "--background-color",
+        "#003366",
+        "--image",
+        logo,
+        "--privacy-statement-url",
+        "https://contoso.example/privacy",
+        "--otp-enabled",
+        "true",
+        "--social-id-sign-in",
+        "false",
+        "--external-mail-expiry-in-days",
+        "30",
+    ])
+    .ok();
+    let shown = run(&["branding", "get", "Finance", "--json"]).ok().json();
+    assert_eq!(
+        shown["portal_text"]["translations"]["sv"],
+        "Contoso Ekonomi"
+    );
+    assert_eq!(shown["external_mail_expiry_in_days"], 30);
+    assert!(shown["image_base64"].as_str().unwrap().len() > 100);
+    let out = run(&["branding", "get", "Finance"]).ok();
+    assert!(
+        out.stdout.contains("ExternalMailExpiryInDays : 30"),
+        "{}",
+        out.stdout
+    );
+    let out = run(&[
+        "branding",
+        "set",
+        "Finance",
+        "--clear",
+        "image",
+        "--background-color",
+        "yellow",
+    ])
+    .ok();
+    assert!(
+        out.stdout.contains("Image                    : (none)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("WARNING: "),
+        "low contrast is warned about: {}",
+        out.stdout
+    );
+    let out = run(&["branding", "get"]).ok();
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        ["default", "Finance"]
+    );
+    run(&[
+        "branding",
+        "new",
+        "Bad",
+        "--background-color",
+        "not-a-colour",
+    ])
+    .fails(1, "(invalid_color, field background_color)");
+    run(&[
+        "branding",
+        "set",
+        "default",
+        "--external-mail-expiry-in-days",
+        "5",
+    ])
+    .fails(1, "expiry_on_default_template");
+    run(&["branding", "remove", "default"]).fails(1, "default_template");
+    run(&["branding", "set", "Finance"]).fails(2, "say what to change");
+    run(&[
+        "branding",
+        "new",
+        "Logo",
+        "--image",
+        "/nonexistent/logo.png",
+    ])
+    .fails(2, "cannot read");
+
+    // Get-RMSTemplate, and the tenant's own.
+    let out = run(&["rights", "get"]).ok();
+    assert!(
+        out.stdout.contains("Encrypt: view")
+            && out
+                .stdout
+                .contains("Do Not Forward: view, reply, reply_all")
+    );
+    run(&[
+        "rights",
+        "new",
+        "Reviewers",
+        "--rights",
+        "view,reply",
+        "--description",
+        "Read and answer",
+    ])
+    .ok();
+    let out = run(&[
+        "rights",
+        "set",
+        "Reviewers",
+        "--rights",
+        "view,reply,print",
+        "--json",
+    ])
+    .ok();
+    assert_eq!(
+        out.json()["rights"],
+        serde_json::json!(["view", "reply", "print"])
+    );
+    run(&["rights", "new", "Blind", "--rights", "reply"]).fails(1, "view_required");
+    run(&["rights", "remove", "Reviewers"]).ok();
+    run(&["rights", "get", "Reviewers"]).fails(1, "not_found");
+
+    // Send from flags (with an attachment) and from an .eml file.
+    let attachment = dir.path().join("figures.csv");
+    std::fs::write(&attachment, "q,amount\n1,100\n").unwrap();
+    let sent = run(&[
+        "send",
+        "--from",
+        "anna@contoso.example",
+        "--to",
+        "bob@example.net",
+        "--cc",
+        "carol@example.org",
+        "--subject",
+        "Figures",
+        "--text",
+        "See attached.",
+        "--attach",
+        attachment.to_str().unwrap(),
+        "--branding",
+        "Finance",
+        "--rights",
+        "Do Not Forward",
+        "--json",
+    ])
+    .ok()
+    .json();
+    let id = sent["MessageId"].as_str().unwrap().to_owned();
+    assert_eq!(sent["RightsTemplate"], "Do Not Forward");
+    assert_eq!(sent["BrandingTemplate"], "Finance");
+    let eml = manifest_dir().join("tests/api/mail/mixed-attachment.eml");
+    let out = run(&[
+        "send",
+        "--eml",
+        eml.to_str().unwrap(),
+        "--expires-in-days",
+        "7",
+    ])
+    .ok();
+    assert!(out.stdout.starts_with("Sent.\nMessageId"), "{}", out.stdout);
+    assert!(out.stdout.contains("bob@gmail.example (to): notice sent"));
+    run(&[
+        "send",
+        "--from",
+        "anna@fabrikam.example",
+        "--to",
+        "bob@example.net",
+        "--text",
+        "Hello",
+    ])
+    .fails(1, "sender_not_in_tenant");
+
+    // Get-OMEMessageStatus, the list, Set-OMEMessageRevocation for one recipient and for all.
+    let out = run(&["status", &id]).ok();
+    assert!(
+        out.stdout.contains("Subject          : Figures"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("IsRevocable      : True"));
+    assert!(out.stdout.contains("bob@example.net (to): notice sent"));
+    let out = run(&["messages"]).ok();
+    assert_eq!(out.stdout.lines().count(), 2);
+    let out = run(&["revoke", &id, "--recipient", "bob@example.net"]).ok();
+    assert!(
+        out.stdout.contains("access removed by bootstrap"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Revoked          : False"));
+    let out = run(&["revoke", &id, "--json"]).ok().json();
+    assert_eq!(
+        (out["Revoked"].as_bool(), out["IsRevocable"].as_bool()),
+        (Some(true), Some(false))
+    );
+
+    // Portal tracking logs: on, search, verify (and a head that is still there).
+    let out = run(&["tracking", "set", "on"]).ok();
+    assert_eq!(out.stdout, "Portal tracking logs are on for Contoso.\n");
+    assert_eq!(
+        run(&["tracking", "search", "--message", &id]).ok().stdout,
+        "No entries match.\n"
+    );
+    let out = run(&["tracking", "verify"]).ok();
+    let head = out.stdout.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(
+        out.stdout
+            .starts_with("The portal log is intact: 0 entries."),
+        "{}",
+        out.stdout
+    );
+    run(&["tracking", "verify", "--head", &head]).ok();
+    run(&["tracking", "verify", "--head", "nonsense"]).fails(1, "invalid_head");
+    run(&["tracking", "search", "--from", "yesterday"]).fails(1, "invalid_time");
+    assert_eq!(
+        run(&["tracking", "set", "off", "--json"]).ok().json()["enable_portal_tracking_logs"],
+        false
+    );
+
+    // The audit log shows who did it.
+    let out = run(&["audit"]).ok();
+    assert!(
+        out.stdout.contains("bootstrap  message.revoked"),
+        "{}",
+        out.stdout
+    );
+
+    // Wrong token, another tenant's message, no token, no server.
+    cli(&url, Some("spa_wrong"), &["config", "get"]).fails(3, "unauthorized");
+    cli(&url, Some(&other), &["status", &id]).fails(1, "not_found");
+    cli(&url, Some(&other), &["revoke", &id]).fails(1, "not_found");
+    cli(&url, None, &["config", "get"]).fails(2, "--token or SEALPOST_TOKEN");
+    let nobody = format!("http://127.0.0.1:{}", free_port());
+    cli(&nobody, t, &["config", "get"]).fails(4, "cannot reach the server");
+    cli("not a url", t, &["config", "get"]).fails(2, "--server");
+
+    // Test-IRMConfiguration: passes end to end, and fails for an inside recipient.
+    let out = run(&[
+        "self-test",
+        "--sender",
+        "anna@contoso.example",
+        "--recipient",
+        "bob@example.net",
+    ])
+    .ok();
+    for step in [
+        "Server",
+        "Mail relay",
+        "Tenant key",
+        "Seal",
+        "Store",
+        "Read back",
+        "Key release",
+        "Open",
+        "Clean up",
+    ] {
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.starts_with(step) && l.contains(" : PASS ")),
+            "{step}: {}",
+            out.stdout
+        );
+    }
+    assert!(
+        out.stdout.ends_with("OVERALL RESULT: PASS\n"),
+        "{}",
+        out.stdout
+    );
+    let out = run(&[
+        "self-test",
+        "--sender",
+        "anna@contoso.example",
+        "--recipient",
+        "carl@contoso.example",
+        "--json",
+    ])
+    .fails(1, "self-test failed: Sender and recipient");
+    assert_eq!(out.json()["overall"], "FAIL");
+    // The test messages are gone again.
+    assert_eq!(run(&["messages"]).ok().stdout.lines().count(), 2);
+}
+
+#[test]
+fn the_self_test_fails_with_the_reason_when_the_mail_relay_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = free_port();
+    let token = bootstrap(dir.path(), closed);
+    let (_server, url) = serve(dir.path(), closed);
+    let out = cli(
+        &url,
+        Some(&token),
+        &[
+            "self-test",
+            "--sender",
+            "anna@contoso.example",
+            "--recipient",
+            "bob@example.net",
+        ],
+    )
+    .fails(1, "self-test failed: Mail relay");
+    let relay = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Mail relay"))
+        .unwrap();
+    assert!(relay.contains(" : FAIL "), "{relay}");
+    // Everything that does not need the relay still worked.
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("Open") && l.contains(" : PASS ")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("OVERALL RESULT: FAIL (Mail relay: "),
+        "{}",
+        out.stdout
+    );
+}

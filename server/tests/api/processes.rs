@@ -1,0 +1,190 @@
+//! Helpers for tests that run the real `sealpost` binary and a real SMTP server (maildev) as
+//! processes. Every process is stopped when its handle drops, however the test ends.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process that is killed and reaped however the test ends.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn maildev_bin() -> std::path::PathBuf {
+    let path = std::env::var_os("SEALPOST_MAILDEV").map_or_else(
+        || crate::helpers::manifest_dir().join("../end2end/node_modules/.bin/maildev"),
+        std::path::PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "maildev is not installed at {}: run ./scripts/test, which installs it (npm ci in end2end/)",
+        path.display()
+    );
+    path
+}
+
+pub fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A minimal HTTP/1.1 exchange (Connection: close), enough for JSON and small downloads.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> (u16, Vec<u8>) {
+    let headers: Vec<(&str, String)> = token
+        .map(|t| ("Authorization", format!("Bearer {t}")))
+        .into_iter()
+        .collect();
+    let (status, _, body) = http_with(addr, method, path, &headers, body);
+    (status, body)
+}
+
+/// As [`http`], with any request headers; also returns the response head.
+pub fn http_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    extra: &[(&str, String)],
+    body: Option<&serde_json::Value>,
+) -> (u16, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let payload = body
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .unwrap_or_default();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        payload.len()
+    );
+    for (name, value) in extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if body.is_some() {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&payload).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let raw_head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let headers = raw_head.to_ascii_lowercase();
+    let status: u16 = headers[9..12].parse().unwrap();
+    let mut body = response[split + 4..].to_vec();
+    if headers.contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap().trim(), 16)
+                    .unwrap();
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+            rest = &rest[line_end + 4 + size..];
+        }
+        body = out;
+    }
+    (status, raw_head, body)
+}
+
+/// `sealpost` with a data directory and an SMTP relay on `smtp_port` (plain, as on loopback).
+pub fn sealpost(dir: &std::path::Path, smtp_port: u16, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sealpost"));
+    c.args(args)
+        .env("SEALPOST_DATA_DIR", dir.join("data"))
+        .env("SEALPOST_DIST_DIR", dir.join("dist"))
+        .env("SEALPOST_LISTEN", "127.0.0.1:0")
+        .env("SEALPOST_SMTP_HOST", "127.0.0.1")
+        .env("SEALPOST_SMTP_PORT", smtp_port.to_string())
+        .env("SEALPOST_SMTP_TLS", "none")
+        .env("SEALPOST_LOG_FORMAT", "json")
+        .env_remove("SEALPOST_DEV_MAILBOX");
+    c
+}
+
+/// Bootstrap a tenant with the CLI; returns its admin token.
+pub fn bootstrap(dir: &std::path::Path, smtp_port: u16) -> String {
+    let out = sealpost(
+        dir,
+        smtp_port,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Contoso",
+            "--domain",
+            "contoso.example",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("spa_"))
+        .unwrap()
+        .to_owned()
+}
+
+/// Start `sealpost serve`; returns the process and the host:port it printed.
+pub fn serve(dir: &std::path::Path, smtp_port: u16) -> (Running, String) {
+    let mut server = Running(
+        sealpost(dir, smtp_port, &["serve"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (server, url)
+}
+
+pub fn json_of(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
+}

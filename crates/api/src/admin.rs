@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /api/admin/tenant`: the tenant this token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TenantView {
     /// Stable tenant id.
     pub id: String,
@@ -25,6 +26,7 @@ pub struct TenantView {
 
 /// `PATCH /api/admin/tenant`: change what is given, keep the rest.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenantRequest {
     /// New display name.
@@ -43,6 +45,7 @@ pub struct UpdateTenantRequest {
 
 /// `POST /api/admin/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// What the token is for (shown in lists and in the audit log as who acted).
@@ -51,6 +54,7 @@ pub struct CreateTokenRequest {
 
 /// An admin token as listed: never the secret itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TokenView {
     /// Token id (use it to revoke).
     pub id: String,
@@ -64,6 +68,7 @@ pub struct TokenView {
 
 /// The answer to creating a token: the only time the secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreatedTokenResponse {
     /// The token as listed.
     pub token: TokenView,
@@ -74,6 +79,7 @@ pub struct CreatedTokenResponse {
 /// A text in the default language with optional translations keyed by language tag (`sv`,
 /// `pt-BR`). On the wire either a plain string or `{"text": …, "translations": {…}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum LocalizedText {
     /// Only the default text.
@@ -121,6 +127,7 @@ impl LocalizedText {
 /// `PATCH` takes the same fields as a JSON merge patch (RFC 7396): a field given replaces, `null`
 /// clears, an absent field stays.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BrandingTemplateView {
     /// Name (OME `Identity`), ≤ 64 characters. The default template is called `default`.
@@ -164,6 +171,7 @@ pub struct BrandingTemplateView {
 
 /// A rights template: a name and the usage rights it grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RightsTemplateView {
     /// Name, ≤ 64 characters. Built-ins: `Encrypt`, `Do Not Forward`.
@@ -180,6 +188,7 @@ pub struct RightsTemplateView {
 
 /// An attachment in a JSON send request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentRequest {
     /// File name.
@@ -199,6 +208,7 @@ pub struct AttachmentRequest {
 /// A raw RFC 5322 message can be sent instead with `Content-Type: message/rfc822`; then the
 /// templates and expiry go in the query string (`?branding_template=…&rights_template=…&expires_in_days=…`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
     /// Sender; must be an address in one of the tenant's domains.
@@ -233,6 +243,7 @@ pub struct SendMessageRequest {
 
 /// Query string for a raw (`message/rfc822`) send.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendOptions {
     /// Branding template; `default` if absent.
@@ -248,6 +259,7 @@ pub struct SendOptions {
 
 /// How the notice to one recipient went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum NoticeView {
     /// Handed to the mail server (or the development mailbox).
@@ -266,6 +278,7 @@ pub enum NoticeView {
 
 /// One recipient in a message's status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RecipientStatusView {
     /// Address.
     pub address: String,
@@ -281,6 +294,7 @@ pub struct RecipientStatusView {
 
 /// Who removed access, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RevocationView {
     /// When.
     pub at: String,
@@ -290,6 +304,7 @@ pub struct RevocationView {
 
 /// `GET /api/admin/messages/{id}`: `Get-OMEMessageStatus` and more.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct MessageStatusView {
     /// Message id.
@@ -322,6 +337,7 @@ pub struct MessageStatusView {
 
 /// `GET /api/admin/messages`: the tenant's messages, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MessageListView {
     /// Messages.
     pub messages: Vec<MessageStatusView>,
@@ -329,6 +345,7 @@ pub struct MessageListView {
 
 /// One entry of the admin audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AuditEventView {
     /// When.
     pub at: String,
@@ -342,6 +359,7 @@ pub struct AuditEventView {
 
 /// One entry of the portal tracking log (`GET /api/admin/portal-log`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PortalLogEntryView {
     /// Position in the tenant's chain, from 1.
     pub seq: u64,
@@ -365,6 +383,7 @@ pub struct PortalLogEntryView {
 
 /// `GET /api/admin/portal-log/verify`: whether the tenant's portal log chain is intact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PortalLogVerifyView {
     /// No entry was changed, removed or reordered.
     pub intact: bool,
@@ -378,6 +397,7 @@ pub struct PortalLogVerifyView {
 
 /// `GET /api/admin/portal-log`: matching entries, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PortalLogView {
     /// The entries.
     pub entries: Vec<PortalLogEntryView>,
@@ -388,6 +408,7 @@ pub struct PortalLogView {
 /// reads the message back from storage, releases its key to `public_key` as it would to a
 /// recipient's page, and removes it again. The caller opens the release and the parts to finish.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SelfTestRequest {
     /// An address in one of the tenant's domains.
@@ -402,6 +423,7 @@ pub struct SelfTestRequest {
 
 /// One step of a self-test.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SelfTestStepView {
     /// What was checked, e.g. `Mail relay`.
     pub name: String,
@@ -414,6 +436,7 @@ pub struct SelfTestStepView {
 /// The server's part of a self-test. `release`, `manifest` and `body` are present only when every
 /// step up to the release worked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SelfTestResponse {
     /// The test message's id (already removed).
     pub message_id: String,

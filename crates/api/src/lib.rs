@@ -16,6 +16,7 @@ pub mod sender;
 /// `code` is stable and meant for programs (the portal chooses its page by it); `message` is one
 /// sentence a person understands. Neither ever carries a secret or internal detail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     /// A stable, lower-case, snake_case code such as `not_found` or `otp_invalid`.
     pub code: String,
@@ -28,6 +29,7 @@ pub struct ErrorBody {
 
 /// `GET /healthz`: the server is up and can reach what it needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HealthResponse {
     /// `"ok"` when healthy.
     pub status: String,

@@ -11,6 +11,7 @@ mod envelope_cli;
 mod http;
 mod messages;
 mod mime;
+mod openapi;
 mod portal_log;
 mod process;
 mod processes;

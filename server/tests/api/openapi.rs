@@ -1,0 +1,502 @@
+//! The OpenAPI document of the admin API (`docs/openapi.json`, served at `/api/openapi.json`).
+//!
+//! The document is written from the table below, with every schema generated from the wire types
+//! themselves (`sealpost-api` with its `openapi` feature), so a field cannot drift. Two tests keep
+//! it true: the checked-in file must equal what the table and types give now (regenerate it with
+//! `SEALPOST_WRITE_OPENAPI=1 cargo test -p sealpost --test api openapi`), and the routes the
+//! server really answers must be exactly the operations the document lists.
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use sealpost_api::admin::*;
+use sealpost_api::{ErrorBody, HealthResponse};
+use serde_json::{Map, Value, json};
+
+use crate::helpers::{TestApp, body_text, manifest_dir};
+
+/// One operation: method, path under `/api/admin`, the OME cmdlet it answers to, a summary, the
+/// request body, the success status and body, and query parameters.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    cmdlet: Option<&'static str>,
+    summary: &'static str,
+    request: Option<fn(&mut SchemaGenerator) -> Value>,
+    status: u16,
+    response: Option<fn(&mut SchemaGenerator) -> Value>,
+    query: &'static [(&'static str, &'static str)],
+}
+
+fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
+    g.subschema_for::<T>().to_value()
+}
+
+fn merge_patch(g: &mut SchemaGenerator) -> Value {
+    let mut v = s::<BrandingTemplateView>(g);
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "description".into(),
+            json!("A JSON merge patch (RFC 7396) of the template's fields: a field given replaces, null clears, an absent field stays. `identity` cannot change."),
+        );
+    }
+    v
+}
+
+const fn op(method: &'static str, path: &'static str, summary: &'static str) -> Op {
+    Op {
+        method,
+        path,
+        cmdlet: None,
+        summary,
+        request: None,
+        status: 200,
+        response: None,
+        query: &[],
+    }
+}
+
+fn operations() -> Vec<Op> {
+    vec![
+        Op {
+            cmdlet: Some("Get-IRMConfiguration"),
+            response: Some(s::<TenantView>),
+            ..op(
+                "get",
+                "/tenant",
+                "The tenant this token belongs to, and its settings.",
+            )
+        },
+        Op {
+            cmdlet: Some("Set-IRMConfiguration"),
+            request: Some(s::<UpdateTenantRequest>),
+            response: Some(s::<TenantView>),
+            ..op(
+                "patch",
+                "/tenant",
+                "Change the tenant's name, domains, notice subject or portal tracking logs.",
+            )
+        },
+        Op {
+            response: Some(s::<Vec<TokenView>>),
+            ..op(
+                "get",
+                "/tokens",
+                "The tenant's admin tokens (never their secrets).",
+            )
+        },
+        Op {
+            request: Some(s::<CreateTokenRequest>),
+            status: 201,
+            response: Some(s::<CreatedTokenResponse>),
+            ..op(
+                "post",
+                "/tokens",
+                "Issue an admin token; its secret is shown once.",
+            )
+        },
+        Op {
+            status: 204,
+            ..op("delete", "/tokens/{id}", "Revoke an admin token at once.")
+        },
+        Op {
+            response: Some(s::<Vec<AuditEventView>>),
+            ..op("get", "/audit", "The admin audit log, newest first.")
+        },
+        Op {
+            cmdlet: Some("Get-OMEConfiguration"),
+            response: Some(s::<Vec<BrandingTemplateView>>),
+            ..op("get", "/branding-templates", "The branding templates.")
+        },
+        Op {
+            cmdlet: Some("New-OMEConfiguration"),
+            request: Some(s::<BrandingTemplateView>),
+            status: 201,
+            response: Some(s::<BrandingTemplateView>),
+            ..op(
+                "post",
+                "/branding-templates",
+                "Create a branding template. A Sealpost-Warning header says when white text on its colour is below WCAG AA contrast.",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-OMEConfiguration -Identity"),
+            response: Some(s::<BrandingTemplateView>),
+            ..op(
+                "get",
+                "/branding-templates/{name}",
+                "One branding template.",
+            )
+        },
+        Op {
+            cmdlet: Some("Set-OMEConfiguration"),
+            request: Some(merge_patch),
+            response: Some(s::<BrandingTemplateView>),
+            ..op(
+                "patch",
+                "/branding-templates/{name}",
+                "Change a branding template.",
+            )
+        },
+        Op {
+            cmdlet: Some("Remove-OMEConfiguration"),
+            status: 204,
+            ..op(
+                "delete",
+                "/branding-templates/{name}",
+                "Remove a branding template (not `default`).",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-RMSTemplate"),
+            response: Some(s::<Vec<RightsTemplateView>>),
+            ..op(
+                "get",
+                "/rights-templates",
+                "The rights templates: built-in and the tenant's own.",
+            )
+        },
+        Op {
+            request: Some(s::<RightsTemplateView>),
+            status: 201,
+            response: Some(s::<RightsTemplateView>),
+            ..op(
+                "post",
+                "/rights-templates",
+                "Create a rights template (its rights must include `view`).",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-RMSTemplate -Identity"),
+            response: Some(s::<RightsTemplateView>),
+            ..op("get", "/rights-templates/{name}", "One rights template.")
+        },
+        Op {
+            request: Some(s::<RightsTemplateView>),
+            response: Some(s::<RightsTemplateView>),
+            ..op(
+                "put",
+                "/rights-templates/{name}",
+                "Replace one of the tenant's own rights templates.",
+            )
+        },
+        Op {
+            status: 204,
+            ..op(
+                "delete",
+                "/rights-templates/{name}",
+                "Remove one of the tenant's own rights templates.",
+            )
+        },
+        Op {
+            request: Some(s::<SendMessageRequest>),
+            status: 201,
+            response: Some(s::<MessageStatusView>),
+            query: &[
+                (
+                    "branding_template",
+                    "With message/rfc822: the branding template (default `default`).",
+                ),
+                (
+                    "rights_template",
+                    "With message/rfc822: the rights template (default `Encrypt`).",
+                ),
+                (
+                    "expires_in_days",
+                    "With message/rfc822: days until external access ends (0 = never).",
+                ),
+            ],
+            ..op(
+                "post",
+                "/messages",
+                "Seal, store and send a protected message: JSON fields, or a whole message as message/rfc822.",
+            )
+        },
+        Op {
+            response: Some(s::<MessageListView>),
+            ..op(
+                "get",
+                "/messages",
+                "The tenant's messages, newest first (at most 100).",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-OMEMessageStatus"),
+            response: Some(s::<MessageStatusView>),
+            ..op(
+                "get",
+                "/messages/{id}",
+                "A message's status, with each recipient's notice, first open and revocation.",
+            )
+        },
+        Op {
+            cmdlet: Some("Set-OMEMessageRevocation -Revoke $true"),
+            response: Some(s::<MessageStatusView>),
+            ..op(
+                "post",
+                "/messages/{id}/revoke",
+                "Remove external access for everyone, and to every forward made from it.",
+            )
+        },
+        Op {
+            response: Some(s::<MessageStatusView>),
+            ..op(
+                "post",
+                "/messages/{id}/recipients/{address}/revoke",
+                "Remove external access for one recipient, and to what they forwarded.",
+            )
+        },
+        Op {
+            response: Some(s::<PortalLogView>),
+            query: &[
+                ("message", "One message's id."),
+                ("recipient", "One recipient's address."),
+                ("from", "At or after this time (RFC 3339)."),
+                ("to", "Before this time (RFC 3339)."),
+                ("limit", "At most this many (default 100, at most 1000)."),
+            ],
+            ..op(
+                "get",
+                "/portal-log",
+                "Search the portal tracking log, newest first.",
+            )
+        },
+        Op {
+            response: Some(s::<PortalLogVerifyView>),
+            query: &[(
+                "head",
+                "A head recorded earlier (SEQ:HASH) that must still be in the chain.",
+            )],
+            ..op(
+                "get",
+                "/portal-log/verify",
+                "Check that no portal log entry was changed, removed or reordered.",
+            )
+        },
+        Op {
+            cmdlet: Some("Test-IRMConfiguration -Sender -Recipient"),
+            request: Some(s::<SelfTestRequest>),
+            response: Some(s::<SelfTestResponse>),
+            ..op(
+                "post",
+                "/self-test",
+                "The server's half of the end-to-end self-test: seal, store, read back and release a test message, check the mail relay, remove the message.",
+            )
+        },
+    ]
+}
+
+fn document() -> Value {
+    let settings = SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "/components/schemas".into();
+        s.meta_schema = None;
+    });
+    let mut g = settings.into_generator();
+    let error = s::<ErrorBody>(&mut g);
+    let health = s::<HealthResponse>(&mut g);
+    let mut paths = Map::new();
+    for o in operations() {
+        let full = format!("/api/admin{}", o.path);
+        let mut operation = Map::new();
+        operation.insert("summary".into(), json!(o.summary));
+        if let Some(c) = o.cmdlet {
+            operation.insert("x-ome-cmdlet".into(), json!(c));
+        }
+        operation.insert(
+            "operationId".into(),
+            json!(format!(
+                "{}{}",
+                o.method,
+                o.path
+                    .replace(['/', '-', '{', '}'], "_")
+                    .trim_end_matches('_')
+            )),
+        );
+        let mut parameters: Vec<Value> = o
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        parameters.extend(o.query.iter().map(|(name, description)| {
+            json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
+        }));
+        if !parameters.is_empty() {
+            operation.insert("parameters".into(), Value::Array(parameters));
+        }
+        if let Some(request) = o.request {
+            let mut content = Map::new();
+            content.insert(
+                "application/json".into(),
+                json!({ "schema": request(&mut g) }),
+            );
+            if o.path == "/messages" {
+                content.insert(
+                    "message/rfc822".into(),
+                    json!({ "schema": { "type": "string", "format": "binary" } }),
+                );
+            }
+            operation.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": content }),
+            );
+        }
+        let mut responses = Map::new();
+        let success = match o.response {
+            Some(r) => json!({
+                "description": "Done.",
+                "content": { "application/json": { "schema": r(&mut g) } }
+            }),
+            None => json!({ "description": "Done." }),
+        };
+        responses.insert(o.status.to_string(), success);
+        responses.insert(
+            "default".into(),
+            json!({ "$ref": "#/components/responses/Refused" }),
+        );
+        operation.insert("responses".into(), Value::Object(responses));
+        let item = paths
+            .entry(full)
+            .or_insert_with(|| Value::Object(Map::new()));
+        item.as_object_mut()
+            .unwrap()
+            .insert(o.method.into(), Value::Object(operation));
+    }
+    paths.insert(
+        "/healthz".into(),
+        json!({ "get": {
+            "summary": "Whether the server is up, and its version. No token needed.",
+            "operationId": "get_healthz",
+            "security": [],
+            "responses": { "200": { "description": "Up.", "content": { "application/json": { "schema": health } } } }
+        }}),
+    );
+    let schemas = g.take_definitions(true);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Sealpost admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The tenant admin API of Sealpost. Every request carries `Authorization: Bearer <admin token>` and sees only that token's tenant. Times are RFC 3339 in UTC. `x-ome-cmdlet` names the Microsoft Purview Message Encryption cmdlet an operation answers to; `sealpost --help` lists the command-line equivalents.",
+            "license": { "name": "AGPL-3.0-or-later" }
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "adminToken": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "adminToken": { "type": "http", "scheme": "bearer", "description": "An admin token, `spa_…` (`sealpost tenant create` prints the first)." }
+            },
+            "responses": {
+                "Refused": {
+                    "description": "Refused. `code` is stable for programs, `message` is a sentence for a person, `field` names an invalid request field (422).",
+                    "content": { "application/json": { "schema": error } }
+                }
+            },
+            "schemas": schemas
+        }
+    })
+}
+
+fn checked_in() -> std::path::PathBuf {
+    manifest_dir().join("../docs/openapi.json")
+}
+
+#[test]
+fn the_checked_in_document_is_what_the_routes_table_and_types_give() {
+    let generated = format!("{}\n", serde_json::to_string_pretty(&document()).unwrap());
+    if std::env::var_os("SEALPOST_WRITE_OPENAPI").is_some() {
+        std::fs::write(checked_in(), &generated).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(checked_in()).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "docs/openapi.json is out of date with the wire types or the operations table: run \
+         SEALPOST_WRITE_OPENAPI=1 cargo test -p sealpost --test api openapi, and review the diff"
+    );
+}
+
+/// Every `.route("…")` path in the admin route modules.
+fn routed_paths() -> BTreeSet<String> {
+    let dir = manifest_dir().join("src/routes/admin");
+    let mut paths = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for piece in source.split(".route(").skip(1) {
+            let quoted = piece.trim_start().strip_prefix('"').unwrap();
+            paths.insert(quoted[..quoted.find('"').unwrap()].to_owned());
+        }
+    }
+    paths
+}
+
+#[tokio::test]
+async fn the_document_lists_exactly_the_admin_routes_the_server_answers() {
+    let app = TestApp::new().await;
+    let methods = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ];
+    let mut answered = BTreeSet::new();
+    for path in routed_paths() {
+        let concrete: String = path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for m in &methods {
+            let res = app
+                .call(
+                    m.clone(),
+                    &format!("/api/admin{concrete}"),
+                    None,
+                    None,
+                    Vec::new(),
+                )
+                .await;
+            // A method the router has no handler for is 405; one it has asks for the token first.
+            match res.status() {
+                StatusCode::METHOD_NOT_ALLOWED => {}
+                StatusCode::UNAUTHORIZED => {
+                    answered.insert(format!("{} /api/admin{path}", m.as_str().to_lowercase()));
+                }
+                other => panic!("{m} {concrete}: {other}: {}", body_text(res).await),
+            }
+        }
+    }
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(checked_in()).unwrap()).unwrap();
+    let documented: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| p.starts_with("/api/admin"))
+        .flat_map(|(p, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{m} {p}"))
+        })
+        .collect();
+    assert_eq!(
+        answered, documented,
+        "the admin routes and docs/openapi.json disagree"
+    );
+}
+
+#[tokio::test]
+async fn the_server_serves_the_checked_in_document() {
+    let app = TestApp::new().await;
+    let res = app.get("/api/openapi.json").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let served = body_text(res).await;
+    assert!(
+        served == std::fs::read_to_string(checked_in()).unwrap(),
+        "the binary serves an older docs/openapi.json: rebuild"
+    );
+}

@@ -10,6 +10,9 @@ use sealpost_api::recipient::{
     AccessView, CSRF_HEADER, ForwardRequest, KeyRequest, KeyResponse, LinkRequest, LinkView,
     PasscodeRequest, PasscodeResponse, ReplyRequest, SentView, SessionView, SignInRequest,
 };
+use sealpost_api::sender::{
+    SenderPasscodeRequest, SenderSessionView, SenderSignInRequest, SentMessagesView,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -202,4 +205,64 @@ pub async fn reply(message_id: &str, kind: AnswerKind, body: &ReplyRequest) -> A
 /// `POST /forward`.
 pub async fn forward(message_id: &str, body: &ForwardRequest) -> Answer<SentView> {
     json(post_json(message_id, "forward", body)).await
+}
+
+/// `POST /api/sender/passcode`: a passcode to the sender's own address.
+pub async fn sender_passcode(address: &str) -> Answer<PasscodeResponse> {
+    let body = SenderPasscodeRequest {
+        address: address.to_owned(),
+    };
+    json(
+        Request::post("/api/sender/passcode")
+            .header(CSRF_HEADER, "1")
+            .json(&body),
+    )
+    .await
+}
+
+/// `POST /api/sender/session`.
+pub async fn sender_sign_in(address: &str, passcode: &str) -> Answer<SenderSessionView> {
+    let body = SenderSignInRequest {
+        address: address.to_owned(),
+        passcode: passcode.to_owned(),
+    };
+    json(
+        Request::post("/api/sender/session")
+            .header(CSRF_HEADER, "1")
+            .json(&body),
+    )
+    .await
+}
+
+/// `GET /api/sender/session`.
+pub async fn sender_session() -> Answer<SenderSessionView> {
+    json(Request::get("/api/sender/session").build()).await
+}
+
+/// `DELETE /api/sender/session`.
+pub async fn sender_sign_out() -> Answer<()> {
+    send(
+        Request::delete("/api/sender/session")
+            .header(CSRF_HEADER, "1")
+            .build(),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `GET /api/sender/messages`.
+pub async fn sent_messages() -> Answer<SentMessagesView> {
+    json(Request::get("/api/sender/messages").build()).await
+}
+
+/// Remove external access to a sent message, for everyone or for one recipient.
+pub async fn remove_access(message_id: &str, recipient: Option<&str>) -> Answer<SentMessagesView> {
+    let path = match recipient {
+        None => format!("/api/sender/messages/{message_id}/revoke"),
+        Some(r) => format!(
+            "/api/sender/messages/{message_id}/recipients/{}/revoke",
+            js_sys::encode_uri_component(r)
+        ),
+    };
+    json(Request::post(&path).header(CSRF_HEADER, "1").build()).await
 }

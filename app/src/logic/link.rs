@@ -31,9 +31,23 @@ pub fn parse(path: &str, hash: &str) -> Location {
     Location { message_id, token }
 }
 
+/// Whether `path` is the sender's page, `/sent`.
+pub fn is_sender_page(path: &str) -> bool {
+    path.trim_end_matches('/') == "/sent"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sender_page_is_sent_with_or_without_a_slash() {
+        assert!(is_sender_page("/sent"));
+        assert!(is_sender_page("/sent/"));
+        assert!(!is_sender_page("/sent/x"));
+        assert!(!is_sender_page("/m/sent"));
+        assert!(!is_sender_page("/"));
+    }
 
     const ID: &str = "0123456789abcdef0123456789abcdef";
 

@@ -50,6 +50,7 @@ impl Stop {
         match state {
             AccessState::Active => None,
             AccessState::Revoked => Some(Stop::Revoked),
+            AccessState::AccessRemoved => Some(Stop::AccessRevoked),
             AccessState::Expired => Some(Stop::Expired {
                 at: expires_at.map(str::to_owned),
             }),
@@ -128,6 +129,10 @@ mod tests {
         assert_eq!(
             Stop::from_access(AccessState::Revoked, None),
             Some(Stop::Revoked)
+        );
+        assert_eq!(
+            Stop::from_access(AccessState::AccessRemoved, None),
+            Some(Stop::AccessRevoked)
         );
         assert_eq!(
             Stop::from_access(AccessState::Expired, Some("x")),

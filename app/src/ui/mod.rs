@@ -7,6 +7,7 @@ mod flow;
 mod frame;
 mod keyring;
 mod reader;
+mod sent;
 mod shell;
 mod sign_in;
 mod state;
@@ -55,6 +56,15 @@ pub fn App() -> impl IntoView {
     // Leaving the page (closing the tab, navigating away) zeroizes the key.
     let _ = window_event_listener(leptos::ev::pagehide, |_| keyring::wipe());
 
+    // `/sent` is the sender's page: their messages and "Remove external access".
+    if link::is_sender_page(&location.pathname().unwrap_or_default()) {
+        return view! {
+            <shell::Shell>
+                <sent::SentPortal />
+            </shell::Shell>
+        }
+        .into_any();
+    }
     flow::start(portal);
 
     view! {
@@ -70,4 +80,5 @@ pub fn App() -> impl IntoView {
             }}
         </shell::Shell>
     }
+    .into_any()
 }

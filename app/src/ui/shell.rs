@@ -99,6 +99,9 @@ pub fn Home() -> impl IntoView {
             <h1 tabindex="-1" node_ref=heading>{move || portal.t().home_heading}</h1>
             <p>{move || portal.t().home_text}</p>
             <p class="help">{move || portal.t().encrypted_note}</p>
+            <p>
+                <a href="/sent" data-testid="sent-link">{move || portal.t().sent_link}</a>
+            </p>
         </section>
     }
 }

@@ -174,8 +174,10 @@ pub struct KeyResponse {
 pub enum AccessState {
     /// It can.
     Active,
-    /// The sender or an admin removed access (for everyone or for this recipient).
+    /// The sender or an admin removed access for everyone.
     Revoked,
+    /// The sender or an admin removed this recipient's access; others may still read it.
+    AccessRemoved,
     /// Its expiry passed.
     Expired,
 }

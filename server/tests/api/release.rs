@@ -165,7 +165,7 @@ async fn revocation_between_two_key_requests_refuses_the_second_and_tells_open_p
         (status, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("access_revoked"))
     );
-    assert_eq!(app.access(&carol).await.1["state"], "revoked");
+    assert_eq!(app.access(&carol).await.1["state"], "access_removed");
     assert_eq!(app.request_key(&bob).await.0, StatusCode::OK);
 
     // Then everyone.

@@ -148,7 +148,8 @@ pub fn access_state(message: &StoredMessage, address: &str, now: i64) -> AccessS
     match check(&facts(message, address, now), Right::View) {
         Ok(()) => AccessState::Active,
         Err(Refusal::Expired) => AccessState::Expired,
-        // Revoked for everyone or for this recipient, or (a broken database) no longer a recipient.
+        Err(Refusal::RecipientRevoked) => AccessState::AccessRemoved,
+        // Revoked for everyone, or (a broken database) no longer a recipient.
         Err(_) => AccessState::Revoked,
     }
 }

@@ -3,8 +3,13 @@
 //! a new code retires the previous one, a try is taken before comparing, the last wrong try burns
 //! the code, and a right code is used at most once across nodes.
 
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
 use crate::app::AppState;
-use crate::domain::passcode::{self, MAX_ATTEMPTS, VALID_FOR};
+use crate::domain::passcode::{self, MAX_ATTEMPTS, MAX_PER_WINDOW, RATE_WINDOW, VALID_FOR};
+use crate::error::ApiError;
 use crate::mail::MailError;
 use crate::mail::passcode::{PasscodeMail, Purpose, build};
 use crate::secrets::{new_id, new_passcode};
@@ -116,4 +121,43 @@ pub async fn check(
         return Ok(Checked::AlreadyUsed);
     }
     Ok(Checked::Accepted)
+}
+
+/// Count a passcode request under `rate_key`. `Some` is the answer when the hourly limit is
+/// reached: `429 too_many_passcodes` with `Retry-After`.
+pub async fn over_limit(
+    state: &AppState,
+    rate_key: &[u8; 32],
+) -> Result<Option<Response>, ApiError> {
+    let now = state.clock.now();
+    let Some(oldest) = state
+        .store
+        .count_rate_event(rate_key, now, now - RATE_WINDOW, MAX_PER_WINDOW)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let wait = (oldest + RATE_WINDOW - now).max(1);
+    let mut response = ApiError::refused(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_passcodes",
+        format!(
+            "You have asked for {MAX_PER_WINDOW} passcodes in the last hour. Use the newest one, or ask again in {} minutes.",
+            (wait + 59) / 60
+        ),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        response.headers_mut().insert(RETRY_AFTER, v);
+    }
+    Ok(Some(response))
+}
+
+/// The one answer to every passcode that does not sign in, whatever the reason.
+pub fn invalid() -> ApiError {
+    ApiError::refused(
+        StatusCode::UNAUTHORIZED,
+        "passcode_invalid",
+        "That passcode is not valid. It may be mistyped, older than 15 minutes, already used, or used up after 5 wrong tries. Ask for a new one.",
+    )
 }

@@ -7,9 +7,8 @@
 //! sender is exactly their address, in their own tenant.
 
 use axum::extract::{FromRequestParts, Path, State};
-use axum::http::header::RETRY_AFTER;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,7 +23,7 @@ use super::csrf::require_csrf_header;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::domain::address::EmailAddress;
-use crate::domain::passcode::{MAX_PER_WINDOW, RATE_WINDOW, VALID_FOR, rate_key, reference_word};
+use crate::domain::passcode::{VALID_FOR, rate_key, reference_word};
 use crate::domain::session::SessionTimes;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -69,7 +68,6 @@ async fn request_passcode(
     client: Client,
     ApiJson(req): ApiJson<SenderPasscodeRequest>,
 ) -> Result<Response, ApiError> {
-    let now = state.clock.now();
     let address = EmailAddress::parse("address", &req.address)?;
     let tenant = tenant_of(&state, &address).await?;
     let scope = tenant.as_ref().map(|t| sender_scope(&t.id));
@@ -77,25 +75,8 @@ async fn request_passcode(
         scope.as_deref().map(|s| (s, address.as_str())),
         &client.addr,
     );
-    if let Some(oldest) = state
-        .store
-        .count_rate_event(&key, now, now - RATE_WINDOW, MAX_PER_WINDOW)
-        .await?
-    {
-        let wait = (oldest + RATE_WINDOW - now).max(1);
-        let mut response = ApiError::refused(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_passcodes",
-            format!(
-                "You have asked for {MAX_PER_WINDOW} passcodes in the last hour. Use the newest one, or ask again in {} minutes.",
-                (wait + 59) / 60
-            ),
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(RETRY_AFTER, v);
-        }
-        return Ok(response);
+    if let Some(refused) = passcodes::over_limit(&state, &key).await? {
+        return Ok(refused);
     }
     let reference = reference_word(random_byte());
     if let (Some(tenant), Some(scope)) = (tenant, scope) {
@@ -133,11 +114,7 @@ async fn request_passcode(
 }
 
 fn passcode_invalid() -> ApiError {
-    ApiError::refused(
-        StatusCode::UNAUTHORIZED,
-        "passcode_invalid",
-        "That passcode is not valid. It may be mistyped, older than 15 minutes, already used, or used up after 5 wrong tries. Ask for a new one.",
-    )
+    passcodes::invalid()
 }
 
 fn session_view(address: &str, tenant: &Tenant, times: &SessionTimes) -> SenderSessionView {

@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::helpers::manifest_dir;
 use crate::processes::{
-    Running, bootstrap, free_port, maildev_bin, sealpost, serve, wait_for_port,
+    Running, bootstrap, create_tenant, free_port, maildev_bin, serve, wait_for_port,
 };
 
 /// A maildev on free ports, stopped when dropped; returns it and its SMTP port.
@@ -96,36 +96,12 @@ fn cli(server: &str, token: Option<&str>, args: &[&str]) -> Run {
     }
 }
 
-fn second_tenant(dir: &Path, smtp_port: u16) -> String {
-    let out = sealpost(
-        dir,
-        smtp_port,
-        &[
-            "tenant",
-            "create",
-            "--name",
-            "Fabrikam",
-            "--domain",
-            "fabrikam.example",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .find(|w| w.starts_with("spa_"))
-        .unwrap()
-        .to_owned()
-}
-
 #[test]
 fn every_admin_command_works_against_a_real_server_and_refusals_are_clear() {
     let dir = tempfile::tempdir().unwrap();
     let (_maildev, smtp) = maildev(dir.path());
     let token = bootstrap(dir.path(), smtp);
-    let other = second_tenant(dir.path(), smtp);
+    let other = create_tenant(dir.path(), smtp, "Fabrikam", "fabrikam.example");
     let (_server, url) = serve(dir.path(), smtp);
     let t = Some(token.as_str());
     let run = |args: &[&str]| cli(&url, t, args);

@@ -135,17 +135,15 @@ pub fn sealpost(dir: &std::path::Path, smtp_port: u16, args: &[&str]) -> Command
 
 /// Bootstrap a tenant with the CLI; returns its admin token.
 pub fn bootstrap(dir: &std::path::Path, smtp_port: u16) -> String {
+    create_tenant(dir, smtp_port, "Contoso", "contoso.example")
+}
+
+/// `sealpost tenant create`; returns the first admin token.
+pub fn create_tenant(dir: &std::path::Path, smtp_port: u16, name: &str, domain: &str) -> String {
     let out = sealpost(
         dir,
         smtp_port,
-        &[
-            "tenant",
-            "create",
-            "--name",
-            "Contoso",
-            "--domain",
-            "contoso.example",
-        ],
+        &["tenant", "create", "--name", name, "--domain", domain],
     )
     .output()
     .unwrap();

@@ -6,8 +6,7 @@
 //! The email is sent after the answer, so its delivery time never shows in the response time.
 
 use axum::extract::{Path, State};
-use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -16,9 +15,7 @@ use sealpost_api::recipient::{PasscodeRequest, PasscodeResponse, SessionView, Si
 use super::{SignedIn, cookie_name};
 use crate::app::AppState;
 use crate::clock::rfc3339;
-use crate::domain::passcode::{
-    MAX_ATTEMPTS, MAX_PER_WINDOW, RATE_WINDOW, VALID_FOR, rate_key, reference_word,
-};
+use crate::domain::passcode::{MAX_ATTEMPTS, VALID_FOR, rate_key, reference_word};
 use crate::domain::portal_log::PortalEvent;
 use crate::domain::rights::Rights;
 use crate::domain::session::{ABSOLUTE, SessionTimes};
@@ -60,7 +57,6 @@ async fn request_passcode(
     client: Client,
     ApiJson(req): ApiJson<PasscodeRequest>,
 ) -> Result<Response, ApiError> {
-    let now = state.clock.now();
     let token_hash = hash_secret(req.token.trim());
     let linked = linked(&state, &message_id, &token_hash).await?;
     let key = rate_key(
@@ -69,28 +65,11 @@ async fn request_passcode(
             .map(|l| (l.message_id.as_str(), l.address.as_str())),
         &client.addr,
     );
-    if let Some(oldest) = state
-        .store
-        .count_rate_event(&key, now, now - RATE_WINDOW, MAX_PER_WINDOW)
-        .await?
-    {
+    if let Some(refused) = passcodes::over_limit(&state, &key).await? {
         if let Some(l) = linked {
             tokio::spawn(after_answer(state.clone(), l, client, None));
         }
-        let wait = (oldest + RATE_WINDOW - now).max(1);
-        let mut response = ApiError::refused(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_passcodes",
-            format!(
-                "You have asked for {MAX_PER_WINDOW} passcodes in the last hour. Use the newest one, or ask again in {} minutes.",
-                (wait + 59) / 60
-            ),
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(RETRY_AFTER, v);
-        }
-        return Ok(response);
+        return Ok(refused);
     }
     let reference = reference_word(random_byte());
     if let Some(l) = linked {
@@ -166,11 +145,7 @@ async fn after_answer(
 }
 
 fn passcode_invalid() -> ApiError {
-    ApiError::refused(
-        StatusCode::UNAUTHORIZED,
-        "passcode_invalid",
-        "That passcode is not valid. It may be mistyped, older than 15 minutes, already used, or used up after 5 wrong tries. Ask for a new one.",
-    )
+    passcodes::invalid()
 }
 
 fn session_view(

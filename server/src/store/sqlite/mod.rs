@@ -227,6 +227,14 @@ impl SqliteStore {
         Ok(())
     }
 
+    async fn load_messages(&self, rows: Vec<MessageRow>) -> StoreResult<Vec<StoredMessage>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.load_message(row).await?);
+        }
+        Ok(out)
+    }
+
     async fn insert_message(
         tx: &mut Transaction<'_, sqlx::Sqlite>,
         m: &NewMessage,
@@ -720,11 +728,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(self.load_message(row).await?);
-        }
-        Ok(out)
+        self.load_messages(rows).await
     }
 
     async fn messages_by_sender(
@@ -743,11 +747,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(self.load_message(row).await?);
-        }
-        Ok(out)
+        self.load_messages(rows).await
     }
 
     async fn delete_message(&self, tenant_id: &str, message_id: &str) -> StoreResult<()> {

@@ -30,6 +30,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The key passcodes are hashed with (the same on every node).
     pub passcode_key: Arc<PasscodeKey>,
+    /// Wakes the mail queue worker when the SMTP listener has queued a message.
+    pub mail_queue: Arc<tokio::sync::Notify>,
 }
 
 /// Why the application could not start.
@@ -87,6 +89,7 @@ impl AppState {
             mailer,
             clock,
             passcode_key,
+            mail_queue: Arc::new(tokio::sync::Notify::new()),
         })
     }
 }

@@ -75,6 +75,19 @@ pub struct Config {
     /// A header your reverse proxy sets to the client's address (e.g. `X-Forwarded-For`; its last
     /// address is used). Without it, the connection's peer address is logged.
     pub client_address_header: Option<String>,
+    /// Where the SMTP listener (the smart host for tenants' mail servers) listens, e.g.
+    /// `0.0.0.0:2525`. Unset: no listener.
+    pub smtp_listen: Option<SocketAddr>,
+    /// The name the listener greets with and sends non-delivery reports from. Defaults to the
+    /// public URL's host.
+    pub smtp_listen_hostname: Option<String>,
+    /// PEM certificate chain for STARTTLS on the listener (with `smtp_listen_key`). Without
+    /// both, STARTTLS and SMTP AUTH are not offered.
+    pub smtp_listen_cert: Option<PathBuf>,
+    /// PEM private key for `smtp_listen_cert`.
+    pub smtp_listen_key: Option<PathBuf>,
+    /// Largest message the listener accepts, in bytes as received (encoded).
+    pub smtp_listen_max_size: u64,
 }
 
 impl Default for Config {
@@ -94,6 +107,11 @@ impl Default for Config {
             smtp_password: None,
             max_message_size: 25 * 1024 * 1024,
             client_address_header: None,
+            smtp_listen: None,
+            smtp_listen_hostname: None,
+            smtp_listen_cert: None,
+            smtp_listen_key: None,
+            smtp_listen_max_size: 36 * 1024 * 1024,
         }
     }
 }
@@ -230,7 +248,38 @@ impl Config {
         if let Some(v) = env("SEALPOST_CLIENT_ADDRESS_HEADER") {
             config.client_address_header = Some(v);
         }
+        if let Some(v) = env("SEALPOST_SMTP_LISTEN") {
+            config.smtp_listen = Some(v.parse().map_err(|_| ConfigError::Env {
+                name: "SEALPOST_SMTP_LISTEN",
+                message: format!("expected an address like 0.0.0.0:2525, got {v:?}"),
+            })?);
+        }
+        if let Some(v) = env("SEALPOST_SMTP_LISTEN_HOSTNAME") {
+            config.smtp_listen_hostname = Some(v);
+        }
+        if let Some(v) = env("SEALPOST_SMTP_LISTEN_CERT") {
+            config.smtp_listen_cert = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("SEALPOST_SMTP_LISTEN_KEY") {
+            config.smtp_listen_key = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("SEALPOST_SMTP_LISTEN_MAX_SIZE") {
+            config.smtp_listen_max_size = v.parse().map_err(|_| ConfigError::Env {
+                name: "SEALPOST_SMTP_LISTEN_MAX_SIZE",
+                message: format!("expected a number of bytes, got {v:?}"),
+            })?;
+        }
         Ok(config)
+    }
+
+    /// The SMTP listener's host name: as configured, else the public URL's host.
+    pub fn smtp_listen_hostname(&self) -> String {
+        self.smtp_listen_hostname.clone().unwrap_or_else(|| {
+            url::Url::parse(&self.public_url())
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "localhost".to_owned())
+        })
     }
 
     /// The public URL, defaulting to `http://{listen}`.
@@ -325,6 +374,16 @@ mod tests {
             "SEALPOST_LOG",
             "SEALPOST_DEV_MAILBOX",
             "SEALPOST_CONFIG",
+            "smtp_listen",
+            "smtp_listen_hostname",
+            "smtp_listen_cert",
+            "smtp_listen_key",
+            "smtp_listen_max_size",
+            "SEALPOST_SMTP_LISTEN",
+            "SEALPOST_SMTP_LISTEN_HOSTNAME",
+            "SEALPOST_SMTP_LISTEN_CERT",
+            "SEALPOST_SMTP_LISTEN_KEY",
+            "SEALPOST_SMTP_LISTEN_MAX_SIZE",
         ] {
             assert!(
                 doc.contains(&format!("`{name}`")),

@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sealpost_api::admin::{BrandingTemplateView, LocalizedText, SendOptions};
+use sealpost_api::mail_flow::{MailFlowRule, RuleAction, RuleCondition, RuleTest};
 use zeroize::Zeroizing;
 
 use crate::app::AppState;
@@ -49,6 +50,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Seeded> {
             )
             .await?;
             brand(state, &tenant.id, now).await?;
+            mail_flow(state, &tenant.id, now).await?;
             let message = welcome_message()?;
             sending::send(state, &tenant, "demo", message, SendOptions::default())
                 .await
@@ -78,6 +80,35 @@ async fn demo_link(state: &AppState) -> anyhow::Result<Option<String>> {
             let text = parsed.body_text(0)?;
             read_link(&text).map(str::to_owned)
         }))
+}
+
+/// The demo's mail flow: the machine itself may send through the SMTP listener, and mail to
+/// anyone outside the tenant is sealed.
+async fn mail_flow(state: &AppState, tenant_id: &str, now: i64) -> anyhow::Result<()> {
+    state
+        .store
+        .put_connector_networks(tenant_id, &["127.0.0.1/32".to_owned()], now)
+        .await?;
+    let rule = MailFlowRule {
+        name: "Encrypt mail to outside recipients".to_owned(),
+        priority: None,
+        enabled: true,
+        stop_processing: false,
+        conditions: vec![RuleCondition {
+            test: RuleTest::RecipientInOrganisation,
+            negate: true,
+        }],
+        action: RuleAction::Seal {
+            rights_template: None,
+            branding_template: None,
+            remove_subject_tag: false,
+        },
+    };
+    state
+        .store
+        .put_mail_flow_rule(tenant_id, &rule, true, now)
+        .await?;
+    Ok(())
 }
 
 /// The first portal link (`…/m/{id}#t=…`) in a notice's text.

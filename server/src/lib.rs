@@ -4,7 +4,8 @@
 //! process or a socket (`app::router` with `tower::ServiceExt::oneshot`).
 //!
 //! Layers, and the way dependencies point: `domain` (pure rules) ← `store`, `mail`, `keys` (I/O) ←
-//! `sealing`, `sending`, `tenants` (what one operation does) ← `routes` and `cli` (wiring).
+//! `sealing`, `sending`, `tenants`, `mail_flow` (what one operation does) ← `routes`, `smtp` and
+//! `cli` (wiring).
 
 pub mod admin_cli;
 pub mod app;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod extract;
 pub mod keys;
 pub mod mail;
+pub mod mail_flow;
 pub mod passcodes;
 pub mod replies;
 pub mod revoking;
@@ -28,6 +30,7 @@ pub mod security_headers;
 pub mod self_test;
 pub mod sending;
 pub mod serve;
+pub mod smtp;
 pub mod store;
 pub mod telemetry;
 pub mod tenants;

@@ -43,6 +43,25 @@ pub async fn send(
     composed: ComposedMessage,
     options: SendOptions,
 ) -> Result<String, ApiError> {
+    let external: Vec<(EmailAddress, &'static str)> = composed
+        .recipients()
+        .into_iter()
+        .filter(|(a, _)| !a.is_in(&tenant.domains))
+        .map(|(a, k)| (a.clone(), k))
+        .collect();
+    send_to(state, tenant, actor, composed, options, external).await
+}
+
+/// As [`send`], to the given external recipients (`to`, `cc` or `bcc`) rather than the message's
+/// own external To and Cc: the SMTP listener seals for the envelope's recipients.
+pub async fn send_to(
+    state: &AppState,
+    tenant: &Tenant,
+    actor: &str,
+    composed: ComposedMessage,
+    options: SendOptions,
+    external: Vec<(EmailAddress, &'static str)>,
+) -> Result<String, ApiError> {
     if !composed.from.is_in(&tenant.domains) {
         return Err(ValidationError::new(
             "from",
@@ -60,12 +79,6 @@ pub async fn send(
         )
         .into());
     }
-    let external: Vec<(EmailAddress, &'static str)> = composed
-        .recipients()
-        .into_iter()
-        .filter(|(a, _)| !a.is_in(&tenant.domains))
-        .map(|(a, k)| (a.clone(), k))
-        .collect();
     if external.is_empty() {
         return Err(ValidationError::new(
             "to",

@@ -1,12 +1,14 @@
 //! `sealpost serve` and `sealpost demo`: bind, open the data directory, print the URL, serve until
 //! SIGTERM or Ctrl-C, then finish in-flight requests and exit.
 
+use std::io::Write as _;
+
 use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::app::{AppState, router};
 use crate::config::Config;
-use crate::demo;
+use crate::{demo, mail_flow, smtp};
 
 /// Bind the listener and fill in the public URL from the bound address if none is configured.
 async fn bind(mut config: Config) -> anyhow::Result<(TcpListener, Config)> {
@@ -45,6 +47,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// Run with the development mailbox on and a demo tenant and message, for a first look.
 pub async fn demo(mut config: Config) -> anyhow::Result<()> {
     config.dev_mailbox = true;
+    let smtp_default = config.smtp_listen.is_none();
+    if smtp_default {
+        config.smtp_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], DEMO_SMTP_PORT)));
+    }
     let (listener, config) = bind(config).await?;
     let state = open(config).await?;
     let seeded = demo::seed(&state).await?;
@@ -59,16 +65,57 @@ pub async fn demo(mut config: Config) -> anyhow::Result<()> {
         "  Admin token for the API, new for this run: {}",
         seeded.admin_token.as_str()
     );
-    run(listener, state).await
+    run_with(listener, state, !smtp_default).await
 }
 
+/// The demo's SMTP listener port, unless `smtp_listen` says otherwise.
+const DEMO_SMTP_PORT: u16 = 2525;
+
 async fn run(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    run_with(listener, state, true).await
+}
+
+/// Serve; `smtp_required`: a listener that cannot bind stops the server (else it is skipped with a
+/// warning, for the demo's default port).
+async fn run_with(
+    listener: TcpListener,
+    state: AppState,
+    smtp_required: bool,
+) -> anyhow::Result<()> {
+    if let Err(e) = start_mail_flow(&state).await {
+        if smtp_required {
+            return Err(e);
+        }
+        tracing::warn!(error = %e, "the demo runs without its SMTP listener");
+    }
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server stopped with an error")?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// The mail queue worker, always (it finishes what a previous run accepted), and the SMTP
+/// listener when one is configured.
+async fn start_mail_flow(state: &AppState) -> anyhow::Result<()> {
+    tokio::spawn(mail_flow::queue::run(state.clone()));
+    if let Some(addr) = state.config.smtp_listen {
+        let tls = smtp::tls_acceptor(&state.config)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for SMTP on {addr}"))?;
+        let local = listener.local_addr()?;
+        tracing::info!(%local, starttls = tls.is_some(), "listening for SMTP");
+        // Not println!: a closed standard output must not stop the server.
+        let _ = writeln!(
+            std::io::stdout(),
+            "  SMTP smart host for tenants' mail servers: {local}{}",
+            if tls.is_some() { " (STARTTLS)" } else { "" }
+        );
+        tokio::spawn(smtp::run(listener, state.clone(), tls));
+    }
     Ok(())
 }
 

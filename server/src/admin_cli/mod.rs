@@ -7,6 +7,7 @@
 //! accepted; 4 the server could not be reached or failed.
 
 pub mod client;
+mod mail_flow;
 mod self_test;
 mod show;
 
@@ -121,6 +122,27 @@ pub enum AdminCommand {
     },
     /// The admin audit log: who did what, newest first.
     Audit {
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Mail flow rules that seal mail sent through the SMTP listener (Get/New/Set/Remove/
+    /// Enable/Disable-TransportRule), and a simulation of what they would do to a message.
+    Rules {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: mail_flow::RulesAction,
+    },
+    /// Which of your mail servers may send through the SMTP listener (Get/Set-InboundConnector).
+    Connector {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: mail_flow::ConnectorAction,
+    },
+    /// Messages the SMTP listener accepted and has not delivered yet, or gave up on
+    /// (Get-QueueMessage).
+    Queue {
         #[command(flatten)]
         conn: Connection,
     },
@@ -371,7 +393,10 @@ fn dispatch(command: AdminCommand) -> Outcome {
         | AdminCommand::Status { conn, .. }
         | AdminCommand::Revoke { conn, .. }
         | AdminCommand::Tracking { conn, .. }
-        | AdminCommand::Audit { conn } => conn.clone(),
+        | AdminCommand::Audit { conn }
+        | AdminCommand::Rules { conn, .. }
+        | AdminCommand::Connector { conn, .. }
+        | AdminCommand::Queue { conn } => conn.clone(),
     };
     let client = Client::new(&conn.server, conn.token.as_deref()).map_err(|e| (e, None))?;
     execute(&client, conn.json, command)
@@ -465,6 +490,9 @@ fn execute(client: &Client, json: bool, command: AdminCommand) -> Outcome {
             )
         }
         AdminCommand::Tracking { action, .. } => tracking(client, json, action),
+        AdminCommand::Rules { action, .. } => plain(mail_flow::rules(client, json, action)),
+        AdminCommand::Connector { action, .. } => plain(mail_flow::connector(client, json, action)),
+        AdminCommand::Queue { .. } => plain(mail_flow::queue(client, json)),
         AdminCommand::Audit { .. } => plain(
             client
                 .call(Method::GET, "/audit", Body::Empty)

@@ -4,6 +4,9 @@ use sealpost_api::admin::{
     AuditEventView, BrandingTemplateView, LocalizedText, MessageStatusView, NoticeView,
     PortalLogEntryView, RightsTemplateView, TenantView,
 };
+use sealpost_api::mail_flow::{
+    InboundConnectorView, MailFlowRule, RuleAction, RuleCondition, RuleTest, SimulationView,
+};
 
 /// `Name  value` lines with the names padded to one width, as PowerShell's `Format-List` does.
 pub fn list(rows: &[(&str, String)]) -> String {
@@ -172,4 +175,116 @@ pub fn log_line(e: &PortalLogEntryView) -> String {
 /// One line per audit event.
 pub fn audit_line(e: &AuditEventView) -> String {
     format!("{}  {}  {}  {}\n", e.at, e.actor, e.action, e.target)
+}
+
+fn condition(c: &RuleCondition) -> String {
+    let not = if c.negate { " not" } else { "" };
+    let joined = |v: &[String]| v.join(", ");
+    match &c.test {
+        RuleTest::RecipientInOrganisation => {
+            if c.negate {
+                "the recipient is outside the organisation".to_owned()
+            } else {
+                "the recipient is inside the organisation".to_owned()
+            }
+        }
+        RuleTest::RecipientIn { values } => format!("the recipient is{not} in {}", joined(values)),
+        RuleTest::SenderIn { values } => format!("the sender is{not} in {}", joined(values)),
+        RuleTest::SubjectOrBodyWords { words } => {
+            format!("the subject or body does{not} contain {}", joined(words))
+        }
+        RuleTest::SubjectWords { words } => {
+            format!("the subject does{not} contain {}", joined(words))
+        }
+        RuleTest::SubjectTag { tag } => format!("the subject does{not} carry the tag {tag}"),
+        RuleTest::Header { name, value } => format!("the header {name} is{not} {value:?}"),
+        RuleTest::HasAttachments => format!("the message does{not} have attachments"),
+        RuleTest::SizeOver { bytes } => format!("the message is{not} over {bytes} bytes"),
+    }
+}
+
+fn action(a: &RuleAction) -> String {
+    match a {
+        RuleAction::Seal {
+            rights_template,
+            branding_template,
+            remove_subject_tag,
+        } => format!(
+            "seal with {} and the branding template {}{}",
+            rights_template.as_deref().unwrap_or("Encrypt"),
+            branding_template.as_deref().unwrap_or("default"),
+            if *remove_subject_tag {
+                ", removing the subject tag"
+            } else {
+                ""
+            }
+        ),
+        RuleAction::SendUnencrypted => "send unencrypted".to_owned(),
+        RuleAction::Reject { reason } => format!("reject: {reason}"),
+    }
+}
+
+/// A mail flow rule (`Get-TransportRule | Format-List`).
+pub fn rule(r: &MailFlowRule) -> String {
+    let conditions = if r.conditions.is_empty() {
+        "(none: every message)".to_owned()
+    } else {
+        r.conditions
+            .iter()
+            .map(condition)
+            .collect::<Vec<_>>()
+            .join("\n                 and ")
+    };
+    list(&[
+        ("Name", r.name.clone()),
+        (
+            "Priority",
+            r.priority.map(|p| p.to_string()).unwrap_or_default(),
+        ),
+        (
+            "State",
+            if r.enabled { "Enabled" } else { "Disabled" }.to_owned(),
+        ),
+        ("Conditions", conditions),
+        ("Action", action(&r.action)),
+        ("StopRuleProcessing", yes_no(r.stop_processing)),
+    ])
+}
+
+/// What a simulation found.
+pub fn simulation(s: &SimulationView) -> String {
+    let mut out = list(&[
+        ("Verdict", s.verdict.clone()),
+        ("SmtpReply", s.smtp_reply.clone()),
+    ]);
+    for r in &s.recipients {
+        let by = match &r.rule {
+            Some(rule) => format!("rule {rule:?}"),
+            None => "no rule matched".to_owned(),
+        };
+        let templates = match (&r.rights_template, &r.branding_template) {
+            (Some(rights), Some(branding)) => format!(" ({rights}, {branding})"),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "{}: {}{templates} by {by}; delivered as {}\n",
+            r.address, r.action, r.delivered_as
+        ));
+    }
+    out
+}
+
+/// The inbound connector (`Get-InboundConnector`).
+pub fn connector(c: &InboundConnectorView) -> String {
+    list(&[
+        (
+            "RemoteIPAddresses",
+            if c.remote_addresses.is_empty() {
+                "(none)".to_owned()
+            } else {
+                c.remote_addresses.join(", ")
+            },
+        ),
+        ("SmtpAuthUsername", or_none(c.smtp_auth_username.as_deref())),
+    ])
 }

@@ -139,6 +139,11 @@ impl ComposedMessage {
             )
             .into());
         }
+        self.check_content(limit)
+    }
+
+    /// Check everything but the header recipients' presence: their number, texts and the size.
+    pub fn check_content(&self, limit: u64) -> Result<(), ComposeError> {
         if self.to.len() + self.cc.len() > MAX_RECIPIENTS {
             return Err(ValidationError::new(
                 "to",

@@ -37,6 +37,14 @@ fn content_type(part: &mail_parser::MessagePart<'_>) -> String {
 
 /// Parse a raw message. `limit` is the content size limit, as for JSON sends.
 pub fn parse(raw: &[u8], limit: u64) -> Result<ComposedMessage, ComposeError> {
+    let composed = read(raw)?;
+    composed.check(limit)?;
+    Ok(composed)
+}
+
+/// Read a raw message without checking it has To or Cc recipients (mail relayed over SMTP is
+/// addressed by its envelope) or its size.
+pub fn read(raw: &[u8]) -> Result<ComposedMessage, ComposeError> {
     let invalid = || {
         ValidationError::new(
             "message",
@@ -94,6 +102,5 @@ pub fn parse(raw: &[u8], limit: u64) -> Result<ComposedMessage, ComposeError> {
         html: body_of(html_id),
         attachments,
     };
-    composed.check(limit)?;
     Ok(composed)
 }

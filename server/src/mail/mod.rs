@@ -1,6 +1,7 @@
 //! Mail: building branded notices ([`notice`]), reading messages handed to us as RFC 5322
 //! ([`inbound`]), and sending over SMTP or into the development mailbox ([`Mailer`]).
 
+pub mod bounce;
 pub mod inbound;
 pub mod notice;
 pub mod passcode;
@@ -25,9 +26,27 @@ pub enum MailError {
     /// The message could not be built.
     #[error("the notice could not be built: {0}")]
     Build(String),
-    /// The relay refused it or could not be reached.
+    /// The relay could not be reached or refused it for now.
     #[error("{0}")]
     Transport(String),
+    /// The relay refused it for good (a 5xx answer).
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl MailError {
+    /// Whether trying again later cannot help.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, MailError::Rejected(_) | MailError::Build(_))
+    }
+}
+
+fn transport_error(e: &lettre::transport::smtp::Error) -> MailError {
+    if e.is_permanent() {
+        MailError::Rejected(e.to_string())
+    } else {
+        MailError::Transport(e.to_string())
+    }
 }
 
 /// Where mail goes.
@@ -109,6 +128,53 @@ impl Mailer {
         }
     }
 
+    /// Relay a message exactly as received, byte for byte, with the given envelope (an empty
+    /// sender for a bounce). Used for mail the rules leave unencrypted and for internal recipients.
+    pub async fn send_raw(
+        &self,
+        from: Option<&str>,
+        to: &[String],
+        raw: &[u8],
+    ) -> Result<(), MailError> {
+        let address = |a: &str| {
+            a.parse::<lettre::Address>()
+                .map_err(|e| MailError::Build(format!("{a:?}: {e}")))
+        };
+        let envelope = lettre::address::Envelope::new(
+            from.map(address).transpose()?,
+            to.iter().map(|a| address(a)).collect::<Result<_, _>>()?,
+        )
+        .map_err(|e| MailError::Build(e.to_string()))?;
+        match self {
+            // lettre ends the data with CRLF.CRLF itself; the message's own last CRLF is that
+            // first CRLF, or the relay would receive one blank line more than we did.
+            Mailer::Smtp(transport) => transport
+                .send_raw(&envelope, raw.strip_suffix(b"\r\n").unwrap_or(raw))
+                .await
+                .map(|_| ())
+                .map_err(|e| transport_error(&e)),
+            Mailer::DevMailbox { store, clock } => {
+                let subject = mail_parser::MessageParser::default()
+                    .parse_headers(raw)
+                    .and_then(|m| m.subject().map(str::to_owned))
+                    .unwrap_or_default();
+                let mail = DevMail {
+                    id: 0,
+                    at: clock.now(),
+                    from: from.unwrap_or_default().to_owned(),
+                    to: to.join(", "),
+                    subject,
+                    raw: raw.to_vec(),
+                };
+                store
+                    .dev_mailbox_put(&mail)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| MailError::Transport(e.to_string()))
+            }
+        }
+    }
+
     /// Send one message.
     pub async fn send(&self, message: &lettre::Message) -> Result<(), MailError> {
         match self {
@@ -116,7 +182,7 @@ impl Mailer {
                 .send(message.clone())
                 .await
                 .map(|_| ())
-                .map_err(|e| MailError::Transport(e.to_string())),
+                .map_err(|e| transport_error(&e)),
             Mailer::DevMailbox { store, clock } => {
                 let envelope = message.envelope();
                 let subject = message

@@ -6,6 +6,7 @@
 //! never reach another tenant's rows: a wrong tenant looks exactly like a missing row.
 
 pub mod blobs;
+pub mod mail_flow;
 pub mod portal;
 pub mod sqlite;
 
@@ -16,6 +17,7 @@ use crate::domain::access::Revocation;
 use crate::domain::address::Domain;
 use crate::domain::rights::RightsTemplate;
 
+pub use mail_flow::MailFlowStore;
 pub use portal::PortalStore;
 
 /// A storage failure.
@@ -269,7 +271,7 @@ pub struct DevMail {
 
 /// Everything the server stores.
 #[async_trait]
-pub trait Store: PortalStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: PortalStore + MailFlowStore + Send + Sync + std::fmt::Debug + 'static {
     /// Create a tenant with its domains, default branding template and first admin token.
     async fn create_tenant(
         &self,

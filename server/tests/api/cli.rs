@@ -3,54 +3,26 @@
 //! server each give a clear message and their own exit status; the self-test passes, and fails for
 //! a real reason when the mail relay is down.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use crate::helpers::manifest_dir;
-use crate::processes::{
-    Running, bootstrap, create_tenant, free_port, maildev_bin, serve, wait_for_port,
-};
-
-/// A maildev on free ports, stopped when dropped; returns it and its SMTP port.
-fn maildev(dir: &Path) -> (Running, u16) {
-    let (smtp, web) = (free_port(), free_port());
-    let running = Running(
-        Command::new(maildev_bin())
-            .args([
-                "--ip",
-                "127.0.0.1",
-                "--smtp",
-                &smtp.to_string(),
-                "--web",
-                &web.to_string(),
-            ])
-            .arg("--mail-directory")
-            .arg(dir.join("maildev"))
-            .arg("--silent")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("maildev starts"),
-    );
-    wait_for_port(smtp);
-    (running, smtp)
-}
+use crate::processes::{Maildev, bootstrap, create_tenant, free_port, serve};
 
 /// What a CLI run printed and how it exited.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Run {
-    fn json(&self) -> serde_json::Value {
+    pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
     }
 
     #[track_caller]
-    fn ok(self) -> Run {
+    pub fn ok(self) -> Run {
         assert_eq!(
             self.code, 0,
             "stdout: {}\nstderr: {}",
@@ -60,7 +32,7 @@ impl Run {
     }
 
     #[track_caller]
-    fn fails(self, code: i32, says: &str) -> Run {
+    pub fn fails(self, code: i32, says: &str) -> Run {
         assert_eq!(
             self.code, code,
             "stdout: {}\nstderr: {}",
@@ -76,7 +48,7 @@ impl Run {
 }
 
 /// `sealpost ARGS` against `server` with `token` (both from the environment, as documented).
-fn cli(server: &str, token: Option<&str>, args: &[&str]) -> Run {
+pub fn cli(server: &str, token: Option<&str>, args: &[&str]) -> Run {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sealpost"));
     c.args(args)
         .env("SEALPOST_SERVER", server)
@@ -99,7 +71,8 @@ fn cli(server: &str, token: Option<&str>, args: &[&str]) -> Run {
 #[test]
 fn every_admin_command_works_against_a_real_server_and_refusals_are_clear() {
     let dir = tempfile::tempdir().unwrap();
-    let (_maildev, smtp) = maildev(dir.path());
+    let maildev = Maildev::start(dir.path());
+    let smtp = maildev.smtp;
     let token = bootstrap(dir.path(), smtp);
     let other = create_tenant(dir.path(), smtp, "Fabrikam", "fabrikam.example");
     let (_server, url) = serve(dir.path(), smtp);

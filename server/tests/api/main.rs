@@ -9,6 +9,7 @@ mod answers;
 mod cli;
 mod envelope_cli;
 mod http;
+mod mail_flow;
 mod messages;
 mod mime;
 mod openapi;

@@ -12,6 +12,7 @@ use axum::http::{Method, StatusCode};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use sealpost_api::admin::*;
+use sealpost_api::mail_flow::*;
 use sealpost_api::{ErrorBody, HealthResponse};
 use serde_json::{Map, Value, json};
 
@@ -285,6 +286,112 @@ fn operations() -> Vec<Op> {
                 "The server's half of the end-to-end self-test: seal, store, read back and release a test message, check the mail relay, remove the message.",
             )
         },
+        Op {
+            cmdlet: Some("Get-TransportRule"),
+            response: Some(s::<MailFlowRulesView>),
+            ..op(
+                "get",
+                "/mail-flow/rules",
+                "The mail flow rules, in priority order.",
+            )
+        },
+        Op {
+            cmdlet: Some(
+                "New-TransportRule -ApplyRightsProtectionTemplate -ApplyRightsProtectionCustomizationTemplate",
+            ),
+            request: Some(s::<MailFlowRule>),
+            status: 201,
+            response: Some(s::<MailFlowRule>),
+            ..op(
+                "post",
+                "/mail-flow/rules",
+                "Create a mail flow rule (last unless a priority is given).",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-TransportRule -Identity"),
+            response: Some(s::<MailFlowRule>),
+            ..op("get", "/mail-flow/rules/{name}", "One mail flow rule.")
+        },
+        Op {
+            cmdlet: Some("Set-TransportRule, Enable-TransportRule, Disable-TransportRule"),
+            request: Some(s::<MailFlowRule>),
+            response: Some(s::<MailFlowRule>),
+            ..op(
+                "put",
+                "/mail-flow/rules/{name}",
+                "Replace a rule (its name stays); a priority moves it.",
+            )
+        },
+        Op {
+            cmdlet: Some("Remove-TransportRule"),
+            status: 204,
+            ..op(
+                "delete",
+                "/mail-flow/rules/{name}",
+                "Remove a rule; the ones after it move up.",
+            )
+        },
+        Op {
+            response: Some(s::<SimulationView>),
+            query: &[
+                ("mail_from", "Envelope sender (default: the From header)."),
+                (
+                    "rcpt",
+                    "Envelope recipients, comma-separated (default: To, Cc and Bcc).",
+                ),
+            ],
+            ..op(
+                "post",
+                "/mail-flow/simulate",
+                "What the SMTP listener would answer to this message (message/rfc822) and what would happen to each recipient. Nothing is changed or sent.",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-InboundConnector"),
+            response: Some(s::<InboundConnectorView>),
+            ..op(
+                "get",
+                "/mail-flow/connector",
+                "Which clients may send through the SMTP listener.",
+            )
+        },
+        Op {
+            cmdlet: Some("Set-InboundConnector -RemoteIPAddresses"),
+            request: Some(s::<InboundConnectorRequest>),
+            response: Some(s::<InboundConnectorView>),
+            ..op(
+                "put",
+                "/mail-flow/connector",
+                "Set the client addresses and networks allowed without signing in.",
+            )
+        },
+        Op {
+            status: 201,
+            response: Some(s::<SmtpPasswordResponse>),
+            ..op(
+                "post",
+                "/mail-flow/connector/password",
+                "A new SMTP AUTH password, shown once (AUTH is offered only after STARTTLS).",
+            )
+        },
+        Op {
+            status: 204,
+            ..op(
+                "delete",
+                "/mail-flow/connector/password",
+                "Remove the SMTP AUTH password.",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-QueueMessage"),
+            response: Some(s::<MailQueueView>),
+            ..op(
+                "get",
+                "/mail-flow/queue",
+                "Messages accepted and not delivered yet, and those given up on.",
+            )
+        },
     ]
 }
 
@@ -341,6 +448,12 @@ fn document() -> Value {
             operation.insert(
                 "requestBody".into(),
                 json!({ "required": true, "content": content }),
+            );
+        }
+        if o.path == "/mail-flow/simulate" {
+            operation.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { "message/rfc822": { "schema": { "type": "string", "format": "binary" } } } }),
             );
         }
         let mut responses = Map::new();

@@ -162,17 +162,31 @@ pub fn create_tenant(dir: &std::path::Path, smtp_port: u16, name: &str, domain: 
 
 /// Start `sealpost serve`; returns the process and the host:port it printed.
 pub fn serve(dir: &std::path::Path, smtp_port: u16) -> (Running, String) {
+    serve_with(dir, smtp_port, &[])
+}
+
+/// As [`serve`], with more environment variables.
+pub fn serve_with(
+    dir: &std::path::Path,
+    smtp_port: u16,
+    env: &[(&str, String)],
+) -> (Running, String) {
+    let mut command = sealpost(dir, smtp_port, &["serve"]);
+    for (k, v) in env {
+        command.env(k, v);
+    }
     let mut server = Running(
-        sealpost(dir, smtp_port, &["serve"])
+        command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
     let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut stdout = BufReader::new(server.0.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    // Keep reading what it prints later, so it never writes to a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -180,6 +194,84 @@ pub fn serve(dir: &std::path::Path, smtp_port: u16) -> (Running, String) {
         .trim_end_matches('/')
         .to_owned();
     (server, url)
+}
+
+/// A maildev on free ports, stopped when dropped: its SMTP port and its web API's host:port.
+pub struct Maildev {
+    _process: Running,
+    /// SMTP port.
+    pub smtp: u16,
+    /// host:port of its REST API.
+    pub web: String,
+}
+
+impl Maildev {
+    /// Start one keeping mail under `dir`.
+    pub fn start(dir: &std::path::Path) -> Maildev {
+        Self::start_on(dir, free_port())
+    }
+
+    /// Start one with its SMTP server on `smtp`.
+    pub fn start_on(dir: &std::path::Path, smtp: u16) -> Maildev {
+        let web = free_port();
+        let process = Running(
+            Command::new(maildev_bin())
+                .args(["--ip", "127.0.0.1", "--smtp", &smtp.to_string()])
+                .args(["--web", &web.to_string()])
+                .arg("--mail-directory")
+                .arg(dir.join("maildev"))
+                .arg("--silent")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("maildev starts"),
+        );
+        wait_for_port(smtp);
+        wait_for_port(web);
+        Maildev {
+            _process: process,
+            smtp,
+            web: format!("127.0.0.1:{web}"),
+        }
+    }
+
+    /// Every mail so far (maildev's JSON list).
+    pub fn list(&self) -> Vec<serde_json::Value> {
+        let (_, body) = http(&self.web, "GET", "/email", None, None);
+        json_of(&body).as_array().cloned().unwrap_or_default()
+    }
+
+    /// Wait (up to 60 s) for a mail whose envelope is to `address` and which `pick` accepts;
+    /// returns it exactly as it arrived.
+    pub fn wait_for(&self, address: &str, pick: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+        let start = Instant::now();
+        loop {
+            for m in self.list() {
+                let to_them = m["envelope"]["to"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|a| a["address"] == address));
+                if to_them {
+                    let id = m["id"].as_str().unwrap();
+                    let (status, raw) = http(
+                        &self.web,
+                        "GET",
+                        &format!("/email/{id}/download"),
+                        None,
+                        None,
+                    );
+                    assert_eq!(status, 200);
+                    if pick(&raw) {
+                        return raw;
+                    }
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no such mail to {address} arrived"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
 }
 
 pub fn json_of(body: &[u8]) -> serde_json::Value {

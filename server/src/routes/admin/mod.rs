@@ -2,6 +2,7 @@
 //! unrevoked admin token yields, and every query is scoped to that token's tenant.
 
 mod branding;
+mod mail_flow;
 mod messages;
 mod portal_log;
 mod rights;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(messages::router())
         .merge(portal_log::router())
         .merge(self_test::router())
+        .merge(mail_flow::router())
 }
 
 /// A request made with a valid admin token: the token and its tenant.

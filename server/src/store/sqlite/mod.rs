@@ -11,6 +11,7 @@ use sealpost_api::admin::BrandingTemplateView;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqlitePool, Transaction};
 
+mod mail_flow;
 mod portal;
 
 use super::blobs::BlobDir;

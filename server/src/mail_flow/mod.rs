@@ -14,6 +14,7 @@ use mail_parser::{HeaderValue, MessageParser};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::domain::ValidationError;
 use crate::domain::address::EmailAddress;
 use crate::domain::branding::DEFAULT_TEMPLATE;
 use crate::domain::composed::ComposeError;
@@ -327,38 +328,50 @@ async fn check_sealable(
         ));
     }
     for g in seals {
-        match resolve_rights(state.store.as_ref(), &tenant.id, &g.rights_template).await {
-            Ok(_) => {}
-            Err(StoreError::NotFound) => {
+        match missing_template(state, &tenant.id, &g.rights_template, &g.branding_template).await {
+            Ok(None) => {}
+            Ok(Some(missing)) => {
                 return Err(temporary(format!(
-                    "The rule {:?} names the rights template {:?}, which does not exist; an admin must fix the rule.",
-                    g.rule, g.rights_template
+                    "The rule {:?} cannot run: {} An admin must fix the rule.",
+                    g.rule, missing.message
                 )));
             }
             Err(e) => {
-                tracing::error!(error = %e, "a rights template could not be read");
-                return Err(temporary("Try again later."));
-            }
-        }
-        match state
-            .store
-            .branding_template(&tenant.id, &g.branding_template)
-            .await
-        {
-            Ok(_) => {}
-            Err(StoreError::NotFound) => {
-                return Err(temporary(format!(
-                    "The rule {:?} names the branding template {:?}, which does not exist; an admin must fix the rule.",
-                    g.rule, g.branding_template
-                )));
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "a branding template could not be read");
+                tracing::error!(error = %e, "a template could not be read");
                 return Err(temporary("Try again later."));
             }
         }
     }
     Ok(())
+}
+
+/// Which of a rule's templates does not exist (the refusal to give), if either.
+pub async fn missing_template(
+    state: &AppState,
+    tenant_id: &str,
+    rights: &str,
+    branding: &str,
+) -> Result<Option<ValidationError>, StoreError> {
+    match resolve_rights(state.store.as_ref(), tenant_id, rights).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => {
+            return Ok(Some(ValidationError::new(
+                "action.rights_template",
+                "unknown_rights_template",
+                format!("There is no rights template called {rights:?}."),
+            )));
+        }
+        Err(e) => return Err(e),
+    }
+    match state.store.branding_template(tenant_id, branding).await {
+        Ok(_) => Ok(None),
+        Err(StoreError::NotFound) => Ok(Some(ValidationError::new(
+            "action.branding_template",
+            "unknown_branding_template",
+            format!("There is no branding template called {branding:?}."),
+        ))),
+        Err(e) => Err(e),
+    }
 }
 
 fn compose_reply(e: &ComposeError) -> Reply {

@@ -12,7 +12,7 @@ use sealpost_api::mail_flow::{
 };
 use serde::Deserialize;
 
-use super::{Admin, resolve_rights};
+use super::Admin;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::domain::ValidationError;
@@ -53,36 +53,11 @@ async fn check(state: &AppState, admin: &Admin, rule: &MailFlowRule) -> Result<(
     } = &rule.action
     {
         let rights = rights_template.as_deref().unwrap_or(ENCRYPT);
-        match resolve_rights(state.store.as_ref(), &admin.tenant.id, rights).await {
-            Err(StoreError::NotFound) => {
-                return Err(ValidationError::new(
-                    "action.rights_template",
-                    "unknown_rights_template",
-                    format!("There is no rights template called {rights:?}."),
-                )
-                .into());
-            }
-            other => {
-                other?;
-            }
-        }
         let branding = branding_template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
-        match state
-            .store
-            .branding_template(&admin.tenant.id, branding)
-            .await
+        if let Some(missing) =
+            mail_flow::missing_template(state, &admin.tenant.id, rights, branding).await?
         {
-            Err(StoreError::NotFound) => {
-                return Err(ValidationError::new(
-                    "action.branding_template",
-                    "unknown_branding_template",
-                    format!("There is no branding template called {branding:?}."),
-                )
-                .into());
-            }
-            other => {
-                other?;
-            }
+            return Err(missing.into());
         }
     }
     Ok(())

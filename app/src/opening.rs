@@ -5,12 +5,18 @@
 //! zeroized when the vault is dropped: on leaving the page, at the end of the lease, on a revocation
 //! and on sign-out. A part is fetched in byte ranges of a few chunks and each chunk is opened as it
 //! arrives ([`PartStream`]), so memory stays bounded by one window, not the part's size.
+//!
+//! The format's checks all happen here, whichever AES-GCM opens the chunks: [`PartStream::plan`]
+//! checks the prefix against the key (the commitment), each chunk's place and length, and gives
+//! its nonce; [`PartStream::open_planned`] opens with the envelope's own AES-GCM, and
+//! [`crate::platform_aead`] with the browser's.
 
 use core::ops::Range;
 
 use sealpost_envelope::chunked::ENCRYPTED_CHUNK_SIZE;
 use sealpost_envelope::part::{MessageId, Part, PartReader, sealed_len};
 use sealpost_envelope::{Error, Manifest, MessageKey, RecipientKeyPair, ReleaseBinding};
+use zeroize::Zeroizing;
 
 /// Chunks fetched per request: 64 × 16 KiB ≈ 1 MiB, large enough for throughput and small enough
 /// that progress moves.
@@ -65,6 +71,18 @@ impl Vault {
     }
 }
 
+/// One checked chunk of a window: its index, where its bytes (ciphertext and tag) lie in the
+/// window, and its nonce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkJob {
+    /// The chunk's index in the part.
+    pub index: u64,
+    /// Its bytes within the window.
+    pub within: Range<usize>,
+    /// Its AES-GCM nonce.
+    pub nonce: [u8; 12],
+}
+
 /// Opening one part window by window: ask [`PartStream::next_range`], fetch those bytes, give them
 /// to [`PartStream::feed`], until [`PartStream::is_done`]. The final chunk is authenticated as the
 /// final one, so a part cut short or extended never opens.
@@ -96,9 +114,11 @@ impl PartStream {
         }
     }
 
-    /// Open the chunks in `bytes`, which must be exactly [`PartStream::next_range`], appending
-    /// their plaintext to `out`.
-    pub fn feed(&mut self, vault: &Vault, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    /// Check the window `bytes` (exactly [`PartStream::next_range`]) and say which chunks it holds:
+    /// on the first window the prefix is checked against the key and the part's place (the
+    /// commitment); every chunk's position and length are checked and its nonce derived. The
+    /// stream moves past these chunks: the caller MUST open every one, in order, or give up.
+    pub fn plan(&mut self, vault: &Vault, bytes: &[u8]) -> Result<Vec<ChunkJob>, Error> {
         let range = self.next_range().ok_or(Error::Malformed)?;
         if bytes.len() as u64 != range.end - range.start {
             return Err(Error::Truncated);
@@ -112,18 +132,55 @@ impl PartStream {
             offset = PartReader::PREFIX_LEN as u64;
         }
         let reader = self.reader.as_ref().ok_or(Error::Malformed)?;
+        let mut jobs = Vec::with_capacity(WINDOW_CHUNKS as usize);
         while self.next_chunk < reader.chunk_count() {
             let chunk = reader.chunk_range(self.next_chunk)?;
             if chunk.start != offset || chunk.end > range.end {
                 break;
             }
-            let from = (chunk.start - range.start) as usize;
-            let to = (chunk.end - range.start) as usize;
-            reader.open_chunk(self.next_chunk, &bytes[from..to], out)?;
+            let within = (chunk.start - range.start) as usize..(chunk.end - range.start) as usize;
+            let nonce = reader.platform_nonce(self.next_chunk, within.len())?;
+            jobs.push(ChunkJob {
+                index: self.next_chunk,
+                within,
+                nonce,
+            });
             offset = chunk.end;
             self.next_chunk += 1;
         }
+        if offset != range.end {
+            return Err(Error::Malformed);
+        }
+        Ok(jobs)
+    }
+
+    /// Open the chunks [`PartStream::plan`] found in `bytes` with the envelope's AES-GCM (pure
+    /// Rust), appending their plaintext to `out`.
+    pub fn open_planned(
+        &self,
+        bytes: &[u8],
+        jobs: &[ChunkJob],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let reader = self.reader.as_ref().ok_or(Error::Malformed)?;
+        for job in jobs {
+            let chunk = bytes.get(job.within.clone()).ok_or(Error::Truncated)?;
+            reader.open_chunk(job.index, chunk, out)?;
+        }
         Ok(())
+    }
+
+    /// Check and open the window `bytes` with the envelope's AES-GCM: [`PartStream::plan`] then
+    /// [`PartStream::open_planned`].
+    pub fn feed(&mut self, vault: &Vault, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        let jobs = self.plan(vault, bytes)?;
+        self.open_planned(bytes, &jobs, out)
+    }
+
+    /// The part's derived AES-256-GCM key (never the message key), once the first window was
+    /// planned: for importing into WebCrypto as a non-extractable key.
+    pub fn platform_key(&self) -> Option<Zeroizing<[u8; 32]>> {
+        self.reader.as_ref().map(PartReader::platform_key)
     }
 
     /// Plaintext bytes opened so far and in all, for a progress bar.
@@ -206,6 +263,56 @@ mod tests {
             let opened = open_via_ranges(&vault, part, &sealed, len as u64).unwrap();
             assert!(opened == plain, "length {len}");
         }
+    }
+
+    #[test]
+    fn planned_chunks_open_with_a_platform_aead_and_the_exported_key() {
+        use aes_gcm::aead::{Aead, KeyInit};
+        let (vault, key) = vault_and_key();
+        let message = MessageId::parse(ID).unwrap();
+        let plain: Vec<u8> = (0..WINDOW_CHUNKS as usize * CHUNK_SIZE + 5000)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        let part = Part::Attachment(0);
+        let sealed = seal_part(&key, &message, part, &plain).unwrap();
+        let mut stream = vault.stream(part, plain.len() as u64);
+        assert!(
+            stream.platform_key().is_none(),
+            "no key before the commitment is checked"
+        );
+        let mut opened = Vec::new();
+        let mut aead = None;
+        while let Some(range) = stream.next_range() {
+            let window = &sealed[range.start as usize..range.end as usize];
+            let jobs = stream.plan(&vault, window).unwrap();
+            let aead = aead.get_or_insert_with(|| {
+                aes_gcm::Aes256Gcm::new_from_slice(&stream.platform_key().unwrap()[..]).unwrap()
+            });
+            for job in jobs {
+                let nonce = aes_gcm::Nonce::from(job.nonce);
+                opened.extend(aead.decrypt(&nonce, &window[job.within]).unwrap());
+            }
+        }
+        assert!(opened == plain);
+    }
+
+    #[test]
+    fn a_window_that_is_not_the_one_asked_for_is_refused_before_any_chunk_opens() {
+        let (vault, key) = vault_and_key();
+        let message = MessageId::parse(ID).unwrap();
+        let part = Part::Body(0);
+        let sealed = seal_part(&key, &message, part, &[1u8; 3 * CHUNK_SIZE]).unwrap();
+        let mut stream = vault.stream(part, 3 * CHUNK_SIZE as u64);
+        assert_eq!(
+            stream.plan(&vault, &sealed[..sealed.len() - 1]),
+            Err(Error::Truncated)
+        );
+        // A different part's prefix fails the commitment: no key, no chunk.
+        let mut other = vault.stream(Part::Body(1), 3 * CHUNK_SIZE as u64);
+        assert_eq!(other.plan(&vault, &sealed), Err(Error::DecryptionFailed));
+        assert!(other.platform_key().is_none());
+        assert_eq!(stream.plan(&vault, &sealed).unwrap().len(), 4);
+        assert!(stream.next_range().is_none());
     }
 
     #[test]

@@ -33,28 +33,15 @@ async fn decrypt(
     blob_type: &str,
     progress: RwSignal<Option<(u64, u64)>>,
 ) -> Result<web_sys::Blob, crate::logic::stop::Stop> {
-    let pieces = js_sys::Array::new();
     progress.set(Some((0, entry.size)));
-    flow::open_part(
+    let blob = flow::open_to_blob(
         &portal,
         Part::Attachment(index as u32),
         entry.size,
-        |plain| {
-            pieces.push(&js_sys::Uint8Array::from(plain));
-        },
+        blob_type,
         |done, total| progress.set(Some((done, total))),
     )
     .await?;
-    // The type the page decided on, never the sender's raw string: a blob with an odd type could be
-    // sniffed and shown as a page of the portal's origin.
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(blob_type);
-    let blob =
-        web_sys::Blob::new_with_u8_array_sequence_and_options(&pieces, &options).map_err(|_| {
-            crate::logic::stop::Stop::KeyRefused {
-                code: "decryption_failed".into(),
-            }
-        })?;
     progress.set(None);
     Ok(blob)
 }

@@ -17,6 +17,7 @@ use crate::api::{self, ApiFailure};
 use crate::logic::actions::Allowed;
 use crate::logic::stop::Stop;
 use crate::opening::Vault;
+use crate::reading::{self, Engine, OpenFailure};
 
 /// Largest inline (`cid:`) image turned into a `data:` URL for the HTML body.
 const MAX_INLINE_IMAGE: u64 = 5 * 1024 * 1024;
@@ -128,32 +129,61 @@ pub async fn open_part(
     portal: &Portal,
     part: Part,
     len: u64,
-    mut sink: impl FnMut(&[u8]),
-    progress: impl Fn(u64, u64),
+    sink: impl FnMut(reading::Plain<'_>),
+    progress: impl FnMut(u64, u64),
 ) -> Result<(), Stop> {
     let id = portal.id();
     let name = part_name(part);
-    let mut stream = keyring::with(|v| v.stream(part, len)).ok_or_else(wiped)?;
-    let mut out = Vec::new();
-    while let Some(range) = stream.next_range() {
-        let bytes = api::part_range(&id, &name, range)
-            .await
-            .map_err(|f| stop_for(portal, &f))?;
-        out.clear();
-        keyring::with(|v| stream.feed(v, &bytes, &mut out))
-            .ok_or_else(wiped)?
-            .map_err(|_| decryption_failed())?;
-        sink(&out);
-        let (done, total) = stream.progress();
-        progress(done, total);
+    let fetch = |range| api::part_range(&id, &name, range);
+    reading::open_part(
+        &keyring::Tab,
+        Engine::best(),
+        part,
+        len,
+        fetch,
+        sink,
+        progress,
+    )
+    .await
+    .map_err(|f| stop_for_opening(portal, f))
+}
+
+/// Open `part` into a `Blob` of `blob_type`, with progress.
+pub async fn open_to_blob(
+    portal: &Portal,
+    part: Part,
+    len: u64,
+    blob_type: &str,
+    progress: impl FnMut(u64, u64),
+) -> Result<web_sys::Blob, Stop> {
+    let id = portal.id();
+    let name = part_name(part);
+    let fetch = |range| api::part_range(&id, &name, range);
+    reading::open_to_blob(
+        &keyring::Tab,
+        Engine::best(),
+        part,
+        len,
+        fetch,
+        blob_type,
+        progress,
+    )
+    .await
+    .map_err(|f| stop_for_opening(portal, f))
+}
+
+fn stop_for_opening(portal: &Portal, failure: OpenFailure<ApiFailure>) -> Stop {
+    match failure {
+        OpenFailure::Wiped => wiped(),
+        OpenFailure::Fetch(f) => stop_for(portal, &f),
+        OpenFailure::Decrypt => decryption_failed(),
     }
-    Ok(())
 }
 
 /// A whole part in memory (bodies and inline images, which are small).
 async fn part_bytes(portal: &Portal, part: Part, len: u64) -> Result<Vec<u8>, Stop> {
     let mut all = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    open_part(portal, part, len, |b| all.extend_from_slice(b), |_, _| {}).await?;
+    open_part(portal, part, len, |p| p.append_to(&mut all), |_, _| {}).await?;
     Ok(all)
 }
 

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use crate::opening::Vault;
+use crate::reading::Keys;
 
 thread_local! {
     static WIPES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
@@ -29,6 +30,16 @@ pub fn install(vault: Vault, generation: u64) -> bool {
 /// Use the key, if this tab still holds one.
 pub fn with<R>(f: impl FnOnce(&Vault) -> R) -> Option<R> {
     VAULT.with(|v| v.borrow().as_ref().map(f))
+}
+
+/// The tab's keyring, for [`crate::reading`].
+#[derive(Debug, Clone, Copy)]
+pub struct Tab;
+
+impl Keys for Tab {
+    fn with<R>(&self, f: impl FnOnce(&Vault) -> R) -> Option<R> {
+        with(f)
+    }
 }
 
 /// Remember a `blob:` URL of decrypted content, so [`wipe`] can revoke it.

@@ -90,6 +90,8 @@ pub fn plaintext_len(ciphertext_len: u64) -> Result<u64> {
 /// `zeroize` feature of `aes-gcm`, the nonce here).
 pub struct ChunkCipher {
     aead: Aes256Gcm,
+    // Kept for [`ChunkCipher::platform_key`]: a browser hands the chunks to WebCrypto with it.
+    key: Zeroizing<[u8; KEY_LEN]>,
     base_nonce: [u8; NONCE_SIZE],
 }
 
@@ -151,11 +153,20 @@ fn derive(
     );
     #[allow(clippy::expect_used)]
     let aead = Aes256Gcm::new_from_slice(&okm[..KEY_LEN]).expect("a 32-byte AES-256 key");
+    let mut key = Zeroizing::new([0u8; KEY_LEN]);
+    key.copy_from_slice(&okm[..KEY_LEN]);
     let mut base_nonce = [0u8; NONCE_SIZE];
     base_nonce.copy_from_slice(&okm[KEY_LEN..KEY_LEN + NONCE_SIZE]);
     let mut commitment = [0u8; COMMITMENT_SIZE];
     commitment.copy_from_slice(&okm[KEY_LEN + NONCE_SIZE..]);
-    (ChunkCipher { aead, base_nonce }, commitment)
+    (
+        ChunkCipher {
+            aead,
+            key,
+            base_nonce,
+        },
+        commitment,
+    )
 }
 
 impl ChunkCipher {
@@ -227,18 +238,7 @@ impl ChunkCipher {
         is_final: bool,
         out: &mut Vec<u8>,
     ) -> Result<()> {
-        let valid_len = if is_final {
-            (TAG_SIZE..ENCRYPTED_CHUNK_SIZE).contains(&chunk.len())
-        } else {
-            chunk.len() == ENCRYPTED_CHUNK_SIZE
-        };
-        if !valid_len {
-            return Err(if chunk.len() < ENCRYPTED_CHUNK_SIZE {
-                Error::Truncated
-            } else {
-                Error::Malformed
-            });
-        }
+        check_chunk_len(chunk.len(), is_final)?;
         let (ct, tag) = chunk.split_at(chunk.len() - TAG_SIZE);
         let start = out.len();
         out.extend_from_slice(ct);
@@ -250,6 +250,21 @@ impl ChunkCipher {
                 Err(e)
             }
         }
+    }
+}
+
+/// A final chunk MUST be shorter than [`ENCRYPTED_CHUNK_SIZE`] (and hold at least a tag); any other
+/// chunk MUST be exactly that long.
+fn check_chunk_len(len: usize, is_final: bool) -> Result<()> {
+    let valid = if is_final {
+        (TAG_SIZE..ENCRYPTED_CHUNK_SIZE).contains(&len)
+    } else {
+        len == ENCRYPTED_CHUNK_SIZE
+    };
+    match (valid, len < ENCRYPTED_CHUNK_SIZE) {
+        (true, _) => Ok(()),
+        (false, true) => Err(Error::Truncated),
+        (false, false) => Err(Error::Malformed),
     }
 }
 
@@ -506,6 +521,28 @@ impl RandomAccess {
         self.cipher
             .open_chunk(index, chunk, index + 1 == self.chunks, out)
     }
+
+    /// For opening the chunks with a platform AES-256-GCM (WebCrypto in a browser) instead of this
+    /// crate's: the derived AEAD key of this ciphertext. It is not the input key: it opens this one
+    /// ciphertext (this salt and context) and nothing else. The format logic stays here: the
+    /// commitment was checked by [`RandomAccess::new`], and [`RandomAccess::platform_nonce`]
+    /// checks each chunk's position and length and gives its nonce.
+    pub fn platform_key(&self) -> Zeroizing<[u8; KEY_LEN]> {
+        self.cipher.key.clone()
+    }
+
+    /// The nonce under which chunk `index` (ciphertext and tag, `len` bytes) opens, after the same
+    /// checks as [`RandomAccess::open_chunk`]: the index exists and the length is that chunk's. A
+    /// caller opening chunks with [`RandomAccess::platform_key`] MUST use this for every chunk and
+    /// MUST open the final chunk, or truncation goes unnoticed.
+    pub fn platform_nonce(&self, index: u64, len: usize) -> Result<[u8; NONCE_SIZE]> {
+        let range = self.chunk_range(index)?;
+        if len as u64 != range.end - range.start {
+            return Err(Error::Malformed);
+        }
+        check_chunk_len(len, index + 1 == self.chunks)?;
+        self.cipher.nonce(index)
+    }
 }
 
 /// Encrypt a whole message in one call (random salt).
@@ -598,6 +635,48 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(dec.update(&[], &mut out), Err(Error::DecryptionFailed));
         assert_eq!(dec.finalize(&mut out), Err(Error::DecryptionFailed));
+    }
+
+    #[test]
+    fn a_platform_aead_with_the_exported_key_and_nonces_opens_every_chunk() {
+        use aes_gcm::aead::Aead;
+        let msg: Vec<u8> = (0..(2 * CHUNK_SIZE + 100) as u32)
+            .map(|i| (i * 7) as u8)
+            .collect();
+        let ct = seal(&KEY, b"p", &msg).unwrap();
+        let ra = RandomAccess::new(&KEY, b"p", &ct[..HEADER_SIZE], ct.len() as u64).unwrap();
+        let key = ra.platform_key();
+        assert_ne!(*key, KEY, "the derived key, never the input key");
+        let platform = Aes256Gcm::new_from_slice(&key[..]).unwrap();
+        let mut opened = Vec::new();
+        for k in 0..ra.chunk_count() {
+            let r = ra.chunk_range(k).unwrap();
+            let chunk = &ct[r.start as usize..r.end as usize];
+            let nonce = ra.platform_nonce(k, chunk.len()).unwrap();
+            opened.extend(platform.decrypt(&Nonce::from(nonce), chunk).unwrap());
+        }
+        assert_eq!(opened, msg);
+    }
+
+    #[test]
+    fn platform_nonces_are_given_only_for_chunks_of_the_right_place_and_length() {
+        let ct = seal(&KEY, b"p", &[3u8; CHUNK_SIZE + 10]).unwrap();
+        let ra = RandomAccess::new(&KEY, b"p", &ct[..HEADER_SIZE], ct.len() as u64).unwrap();
+        assert!(ra.platform_nonce(0, ENCRYPTED_CHUNK_SIZE).is_ok());
+        assert!(ra.platform_nonce(1, 10 + TAG_SIZE).is_ok());
+        // A full-length chunk presented as the final one, a short one as a middle one, a cut final
+        // chunk, and a chunk past the end.
+        assert_eq!(
+            ra.platform_nonce(1, ENCRYPTED_CHUNK_SIZE),
+            Err(Error::Malformed)
+        );
+        assert_eq!(ra.platform_nonce(0, 10 + TAG_SIZE), Err(Error::Malformed));
+        assert_eq!(ra.platform_nonce(1, 9 + TAG_SIZE), Err(Error::Malformed));
+        assert_eq!(ra.platform_nonce(2, TAG_SIZE), Err(Error::Malformed));
+        assert_ne!(
+            ra.platform_nonce(0, ENCRYPTED_CHUNK_SIZE),
+            ra.platform_nonce(1, 10 + TAG_SIZE)
+        );
     }
 
     #[test]

@@ -277,6 +277,18 @@ impl PartReader {
     pub fn open_chunk(&self, index: u64, chunk: &[u8], out: &mut Vec<u8>) -> Result<()> {
         self.inner.open_chunk(index, chunk, out)
     }
+
+    /// This part's derived AES-256-GCM key, for a platform AEAD: see
+    /// [`RandomAccess::platform_key`]. Never the message key.
+    pub fn platform_key(&self) -> zeroize::Zeroizing<[u8; crate::keys::KEY_LEN]> {
+        self.inner.platform_key()
+    }
+
+    /// The nonce of chunk `index` of `len` bytes, checked as [`PartReader::open_chunk`] checks
+    /// it: see [`RandomAccess::platform_nonce`].
+    pub fn platform_nonce(&self, index: u64, len: usize) -> Result<[u8; 12]> {
+        self.inner.platform_nonce(index, len)
+    }
 }
 
 #[cfg(test)]

@@ -34,11 +34,33 @@ impl SessionTimes {
     pub fn is_live(&self, now: i64) -> bool {
         now < self.ends_at()
     }
+
+    /// Whether a use at `now` must be written down: only when the last one written is
+    /// [`TOUCH_EVERY`] seconds old or more. A page asking many times a minute then costs one write
+    /// in ten seconds, and the idle limit is counted from at most that much earlier.
+    pub fn needs_touch(&self, now: i64) -> bool {
+        now - self.last_seen_at >= TOUCH_EVERY
+    }
 }
+
+/// The granularity of a session's last use (see [`SessionTimes::needs_touch`]).
+pub const TOUCH_EVERY: i64 = 10;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_use_is_written_down_only_when_the_last_one_is_ten_seconds_old() {
+        let s = SessionTimes {
+            created_at: 0,
+            last_seen_at: 100,
+            keep_signed_in: false,
+        };
+        assert!(!s.needs_touch(100));
+        assert!(!s.needs_touch(100 + TOUCH_EVERY - 1));
+        assert!(s.needs_touch(100 + TOUCH_EVERY));
+    }
 
     fn times(last_seen: i64, keep: bool) -> SessionTimes {
         SessionTimes {

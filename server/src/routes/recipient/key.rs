@@ -125,10 +125,18 @@ async fn release_key(
         }
     };
     signed.touch(&state).await?;
-    state
-        .store
-        .mark_opened(&signed.message.id, &signed.session.address, now)
-        .await?;
+    // The first open is kept; later releases (a reload, a new lease) need no write for it.
+    let opened = signed
+        .message
+        .recipients
+        .iter()
+        .any(|r| r.address == signed.session.address && r.opened_at.is_some());
+    if !opened {
+        state
+            .store
+            .mark_opened(&signed.message.id, &signed.session.address, now)
+            .await?;
+    }
     h.key_decision(&state, None).await?;
     let lease = match signed.message.expires_at {
         Some(at) => LEASE_SECONDS.min(at - now),

@@ -160,8 +160,12 @@ impl SignedIn {
         Rights::from_stored(&self.message.rights)
     }
 
-    /// Count this request as use of the session (moves the idle limit).
+    /// Count this request as use of the session (moves the idle limit), written at most every
+    /// [`crate::domain::session::TOUCH_EVERY`] seconds.
     pub async fn touch(&self, state: &AppState) -> Result<(), ApiError> {
+        if !self.session.times.needs_touch(state.clock.now()) {
+            return Ok(());
+        }
         Ok(state
             .store
             .touch_session(&self.id_hash, state.clock.now())

@@ -1,0 +1,129 @@
+import { test } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { record, round, type Row } from '../support/bench';
+import { MAIL_URL, address, createTenant, noticeLink, passcode, send } from '../support/mail-server';
+
+// Key release and passcode verification under load: the real `sealpost serve` (release build,
+// SQLite, started by the Playwright config) on 127.0.0.1, and wrk from apt with a fixed number of
+// connections for a fixed time, so the load is bounded and stops by itself.
+
+const SECONDS = Number(process.env.SEALPOST_BENCH_LOAD_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.SEALPOST_BENCH_CONNECTIONS ?? 16);
+const CSRF = { 'x-sealpost-request': '1', 'content-type': 'application/json' };
+
+interface Wrk { requests: number; seconds: number; rps: number; p50: number; p99: number; non2xx: number; errors: number; serverCores: number }
+
+/** The `sealpost serve` process the Playwright config started (its command line names the binary and `serve`). */
+function serverPid(): number {
+  const bin = process.env.SEALPOST_BIN as string;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv[0] === bin && argv[1] === 'serve') return Number(pid);
+    } catch { /* gone */ }
+  }
+  throw new Error('no sealpost serve process');
+}
+
+/** CPU seconds a process has used (user + system). */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+
+/** POST `body` to `url` with `headers` for SECONDS over CONNECTIONS connections. */
+function wrk(url: string, headers: Record<string, string>, body: string): Wrk {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-wrk-'));
+  const out = path.join(dir, 'result.json');
+  const lua = `
+wrk.method = "POST"
+wrk.body = ${JSON.stringify(body)}
+${Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n')}
+done = function(summary, latency, requests)
+  local f = io.open(${JSON.stringify(out)}, "w")
+  local e = summary.errors
+  f:write(string.format('{"requests":%d,"micros":%d,"p50":%d,"p99":%d,"errors":%d}',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout))
+  f:close()
+end
+`;
+  fs.writeFileSync(path.join(dir, 'load.lua'), lua);
+  const server = serverPid();
+  const cpuBefore = cpuSeconds(server);
+  try {
+    const text = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--timeout', '5s', '-s', path.join(dir, 'load.lua'), url], {
+      encoding: 'utf8', timeout: (SECONDS + 30) * 1000,
+    });
+    const r = JSON.parse(fs.readFileSync(out, 'utf8'));
+    // wrk's Lua summary has no status counts; its report on stdout does.
+    r.non2xx = Number(text.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
+    return {
+      requests: r.requests, seconds: r.micros / 1e6, rps: r.requests / (r.micros / 1e6),
+      p50: r.p50 / 1000, p99: r.p99 / 1000, non2xx: r.non2xx, errors: r.errors,
+      serverCores: (cpuSeconds(server) - cpuBefore) / (r.micros / 1e6),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function post(url: string, body: unknown, cookie?: string): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { ...CSRF, ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+}
+
+/** A message to a fresh recipient: its id and link token. */
+async function message(t: ReturnType<typeof createTenant>): Promise<{ id: string; token: string; to: string }> {
+  const to = address('load');
+  const id = await send(t, { to: [to], subject: 'Load', text: 'Hello', rights_template: 'Encrypt' });
+  const token = (await noticeLink(to, id)).split('#t=')[1];
+  return { id, token, to };
+}
+
+test('key release and passcode verification under load', async () => {
+  const t = createTenant('Load');
+  const rows: Row[] = [];
+
+  // Key release: one signed-in recipient, the same request as the page's.
+  const m = await message(t);
+  const asked = await post(`${MAIL_URL}/api/m/${m.id}/passcode`, { token: m.token });
+  const { reference } = await asked.json() as { reference: string };
+  const signedIn = await post(`${MAIL_URL}/api/m/${m.id}/session`, {
+    token: m.token, passcode: await passcode(m.to, reference), keep_signed_in: false,
+  });
+  if (signedIn.status !== 200) throw new Error(`sign-in ${signedIn.status}`);
+  const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0];
+  const jwk = crypto.generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' });
+  const keyBody = JSON.stringify({ public_key: jwk.x });
+  const one = await fetch(`${MAIL_URL}/api/m/${m.id}/key`, { method: 'POST', headers: { ...CSRF, cookie }, body: keyBody });
+  if (one.status !== 200) throw new Error(`key ${one.status}: ${await one.text()}`);
+  const key = wrk(`${MAIL_URL}/api/m/${m.id}/key`, { ...CSRF, cookie }, keyBody);
+  if (key.non2xx || key.errors) throw new Error(`key release: ${key.non2xx} refusals, ${key.errors} errors`);
+
+  // Passcode verification: wrong codes for a live code, as guesses arrive; after five the code is
+  // burned and every later guess is still looked up, checked, refused and logged.
+  const p = await message(t);
+  await post(`${MAIL_URL}/api/m/${p.id}/passcode`, { token: p.token });
+  const guess = JSON.stringify({ token: p.token, passcode: '00000000', keep_signed_in: false });
+  const refused = await fetch(`${MAIL_URL}/api/m/${p.id}/session`, { method: 'POST', headers: CSRF, body: guess });
+  const why = await refused.json() as { code: string };
+  if (refused.status !== 401 || why.code !== 'passcode_invalid') throw new Error(`guess: ${refused.status} ${why.code}`);
+  const verify = wrk(`${MAIL_URL}/api/m/${p.id}/session`, CSRF, guess);
+  if (verify.errors || verify.non2xx !== verify.requests) throw new Error(`guesses: ${JSON.stringify(verify)}`);
+
+  const detail = (w: Wrk) => `${w.requests} requests in ${round(w.seconds)} s over ${CONNECTIONS} connections; the server used ${round(w.serverCores, 2)} of ${os.cpus().length} cores, wrk most of the rest`;
+  rows.push(
+    { group: 'key release', name: 'released keys per second', value: Math.round(key.rps), unit: '/s', detail: detail(key), budget: '≥ 2,000 (aim ≥ 10,000)', meets: key.rps >= 2000 },
+    { group: 'key release', name: 'latency p50', value: round(key.p50, 2), unit: 'ms' },
+    { group: 'key release', name: 'latency p99', value: round(key.p99, 2), unit: 'ms', budget: '≤ 25', meets: key.p99 <= 25 },
+    { group: 'passcode verification', name: 'wrong passcodes answered per second', value: Math.round(verify.rps), unit: '/s', detail: detail(verify) },
+    { group: 'passcode verification', name: 'latency p50', value: round(verify.p50, 2), unit: 'ms' },
+    { group: 'passcode verification', name: 'latency p99', value: round(verify.p99, 2), unit: 'ms' },
+  );
+  record('load', rows);
+});

@@ -6,5 +6,6 @@ import base from './playwright.config';
 export default defineConfig({
   ...base,
   testDir: './bench',
+  projects: [{ ...base.projects![0], testDir: './bench' }],
   timeout: 20 * 60_000,
 });

@@ -39,6 +39,7 @@ export default defineConfig({
   projects: [
     {
       name: 'chromium',
+      testDir: './tests',
       use: {
         browserName: 'chromium',
         launchOptions: {
@@ -54,6 +55,11 @@ export default defineConfig({
           ],
         },
       },
+    },
+    {
+      // Firefox ESR over WebDriver (support/webdriver.ts): these tests start their own browser.
+      name: 'firefox',
+      testDir: './firefox',
     },
   ],
   webServer: [

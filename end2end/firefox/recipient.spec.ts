@@ -2,6 +2,7 @@ import { test, expect } from '@playwright/test';
 import * as crypto from 'node:crypto';
 import { Firefox } from '../support/webdriver';
 import { admin, address, createTenant, noticeLink, passcode, send } from '../support/mail-server';
+import { sampleBytes } from '../support/samples';
 
 // The recipient's core journeys in Firefox ESR over WebDriver (geckodriver), against the same
 // `sealpost serve` and maildev as the Chromium journeys: passcode sign-in, reading with
@@ -24,15 +25,6 @@ async function signIn(link: string, to: string): Promise<void> {
 // A 1×1 PNG.
 const DOT_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
-function sampleBytes(n: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = 88172645;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 test('Firefox: sign in with a passcode and read a message with attachments, byte for byte', async () => {
   const t = createTenant('Fabrikam');

@@ -5,6 +5,7 @@ import {
   MAIL_URL, address, admin, askForPasscode, createTenant, expireNow, mailsTo, noticeLink, passcode,
   send, signIn,
 } from '../support/mail-server';
+import { sampleBytes } from '../support/samples';
 
 // The recipient's journeys against `sealpost serve` sending through maildev. Each test makes its
 // own tenant and recipients, so none reads another's mail.
@@ -20,16 +21,6 @@ function noErrors(page: Page): string[] {
   return problems;
 }
 
-// Bytes that are not text, so a byte-for-byte match means real decryption.
-function sampleBytes(n: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = 2463534242;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 test('read a message with an attachment: the decrypted bytes match what was sent', async ({ page }) => {
   const problems = noErrors(page);

@@ -2,6 +2,7 @@ import { defineConfig } from '@playwright/test';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import * as crypto from 'node:crypto';
 
 // The servers under test, all started by Playwright before the tests and stopped after:
 //  - `sealpost demo` (development mailbox, demo tenant) on E2E_PORT, for the newcomer's journey;
@@ -21,6 +22,19 @@ process.env.SEALPOST_E2E_MAIL_DIR = path.join(root, 'mail-server');
 process.env.SEALPOST_E2E_MAIL_URL = `http://127.0.0.1:${port + 1}`;
 process.env.SEALPOST_E2E_MAILDEV = `http://127.0.0.1:${maildevWeb}`;
 const dist = path.resolve(__dirname, '../dist');
+
+// Two root keys in key files for the mail server, so tests can make data encryption policies
+// (the PKCS#11 variant is tested against SoftHSM2 in the server's suite). Made once; the runner
+// and every worker read this file.
+const keysDir = path.join(root, 'root-keys');
+fs.mkdirSync(keysDir, { recursive: true });
+const rootKeys = ['vault-a', 'vault-b'].map((name) => {
+  const file = path.join(keysDir, `${name}.key`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32), { mode: 0o600 });
+  return `[[root_keys]]\nname = "${name}"\nprovider = "file"\npath = ${JSON.stringify(file)}\n`;
+});
+const mailConfig = path.join(root, 'mail-server.toml');
+fs.writeFileSync(mailConfig, rootKeys.join('\n'));
 
 export default defineConfig({
   testDir: './tests',
@@ -98,6 +112,7 @@ export default defineConfig({
       stderr: 'pipe',
       gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
       env: {
+        SEALPOST_CONFIG: mailConfig,
         SEALPOST_LISTEN: `127.0.0.1:${port + 1}`,
         SEALPOST_DATA_DIR: path.join(root, 'mail-server'),
         SEALPOST_DIST_DIR: dist,

@@ -126,6 +126,39 @@ test('revoking while the page is open removes the message within 30 seconds', as
   await expectAccessible(page, 'revoked');
 });
 
+test('a message whose data encryption policy was purged says so and cannot be opened', async ({ page }) => {
+  const t = createTenant('Fabrikam');
+  // Two policies over the same root keys: purging one keeps the keys for the other.
+  for (const name of ['Fabrikam_Global', 'Fabrikam_Keep']) {
+    const made = await admin(t, 'POST', '/data-encryption-policies', { name, root_keys: ['vault-a', 'vault-b'] });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+  }
+  expect((await admin(t, 'PUT', '/data-encryption-policy-assignment', { data_encryption_policy: 'Fabrikam_Global' })).status).toBe(200);
+  const bob = address('bob');
+  const id = await send(t, { to: [bob], subject: 'Under Customer Key', text: 'Held by our keys' });
+  await signIn(page, await noticeLink(bob, id), bob);
+  await expect(page.getByTestId('body')).toHaveText('Held by our keys');
+
+  const requested = await admin(t, 'PATCH', '/data-encryption-policies/Fabrikam_Global', {
+    permanent_data_purge_requested: true,
+    permanent_data_purge_reason: 'Leaving the service',
+    permanent_data_purge_contact: 'dpo@fabrikam.example',
+  });
+  expect(requested.body.status).toBe('PurgeRequested');
+  const purged = await admin(t, 'POST', '/data-encryption-policies/Fabrikam_Global/purge', { confirm: 'Fabrikam_Global' });
+  expect(purged.status, JSON.stringify(purged.body)).toBe(200);
+  expect(purged.body.root_keys_destroyed).toEqual([]);
+
+  // Opening it again (the page asks for the key afresh) ends on the purge page.
+  await page.reload();
+  await expect(page.getByTestId('error-code')).toHaveText('message_purged', { timeout: 15_000 });
+  await expect(page.getByTestId('stopped-text')).toHaveText(
+    "The sender's organisation has permanently deleted this message and its keys. Nobody can open it any more.",
+  );
+  await expect(page.getByText('Held by our keys')).toHaveCount(0);
+  await expectAccessible(page, 'purged');
+});
+
 test('an expired message has its own page with the date', async ({ page }) => {
   const t = createTenant('Fabrikam');
   await admin(t, 'POST', '/branding-templates', { identity: 'Short', external_mail_expiry_in_days: 1 });

@@ -9,7 +9,7 @@ use tower_http::trace::TraceLayer;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::passcode::PasscodeKey;
-use crate::keys::{KeyError, LocalKeyFile, RootKeyProvider};
+use crate::keys::{KeyError, LocalKeyFile, RootKeyProvider, RootKeys};
 use crate::mail::Mailer;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -22,8 +22,11 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Where everything is kept.
     pub store: Arc<dyn Store>,
-    /// The root key that unlocks tenant data keys.
+    /// The built-in root key (`local`), which unlocks each tenant's own data key and the server's
+    /// keys.
     pub keys: Arc<dyn RootKeyProvider>,
+    /// Every root key by name, for data encryption policies.
+    pub root_keys: Arc<RootKeys>,
     /// Where notices go.
     pub mailer: Mailer,
     /// The time.
@@ -32,6 +35,8 @@ pub struct AppState {
     pub passcode_key: Arc<PasscodeKey>,
     /// Wakes the mail queue worker when the SMTP listener has queued a message.
     pub mail_queue: Arc<tokio::sync::Notify>,
+    /// Wakes the key roll worker when a roll starts.
+    pub key_roll: Arc<tokio::sync::Notify>,
 }
 
 /// Why the application could not start.
@@ -46,6 +51,9 @@ pub enum StartError {
     /// The root key could not be read or created.
     #[error(transparent)]
     Keys(#[from] crate::keys::KeyError),
+    /// The configuration cannot be used.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// Mail is not configured.
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
@@ -73,9 +81,12 @@ impl AppState {
     pub async fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StartError> {
         prepare_data_dir(&config.data_dir)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
-        let keys: Arc<dyn RootKeyProvider> = Arc::new(LocalKeyFile::open_or_create(
+        let local = Arc::new(LocalKeyFile::open_or_create(
             &config.data_dir.join("root.key"),
         )?);
+        let root_keys = Arc::new(RootKeys::new(local.clone(), config.root_key_specs()?));
+        root_keys.report();
+        let keys: Arc<dyn RootKeyProvider> = local;
         let mailer = Mailer::from_config(&config, store.clone(), clock.clone())?;
         let passcode_key = Arc::new(PasscodeKey::from_bytes(
             *server_key(store.as_ref(), keys.as_ref(), PASSCODE_KEY, clock.now())
@@ -86,10 +97,12 @@ impl AppState {
             config: Arc::new(config),
             store,
             keys,
+            root_keys,
             mailer,
             clock,
             passcode_key,
             mail_queue: Arc::new(tokio::sync::Notify::new()),
+            key_roll: Arc::new(tokio::sync::Notify::new()),
         })
     }
 }

@@ -47,6 +47,10 @@ pub enum Command {
     /// Create tenants and admin tokens (works on the data directory; the server may be running).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// The root keys this server is configured with (`[[root_keys]]`), for data encryption
+    /// policies: whether each answers, and making one that does not exist yet.
+    #[command(subcommand, name = "root-key")]
+    RootKey(RootKeyCommand),
     /// The portal tracking log.
     #[command(subcommand, name = "portal-log")]
     PortalLog(PortalLogCommand),
@@ -81,6 +85,26 @@ pub enum TenantCommand {
         /// What the token is for.
         #[arg(long, default_value = "operator")]
         label: String,
+        /// Configuration file (TOML).
+        #[arg(long, env = "SEALPOST_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// `sealpost root-key ...`
+#[derive(Debug, Subcommand)]
+pub enum RootKeyCommand {
+    /// List the root keys and whether each answers now (and why not).
+    List {
+        /// Configuration file (TOML).
+        #[arg(long, env = "SEALPOST_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Make a configured root key that does not exist yet: a key file (mode 0600), or a sensitive,
+    /// non-extractable AES-256 key in the token. An existing key is left as it is.
+    Create {
+        /// Its name in the configuration.
+        name: String,
         /// Configuration file (TOML).
         #[arg(long, env = "SEALPOST_CONFIG")]
         config: Option<PathBuf>,
@@ -161,6 +185,15 @@ async fn open_admin(config: &Config) -> anyhow::Result<(SqliteStore, LocalKeyFil
     Ok((store, keys))
 }
 
+/// Every root key of the configuration, without opening the database.
+fn root_keys(config: &Config) -> anyhow::Result<crate::keys::RootKeys> {
+    prepare_data_dir(&config.data_dir)?;
+    let local = std::sync::Arc::new(LocalKeyFile::open_or_create(
+        &config.data_dir.join("root.key"),
+    )?);
+    Ok(crate::keys::RootKeys::new(local, config.root_key_specs()?))
+}
+
 async fn tenant_by_domain(store: &SqliteStore, domain: &str) -> anyhow::Result<Tenant> {
     let domain = Domain::parse("domain", domain)?;
     store
@@ -192,6 +225,31 @@ pub fn run(cli: Cli) -> ExitCode {
             );
             Ok(())
         }),
+        Command::RootKey(RootKeyCommand::List { config }) => {
+            with_runtime(config, |config| async move {
+                let roots = root_keys(&config)?;
+                for k in roots.list() {
+                    match &k.problem {
+                        None => println!("{}  {}  available", k.name, k.provider),
+                        Some(p) => println!("{}  {}  NOT AVAILABLE: {p}", k.name, k.provider),
+                    }
+                }
+                Ok(())
+            })
+        }
+        Command::RootKey(RootKeyCommand::Create { name, config }) => {
+            with_runtime(config, |config| async move {
+                let roots = root_keys(&config)?;
+                if name == crate::keys::LOCAL {
+                    anyhow::bail!(
+                        "the built-in root key \"local\" is made when the server first starts"
+                    );
+                }
+                let key = roots.create(&name)?;
+                println!("Root key {name} is ready: {}", key.describe());
+                Ok(())
+            })
+        }
         Command::Tenant(TenantCommand::Token {
             domain,
             label,

@@ -88,6 +88,41 @@ pub struct Config {
     pub smtp_listen_key: Option<PathBuf>,
     /// Largest message the listener accepts, in bytes as received (encoded).
     pub smtp_listen_max_size: u64,
+    /// Root keys that data encryption policies may name (`[[root_keys]]` tables; the file only).
+    /// The built-in `local` root key (`root.key` in the data directory) is always there.
+    pub root_keys: Vec<RootKeyConfig>,
+}
+
+/// Which kind of key provider holds a root key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RootKeyKind {
+    /// A 32-byte key file, created on first use with mode 0600.
+    File,
+    /// A non-extractable AES-256 key in a PKCS#11 token (an HSM).
+    Pkcs11,
+}
+
+/// One `[[root_keys]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootKeyConfig {
+    /// The name policies use for it (letters, digits, `-`, `_`, `.`; not `local`).
+    pub name: String,
+    /// `file` or `pkcs11`.
+    pub provider: RootKeyKind,
+    /// For `file`: the key file.
+    pub path: Option<PathBuf>,
+    /// For `pkcs11`: the module, e.g. `/usr/lib/softhsm/libsofthsm2.so`.
+    pub module: Option<PathBuf>,
+    /// For `pkcs11`: the token's label.
+    pub token: Option<String>,
+    /// For `pkcs11`: the key's label in the token.
+    pub key_label: Option<String>,
+    /// For `pkcs11`: a file holding the user PIN.
+    pub pin_file: Option<PathBuf>,
+    /// For `pkcs11`: an environment variable holding the user PIN.
+    pub pin_env: Option<String>,
 }
 
 impl Default for Config {
@@ -112,6 +147,7 @@ impl Default for Config {
             smtp_listen_cert: None,
             smtp_listen_key: None,
             smtp_listen_max_size: 36 * 1024 * 1024,
+            root_keys: Vec::new(),
         }
     }
 }
@@ -135,6 +171,9 @@ pub enum ConfigError {
         /// The parser's explanation.
         message: String,
     },
+    /// A `[[root_keys]]` table cannot be used.
+    #[error("the root key settings are not valid: {0}")]
+    RootKey(String),
     /// An environment variable has a value of the wrong kind.
     #[error("the environment variable {name} is not valid: {message}")]
     Env {
@@ -269,7 +308,30 @@ impl Config {
                 message: format!("expected a number of bytes, got {v:?}"),
             })?;
         }
+        config.root_key_specs()?;
         Ok(config)
+    }
+
+    /// The configured root keys, checked: valid and distinct names, and each one's settings.
+    pub fn root_key_specs(&self) -> Result<Vec<(String, crate::keys::RootKeySpec)>, ConfigError> {
+        let mut out: Vec<(String, crate::keys::RootKeySpec)> = Vec::new();
+        for c in &self.root_keys {
+            if !crate::keys::valid_name(&c.name) {
+                return Err(ConfigError::RootKey(format!(
+                    "{:?} cannot name a root key: use up to 64 letters, digits, '-', '_' or '.', and not \"local\" (the built-in key)",
+                    c.name
+                )));
+            }
+            if out.iter().any(|(n, _)| *n == c.name) {
+                return Err(ConfigError::RootKey(format!(
+                    "two root keys are named {:?}",
+                    c.name
+                )));
+            }
+            let spec = crate::keys::RootKeySpec::from_config(c).map_err(ConfigError::RootKey)?;
+            out.push((c.name.clone(), spec));
+        }
+        Ok(out)
     }
 
     /// The SMTP listener's host name: as configured, else the public URL's host.
@@ -344,6 +406,54 @@ mod tests {
     }
 
     #[test]
+    fn root_keys_are_checked_when_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sealpost.toml");
+        let load = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            Config::load_with(Some(&file), env(&[])).map_err(|e| e.to_string())
+        };
+        let ok = load(
+            "[[root_keys]]\nname = \"vault-a\"\nprovider = \"pkcs11\"\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\ntoken = \"A\"\nkey_label = \"root\"\npin_env = \"PIN_A\"\n\n[[root_keys]]\nname = \"backup\"\nprovider = \"file\"\npath = \"/srv/backup.key\"\n",
+        )
+        .unwrap();
+        assert_eq!(ok.root_key_specs().unwrap().len(), 2);
+        for (text, says) in [
+            (
+                "[[root_keys]]\nname = \"local\"\nprovider = \"file\"\npath = \"/x\"\n",
+                "built-in",
+            ),
+            (
+                "[[root_keys]]\nname = \"a b\"\nprovider = \"file\"\npath = \"/x\"\n",
+                "cannot name",
+            ),
+            (
+                "[[root_keys]]\nname = \"a\"\nprovider = \"file\"\n",
+                "needs `path`",
+            ),
+            (
+                "[[root_keys]]\nname = \"a\"\nprovider = \"pkcs11\"\nmodule = \"/m\"\ntoken = \"T\"\nkey_label = \"k\"\n",
+                "pin_file",
+            ),
+            (
+                "[[root_keys]]\nname = \"a\"\nprovider = \"pkcs11\"\nmodule = \"/m\"\ntoken = \"T\"\nkey_label = \"k\"\npin_file = \"/p\"\npin_env = \"P\"\n",
+                "exactly one",
+            ),
+            (
+                "[[root_keys]]\nname = \"a\"\nprovider = \"file\"\npath = \"/x\"\n[[root_keys]]\nname = \"a\"\nprovider = \"file\"\npath = \"/y\"\n",
+                "two root keys",
+            ),
+            (
+                "[[root_keys]]\nname = \"a\"\nprovider = \"pkcs11\"\nmodule = \"/m\"\ntoken = \"T\"\nkey_label = \"k\"\npin = \"1234\"\n",
+                "pin",
+            ),
+        ] {
+            let err = load(text).unwrap_err();
+            assert!(err.contains(says), "{text}: {err}");
+        }
+    }
+
+    #[test]
     fn every_setting_is_documented() {
         let doc = include_str!("../../docs/CONFIGURATION.md");
         for name in [
@@ -384,6 +494,15 @@ mod tests {
             "SEALPOST_SMTP_LISTEN_CERT",
             "SEALPOST_SMTP_LISTEN_KEY",
             "SEALPOST_SMTP_LISTEN_MAX_SIZE",
+            "root_keys",
+            "name",
+            "provider",
+            "path",
+            "module",
+            "token",
+            "key_label",
+            "pin_file",
+            "pin_env",
         ] {
             assert!(
                 doc.contains(&format!("`{name}`")),

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod envelope_cmd;
 pub mod error;
 pub mod extract;
+pub mod key_policies;
 pub mod keys;
 pub mod mail;
 pub mod mail_flow;

@@ -33,7 +33,7 @@ struct Opened {
 }
 
 async fn open(state: &AppState, tenant: &Tenant, m: &StoredMessage) -> Result<Opened, ApiError> {
-    let (id, key) = message_key(state, tenant, m)?;
+    let (id, key) = message_key(state, tenant, m).await?;
     let sealed = state
         .store
         .read_part(&tenant.id, &m.id, &part_name(Part::Manifest))

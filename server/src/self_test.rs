@@ -111,15 +111,23 @@ pub async fn run(
         attachments: Vec::new(),
     };
     let now = state.clock.now();
+    let sealing_key = crate::key_policies::key_for_sealing(state, tenant)
+        .await
+        .map_err(|e| match e {
+            ApiError::Refused { message, .. } => message,
+            other => other.to_string(),
+        });
     let data_key = steps.record(
         "Tenant key",
-        state
-            .keys
-            .unwrap(&tenant.id, tenant.key_version, &tenant.wrapped_data_key)
-            .map_err(|e| format!("the root key could not unwrap the tenant's data key: {e}")),
-        |_| format!("key version {} unwrapped", tenant.key_version),
+        sealing_key,
+        |(policy, version, _)| match policy {
+            None => format!("the tenant's own data key, version {version}, unwrapped"),
+            Some(_) => format!(
+                "the data encryption policy's data key, version {version}, unwrapped by a root key"
+            ),
+        },
     );
-    let Some(data_key) = data_key else {
+    let Some((policy_id, key_version, data_key)) = data_key else {
         answer.steps = steps.0;
         return Ok(answer);
     };
@@ -132,7 +140,7 @@ pub async fn run(
                 &WrapBinding {
                     tenant_id: &tenant.id,
                     message_id: &message_id,
-                    key_version: tenant.key_version,
+                    key_version,
                 },
             )?;
             Ok((wrapped, parts))
@@ -147,7 +155,7 @@ pub async fn run(
     let names: Vec<String> = parts.iter().map(|p| p.name.clone()).collect();
     let stored = state
         .store
-        .store_message(NewMessage {
+        .store_message(&NewMessage {
             id: id.clone(),
             tenant_id: tenant.id.clone(),
             sender: composed.from.to_string(),
@@ -155,7 +163,8 @@ pub async fn run(
             rights_template: ENCRYPT.to_owned(),
             rights: rights.to_stored(),
             wrapped_key: wrapped.to_vec(),
-            key_version: tenant.key_version,
+            policy_id,
+            key_version,
             size: composed.size(),
             created_at: now,
             expires_at: None,
@@ -267,10 +276,12 @@ async fn release(
         .message(&tenant.id, id)
         .await
         .map_err(|e| e.to_string())?;
-    let (message_id, key) = message_key(state, tenant, &stored).map_err(|e| match e {
-        ApiError::Refused { message, .. } => message,
-        other => other.to_string(),
-    })?;
+    let (message_id, key) = message_key(state, tenant, &stored)
+        .await
+        .map_err(|e| match e {
+            ApiError::Refused { message, .. } => message,
+            other => other.to_string(),
+        })?;
     seal_release(
         public_key,
         &key,

@@ -10,7 +10,8 @@ use sealpost_api::admin::{
     MessageStatusView, NoticeView, RecipientStatusView, RevocationView, SendOptions,
 };
 use sealpost_envelope::{
-    MessageId, MessageKey, Part, WrapBinding, open_manifest, unwrap_message_key, wrap_message_key,
+    MessageId, MessageKey, Part, TenantDataKey, WrapBinding, open_manifest, unwrap_message_key,
+    wrap_message_key,
 };
 
 use crate::app::AppState;
@@ -22,6 +23,7 @@ use crate::domain::branding::{BrandingTemplate, DEFAULT_TEMPLATE};
 use crate::domain::composed::ComposedMessage;
 use crate::domain::rights::{ENCRYPT, Rights};
 use crate::error::ApiError;
+use crate::key_policies;
 use crate::mail::notice;
 use crate::routes::admin::resolve_rights;
 use crate::sealing;
@@ -196,10 +198,8 @@ pub async fn deliver(
     let now = state.clock.now();
     let id = new_id();
     let message_id = MessageId::parse(&id).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let data_key = state
-        .keys
-        .unwrap(&tenant.id, tenant.key_version, &tenant.wrapped_data_key)
-        .map_err(key_unavailable)?;
+    let (mut policy_id, mut key_version, mut data_key) =
+        key_policies::key_for_sealing(state, tenant).await?;
     let sealed_id = message_id.clone();
     let size = composed.size();
     let (composed, sealed) = tokio::task::spawn_blocking(move || {
@@ -209,14 +209,20 @@ pub async fn deliver(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let (key, parts) = sealed.map_err(|e| ApiError::Internal(format!("sealing failed: {e}")))?;
-    let binding = WrapBinding {
-        tenant_id: &tenant.id,
-        message_id: &message_id,
-        key_version: tenant.key_version,
+    let wrap = |data_key: &TenantDataKey, key_version: u32| {
+        wrap_message_key(
+            data_key,
+            &key,
+            &WrapBinding {
+                tenant_id: &tenant.id,
+                message_id: &message_id,
+                key_version,
+            },
+        )
+        .map(|w| w.to_vec())
+        .map_err(|e| ApiError::Internal(format!("wrapping failed: {e}")))
     };
-    let wrapped_key = wrap_message_key(&data_key, &key, &binding)
-        .map_err(|e| ApiError::Internal(format!("wrapping failed: {e}")))?;
-    drop(key);
+    let mut wrapped_key = wrap(&data_key, key_version)?;
 
     let mut links = Vec::with_capacity(external.len());
     let mut recipients = Vec::with_capacity(external.len());
@@ -229,25 +235,46 @@ pub async fn deliver(
         });
         links.push(secret);
     }
-    state
-        .store
-        .store_message(NewMessage {
-            id: id.clone(),
-            tenant_id: tenant.id.clone(),
-            sender: composed.from.to_string(),
-            branding_template: branding.identity().to_owned(),
-            rights_template,
-            rights: rights.to_stored(),
-            wrapped_key: wrapped_key.to_vec(),
-            key_version: tenant.key_version,
-            size,
-            created_at: now,
-            expires_at,
-            recipients,
-            parts,
-            parent,
-        })
-        .await?;
+    let mut message = NewMessage {
+        id: id.clone(),
+        tenant_id: tenant.id.clone(),
+        sender: composed.from.to_string(),
+        branding_template: branding.identity().to_owned(),
+        rights_template,
+        rights: rights.to_stored(),
+        wrapped_key: Vec::new(),
+        policy_id: None,
+        key_version: 0,
+        size,
+        created_at: now,
+        expires_at,
+        recipients,
+        parts,
+        parent,
+    };
+    // A key roll can retire the data-key version between wrapping and writing (rarely); the
+    // message key is then wrapped again under the policy's current version. Content is unchanged.
+    let mut attempts = 0;
+    loop {
+        message.wrapped_key = std::mem::take(&mut wrapped_key);
+        message.policy_id = policy_id.clone();
+        message.key_version = key_version;
+        match state.store.store_message(&message).await {
+            Err(StoreError::Conflict("key_version_retired")) if attempts < 3 => {
+                attempts += 1;
+                let tenant = state.store.tenant(&tenant.id).await?;
+                (policy_id, key_version, data_key) =
+                    key_policies::key_for_sealing(state, &tenant).await?;
+                wrapped_key = wrap(&data_key, key_version)?;
+            }
+            other => {
+                other?;
+                break;
+            }
+        }
+    }
+    drop(data_key);
+    drop(key);
     state
         .store
         .audit(&AuditEvent {
@@ -314,18 +341,17 @@ pub fn key_unavailable(e: crate::keys::KeyError) -> ApiError {
     )
 }
 
-/// Unwrap a stored message's key: the tenant's data key from the root key, then the message key.
-/// A root key that cannot be used is `key_unavailable`; a wrapped key that does not open is internal.
-pub fn message_key(
+/// Unwrap a stored message's key: its data key (the tenant's own, or its policy's, from a root
+/// key), then the message key. A root key that cannot be used is `key_unavailable`; a purged policy
+/// is `message_purged`; a wrapped key that does not open is internal.
+pub async fn message_key(
     state: &AppState,
     tenant: &Tenant,
     m: &StoredMessage,
 ) -> Result<(MessageId, MessageKey), ApiError> {
     let message_id = MessageId::parse(&m.id).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let data_key = state
-        .keys
-        .unwrap(&tenant.id, m.key_version, &tenant.wrapped_data_key)
-        .map_err(key_unavailable)?;
+    let (data_key, reread) = key_policies::key_for_message(state, tenant, m).await?;
+    let m = reread.as_ref().unwrap_or(m);
     let key = unwrap_message_key(
         &data_key,
         &m.wrapped_key,
@@ -352,18 +378,29 @@ pub async fn status_view(
     tenant: &Tenant,
     m: &StoredMessage,
 ) -> Result<MessageStatusView, ApiError> {
-    let (message_id, key) = message_key(state, tenant, m)?;
-    let sealed = state
-        .store
-        .read_part(&tenant.id, &m.id, &part_name(Part::Manifest))
-        .await?;
-    let manifest = open_manifest(&key, &message_id, &sealed)
-        .map_err(|e| ApiError::Internal(format!("manifest: {e}")))?;
+    let policy = match &m.policy_id {
+        Some(p) => Some(state.store.policy(&tenant.id, p).await?),
+        None => None,
+    };
+    let purged = policy.as_ref().is_some_and(|p| p.purged.is_some());
+    // A purged message cannot be opened, so its subject cannot be read any more.
+    let subject = if purged {
+        String::new()
+    } else {
+        let (message_id, key) = message_key(state, tenant, m).await?;
+        let sealed = state
+            .store
+            .read_part(&tenant.id, &m.id, &part_name(Part::Manifest))
+            .await?;
+        open_manifest(&key, &message_id, &sealed)
+            .map_err(|e| ApiError::Internal(format!("manifest: {e}")))?
+            .subject
+    };
     let now = state.clock.now();
     let state_now = message_state(m.revocation.as_ref(), m.expires_at, now);
     Ok(MessageStatusView {
         message_id: m.id.clone(),
-        subject: manifest.subject,
+        subject,
         sender: m.sender.clone(),
         sent_at: rfc3339(m.created_at),
         is_revocable: m.revocation.is_none(),
@@ -395,5 +432,7 @@ pub async fn status_view(
                 revoked: r.revocation.as_ref().map(revocation_view),
             })
             .collect(),
+        data_encryption_policy: policy.map(|p| p.name),
+        purged,
     })
 }

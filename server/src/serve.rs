@@ -88,6 +88,8 @@ async fn run_with(
         }
         tracing::warn!(error = %e, "the demo runs without its SMTP listener");
     }
+    // Re-wraps message keys while a key roll is in progress (and finishes one a crash left).
+    crate::key_policies::roll::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

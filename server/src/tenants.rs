@@ -90,6 +90,7 @@ pub async fn create_tenant(
         portal_tracking_logs: false,
         key_version: 1,
         created_at: now,
+        data_encryption_policy_id: None,
     };
     let (token, secret, hash) = new_token(&tenant.id, "bootstrap", now)?;
     store.create_tenant(&tenant, &token, &hash).await?;

@@ -9,6 +9,8 @@ pub enum Stop {
     Revoked,
     /// This recipient's access was removed (`access_revoked`).
     AccessRevoked,
+    /// The sender's organisation purged the message's keys (`message_purged`).
+    Purged,
     /// Access ended at `at` (RFC 3339), if known (`message_expired`).
     Expired { at: Option<String> },
     /// No such link or message (`link_not_found`, `not_found`).
@@ -30,6 +32,7 @@ impl Stop {
         match code {
             "message_revoked" => Stop::Revoked,
             "access_revoked" => Stop::AccessRevoked,
+            "message_purged" => Stop::Purged,
             "message_expired" => Stop::Expired {
                 at: expires_at.map(str::to_owned),
             },
@@ -62,6 +65,7 @@ impl Stop {
         match self {
             Stop::Revoked => "message_revoked",
             Stop::AccessRevoked => "access_revoked",
+            Stop::Purged => "message_purged",
             Stop::Expired { .. } => "message_expired",
             Stop::NotFound => "link_not_found",
             Stop::SignedOut => "signed_out",
@@ -86,6 +90,7 @@ mod tests {
         for (code, page) in [
             ("message_revoked", Stop::Revoked),
             ("access_revoked", Stop::AccessRevoked),
+            ("message_purged", Stop::Purged),
             (
                 "message_expired",
                 Stop::Expired {

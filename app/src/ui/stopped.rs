@@ -36,6 +36,7 @@ pub fn Stopped(stop: Stop) -> impl IntoView {
         stop.with_value(|s| match s {
             Stop::Revoked => (t.revoked_heading, t.revoked_text.to_owned()),
             Stop::AccessRevoked => (t.revoked_heading, t.access_revoked_text.to_owned()),
+            Stop::Purged => (t.purged_heading, t.purged_text.to_owned()),
             Stop::Expired { at: Some(at) } => (
                 t.expired_heading,
                 fill(t.expired_on, "date", &local_date(at, lang)),

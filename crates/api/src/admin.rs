@@ -333,6 +333,13 @@ pub struct MessageStatusView {
     pub rights: Vec<String>,
     /// Recipients.
     pub recipients: Vec<RecipientStatusView>,
+    /// The data encryption policy it is sealed under, by name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_encryption_policy: Option<String>,
+    /// Whether its policy was purged: its key is destroyed, nobody can open it, and the subject
+    /// is empty because it cannot be read any more.
+    #[serde(default)]
+    pub purged: bool,
 }
 
 /// `GET /api/admin/messages`: the tenant's messages, newest first.
@@ -489,6 +496,8 @@ mod tests {
             rights_template: "Encrypt".into(),
             rights: vec!["view".into()],
             recipients: vec![],
+            data_encryption_policy: None,
+            purged: false,
         };
         let json = serde_json::to_value(&v).unwrap();
         for key in ["Subject", "IsRevocable", "Revoked"] {

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod admin;
+pub mod key_policies;
 pub mod mail_flow;
 pub mod recipient;
 pub mod sender;

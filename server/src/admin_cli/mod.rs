@@ -7,6 +7,7 @@
 //! accepted; 4 the server could not be reached or failed.
 
 pub mod client;
+mod key_policies;
 mod mail_flow;
 mod self_test;
 mod show;
@@ -145,6 +146,16 @@ pub enum AdminCommand {
     Queue {
         #[command(flatten)]
         conn: Connection,
+    },
+    /// Customer Key: data encryption policies over two root keys, key roll, purge, and which
+    /// policy new messages use (New/Get/Set-DataEncryptionPolicy,
+    /// Get/Set-M365DataAtRestEncryptionPolicyAssignment).
+    #[command(name = "dep", alias = "data-encryption-policy")]
+    Dep {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: key_policies::DepAction,
     },
 }
 
@@ -396,7 +407,8 @@ fn dispatch(command: AdminCommand) -> Outcome {
         | AdminCommand::Audit { conn }
         | AdminCommand::Rules { conn, .. }
         | AdminCommand::Connector { conn, .. }
-        | AdminCommand::Queue { conn } => conn.clone(),
+        | AdminCommand::Queue { conn }
+        | AdminCommand::Dep { conn, .. } => conn.clone(),
     };
     let client = Client::new(&conn.server, conn.token.as_deref()).map_err(|e| (e, None))?;
     execute(&client, conn.json, command)
@@ -493,6 +505,7 @@ fn execute(client: &Client, json: bool, command: AdminCommand) -> Outcome {
         AdminCommand::Rules { action, .. } => plain(mail_flow::rules(client, json, action)),
         AdminCommand::Connector { action, .. } => plain(mail_flow::connector(client, json, action)),
         AdminCommand::Queue { .. } => plain(mail_flow::queue(client, json)),
+        AdminCommand::Dep { action, .. } => plain(key_policies::run(client, json, action)),
         AdminCommand::Audit { .. } => plain(
             client
                 .call(Method::GET, "/audit", Body::Empty)

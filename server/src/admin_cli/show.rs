@@ -4,6 +4,9 @@ use sealpost_api::admin::{
     AuditEventView, BrandingTemplateView, LocalizedText, MessageStatusView, NoticeView,
     PortalLogEntryView, RightsTemplateView, TenantView,
 };
+use sealpost_api::key_policies::{
+    DataEncryptionPoliciesView, DataEncryptionPolicyView, PolicyAssignment,
+};
 use sealpost_api::mail_flow::{
     InboundConnectorView, MailFlowRule, RuleAction, RuleCondition, RuleTest, SimulationView,
 };
@@ -122,6 +125,15 @@ pub fn status(m: &MessageStatusView) -> String {
     rows.push(("BrandingTemplate", m.branding_template.clone()));
     rows.push(("RightsTemplate", m.rights_template.clone()));
     rows.push(("Rights", m.rights.join(", ")));
+    if let Some(p) = &m.data_encryption_policy {
+        rows.push(("DataEncryptionPolicy", p.clone()));
+    }
+    if m.purged {
+        rows.push((
+            "Purged",
+            "True (its keys were destroyed; it can never be opened)".to_owned(),
+        ));
+    }
     let mut out = list(&rows);
     out.push_str("Recipients:\n");
     for r in &m.recipients {
@@ -287,4 +299,76 @@ pub fn connector(c: &InboundConnectorView) -> String {
         ),
         ("SmtpAuthUsername", or_none(c.smtp_auth_username.as_deref())),
     ])
+}
+
+/// A data encryption policy, as `Get-DataEncryptionPolicy | Format-List` shows one.
+pub fn policy(p: &DataEncryptionPolicyView) -> String {
+    let status = match p.roll_percent {
+        Some(n) => format!("{} ({n}%)", p.status),
+        None => p.status.clone(),
+    };
+    let roots = p
+        .root_keys
+        .iter()
+        .map(|k| {
+            let state = if k.available { "" } else { ", not available" };
+            format!("{} ({}{state})", k.name, k.provider)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut rows = vec![
+        ("Name", p.name.clone()),
+        ("Id", p.id.clone()),
+        (
+            "Description",
+            or_none(Some(p.description.as_str()).filter(|d| !d.is_empty())),
+        ),
+        ("RootKeys", roots),
+        ("Status", status),
+        ("KeyVersion", p.key_version.to_string()),
+        ("Messages", p.messages.to_string()),
+        ("Assigned", yes_no(p.assigned)),
+        ("Created", p.created_at.clone()),
+    ];
+    if let Some(purge) = &p.purge {
+        rows.push((
+            "PermanentDataPurgeRequested",
+            format!("{} by {}", purge.requested_at, purge.requested_by),
+        ));
+        rows.push(("PermanentDataPurgeReason", purge.reason.clone()));
+        rows.push(("PermanentDataPurgeContact", purge.contact.clone()));
+        if let (Some(at), Some(by)) = (&purge.purged_at, &purge.purged_by) {
+            rows.push(("Purged", format!("{at} by {by}")));
+        }
+    }
+    list(&rows)
+}
+
+/// Every policy, then the root keys a policy can name.
+pub fn policies(v: &DataEncryptionPoliciesView) -> String {
+    let mut out = if v.policies.is_empty() {
+        "No data encryption policies: messages are sealed under the tenant's own data key.\n"
+            .to_owned()
+    } else {
+        v.policies.iter().map(policy).collect::<Vec<_>>().join("\n")
+    };
+    out.push_str("\nRoot keys on this server:\n");
+    for k in &v.root_keys {
+        out.push_str(&format!(
+            "  {} ({}){}\n",
+            k.name,
+            k.provider,
+            if k.available { "" } else { " - not available" }
+        ));
+    }
+    out
+}
+
+/// The tenant's assignment.
+pub fn assignment(a: &PolicyAssignment) -> String {
+    match &a.data_encryption_policy {
+        Some(name) => format!("New messages are sealed under the data encryption policy {name}.\n"),
+        None => "New messages are sealed under the tenant's own data key (no policy assigned).\n"
+            .to_owned(),
+    }
 }

@@ -36,6 +36,8 @@ pub enum Refusal {
     NotAllowed(Right),
     /// The tenant's key could not be unwrapped.
     KeyUnavailable,
+    /// The message's data encryption policy was purged: its key no longer exists.
+    Purged,
 }
 
 impl Refusal {
@@ -48,6 +50,7 @@ impl Refusal {
             Refusal::Expired => "message_expired",
             Refusal::NotAllowed(_) => "not_allowed",
             Refusal::KeyUnavailable => "key_unavailable",
+            Refusal::Purged => "message_purged",
         }
     }
 }

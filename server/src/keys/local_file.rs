@@ -15,6 +15,7 @@ use crate::secrets::fill_random;
 pub struct LocalKeyFile {
     path: PathBuf,
     key: Zeroizing<[u8; KEY_LEN]>,
+    destroyable: bool,
 }
 
 impl std::fmt::Debug for LocalKeyFile {
@@ -27,24 +28,42 @@ impl std::fmt::Debug for LocalKeyFile {
 }
 
 impl LocalKeyFile {
-    /// Open `path`, creating it with a fresh key (mode 0600) if it does not exist.
+    /// Open `path`, creating it with a fresh key (mode 0600) if it does not exist: the built-in
+    /// `local` root key, which is never destroyed.
     pub fn open_or_create(path: &Path) -> Result<LocalKeyFile, KeyError> {
+        if !path.exists() {
+            LocalKeyFile::create(path)?;
+        }
+        LocalKeyFile::read(path, false)
+    }
+
+    /// Open a configured root key's file, which must exist (a missing file is a missing key, not
+    /// a reason to make a new one). A purge may destroy it.
+    pub fn open(path: &Path) -> Result<LocalKeyFile, KeyError> {
+        LocalKeyFile::read(path, true)
+    }
+
+    /// Write a fresh key to `path` (mode 0600); refuses if the file exists.
+    pub fn create(path: &Path) -> Result<(), KeyError> {
         let unavailable =
             |e: std::io::Error| KeyError::Unavailable(format!("{}: {e}", path.display()));
-        if !path.exists() {
-            let mut key = Zeroizing::new([0u8; KEY_LEN]);
-            fill_random(key.as_mut());
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options.open(path).map_err(unavailable)?;
-            file.write_all(key.as_ref()).map_err(unavailable)?;
-            file.sync_all().map_err(unavailable)?;
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        fill_random(key.as_mut());
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
         }
+        let mut file = options.open(path).map_err(unavailable)?;
+        file.write_all(key.as_ref()).map_err(unavailable)?;
+        file.sync_all().map_err(unavailable)
+    }
+
+    fn read(path: &Path, destroyable: bool) -> Result<LocalKeyFile, KeyError> {
+        let unavailable =
+            |e: std::io::Error| KeyError::Unavailable(format!("{}: {e}", path.display()));
         let bytes = Zeroizing::new(std::fs::read(path).map_err(unavailable)?);
         let key: [u8; KEY_LEN] = bytes.as_slice().try_into().map_err(|_| {
             KeyError::Unavailable(format!(
@@ -55,11 +74,37 @@ impl LocalKeyFile {
         Ok(LocalKeyFile {
             path: path.to_owned(),
             key: Zeroizing::new(key),
+            destroyable,
         })
     }
 }
 
 impl RootKeyProvider for LocalKeyFile {
+    fn describe(&self) -> String {
+        format!("key file {}", self.path.display())
+    }
+
+    /// Overwrite the file with zeros, flush it to disk and remove it (a configured root key only;
+    /// the built-in `local` key wraps every tenant's own data key and is never destroyed). What
+    /// the file system or its backups keep beyond that is outside Sealpost's reach.
+    fn destroy(&self) -> Result<bool, KeyError> {
+        if !self.destroyable {
+            return Ok(false);
+        }
+        let failed = |e: std::io::Error| {
+            KeyError::Unavailable(format!("destroying {}: {e}", self.path.display()))
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .map_err(failed)?;
+        file.write_all(&[0u8; KEY_LEN]).map_err(failed)?;
+        file.sync_all().map_err(failed)?;
+        drop(file);
+        std::fs::remove_file(&self.path).map_err(failed)?;
+        Ok(true)
+    }
+
     fn wrap(
         &self,
         tenant_id: &str,

@@ -1,13 +1,18 @@
 //! The key hierarchy above message keys: a root key from a key provider wraps each tenant's data
 //! key, and the data key wraps each message key (see `sealpost_envelope::wrap`).
 //!
-//! The provider is behind [`RootKeyProvider`] so an HSM (PKCS#11) or a second root key can follow
-//! (Customer Key); today's provider is a local key file, created on first run with mode 0600.
-//! Whoever can read that file and the database can read every message: the security model says so.
+//! A provider is behind [`RootKeyProvider`]: the built-in `local` root key is a key file created on
+//! first run with mode 0600 (whoever can read it and the database can read every message not under
+//! a data encryption policy); more root keys, in files or in PKCS#11 tokens, are configured by name
+//! in [`RootKeys`] for data encryption policies to use.
 
 mod local_file;
+pub mod pkcs11;
+mod ring;
 
 pub use local_file::LocalKeyFile;
+pub use pkcs11::{PinSource, Pkcs11Location, Pkcs11RootKey};
+pub use ring::{LOCAL, RootKeyInfo, RootKeySpec, RootKeys, valid_name};
 
 use sealpost_envelope::TenantDataKey;
 use sealpost_envelope::keys::KEY_LEN;
@@ -40,6 +45,12 @@ pub trait RootKeyProvider: Send + Sync + std::fmt::Debug {
         version: u32,
         wrapped: &[u8],
     ) -> Result<TenantDataKey, KeyError>;
+    /// Where the key is, for operators (never key material).
+    fn describe(&self) -> String;
+    /// Destroy the key itself, where the provider allows: `Ok(false)` if it does not.
+    fn destroy(&self) -> Result<bool, KeyError> {
+        Ok(false)
+    }
 }
 
 fn aad(tenant_id: &str, version: u32) -> Vec<u8> {

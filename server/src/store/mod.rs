@@ -6,6 +6,7 @@
 //! never reach another tenant's rows: a wrong tenant looks exactly like a missing row.
 
 pub mod blobs;
+pub mod key_policies;
 pub mod mail_flow;
 pub mod portal;
 pub mod sqlite;
@@ -17,6 +18,7 @@ use crate::domain::access::Revocation;
 use crate::domain::address::Domain;
 use crate::domain::rights::RightsTemplate;
 
+pub use key_policies::KeyPolicyStore;
 pub use mail_flow::MailFlowStore;
 pub use portal::PortalStore;
 
@@ -59,6 +61,8 @@ pub struct Tenant {
     pub key_version: u32,
     /// When it was created.
     pub created_at: i64,
+    /// The data encryption policy new messages are sealed under; `None`: the data key above.
+    pub data_encryption_policy_id: Option<String>,
 }
 
 /// An admin token's record (never the secret).
@@ -113,7 +117,9 @@ pub struct NewMessage {
     pub rights: String,
     /// The message key, wrapped by the tenant data key.
     pub wrapped_key: Vec<u8>,
-    /// Tenant key version used.
+    /// The data encryption policy whose data key wraps it; `None`: the tenant's own data key.
+    pub policy_id: Option<String>,
+    /// Data key version used.
     pub key_version: u32,
     /// Plaintext size in bytes.
     pub size: u64,
@@ -219,9 +225,11 @@ pub struct StoredMessage {
     pub rights_template: String,
     /// Rights, stored form.
     pub rights: String,
-    /// Wrapped message key.
+    /// Wrapped message key (empty once its policy was purged).
     pub wrapped_key: Vec<u8>,
-    /// Tenant key version.
+    /// The data encryption policy whose data key wraps it; `None`: the tenant's own data key.
+    pub policy_id: Option<String>,
+    /// Data key version.
     pub key_version: u32,
     /// Plaintext size.
     pub size: u64,
@@ -271,7 +279,9 @@ pub struct DevMail {
 
 /// Everything the server stores.
 #[async_trait]
-pub trait Store: PortalStore + MailFlowStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    PortalStore + MailFlowStore + KeyPolicyStore + Send + Sync + std::fmt::Debug + 'static
+{
     /// Create a tenant with its domains, default branding template and first admin token.
     async fn create_tenant(
         &self,
@@ -330,7 +340,7 @@ pub trait Store: PortalStore + MailFlowStore + Send + Sync + std::fmt::Debug + '
     async fn delete_rights_template(&self, tenant_id: &str, name: &str) -> StoreResult<()>;
 
     /// Store a whole message: metadata, wrapped key, recipients and every sealed part, or nothing.
-    async fn store_message(&self, message: NewMessage) -> StoreResult<()>;
+    async fn store_message(&self, message: &NewMessage) -> StoreResult<()>;
     /// A tenant's message.
     async fn message(&self, tenant_id: &str, message_id: &str) -> StoreResult<StoredMessage>;
     /// A tenant's messages, newest first.

@@ -12,10 +12,7 @@ use sealpost::store::part_name;
 use sealpost::tenants::create_tenant;
 use sealpost_api::ErrorBody;
 use sealpost_api::admin::{MessageStatusView, SendMessageRequest};
-use sealpost_envelope::{
-    Manifest, MessageId, MessageKey, Part, WrapBinding, open_manifest, open_part,
-    unwrap_message_key,
-};
+use sealpost_envelope::{Manifest, MessageId, MessageKey, Part, open_manifest, open_part};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
@@ -177,26 +174,46 @@ impl TestApp {
         view
     }
 
-    /// Unwrap a stored message's key the way key release will.
+    /// Unwrap a stored message's key the way key release does.
     pub async fn message_key(&self, tenant_id: &str, id: &str) -> MessageKey {
+        self.try_message_key(tenant_id, id).await.unwrap()
+    }
+
+    /// As [`TestApp::message_key`], or the refusal.
+    pub async fn try_message_key(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<MessageKey, sealpost::error::ApiError> {
         let tenant = self.state.store.tenant(tenant_id).await.unwrap();
         let m = self.state.store.message(tenant_id, id).await.unwrap();
-        let data_key = self
-            .state
-            .keys
-            .unwrap(&tenant.id, tenant.key_version, &tenant.wrapped_data_key)
+        sealpost::sending::message_key(&self.state, &tenant, &m)
+            .await
+            .map(|(_, key)| key)
+    }
+
+    /// The same data directory and configuration opened afresh (after a crash, or with the root
+    /// keys changed by `change`); the old state is dropped first.
+    pub async fn reopen(self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let TestApp {
+            router: old_router,
+            state,
+            clock,
+            dirs,
+        } = self;
+        let mut config = (*state.config).clone();
+        drop(old_router);
+        drop(state);
+        change(&mut config);
+        let state = AppState::open_with_clock(config, clock.clone())
+            .await
             .unwrap();
-        let mid = MessageId::parse(id).unwrap();
-        unwrap_message_key(
-            &data_key,
-            &m.wrapped_key,
-            &WrapBinding {
-                tenant_id,
-                message_id: &mid,
-                key_version: m.key_version,
-            },
-        )
-        .unwrap()
+        TestApp {
+            router: router(state.clone()),
+            state,
+            clock,
+            dirs,
+        }
     }
 
     /// Open a stored message: its manifest and every part's plaintext.

@@ -4,11 +4,15 @@
 
 mod helpers;
 
+mod hsm;
+
 mod admin;
 mod answers;
 mod cli;
 mod envelope_cli;
 mod http;
+mod key_policies;
+mod key_policies_cli;
 mod mail_flow;
 mod messages;
 mod mime;

@@ -12,6 +12,7 @@ use axum::http::{Method, StatusCode};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use sealpost_api::admin::*;
+use sealpost_api::key_policies::*;
 use sealpost_api::mail_flow::*;
 use sealpost_api::{ErrorBody, HealthResponse};
 use serde_json::{Map, Value, json};
@@ -390,6 +391,75 @@ fn operations() -> Vec<Op> {
                 "get",
                 "/mail-flow/queue",
                 "Messages accepted and not delivered yet, and those given up on.",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-DataEncryptionPolicy"),
+            response: Some(s::<DataEncryptionPoliciesView>),
+            ..op(
+                "get",
+                "/data-encryption-policies",
+                "The tenant's data encryption policies, and the root keys a policy can name.",
+            )
+        },
+        Op {
+            cmdlet: Some("New-DataEncryptionPolicy -AzureKeyIDs"),
+            request: Some(s::<NewDataEncryptionPolicy>),
+            status: 201,
+            response: Some(s::<DataEncryptionPolicyView>),
+            ..op(
+                "post",
+                "/data-encryption-policies",
+                "Create a policy over two root keys; its first data key is wrapped under both.",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-DataEncryptionPolicy -Identity"),
+            response: Some(s::<DataEncryptionPolicyView>),
+            ..op(
+                "get",
+                "/data-encryption-policies/{name}",
+                "One policy: its root keys, status (Registered, Rolling with a percentage, PurgeRequested, Purged) and purge request.",
+            )
+        },
+        Op {
+            cmdlet: Some(
+                "Set-DataEncryptionPolicy -Refresh, -Replace, -PermanentDataPurgeRequested -PermanentDataPurgeReason -PermanentDataPurgeContact",
+            ),
+            request: Some(s::<SetDataEncryptionPolicy>),
+            response: Some(s::<DataEncryptionPolicyView>),
+            ..op(
+                "patch",
+                "/data-encryption-policies/{name}",
+                "Change the description, roll the data key, replace a root key, or request (or withdraw) a permanent data purge.",
+            )
+        },
+        Op {
+            request: Some(s::<ConfirmPurge>),
+            response: Some(s::<PurgeResult>),
+            ..op(
+                "post",
+                "/data-encryption-policies/{name}/purge",
+                "Carry out a requested purge: the policy's data keys and message keys are destroyed, and its root keys where no other policy uses them. Cannot be undone.",
+            )
+        },
+        Op {
+            cmdlet: Some("Get-M365DataAtRestEncryptionPolicyAssignment"),
+            response: Some(s::<PolicyAssignment>),
+            ..op(
+                "get",
+                "/data-encryption-policy-assignment",
+                "The policy new messages are sealed under, if any.",
+            )
+        },
+        Op {
+            cmdlet: Some("Set-M365DataAtRestEncryptionPolicyAssignment -DataEncryptionPolicy"),
+            request: Some(s::<PolicyAssignment>),
+            response: Some(s::<PolicyAssignment>),
+            ..op(
+                "put",
+                "/data-encryption-policy-assignment",
+                "Seal new messages under a policy, or under the tenant's own data key (null).",
             )
         },
     ]

@@ -2,6 +2,7 @@
 //! unrevoked admin token yields, and every query is scoped to that token's tenant.
 
 mod branding;
+mod key_policies;
 mod mail_flow;
 mod messages;
 mod portal_log;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(portal_log::router())
         .merge(self_test::router())
         .merge(mail_flow::router())
+        .merge(key_policies::router())
 }
 
 /// A request made with a valid admin token: the token and its tenant.

@@ -94,14 +94,18 @@ async fn release_key(
         h.key_decision(&state, Some(refusal.code())).await?;
         return Err(refusal_error(refusal, &signed.message));
     }
-    let (message_id, key) = match message_key(&state, &signed.tenant, &signed.message) {
+    let (message_id, key) = match message_key(&state, &signed.tenant, &signed.message).await {
         Ok(k) => k,
         Err(e) => {
-            if let ApiError::Refused { code, .. } = &e
-                && *code == Refusal::KeyUnavailable.code()
-            {
-                h.key_decision(&state, Some(code)).await?;
-                return Err(refusal_error(Refusal::KeyUnavailable, &signed.message));
+            if let ApiError::Refused { code, .. } = &e {
+                if *code == Refusal::KeyUnavailable.code() {
+                    h.key_decision(&state, Some(code)).await?;
+                    return Err(refusal_error(Refusal::KeyUnavailable, &signed.message));
+                }
+                if *code == Refusal::Purged.code() {
+                    h.key_decision(&state, Some(code)).await?;
+                    return Err(refusal_error(Refusal::Purged, &signed.message));
+                }
             }
             return Err(e);
         }

@@ -227,6 +227,11 @@ pub fn refusal_error(refusal: Refusal, message: &StoredMessage) -> ApiError {
             "The message cannot be opened right now because its key is unavailable. Please try again later."
                 .to_owned(),
         ),
+        Refusal::Purged => (
+            StatusCode::GONE,
+            "This message was permanently deleted by its organisation (a data purge); nobody can open it any more."
+                .to_owned(),
+        ),
     };
     ApiError::Refused {
         status,

@@ -11,6 +11,7 @@ use sealpost_api::admin::BrandingTemplateView;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqlitePool, Transaction};
 
+mod key_policies;
 mod mail_flow;
 mod portal;
 
@@ -61,6 +62,7 @@ struct TenantRow {
     wrapped_data_key: Vec<u8>,
     key_version: i64,
     created_at: i64,
+    data_encryption_policy_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -93,6 +95,7 @@ struct MessageRow {
     rights_template: String,
     rights: String,
     wrapped_key: Vec<u8>,
+    policy_id: Option<String>,
     key_version: i64,
     size: i64,
     created_at: i64,
@@ -173,7 +176,7 @@ impl From<DevMailRow> for DevMail {
 }
 
 const MESSAGE_COLUMNS: &str = "id, tenant_id, sender, branding_template, rights_template, rights, \
-     wrapped_key, key_version, size, created_at, expires_at, revoked_at, revoked_by, parent_id, relation";
+     wrapped_key, policy_id, key_version, size, created_at, expires_at, revoked_at, revoked_by, parent_id, relation";
 
 impl SqliteStore {
     /// Open (creating if needed) `sealpost.db` and `blobs/` in `data_dir`, run migrations, and sweep
@@ -186,6 +189,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted rows are overwritten with zeros, so a purge leaves no wrapped key behind in
+            // free pages of the file.
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -242,8 +248,8 @@ impl SqliteStore {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "insert into messages (id, tenant_id, sender, branding_template, rights_template, rights, \
-             wrapped_key, key_version, size, created_at, expires_at, parent_id, relation) \
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             wrapped_key, policy_id, key_version, size, created_at, expires_at, parent_id, relation) \
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&m.id)
         .bind(&m.tenant_id)
@@ -252,6 +258,7 @@ impl SqliteStore {
         .bind(&m.rights_template)
         .bind(&m.rights)
         .bind(&m.wrapped_key)
+        .bind(&m.policy_id)
         .bind(i64::from(m.key_version))
         .bind(m.size as i64)
         .bind(m.created_at)
@@ -260,6 +267,15 @@ impl SqliteStore {
         .bind(m.parent.as_ref().map(|p| p.relation.as_str()))
         .execute(&mut **tx)
         .await?;
+        if let Some(policy_id) = &m.policy_id {
+            // The data-key version must still exist when the message is written: a roll may have
+            // retired it, or a purge destroyed it, since the message key was wrapped.
+            sqlx::query("select 1 from policy_data_keys where policy_id = ? and version = ?")
+                .bind(policy_id)
+                .bind(i64::from(m.key_version))
+                .fetch_one(&mut **tx)
+                .await?;
+        }
         if let Some(parent) = m
             .parent
             .as_ref()
@@ -323,6 +339,7 @@ impl SqliteStore {
             rights_template: row.rights_template,
             rights: row.rights,
             wrapped_key: row.wrapped_key,
+            policy_id: row.policy_id,
             key_version: u32::try_from(row.key_version).unwrap_or(0),
             size: u64::try_from(row.size).unwrap_or(0),
             created_at: row.created_at,
@@ -428,7 +445,7 @@ impl Store for SqliteStore {
     async fn tenant(&self, tenant_id: &str) -> StoreResult<Tenant> {
         let row = sqlx::query_as::<_, TenantRow>(
             "select id, name, show_subject_in_notice, portal_tracking_logs, wrapped_data_key, \
-             key_version, created_at \
+             key_version, created_at, data_encryption_policy_id \
              from tenants where id = ?",
         )
         .bind(tenant_id)
@@ -454,6 +471,7 @@ impl Store for SqliteStore {
             wrapped_data_key: row.wrapped_data_key,
             key_version: u32::try_from(row.key_version).unwrap_or(0),
             created_at: row.created_at,
+            data_encryption_policy_id: row.data_encryption_policy_id,
         })
     }
 
@@ -682,7 +700,7 @@ impl Store for SqliteStore {
         affected(r.rows_affected())
     }
 
-    async fn store_message(&self, message: NewMessage) -> StoreResult<()> {
+    async fn store_message(&self, message: &NewMessage) -> StoreResult<()> {
         let blobs = self.blobs.clone();
         let parts = message.parts.clone();
         let staged = tokio::task::spawn_blocking(move || blobs.stage(&parts))
@@ -691,7 +709,12 @@ impl Store for SqliteStore {
             .map_err(blob)?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         // On any error below, `staged` drops (removing staging) and `tx` rolls back.
-        Self::insert_message(&mut tx, &message).await.map_err(db)?;
+        Self::insert_message(&mut tx, message)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::RowNotFound => StoreError::Conflict("key_version_retired"),
+                e => db(e),
+            })?;
         let blobs = self.blobs.clone();
         let (tenant, id) = (message.tenant_id.clone(), message.id.clone());
         tokio::task::spawn_blocking(move || blobs.publish(staged, &tenant, &id))

@@ -1,0 +1,162 @@
+//! Customer Key (`/api/admin/data-encryption-policies`, `/api/admin/data-encryption-policy-assignment`):
+//! a tenant's data encryption policies, each naming two root keys the server is configured with, so
+//! that the tenant, not the database, holds what unlocks its mail. Mirrors Exchange Online's
+//! `New-/Get-/Set-DataEncryptionPolicy` and `Set-/Get-M365DataAtRestEncryptionPolicyAssignment`.
+
+use serde::{Deserialize, Serialize};
+
+/// A root key the server is configured with (by its operator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct RootKeyView {
+    /// Its name, as policies name it.
+    pub name: String,
+    /// `local` (the built-in key file), `file` or `pkcs11`.
+    pub provider: String,
+    /// Whether it answered just now.
+    pub available: bool,
+}
+
+/// A permanent data purge: the request, and when it was carried out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PurgeView {
+    /// When it was requested (RFC 3339).
+    pub requested_at: String,
+    /// Who requested it (the admin token's label).
+    pub requested_by: String,
+    /// Why (`-PermanentDataPurgeReason`).
+    pub reason: String,
+    /// Whom to ask about it (`-PermanentDataPurgeContact`).
+    pub contact: String,
+    /// When the keys were destroyed, once they were.
+    pub purged_at: Option<String>,
+    /// Who confirmed it.
+    pub purged_by: Option<String>,
+}
+
+/// A data encryption policy (`Get-DataEncryptionPolicy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct DataEncryptionPolicyView {
+    /// Id.
+    pub id: String,
+    /// Name (no spaces).
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Its two root keys: either alone unwraps its data key.
+    pub root_keys: Vec<RootKeyView>,
+    /// `Registered`, `Rolling`, `PurgeRequested` or `Purged`.
+    pub status: String,
+    /// While `Rolling`: the share of its messages already re-wrapped under the newest data key.
+    pub roll_percent: Option<u8>,
+    /// The data-key version new messages get.
+    pub key_version: u32,
+    /// Messages sealed under it.
+    pub messages: u64,
+    /// Whether new messages of the tenant are sealed under it.
+    pub assigned: bool,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// A purge request, and the purge.
+    pub purge: Option<PurgeView>,
+}
+
+/// `GET /api/admin/data-encryption-policies`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct DataEncryptionPoliciesView {
+    /// The tenant's policies, by name.
+    pub policies: Vec<DataEncryptionPolicyView>,
+    /// The root keys a policy can name.
+    pub root_keys: Vec<RootKeyView>,
+}
+
+/// `POST /api/admin/data-encryption-policies` (`New-DataEncryptionPolicy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewDataEncryptionPolicy {
+    /// Name: 1–64 letters, digits, `-`, `_` or `.`; unique in the tenant.
+    pub name: String,
+    /// What it is for (≤ 256).
+    #[serde(default)]
+    pub description: String,
+    /// Exactly two different root keys, by name (`-AzureKeyIDs`).
+    pub root_keys: Vec<String>,
+}
+
+/// `PATCH /api/admin/data-encryption-policies/{name}` (`Set-DataEncryptionPolicy`): what is given
+/// changes; one change of key (roll or replace) or of purge request per call.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetDataEncryptionPolicy {
+    /// A new description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Roll: make a new data-key version for new messages, and re-wrap every existing message's
+    /// key under it in the background (`-Refresh`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub roll: bool,
+    /// Replace one root key with another (`-Replace`): the data key is re-wrapped under the new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace: Option<ReplaceRootKey>,
+    /// `true` requests a permanent data purge (with reason and contact); `false` withdraws a
+    /// request not yet carried out (`-PermanentDataPurgeRequested`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permanent_data_purge_requested: Option<bool>,
+    /// Why (`-PermanentDataPurgeReason`, ≤ 512).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permanent_data_purge_reason: Option<String>,
+    /// Whom to ask (`-PermanentDataPurgeContact`, ≤ 256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permanent_data_purge_contact: Option<String>,
+}
+
+/// Which root key goes, and which comes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceRootKey {
+    /// One of the policy's two root keys.
+    pub old: String,
+    /// A configured root key not in the policy.
+    pub new: String,
+}
+
+/// `POST /api/admin/data-encryption-policies/{name}/purge`: carry out a requested purge. It cannot
+/// be undone, so the policy's name must be typed again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmPurge {
+    /// The policy's name, again.
+    pub confirm: String,
+}
+
+/// What a purge destroyed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PurgeResult {
+    /// The policy, now `Purged`.
+    pub policy: DataEncryptionPolicyView,
+    /// Data-key versions deleted.
+    pub data_keys_destroyed: u64,
+    /// Message keys deleted: those messages can never be opened.
+    pub message_keys_destroyed: u64,
+    /// Root keys destroyed in their provider (a key another policy still uses is kept).
+    pub root_keys_destroyed: Vec<String>,
+}
+
+/// `GET`/`PUT /api/admin/data-encryption-policy-assignment`
+/// (`Get-`/`Set-M365DataAtRestEncryptionPolicyAssignment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PolicyAssignment {
+    /// The policy new messages are sealed under, by name; `null`: the tenant's own data key under
+    /// the server's built-in root key.
+    pub data_encryption_policy: Option<String>,
+}

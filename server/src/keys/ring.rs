@@ -1,0 +1,254 @@
+//! The root keys this server knows, by name: the built-in `local` key file, and every
+//! `[[root_keys]]` entry of the configuration (a key file or a key in a PKCS#11 token).
+//!
+//! A configured key that cannot be reached when the server starts (a token not inserted, a PIN
+//! file missing) does not stop the server: it is reported, and tried again whenever it is needed,
+//! so a policy whose other root key is reachable keeps working (that is why a policy has two). A
+//! key that stops answering is dropped and opened afresh on the next use.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use super::{KeyError, LocalKeyFile, PinSource, Pkcs11Location, Pkcs11RootKey, RootKeyProvider};
+use crate::config::{RootKeyConfig, RootKeyKind};
+
+/// The name of the built-in root key (`root.key` in the data directory).
+pub const LOCAL: &str = "local";
+
+/// Where a configured root key is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootKeySpec {
+    /// A 32-byte key file.
+    File(PathBuf),
+    /// A key in a PKCS#11 token.
+    Pkcs11(Pkcs11Location),
+}
+
+impl RootKeySpec {
+    /// From one `[[root_keys]]` table, or a sentence saying what is missing.
+    pub fn from_config(c: &RootKeyConfig) -> Result<RootKeySpec, String> {
+        let name = &c.name;
+        let need = |v: &Option<String>, field: &str| {
+            v.clone()
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| format!("root key {name:?} needs `{field}`"))
+        };
+        match c.provider {
+            RootKeyKind::File => {
+                let path = c
+                    .path
+                    .clone()
+                    .ok_or_else(|| format!("root key {name:?} needs `path`"))?;
+                if c.module.is_some()
+                    || c.token.is_some()
+                    || c.key_label.is_some()
+                    || c.pin_file.is_some()
+                    || c.pin_env.is_some()
+                {
+                    return Err(format!(
+                        "root key {name:?} is a file: only `path` goes with it"
+                    ));
+                }
+                Ok(RootKeySpec::File(path))
+            }
+            RootKeyKind::Pkcs11 => {
+                if c.path.is_some() {
+                    return Err(format!(
+                        "root key {name:?} is in a token: `path` does not go with it"
+                    ));
+                }
+                let module = c
+                    .module
+                    .clone()
+                    .ok_or_else(|| format!("root key {name:?} needs `module`"))?;
+                let pin = match (&c.pin_file, &c.pin_env) {
+                    (Some(f), None) => PinSource::File(f.clone()),
+                    (None, Some(v)) => PinSource::Env(v.clone()),
+                    _ => {
+                        return Err(format!(
+                            "root key {name:?} needs exactly one of `pin_file` and `pin_env` (never the PIN itself)"
+                        ));
+                    }
+                };
+                Ok(RootKeySpec::Pkcs11(Pkcs11Location {
+                    module,
+                    token: need(&c.token, "token")?,
+                    key: need(&c.key_label, "key_label")?,
+                    pin,
+                }))
+            }
+        }
+    }
+
+    fn provider_name(&self) -> &'static str {
+        match self {
+            RootKeySpec::File(_) => "file",
+            RootKeySpec::Pkcs11(_) => "pkcs11",
+        }
+    }
+
+    fn open(&self, create: bool) -> Result<Arc<dyn RootKeyProvider>, KeyError> {
+        Ok(match self {
+            RootKeySpec::File(path) => {
+                if create && !path.exists() {
+                    LocalKeyFile::create(path)?;
+                }
+                Arc::new(LocalKeyFile::open(path)?)
+            }
+            RootKeySpec::Pkcs11(loc) => Arc::new(Pkcs11RootKey::open(loc, create)?),
+        })
+    }
+}
+
+/// A root key as operators and admins see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootKeyInfo {
+    /// Its name.
+    pub name: String,
+    /// `local`, `file` or `pkcs11`.
+    pub provider: &'static str,
+    /// Whether it answered just now.
+    pub available: bool,
+    /// Why not, if it did not.
+    pub problem: Option<String>,
+}
+
+struct Entry {
+    name: String,
+    spec: RootKeySpec,
+    open: Mutex<Option<Arc<dyn RootKeyProvider>>>,
+}
+
+/// Every root key, by name.
+pub struct RootKeys {
+    local: Arc<LocalKeyFile>,
+    configured: Vec<Entry>,
+}
+
+impl std::fmt::Debug for RootKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RootKeys")
+            .field("local", &self.local)
+            .field(
+                "configured",
+                &self.configured.iter().map(|e| &e.name).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Whether `name` can name a configured root key.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name != LOCAL
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+impl RootKeys {
+    /// The built-in key and the configured ones (opened when first needed).
+    pub fn new(local: Arc<LocalKeyFile>, configured: Vec<(String, RootKeySpec)>) -> RootKeys {
+        let configured = configured
+            .into_iter()
+            .map(|(name, spec)| Entry {
+                name,
+                spec,
+                open: Mutex::new(None),
+            })
+            .collect();
+        RootKeys { local, configured }
+    }
+
+    /// Try every configured key once and log (without key material) each that does not answer;
+    /// the server starts all the same, and tries again when a key is needed.
+    pub fn report(&self) {
+        for k in self.list() {
+            if let Some(problem) = k.problem {
+                tracing::error!(root_key = %k.name, error = %problem, "a configured root key is not available");
+            }
+        }
+    }
+
+    /// Make a configured key that does not exist yet (a key file, or a non-extractable AES-256
+    /// key in the token), and open it. An existing key is opened, never replaced.
+    pub fn create(&self, name: &str) -> Result<Arc<dyn RootKeyProvider>, KeyError> {
+        let entry = self.entry(name)?;
+        let provider = entry.spec.open(true)?;
+        *lock(&entry.open)? = Some(provider.clone());
+        Ok(provider)
+    }
+
+    fn entry(&self, name: &str) -> Result<&Entry, KeyError> {
+        self.configured
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| KeyError::Unavailable(format!("no root key is configured as {name:?}")))
+    }
+
+    /// Whether a root key of this name is configured (or is `local`).
+    pub fn knows(&self, name: &str) -> bool {
+        name == LOCAL || self.configured.iter().any(|e| e.name == name)
+    }
+
+    /// The root key called `name`, opening it if it is not open.
+    pub fn get(&self, name: &str) -> Result<Arc<dyn RootKeyProvider>, KeyError> {
+        if name == LOCAL {
+            return Ok(self.local.clone());
+        }
+        let entry = self.entry(name)?;
+        let mut open = lock(&entry.open)?;
+        if let Some(p) = open.as_ref() {
+            return Ok(p.clone());
+        }
+        let provider = entry.spec.open(false)?;
+        *open = Some(provider.clone());
+        Ok(provider)
+    }
+
+    /// Forget an open key that stopped answering, so the next use opens it afresh.
+    pub fn forget(&self, name: &str) {
+        if let Ok(entry) = self.entry(name)
+            && let Ok(mut open) = lock(&entry.open)
+        {
+            *open = None;
+        }
+    }
+
+    /// Destroy a configured root key where its provider allows (`Ok(false)` where it does not).
+    pub fn destroy(&self, name: &str) -> Result<bool, KeyError> {
+        if name == LOCAL {
+            return Ok(false);
+        }
+        let provider = self.get(name)?;
+        let destroyed = provider.destroy()?;
+        self.forget(name);
+        Ok(destroyed)
+    }
+
+    /// Every root key and whether it answers now.
+    pub fn list(&self) -> Vec<RootKeyInfo> {
+        let mut out = vec![RootKeyInfo {
+            name: LOCAL.to_owned(),
+            provider: "local",
+            available: true,
+            problem: None,
+        }];
+        for e in &self.configured {
+            let problem = self.get(&e.name).err().map(|err| err.to_string());
+            out.push(RootKeyInfo {
+                name: e.name.clone(),
+                provider: e.spec.provider_name(),
+                available: problem.is_none(),
+                problem,
+            });
+        }
+        out
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, KeyError> {
+    m.lock()
+        .map_err(|_| KeyError::Unavailable("the root key registry is poisoned".into()))
+}

@@ -1,0 +1,538 @@
+//! [`KeyPolicyStore`] on SQLite. Every change that must be whole (a root key replaced with all
+//! versions re-wrapped, a batch of rolled message keys, a purge) is one `BEGIN IMMEDIATE`
+//! transaction; rolled keys are written only where the message is still at the version they were
+//! read at, so a roll that crashed and resumed, or two nodes rolling at once, cannot go backwards.
+//! The connection has `secure_delete` on, and a purge ends with a truncating checkpoint, so the
+//! deleted keys are overwritten in the database file and gone from its journal.
+
+use async_trait::async_trait;
+
+use super::{SqliteStore, db};
+use crate::store::key_policies::{
+    KeyPolicyStore, MessageKeyRow, Policy, PurgeCount, PurgeRequest, WrappedDataKey,
+};
+use crate::store::{StoreError, StoreResult};
+
+/// `NotFound` when a conditional change touched no row.
+fn found(done: &sqlx::sqlite::SqliteQueryResult) -> StoreResult<()> {
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+#[derive(sqlx::FromRow)]
+struct PolicyRow {
+    id: String,
+    tenant_id: String,
+    name: String,
+    description: String,
+    root_key_1: String,
+    root_key_2: String,
+    current_version: i64,
+    created_at: i64,
+    created_by: String,
+    purge_requested_at: Option<i64>,
+    purge_requested_by: Option<String>,
+    purge_reason: Option<String>,
+    purge_contact: Option<String>,
+    purged_at: Option<i64>,
+    purged_by: Option<String>,
+}
+
+const POLICY_COLUMNS: &str = "id, tenant_id, name, description, root_key_1, root_key_2, \
+     current_version, created_at, created_by, purge_requested_at, purge_requested_by, \
+     purge_reason, purge_contact, purged_at, purged_by from data_encryption_policies";
+
+fn version(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+impl From<PolicyRow> for Policy {
+    fn from(r: PolicyRow) -> Self {
+        Policy {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            name: r.name,
+            description: r.description,
+            root_keys: [r.root_key_1, r.root_key_2],
+            current_version: version(r.current_version),
+            created_at: r.created_at,
+            created_by: r.created_by,
+            purge_request: r.purge_requested_at.map(|at| PurgeRequest {
+                at,
+                by: r.purge_requested_by.unwrap_or_default(),
+                reason: r.purge_reason.unwrap_or_default(),
+                contact: r.purge_contact.unwrap_or_default(),
+            }),
+            purged: r.purged_at.map(|at| (at, r.purged_by.unwrap_or_default())),
+        }
+    }
+}
+
+type KeyRow = (i64, Vec<u8>, Vec<u8>);
+
+fn data_key(row: KeyRow) -> WrappedDataKey {
+    WrappedDataKey {
+        version: version(row.0),
+        wrapped: [row.1, row.2],
+    }
+}
+
+impl SqliteStore {
+    async fn begin_immediate(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        sqlx::query("begin immediate")
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+        Ok(conn)
+    }
+
+    async fn finish(
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
+        result: StoreResult<()>,
+    ) -> StoreResult<()> {
+        let end = if result.is_ok() { "commit" } else { "rollback" };
+        let ended = sqlx::query(end).execute(&mut **conn).await.map_err(db);
+        result.and(ended.map(|_| ()))
+    }
+}
+
+#[async_trait]
+impl KeyPolicyStore for SqliteStore {
+    async fn create_policy(&self, policy: &Policy, first: &WrappedDataKey) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "insert into data_encryption_policies (id, tenant_id, name, name_key, description, \
+             root_key_1, root_key_2, current_version, created_at, created_by) \
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&policy.id)
+        .bind(&policy.tenant_id)
+        .bind(&policy.name)
+        .bind(name_key(&policy.name))
+        .bind(&policy.description)
+        .bind(&policy.root_keys[0])
+        .bind(&policy.root_keys[1])
+        .bind(i64::from(policy.current_version))
+        .bind(policy.created_at)
+        .bind(&policy.created_by)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "insert into policy_data_keys (policy_id, version, wrapped_1, wrapped_2, created_at) \
+             values (?, ?, ?, ?, ?)",
+        )
+        .bind(&policy.id)
+        .bind(i64::from(first.version))
+        .bind(&first.wrapped[0])
+        .bind(&first.wrapped[1])
+        .bind(policy.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn policies(&self, tenant_id: &str) -> StoreResult<Vec<Policy>> {
+        let rows = sqlx::query_as::<_, PolicyRow>(&format!(
+            "select {POLICY_COLUMNS} where tenant_id = ? order by name_key"
+        ))
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Policy::from).collect())
+    }
+
+    async fn policy(&self, tenant_id: &str, name_or_id: &str) -> StoreResult<Policy> {
+        sqlx::query_as::<_, PolicyRow>(&format!(
+            "select {POLICY_COLUMNS} where tenant_id = ? and (name_key = ? or id = ?)"
+        ))
+        .bind(tenant_id)
+        .bind(name_key(name_or_id))
+        .bind(name_or_id.trim())
+        .fetch_one(&self.pool)
+        .await
+        .map(Policy::from)
+        .map_err(db)
+    }
+
+    async fn set_policy_description(
+        &self,
+        tenant_id: &str,
+        policy_id: &str,
+        description: &str,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "update data_encryption_policies set description = ? where tenant_id = ? and id = ?",
+        )
+        .bind(description)
+        .bind(tenant_id)
+        .bind(policy_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        found(&done)
+    }
+
+    async fn policy_data_keys(&self, policy_id: &str) -> StoreResult<Vec<WrappedDataKey>> {
+        let rows = sqlx::query_as::<_, KeyRow>(
+            "select version, wrapped_1, wrapped_2 from policy_data_keys where policy_id = ? \
+             order by version",
+        )
+        .bind(policy_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(data_key).collect())
+    }
+
+    async fn policy_data_key(&self, policy_id: &str, version: u32) -> StoreResult<WrappedDataKey> {
+        sqlx::query_as::<_, KeyRow>(
+            "select version, wrapped_1, wrapped_2 from policy_data_keys \
+             where policy_id = ? and version = ?",
+        )
+        .bind(policy_id)
+        .bind(i64::from(version))
+        .fetch_one(&self.pool)
+        .await
+        .map(data_key)
+        .map_err(db)
+    }
+
+    async fn replace_policy_root(
+        &self,
+        policy_id: &str,
+        slot: usize,
+        new_root: &str,
+        rewrapped: &[(u32, Vec<u8>)],
+    ) -> StoreResult<()> {
+        let (root_column, key_column) = match slot {
+            0 => ("root_key_1", "wrapped_1"),
+            1 => ("root_key_2", "wrapped_2"),
+            _ => return Err(StoreError::Database("a policy has two root keys".into())),
+        };
+        let mut conn = self.begin_immediate().await?;
+        let result = async {
+            let versions: Vec<(i64,)> = sqlx::query_as(
+                "select version from policy_data_keys where policy_id = ? order by version",
+            )
+            .bind(policy_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+            let mut given: Vec<u32> = rewrapped.iter().map(|(v, _)| *v).collect();
+            given.sort_unstable();
+            let stored: Vec<u32> = versions.into_iter().map(|(v,)| version(v)).collect();
+            if stored != given {
+                return Err(StoreError::Conflict("versions_changed"));
+            }
+            for (v, wrapped) in rewrapped {
+                sqlx::query(&format!(
+                    "update policy_data_keys set {key_column} = ? where policy_id = ? and version = ?"
+                ))
+                .bind(wrapped)
+                .bind(policy_id)
+                .bind(i64::from(*v))
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            }
+            let done = sqlx::query(&format!(
+                "update data_encryption_policies set {root_column} = ? \
+                 where id = ? and purged_at is null"
+            ))
+            .bind(new_root)
+            .bind(policy_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            found(&done)?;
+            Ok(())
+        }
+        .await;
+        SqliteStore::finish(&mut conn, result).await
+    }
+
+    async fn add_policy_data_key(
+        &self,
+        policy_id: &str,
+        next: &WrappedDataKey,
+        at: i64,
+    ) -> StoreResult<()> {
+        let mut conn = self.begin_immediate().await?;
+        let result = async {
+            let done = sqlx::query(
+                "update data_encryption_policies set current_version = ? \
+                 where id = ? and current_version = ? and purged_at is null \
+                 and purge_requested_at is null",
+            )
+            .bind(i64::from(next.version))
+            .bind(policy_id)
+            .bind(i64::from(next.version) - 1)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict("version_changed"));
+            }
+            sqlx::query(
+                "insert into policy_data_keys (policy_id, version, wrapped_1, wrapped_2, created_at) \
+                 values (?, ?, ?, ?, ?)",
+            )
+            .bind(policy_id)
+            .bind(i64::from(next.version))
+            .bind(&next.wrapped[0])
+            .bind(&next.wrapped[1])
+            .bind(at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+        .await;
+        SqliteStore::finish(&mut conn, result).await
+    }
+
+    async fn roll_progress(&self, policy_id: &str) -> StoreResult<(u64, u64)> {
+        let (done, total): (i64, i64) = sqlx::query_as(
+            "select coalesce(sum(m.key_version = p.current_version), 0), count(m.id) \
+             from data_encryption_policies p left join messages m on m.policy_id = p.id \
+             where p.id = ?",
+        )
+        .bind(policy_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok((
+            u64::try_from(done).unwrap_or(0),
+            u64::try_from(total).unwrap_or(0),
+        ))
+    }
+
+    async fn rolling_policies(&self) -> StoreResult<Vec<Policy>> {
+        let rows = sqlx::query_as::<_, PolicyRow>(&format!(
+            "select {POLICY_COLUMNS} p where purged_at is null and exists ( \
+                 select 1 from messages m where m.policy_id = p.id \
+                 and m.key_version < p.current_version) \
+             order by created_at"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Policy::from).collect())
+    }
+
+    async fn message_keys_to_roll(
+        &self,
+        policy_id: &str,
+        below: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageKeyRow>> {
+        let rows: Vec<(String, String, i64, Vec<u8>)> = sqlx::query_as(
+            "select tenant_id, id, key_version, wrapped_key from messages \
+             where policy_id = ? and key_version < ? order by key_version, id limit ?",
+        )
+        .bind(policy_id)
+        .bind(i64::from(below))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|(tenant_id, message_id, v, wrapped_key)| MessageKeyRow {
+                tenant_id,
+                message_id,
+                key_version: version(v),
+                wrapped_key,
+            })
+            .collect())
+    }
+
+    async fn store_rolled_keys(
+        &self,
+        policy_id: &str,
+        to_version: u32,
+        rolled: &[MessageKeyRow],
+    ) -> StoreResult<u64> {
+        let mut conn = self.begin_immediate().await?;
+        let mut moved = 0u64;
+        let result = async {
+            for r in rolled {
+                let done = sqlx::query(
+                    "update messages set wrapped_key = ?, key_version = ? \
+                     where id = ? and policy_id = ? and key_version = ? and exists ( \
+                         select 1 from data_encryption_policies p \
+                         where p.id = messages.policy_id and p.purged_at is null)",
+                )
+                .bind(&r.wrapped_key)
+                .bind(i64::from(to_version))
+                .bind(&r.message_id)
+                .bind(policy_id)
+                .bind(i64::from(r.key_version))
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+                moved += done.rows_affected();
+            }
+            sqlx::query(
+                "delete from policy_data_keys where policy_id = ? and version < ? \
+                 and not exists (select 1 from messages m where m.policy_id = ? \
+                                 and m.key_version = policy_data_keys.version)",
+            )
+            .bind(policy_id)
+            .bind(i64::from(to_version))
+            .bind(policy_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+        .await;
+        SqliteStore::finish(&mut conn, result).await?;
+        Ok(moved)
+    }
+
+    async fn set_purge_request(
+        &self,
+        tenant_id: &str,
+        policy_id: &str,
+        request: Option<&PurgeRequest>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "update data_encryption_policies set purge_requested_at = ?, purge_requested_by = ?, \
+             purge_reason = ?, purge_contact = ? \
+             where tenant_id = ? and id = ? and purged_at is null",
+        )
+        .bind(request.map(|r| r.at))
+        .bind(request.map(|r| r.by.as_str()))
+        .bind(request.map(|r| r.reason.as_str()))
+        .bind(request.map(|r| r.contact.as_str()))
+        .bind(tenant_id)
+        .bind(policy_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        found(&done)
+    }
+
+    async fn purge_policy(
+        &self,
+        tenant_id: &str,
+        policy_id: &str,
+        by: &str,
+        at: i64,
+    ) -> StoreResult<PurgeCount> {
+        let mut conn = self.begin_immediate().await?;
+        let mut count = PurgeCount {
+            data_keys: 0,
+            message_keys: 0,
+        };
+        let result = async {
+            let done = sqlx::query(
+                "update data_encryption_policies set purged_at = ?, purged_by = ? \
+                 where tenant_id = ? and id = ? and purged_at is null \
+                 and purge_requested_at is not null",
+            )
+            .bind(at)
+            .bind(by)
+            .bind(tenant_id)
+            .bind(policy_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            found(&done)?;
+            count.data_keys = sqlx::query("delete from policy_data_keys where policy_id = ?")
+                .bind(policy_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            count.message_keys = sqlx::query(
+                "update messages set wrapped_key = x'' where tenant_id = ? and policy_id = ?",
+            )
+            .bind(tenant_id)
+            .bind(policy_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            sqlx::query(
+                "update tenants set data_encryption_policy_id = null \
+                 where id = ? and data_encryption_policy_id = ?",
+            )
+            .bind(tenant_id)
+            .bind(policy_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+        .await;
+        SqliteStore::finish(&mut conn, result).await?;
+        drop(conn);
+        self.checkpoint_truncate().await?;
+        Ok(count)
+    }
+
+    async fn assign_policy(&self, tenant_id: &str, policy_id: Option<&str>) -> StoreResult<()> {
+        let done = sqlx::query(
+            "update tenants set data_encryption_policy_id = ? where id = ? and ( \
+                 ? is null or exists (select 1 from data_encryption_policies \
+                     where id = ? and tenant_id = ? and purged_at is null \
+                     and purge_requested_at is null))",
+        )
+        .bind(policy_id)
+        .bind(tenant_id)
+        .bind(policy_id)
+        .bind(policy_id)
+        .bind(tenant_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        found(&done)
+    }
+
+    async fn root_key_in_use(&self, root_key: &str) -> StoreResult<bool> {
+        let (n,): (i64,) = sqlx::query_as(
+            "select count(*) from data_encryption_policies \
+             where purged_at is null and (root_key_1 = ? or root_key_2 = ?)",
+        )
+        .bind(root_key)
+        .bind(root_key)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(n > 0)
+    }
+}
+
+impl SqliteStore {
+    /// Copy the journal into the database file and cut the journal to nothing, so pages written
+    /// before a purge are not left in `sealpost.db-wal`. Readers holding an old snapshot can make
+    /// it wait; it is tried for up to ten seconds.
+    async fn checkpoint_truncate(&self) -> StoreResult<()> {
+        for _ in 0..100 {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("pragma wal_checkpoint(truncate)")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Err(StoreError::Database(
+            "the journal could not be checkpointed after the purge; it will be at the next start"
+                .into(),
+        ))
+    }
+}

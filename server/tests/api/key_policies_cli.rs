@@ -1,0 +1,190 @@
+//! Customer Key from the command line against a real server process: the operator makes the root
+//! keys (`sealpost root-key`), the admin makes, assigns, rolls and purges a policy (`sealpost dep`),
+//! and the server's own background worker finishes the roll.
+
+use std::time::{Duration, Instant};
+
+use crate::cli::cli;
+use crate::processes::{Maildev, bootstrap, sealpost, serve_with};
+
+#[test]
+fn an_operator_makes_root_keys_and_an_admin_assigns_rolls_and_purges_a_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildev = Maildev::start(dir.path());
+    let smtp = maildev.smtp;
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let config = dir.path().join("sealpost.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[root_keys]]\nname = \"vault-a\"\nprovider = \"file\"\npath = \"{a}\"\n\n\
+             [[root_keys]]\nname = \"vault-b\"\nprovider = \"file\"\npath = \"{b}\"\n",
+            a = keys.join("a.key").display(),
+            b = keys.join("b.key").display()
+        ),
+    )
+    .unwrap();
+    let operator = |args: &[&str]| {
+        let out = sealpost(dir.path(), smtp, args)
+            .env("SEALPOST_CONFIG", &config)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+
+    // Not made yet: listed as not available, with the reason; then made, once.
+    let (code, out, _) = operator(&["root-key", "list"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("local  local  available"), "{out}");
+    assert!(out.contains("vault-a  file  NOT AVAILABLE"), "{out}");
+    for name in ["vault-a", "vault-b"] {
+        let (code, out, err) = operator(&["root-key", "create", name]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(
+            out.contains(&format!("Root key {name} is ready: key file")),
+            "{out}"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(keys.join("a.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let before = std::fs::read(keys.join("a.key")).unwrap();
+    operator(&["root-key", "create", "vault-a"]);
+    assert_eq!(
+        std::fs::read(keys.join("a.key")).unwrap(),
+        before,
+        "never replaced"
+    );
+    let (code, _, err) = operator(&["root-key", "create", "nowhere"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("no root key is configured as \"nowhere\""),
+        "{err}"
+    );
+
+    let token = bootstrap(dir.path(), smtp);
+    let (_server, url) = serve_with(
+        dir.path(),
+        smtp,
+        &[("SEALPOST_CONFIG", config.display().to_string())],
+    );
+    let run = |args: &[&str]| cli(&url, Some(token.as_str()), args);
+
+    run(&["dep", "new", "X", "--root-key", "vault-a"]).fails(1, "two_root_keys_required");
+    let out = run(&[
+        "dep",
+        "new",
+        "Contoso_Global",
+        "--root-key",
+        "vault-a",
+        "--root-key",
+        "vault-b",
+        "--description",
+        "All mail",
+    ])
+    .ok();
+    assert!(
+        out.stdout.contains("Status") && out.stdout.contains("Registered"),
+        "{}",
+        out.stdout
+    );
+    let out = run(&["dep", "assign", "Contoso_Global"]).ok();
+    assert!(
+        out.stdout
+            .contains("under the data encryption policy Contoso_Global")
+    );
+    assert!(
+        run(&["dep", "assignment"])
+            .ok()
+            .stdout
+            .contains("Contoso_Global")
+    );
+    run(&["dep", "set", "Contoso_Global"]).fails(2, "say what to change");
+
+    let sent = run(&[
+        "send",
+        "--from",
+        "anna@contoso.example",
+        "--to",
+        "bob@gmail.example",
+        "--subject",
+        "Numbers",
+        "--text",
+        "Hello",
+        "--json",
+    ])
+    .ok();
+    let id = sent.json()["MessageId"].as_str().unwrap().to_owned();
+    assert!(
+        run(&["status", &id])
+            .ok()
+            .stdout
+            .contains("DataEncryptionPolicy")
+    );
+
+    // -Refresh: the server's worker re-wraps the message key in the background.
+    run(&["dep", "set", "Contoso_Global", "--refresh"]).ok();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = run(&["dep", "get", "Contoso_Global", "--json"]).ok().json();
+        if v["status"] == "Registered" && v["key_version"] == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the roll did not finish: {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(run(&["status", &id]).ok().stdout.contains("Numbers"));
+
+    // Purge: request with reason and contact, then confirm with the name.
+    let out = run(&[
+        "dep",
+        "set",
+        "Contoso_Global",
+        "--permanent-data-purge-requested",
+        "--permanent-data-purge-reason",
+        "Leaving the service",
+        "--permanent-data-purge-contact",
+        "dpo@contoso.example",
+    ])
+    .ok();
+    assert!(out.stdout.contains("PurgeRequested") && out.stdout.contains("Leaving the service"));
+    run(&["dep", "purge", "Contoso_Global", "--confirm", "wrong"])
+        .fails(1, "confirmation_mismatch");
+    let out = run(&[
+        "dep",
+        "purge",
+        "Contoso_Global",
+        "--confirm",
+        "Contoso_Global",
+    ])
+    .ok();
+    assert!(
+        out.stdout.contains("Destroyed 1 data key version(s) and 1 message key(s); root keys destroyed in their provider: vault-a, vault-b."),
+        "{}",
+        out.stdout
+    );
+    assert!(!keys.join("a.key").exists() && !keys.join("b.key").exists());
+    let out = run(&["status", &id]).ok();
+    assert!(
+        out.stdout.contains("Purged") && out.stdout.contains("can never be opened"),
+        "{}",
+        out.stdout
+    );
+    let out = run(&["audit"]).ok();
+    assert!(
+        out.stdout.contains("data_encryption_policy.purged"),
+        "{}",
+        out.stdout
+    );
+}

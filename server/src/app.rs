@@ -37,6 +37,8 @@ pub struct AppState {
     pub mail_queue: Arc<tokio::sync::Notify>,
     /// Wakes the key roll worker when a roll starts.
     pub key_roll: Arc<tokio::sync::Notify>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Why the application could not start.
@@ -103,6 +105,7 @@ impl AppState {
             passcode_key,
             mail_queue: Arc::new(tokio::sync::Notify::new()),
             key_roll: Arc::new(tokio::sync::Notify::new()),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         })
     }
 }
@@ -143,6 +146,11 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", routes::api::router())
         .merge(routes::dev_mailbox::router(state.config.dev_mailbox))
         .merge(routes::portal::router(&state.config.dist_dir))
+        // Latency by route pattern, for every request that matched a route.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::time_request,
+        ))
         .with_state(state)
         // Log method and path only: query strings may one day carry tokens, and must never be logged.
         .layer(

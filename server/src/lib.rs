@@ -21,6 +21,7 @@ pub mod key_policies;
 pub mod keys;
 pub mod mail;
 pub mod mail_flow;
+pub mod metrics;
 pub mod passcodes;
 pub mod replies;
 pub mod revoking;

@@ -52,10 +52,12 @@ pub async fn issue(
         code: &code,
         reference,
     });
-    Ok(match mail {
+    let sent = match mail {
         Ok(mail) => state.mailer.send(&mail).await,
         Err(e) => Err(e),
-    })
+    };
+    state.metrics.passcode(sent.is_ok());
+    Ok(sent)
 }
 
 /// What became of a typed code.

@@ -314,6 +314,7 @@ pub async fn deliver(
             Ok(mail) => state.mailer.send(&mail).await,
             Err(e) => Err(e),
         };
+        state.metrics.notice(outcome.is_ok());
         let recorded = match outcome {
             Ok(()) => NoticeState::Sent { at },
             Err(e) => {

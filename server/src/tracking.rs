@@ -109,6 +109,7 @@ impl Happened<'_> {
         state: &AppState,
         refusal: Option<&str>,
     ) -> Result<(), ApiError> {
+        state.metrics.key_decision(refusal);
         let action = match refusal {
             None => "key.released".to_owned(),
             Some(code) => format!("key.refused.{code}"),

@@ -72,6 +72,13 @@ impl BlobDir {
         })
     }
 
+    /// Whether the directory is there and a file can be made in it (for readiness checks).
+    pub fn check(&self) -> std::io::Result<()> {
+        let probe = self.root.join(STAGING).join(format!(".ready-{}", new_id()));
+        std::fs::write(&probe, b"")?;
+        std::fs::remove_file(&probe)
+    }
+
     fn message_dir(&self, tenant_id: &str, message_id: &str) -> std::io::Result<PathBuf> {
         Ok(self
             .root

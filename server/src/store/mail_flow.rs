@@ -103,6 +103,8 @@ pub trait MailFlowStore {
     async fn finish_mail(&self, id: &str) -> StoreResult<()>;
     /// Given up: drop the content, keep why.
     async fn fail_mail(&self, id: &str, error: &str) -> StoreResult<()>;
+    /// How many messages wait for delivery, and how many were given up on (every tenant).
+    async fn mail_queue_depth(&self) -> StoreResult<(u64, u64)>;
     /// A tenant's queue (content left out), oldest first.
     async fn queued_mail(&self, tenant_id: &str) -> StoreResult<Vec<QueueEntry>>;
 }

@@ -392,6 +392,10 @@ pub trait Store:
     /// A tenant's audit log, newest first.
     async fn audit_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<AuditEvent>>;
 
+    /// Whether the database answers and the blob store is there (for `/readyz`); the error says
+    /// which is not.
+    async fn check_ready(&self) -> StoreResult<()>;
+
     /// Keep a mail in the development mailbox; returns its id.
     async fn dev_mailbox_put(&self, mail: &DevMail) -> StoreResult<i64>;
     /// The development mailbox, newest first.

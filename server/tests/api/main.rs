@@ -17,6 +17,7 @@ mod mail_flow;
 mod messages;
 mod mime;
 mod openapi;
+mod operations;
 mod portal_log;
 mod process;
 mod processes;

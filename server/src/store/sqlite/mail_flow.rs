@@ -367,6 +367,20 @@ impl MailFlowStore for SqliteStore {
         Ok(())
     }
 
+    async fn mail_queue_depth(&self) -> StoreResult<(u64, u64)> {
+        let (queued, failed): (i64, i64) = sqlx::query_as(
+            "select coalesce(sum(state = 'queued'), 0), coalesce(sum(state = 'failed'), 0) \
+             from inbound_mail",
+        )
+        .fetch_one(self.pool())
+        .await
+        .map_err(db)?;
+        Ok((
+            u64::try_from(queued).unwrap_or(0),
+            u64::try_from(failed).unwrap_or(0),
+        ))
+    }
+
     async fn queued_mail(&self, tenant_id: &str) -> StoreResult<Vec<QueueEntry>> {
         type Row = (
             String,

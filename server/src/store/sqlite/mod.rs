@@ -978,6 +978,18 @@ impl Store for SqliteStore {
         .collect())
     }
 
+    async fn check_ready(&self) -> StoreResult<()> {
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs.check())
+            .await
+            .map_err(|e| StoreError::Blob(e.to_string()))?
+            .map_err(blob)
+    }
+
     async fn dev_mailbox_put(&self, mail: &DevMail) -> StoreResult<i64> {
         let r = sqlx::query(
             "insert into dev_mailbox (at, envelope_from, envelope_to, subject, raw) values (?, ?, ?, ?, ?)",

@@ -53,6 +53,9 @@ pub enum StartError {
     /// The root key could not be read or created.
     #[error(transparent)]
     Keys(#[from] crate::keys::KeyError),
+    /// The blob store cannot be used.
+    #[error("cannot open the blob store: {0}")]
+    Blobs(std::io::Error),
     /// The configuration cannot be used.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
@@ -82,7 +85,10 @@ impl AppState {
     /// As [`AppState::open`], with a given clock (tests move time).
     pub async fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StartError> {
         prepare_data_dir(&config.data_dir)?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
+        let blobs =
+            crate::store::blob_store::BlobStore::open(&config).map_err(StartError::Blobs)?;
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_with(&config.data_dir, blobs).await?);
         let local = Arc::new(LocalKeyFile::open_or_create(
             &config.data_dir.join("root.key"),
         )?);

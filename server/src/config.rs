@@ -88,9 +88,35 @@ pub struct Config {
     pub smtp_listen_key: Option<PathBuf>,
     /// Largest message the listener accepts, in bytes as received (encoded).
     pub smtp_listen_max_size: u64,
+    /// Where sealed parts are kept: `directory` (`blobs/` in the data directory) or `s3`.
+    pub blob_store: BlobStoreKind,
+    /// The S3-compatible endpoint, e.g. `https://s3.eu-north-1.amazonaws.com` or
+    /// `http://127.0.0.1:9000` (plain http only for a store on the same host or network).
+    /// Unset: AWS.
+    pub s3_endpoint: Option<String>,
+    /// The bucket (required with `blob_store = "s3"`).
+    pub s3_bucket: Option<String>,
+    /// The region.
+    pub s3_region: String,
+    /// A key prefix inside the bucket, e.g. `sealpost/`.
+    pub s3_prefix: String,
+    /// Access key id.
+    pub s3_access_key_id: Option<String>,
+    /// Secret access key (never logged).
+    pub s3_secret_access_key: Option<Secret>,
     /// Root keys that data encryption policies may name (`[[root_keys]]` tables; the file only).
     /// The built-in `local` root key (`root.key` in the data directory) is always there.
     pub root_keys: Vec<RootKeyConfig>,
+}
+
+/// Where sealed parts are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobStoreKind {
+    /// `blobs/` in the data directory (one node).
+    Directory,
+    /// An S3-compatible object store (several nodes).
+    S3,
 }
 
 /// Which kind of key provider holds a root key.
@@ -147,6 +173,13 @@ impl Default for Config {
             smtp_listen_cert: None,
             smtp_listen_key: None,
             smtp_listen_max_size: 36 * 1024 * 1024,
+            blob_store: BlobStoreKind::Directory,
+            s3_endpoint: None,
+            s3_bucket: None,
+            s3_region: "us-east-1".to_owned(),
+            s3_prefix: String::new(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
             root_keys: Vec::new(),
         }
     }
@@ -307,6 +340,36 @@ impl Config {
                 name: "SEALPOST_SMTP_LISTEN_MAX_SIZE",
                 message: format!("expected a number of bytes, got {v:?}"),
             })?;
+        }
+        if let Some(v) = env("SEALPOST_BLOB_STORE") {
+            config.blob_store = match v.as_str() {
+                "directory" => BlobStoreKind::Directory,
+                "s3" => BlobStoreKind::S3,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "SEALPOST_BLOB_STORE",
+                        message: format!("expected directory or s3, got {v:?}"),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("SEALPOST_S3_ENDPOINT") {
+            config.s3_endpoint = Some(v);
+        }
+        if let Some(v) = env("SEALPOST_S3_BUCKET") {
+            config.s3_bucket = Some(v);
+        }
+        if let Some(v) = env("SEALPOST_S3_REGION") {
+            config.s3_region = v;
+        }
+        if let Some(v) = env("SEALPOST_S3_PREFIX") {
+            config.s3_prefix = v;
+        }
+        if let Some(v) = env("SEALPOST_S3_ACCESS_KEY_ID") {
+            config.s3_access_key_id = Some(v);
+        }
+        if let Some(v) = env("SEALPOST_S3_SECRET_ACCESS_KEY") {
+            config.s3_secret_access_key = Some(Secret(v));
         }
         config.root_key_specs()?;
         Ok(config)
@@ -494,6 +557,20 @@ mod tests {
             "SEALPOST_SMTP_LISTEN_CERT",
             "SEALPOST_SMTP_LISTEN_KEY",
             "SEALPOST_SMTP_LISTEN_MAX_SIZE",
+            "blob_store",
+            "s3_endpoint",
+            "s3_bucket",
+            "s3_region",
+            "s3_prefix",
+            "s3_access_key_id",
+            "s3_secret_access_key",
+            "SEALPOST_BLOB_STORE",
+            "SEALPOST_S3_ENDPOINT",
+            "SEALPOST_S3_BUCKET",
+            "SEALPOST_S3_REGION",
+            "SEALPOST_S3_PREFIX",
+            "SEALPOST_S3_ACCESS_KEY_ID",
+            "SEALPOST_S3_SECRET_ACCESS_KEY",
             "root_keys",
             "name",
             "provider",

@@ -30,7 +30,7 @@ pub struct Staged {
     dir: Option<PathBuf>,
 }
 
-fn safe_name(name: &str) -> std::io::Result<&str> {
+pub(crate) fn safe_name(name: &str) -> std::io::Result<&str> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('.')

@@ -5,10 +5,12 @@
 //! Every query that reads or changes tenant data takes the tenant id, so one tenant's token can
 //! never reach another tenant's rows: a wrong tenant looks exactly like a missing row.
 
+pub mod blob_store;
 pub mod blobs;
 pub mod key_policies;
 pub mod mail_flow;
 pub mod portal;
+pub mod s3;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -1,10 +1,9 @@
 //! What the recipient side stores: passcodes and their hourly limit, sessions, server keys and the
 //! portal tracking log. All of it in the database, so several nodes agree on every counter.
 
-use std::path::PathBuf;
-
 use async_trait::async_trait;
 
+use super::blob_store::ByteStream;
 use super::{StoreResult, StoredMessage};
 use crate::domain::portal_log::{ChainedEntry, LogEntry};
 use crate::domain::session::SessionTimes;
@@ -143,13 +142,18 @@ pub trait PortalStore: Send + Sync {
     async fn end_session(&self, id_hash: &[u8; 32]) -> StoreResult<()>;
     /// Record the first time a recipient opened the message.
     async fn mark_opened(&self, message_id: &str, address: &str, now: i64) -> StoreResult<()>;
-    /// Where a sealed part is kept, and its size (only parts the database lists).
-    async fn part_file(
+    /// A sealed part's size (only parts the database lists for this tenant's message).
+    async fn part_size(&self, tenant_id: &str, message_id: &str, part: &str) -> StoreResult<u64>;
+    /// `len` bytes of a part from `first`, streamed from the blob store (ask [`Self::part_size`]
+    /// first: that is where the database says the part exists).
+    async fn read_part_range(
         &self,
         tenant_id: &str,
         message_id: &str,
         part: &str,
-    ) -> StoreResult<(PathBuf, u64)>;
+        first: u64,
+        len: u64,
+    ) -> StoreResult<ByteStream>;
 
     /// A server key by name, wrapped by the root key.
     async fn server_key(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;

@@ -8,6 +8,7 @@ mod hsm;
 
 mod admin;
 mod answers;
+mod blobs_s3;
 mod cli;
 mod envelope_cli;
 mod http;

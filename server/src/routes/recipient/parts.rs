@@ -8,8 +8,6 @@ use axum::http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_T
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use super::{SignedIn, refusal_error};
 use crate::app::AppState;
@@ -92,9 +90,9 @@ async fn part(
     if !is_part_name(&name) {
         return Err(ApiError::NotFound);
     }
-    let (path, size) = state
+    let size = state
         .store
-        .part_file(&signed.tenant.id, &signed.message.id, &name)
+        .part_size(&signed.tenant.id, &signed.message.id, &name)
         .await?;
     signed.touch(&state).await?;
     let range = parse_range(headers.get(RANGE).and_then(|v| v.to_str().ok()), size);
@@ -124,13 +122,11 @@ async fn part(
         .track(&state, PortalEvent::PartDownloaded, &name)
         .await?;
     }
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| ApiError::Internal(format!("part {name}: {e}")))?;
-    file.seek(std::io::SeekFrom::Start(first))
-        .await
-        .map_err(|e| ApiError::Internal(format!("part {name}: {e}")))?;
-    let body = Body::from_stream(ReaderStream::new(file.take(len)));
+    let bytes = state
+        .store
+        .read_part_range(&signed.tenant.id, &signed.message.id, &name, first, len)
+        .await?;
+    let body = Body::from_stream(bytes);
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
     h.insert(

@@ -15,6 +15,7 @@ mod key_policies;
 mod mail_flow;
 mod portal;
 
+use super::blob_store::BlobStore;
 use super::blobs::BlobDir;
 use super::{
     AdminToken, AuditEvent, DevMail, NewMessage, NoticeState, ParentLink, Relation, Store,
@@ -29,7 +30,7 @@ use crate::domain::rights::{Rights, RightsTemplate};
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    blobs: BlobDir,
+    blobs: BlobStore,
 }
 
 fn db(e: sqlx::Error) -> StoreError {
@@ -182,6 +183,12 @@ impl SqliteStore {
     /// Open (creating if needed) `sealpost.db` and `blobs/` in `data_dir`, run migrations, and sweep
     /// blobs left by an interrupted write.
     pub async fn open(data_dir: &Path) -> StoreResult<SqliteStore> {
+        let blobs = BlobDir::open(&data_dir.join("blobs")).map_err(blob)?;
+        SqliteStore::open_with(data_dir, BlobStore::Dir(blobs)).await
+    }
+
+    /// As [`SqliteStore::open`], with sealed parts in `blobs`.
+    pub async fn open_with(data_dir: &Path, blobs: BlobStore) -> StoreResult<SqliteStore> {
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(db)?
             .filename(data_dir.join("sealpost.db"))
@@ -202,7 +209,6 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?;
-        let blobs = BlobDir::open(&data_dir.join("blobs")).map_err(blob)?;
         let store = SqliteStore { pool, blobs };
         store.sweep().await?;
         Ok(store)
@@ -221,13 +227,7 @@ impl SqliteStore {
                 .map_err(db)?
                 .into_iter()
                 .collect();
-        let blobs = self.blobs.clone();
-        let removed = tokio::task::spawn_blocking(move || {
-            blobs.sweep(|t, m| known.contains(&(t.to_owned(), m.to_owned())))
-        })
-        .await
-        .map_err(|e| StoreError::Blob(e.to_string()))?
-        .map_err(blob)?;
+        let removed = self.blobs.sweep(known).await.map_err(blob)?;
         if removed > 0 {
             tracing::warn!(removed, "removed sealed parts left by an interrupted write");
         }
@@ -701,33 +701,31 @@ impl Store for SqliteStore {
     }
 
     async fn store_message(&self, message: &NewMessage) -> StoreResult<()> {
-        let blobs = self.blobs.clone();
-        let parts = message.parts.clone();
-        let staged = tokio::task::spawn_blocking(move || blobs.stage(&parts))
+        let (tenant, id) = (message.tenant_id.as_str(), message.id.as_str());
+        let staged = self
+            .blobs
+            .stage(tenant, id, &message.parts)
             .await
-            .map_err(|e| StoreError::Blob(e.to_string()))?
-            .map_err(blob)?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        // On any error below, `staged` drops (removing staging) and `tx` rolls back.
-        Self::insert_message(&mut tx, message)
-            .await
-            .map_err(|e| match e {
-                sqlx::Error::RowNotFound => StoreError::Conflict("key_version_retired"),
-                e => db(e),
-            })?;
-        let blobs = self.blobs.clone();
-        let (tenant, id) = (message.tenant_id.clone(), message.id.clone());
-        tokio::task::spawn_blocking(move || blobs.publish(staged, &tenant, &id))
-            .await
-            .map_err(|e| StoreError::Blob(e.to_string()))?
-            .map_err(blob)?;
-        if let Err(e) = tx.commit().await {
-            let blobs = self.blobs.clone();
-            let (tenant, id) = (message.tenant_id.clone(), message.id.clone());
-            let _ = tokio::task::spawn_blocking(move || blobs.remove(&tenant, &id)).await;
-            return Err(db(e));
+            .map_err(blob);
+        let written = async {
+            let staged = staged?;
+            let mut tx = self.pool.begin().await.map_err(db)?;
+            // On an error below, `tx` rolls back.
+            Self::insert_message(&mut tx, message)
+                .await
+                .map_err(|e| match e {
+                    sqlx::Error::RowNotFound => StoreError::Conflict("key_version_retired"),
+                    e => db(e),
+                })?;
+            self.blobs.publish(staged, tenant, id).await.map_err(blob)?;
+            tx.commit().await.map_err(db)
         }
-        Ok(())
+        .await;
+        if written.is_err() {
+            // Best effort: what is left is removed by a later start's sweep.
+            let _ = self.blobs.remove(tenant, id).await;
+        }
+        written
     }
 
     async fn message(&self, tenant_id: &str, message_id: &str) -> StoreResult<StoredMessage> {
@@ -795,12 +793,7 @@ impl Store for SqliteStore {
         }
         tx.commit().await.map_err(db)?;
         // A crash here leaves only unreferenced parts, which the start-up sweep removes.
-        let blobs = self.blobs.clone();
-        let (tenant, id) = (tenant_id.to_owned(), message_id.to_owned());
-        tokio::task::spawn_blocking(move || blobs.remove(&tenant, &id))
-            .await
-            .map_err(|e| StoreError::Blob(e.to_string()))?
-            .map_err(blob)
+        self.blobs.remove(tenant_id, message_id).await.map_err(blob)
     }
 
     async fn read_part(
@@ -820,11 +813,9 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db)?;
-        let blobs = self.blobs.clone();
-        let (t, m, p) = (tenant_id.to_owned(), message_id.to_owned(), part.to_owned());
-        tokio::task::spawn_blocking(move || blobs.read(&t, &m, &p))
+        self.blobs
+            .read(tenant_id, message_id, part)
             .await
-            .map_err(|e| StoreError::Blob(e.to_string()))?
             .map_err(blob)
     }
 
@@ -983,11 +974,7 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(db)?;
-        let blobs = self.blobs.clone();
-        tokio::task::spawn_blocking(move || blobs.check())
-            .await
-            .map_err(|e| StoreError::Blob(e.to_string()))?
-            .map_err(blob)
+        self.blobs.check().await.map_err(blob)
     }
 
     async fn dev_mailbox_put(&self, mail: &DevMail) -> StoreResult<i64> {

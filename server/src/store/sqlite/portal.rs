@@ -1,13 +1,12 @@
 //! [`PortalStore`] on SQLite. Every counter is changed by a single conditional statement, so two
 //! requests racing for the last try or the last passcode of the hour cannot both win.
 
-use std::path::PathBuf;
-
 use async_trait::async_trait;
 
 use super::{MESSAGE_COLUMNS, MessageRow, SqliteStore, blob, db};
 use crate::domain::portal_log::{ChainedEntry, GENESIS, LogEntry, entry_hash};
 use crate::domain::session::{ABSOLUTE, SessionTimes};
+use crate::store::blob_store::ByteStream;
 use crate::store::portal::{
     LinkedRecipient, NewPasscode, NewSession, PortalLogFilter, PortalStore, StoredPasscode,
     StoredSession,
@@ -298,12 +297,7 @@ impl PortalStore for SqliteStore {
         Ok(())
     }
 
-    async fn part_file(
-        &self,
-        tenant_id: &str,
-        message_id: &str,
-        part: &str,
-    ) -> StoreResult<(PathBuf, u64)> {
+    async fn part_size(&self, tenant_id: &str, message_id: &str, part: &str) -> StoreResult<u64> {
         let (size,) = sqlx::query_as::<_, (i64,)>(
             "select p.size from message_parts p join messages m on m.id = p.message_id \
              where m.tenant_id = ? and m.id = ? and p.name = ?",
@@ -314,8 +308,21 @@ impl PortalStore for SqliteStore {
         .fetch_one(self.pool())
         .await
         .map_err(db)?;
-        let path = self.blobs.path(tenant_id, message_id, part).map_err(blob)?;
-        Ok((path, u64::try_from(size).unwrap_or(0)))
+        Ok(u64::try_from(size).unwrap_or(0))
+    }
+
+    async fn read_part_range(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+        first: u64,
+        len: u64,
+    ) -> StoreResult<ByteStream> {
+        self.blobs
+            .read_range(tenant_id, message_id, part, first, len)
+            .await
+            .map_err(blob)
     }
 
     async fn server_key(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {

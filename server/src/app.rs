@@ -39,6 +39,8 @@ pub struct AppState {
     pub key_roll: Arc<tokio::sync::Notify>,
     /// What `/metrics` reports.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// This node's id (`node.id` in the data directory, made once): who holds a queue lease.
+    pub node_id: String,
 }
 
 /// Why the application could not start.
@@ -96,6 +98,7 @@ impl AppState {
         root_keys.report();
         let keys: Arc<dyn RootKeyProvider> = local;
         let mailer = Mailer::from_config(&config, store.clone(), clock.clone())?;
+        let node_id = node_id(&config.data_dir)?;
         let passcode_key = Arc::new(PasscodeKey::from_bytes(
             *server_key(store.as_ref(), keys.as_ref(), PASSCODE_KEY, clock.now())
                 .await?
@@ -112,7 +115,26 @@ impl AppState {
             mail_queue: Arc::new(tokio::sync::Notify::new()),
             key_roll: Arc::new(tokio::sync::Notify::new()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
+            node_id,
         })
+    }
+}
+
+/// This node's id: read from `node.id` in the data directory, written there (random) the first
+/// time. Stable across restarts, different for every data directory.
+fn node_id(data_dir: &std::path::Path) -> Result<String, StartError> {
+    let path = data_dir.join("node.id");
+    let fail = |e| StartError::DataDir(path.display().to_string(), e);
+    let fresh = || {
+        let id = crate::secrets::new_id();
+        std::fs::write(&path, format!("{id}\n")).map_err(fail)?;
+        Ok(id)
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        Ok(_) => fresh(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => fresh(),
+        Err(e) => Err(fail(e)),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The queue worker: carries out the plans of messages the SMTP listener accepted.
 //!
-//! Each message is leased while it is worked on, so a second worker (another node, or this one
-//! after a restart) never takes it at the same time; a lease left by a crash expires. Progress is
+//! Each message is leased to this node while it is worked on, so a second worker (another node)
+//! never takes it at the same time. A lease left by a crash expires, or is given back at once when
+//! the same node starts again; a worker whose lease expired and went to another stops, and none of
+//! its late writes count. Progress is
 //! saved after each step (the relay, each sealed group), so a retry redoes only what did not
 //! happen. Delivery is at least once: a crash between a step and saving it repeats that step.
 //!
@@ -43,10 +45,22 @@ pub fn backoff(attempts: u32) -> i64 {
 /// Run the worker until the process ends: everything due now, then sleep until the next message
 /// is due or the listener says one arrived.
 pub async fn run(state: AppState) {
+    match state.store.release_leases(&state.node_id).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            messages = n,
+            "took back the queue leases of this node's previous run"
+        ),
+        Err(e) => tracing::error!(error = %e, "this node's old queue leases could not be released"),
+    }
     loop {
         loop {
             let now = state.clock.now();
-            match state.store.claim_mail(now, now + LEASE).await {
+            match state
+                .store
+                .claim_mail(now, now + LEASE, &state.node_id)
+                .await
+            {
                 Ok(Some(mail)) => process(&state, mail).await,
                 Ok(None) => break,
                 Err(e) => {
@@ -85,14 +99,33 @@ fn api_failure(e: ApiError) -> Failure {
     }
 }
 
-async fn save(state: &AppState, mail: &QueuedMail, plan: &Plan) {
+/// Whether the store says the lease is gone (another worker has the message now).
+fn lost(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict("lease_lost"))
+}
+
+/// Save progress. `false`: this node no longer holds the message, and must leave it alone.
+async fn save(state: &AppState, mail: &QueuedMail, plan: &Plan) -> bool {
     match serde_json::to_string(plan) {
-        Ok(json) => {
-            if let Err(e) = state.store.save_mail_plan(&mail.id, &json).await {
-                tracing::error!(mail = %mail.id, error = %e, "mail queue progress could not be saved");
+        Ok(json) => match state
+            .store
+            .save_mail_plan(&mail.id, &state.node_id, &json)
+            .await
+        {
+            Ok(()) => true,
+            Err(e) if lost(&e) => {
+                tracing::warn!(mail = %mail.id, "the queue lease expired and another worker has the message; stopping here");
+                false
             }
+            Err(e) => {
+                tracing::error!(mail = %mail.id, error = %e, "mail queue progress could not be saved");
+                true
+            }
+        },
+        Err(e) => {
+            tracing::error!(error = %e, "mail queue progress could not be written");
+            true
         }
-        Err(e) => tracing::error!(error = %e, "mail queue progress could not be written"),
     }
 }
 
@@ -117,7 +150,7 @@ pub async fn process(state: &AppState, mail: QueuedMail) {
             tracing::error!(mail = %mail.id, error = %e, "a queued message's plan is unreadable");
             let _ = state
                 .store
-                .fail_mail(&mail.id, "the plan is unreadable")
+                .fail_mail(&mail.id, &state.node_id, "the plan is unreadable")
                 .await;
             return;
         }
@@ -127,7 +160,7 @@ pub async fn process(state: &AppState, mail: QueuedMail) {
         Err(StoreError::NotFound) => {
             let _ = state
                 .store
-                .fail_mail(&mail.id, "the tenant was removed")
+                .fail_mail(&mail.id, &state.node_id, "the tenant was removed")
                 .await;
             return;
         }
@@ -160,7 +193,9 @@ pub async fn process(state: &AppState, mail: QueuedMail) {
             }
             Err(e) => for_now = Some(format!("outbound relay: {e}")),
         }
-        save(state, &mail, &plan).await;
+        if !save(state, &mail, &plan).await {
+            return;
+        }
     }
 
     for i in 0..plan.seals.len() {
@@ -193,7 +228,9 @@ pub async fn process(state: &AppState, mail: QueuedMail) {
                 for_now.get_or_insert(reason);
             }
         }
-        save(state, &mail, &plan).await;
+        if !save(state, &mail, &plan).await {
+            return;
+        }
     }
 
     if let Some(reason) = for_now {
@@ -223,7 +260,7 @@ pub async fn process(state: &AppState, mail: QueuedMail) {
         )
         .await;
     }
-    if let Err(e) = state.store.finish_mail(&mail.id).await {
+    if let Err(e) = state.store.finish_mail(&mail.id, &state.node_id).await {
         tracing::error!(mail = %mail.id, error = %e, "a delivered message could not be removed from the queue");
     }
 }
@@ -232,7 +269,11 @@ async fn retry(state: &AppState, mail: &QueuedMail, plan: &Plan, reason: &str) {
     let next = state.clock.now() + backoff(mail.attempts);
     tracing::warn!(mail = %mail.id, attempts = mail.attempts + 1, error = %reason, "queued message not delivered yet; will retry");
     let json = serde_json::to_string(plan).unwrap_or_else(|_| mail.plan.clone());
-    if let Err(e) = state.store.retry_mail(&mail.id, &json, next, reason).await {
+    if let Err(e) = state
+        .store
+        .retry_mail(&mail.id, &state.node_id, &json, next, reason)
+        .await
+    {
         tracing::error!(mail = %mail.id, error = %e, "a retry could not be scheduled");
     }
 }

@@ -84,25 +84,35 @@ pub trait MailFlowStore {
 
     /// Keep an accepted message, durably, before the listener answers 250.
     async fn enqueue_mail(&self, mail: &QueuedMail, next_attempt_at: i64) -> StoreResult<()>;
-    /// Take the next queued message due at `now`, leased until `lease_until` so that no other
-    /// worker takes it meanwhile.
-    async fn claim_mail(&self, now: i64, lease_until: i64) -> StoreResult<Option<QueuedMail>>;
+    /// Take the next queued message due at `now`, leased to `holder` until `lease_until` so that no
+    /// other worker takes it meanwhile.
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        holder: &str,
+    ) -> StoreResult<Option<QueuedMail>>;
+    /// Give up every lease `holder` has (a node starting again after a crash).
+    async fn release_leases(&self, holder: &str) -> StoreResult<u64>;
     /// When the next queued message is due (`None`: the queue is empty).
     async fn next_mail_due(&self) -> StoreResult<Option<i64>>;
     /// Record progress and a failed attempt; the message is tried again at `next_attempt_at`.
+    /// This and the three below change the message only while `holder` holds its lease:
+    /// otherwise `Conflict("lease_lost")` (it expired and another worker has the message).
     async fn retry_mail(
         &self,
         id: &str,
+        holder: &str,
         plan: &str,
         next_attempt_at: i64,
         error: &str,
     ) -> StoreResult<()>;
     /// Record progress without releasing the lease.
-    async fn save_mail_plan(&self, id: &str, plan: &str) -> StoreResult<()>;
+    async fn save_mail_plan(&self, id: &str, holder: &str, plan: &str) -> StoreResult<()>;
     /// Delivered: forget it.
-    async fn finish_mail(&self, id: &str) -> StoreResult<()>;
+    async fn finish_mail(&self, id: &str, holder: &str) -> StoreResult<()>;
     /// Given up: drop the content, keep why.
-    async fn fail_mail(&self, id: &str, error: &str) -> StoreResult<()>;
+    async fn fail_mail(&self, id: &str, holder: &str, error: &str) -> StoreResult<()>;
     /// How many messages wait for delivery, and how many were given up on (every tenant).
     async fn mail_queue_depth(&self) -> StoreResult<(u64, u64)>;
     /// A tenant's queue (content left out), oldest first.

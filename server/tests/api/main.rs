@@ -22,6 +22,7 @@ mod operations;
 mod portal_log;
 mod process;
 mod processes;
+mod queue_leases;
 mod recipient;
 mod release;
 mod sender;

@@ -13,6 +13,14 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Database(format!("stored JSON: {e}"))
 }
 
+/// A lease-guarded change that touched nothing: the lease went to another worker.
+fn held(rows: u64) -> StoreResult<()> {
+    if rows == 0 {
+        return Err(StoreError::Conflict("lease_lost"));
+    }
+    Ok(())
+}
+
 fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
@@ -253,7 +261,12 @@ impl MailFlowStore for SqliteStore {
         Ok(())
     }
 
-    async fn claim_mail(&self, now: i64, lease_until: i64) -> StoreResult<Option<QueuedMail>> {
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        holder: &str,
+    ) -> StoreResult<Option<QueuedMail>> {
         loop {
             let candidate = sqlx::query_as::<_, (String,)>(
                 "select id from inbound_mail where state = 'queued' and next_attempt_at <= ? \
@@ -269,10 +282,11 @@ impl MailFlowStore for SqliteStore {
                 return Ok(None);
             };
             let taken = sqlx::query(
-                "update inbound_mail set lease_until = ? where id = ? and state = 'queued' \
-                 and (lease_until is null or lease_until <= ?)",
+                "update inbound_mail set lease_until = ?, lease_holder = ? where id = ? \
+                 and state = 'queued' and (lease_until is null or lease_until <= ?)",
             )
             .bind(lease_until)
+            .bind(holder)
             .bind(&id)
             .bind(now)
             .execute(self.pool())
@@ -314,57 +328,77 @@ impl MailFlowStore for SqliteStore {
         Ok(due)
     }
 
+    async fn release_leases(&self, holder: &str) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "update inbound_mail set lease_until = null, lease_holder = null \
+             where lease_holder = ? and state = 'queued'",
+        )
+        .bind(holder)
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
     async fn retry_mail(
         &self,
         id: &str,
+        holder: &str,
         plan: &str,
         next_attempt_at: i64,
         error: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
+        let done = sqlx::query(
             "update inbound_mail set plan = ?, attempts = attempts + 1, next_attempt_at = ?, \
-             lease_until = null, last_error = ? where id = ?",
+             lease_until = null, lease_holder = null, last_error = ? \
+             where id = ? and lease_holder = ?",
         )
         .bind(plan)
         .bind(next_attempt_at)
         .bind(error)
         .bind(id)
+        .bind(holder)
         .execute(self.pool())
         .await
         .map_err(db)?;
-        Ok(())
+        held(done.rows_affected())
     }
 
-    async fn save_mail_plan(&self, id: &str, plan: &str) -> StoreResult<()> {
-        sqlx::query("update inbound_mail set plan = ? where id = ?")
-            .bind(plan)
+    async fn save_mail_plan(&self, id: &str, holder: &str, plan: &str) -> StoreResult<()> {
+        let done =
+            sqlx::query("update inbound_mail set plan = ? where id = ? and lease_holder = ?")
+                .bind(plan)
+                .bind(id)
+                .bind(holder)
+                .execute(self.pool())
+                .await
+                .map_err(db)?;
+        held(done.rows_affected())
+    }
+
+    async fn finish_mail(&self, id: &str, holder: &str) -> StoreResult<()> {
+        let done = sqlx::query("delete from inbound_mail where id = ? and lease_holder = ?")
             .bind(id)
+            .bind(holder)
             .execute(self.pool())
             .await
             .map_err(db)?;
-        Ok(())
+        held(done.rows_affected())
     }
 
-    async fn finish_mail(&self, id: &str) -> StoreResult<()> {
-        sqlx::query("delete from inbound_mail where id = ?")
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
-
-    async fn fail_mail(&self, id: &str, error: &str) -> StoreResult<()> {
-        sqlx::query(
+    async fn fail_mail(&self, id: &str, holder: &str, error: &str) -> StoreResult<()> {
+        let done = sqlx::query(
             "update inbound_mail set state = 'failed', raw = null, lease_until = null, \
-             attempts = attempts + 1, last_error = ? where id = ?",
+             lease_holder = null, attempts = attempts + 1, last_error = ? \
+             where id = ? and lease_holder = ?",
         )
         .bind(error)
         .bind(id)
+        .bind(holder)
         .execute(self.pool())
         .await
         .map_err(db)?;
-        Ok(())
+        held(done.rows_affected())
     }
 
     async fn mail_queue_depth(&self) -> StoreResult<(u64, u64)> {

@@ -18,7 +18,7 @@ use sealpost_envelope::TenantDataKey;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
-use crate::keys::{KeyError, LOCAL, RootKeys};
+use crate::keys::{KeyError, LOCAL, RootKeyInfo, RootKeys};
 use crate::secrets::new_id;
 use crate::store::key_policies::{Policy, WrappedDataKey};
 use crate::store::{StoreError, StoredMessage, Tenant};
@@ -310,14 +310,19 @@ pub async fn replace_root(
     ))
 }
 
+/// The refusal for anything asked of a purged policy.
+pub fn policy_purged() -> ApiError {
+    ApiError::refused(
+        StatusCode::CONFLICT,
+        "policy_purged",
+        "This policy was purged; its keys are destroyed and it cannot be changed or used.",
+    )
+}
+
 /// Refuse key changes to a policy that is being or was purged.
 pub fn refuse_if_purging(policy: &Policy) -> Result<(), ApiError> {
     if policy.purged.is_some() {
-        return Err(ApiError::refused(
-            StatusCode::CONFLICT,
-            "policy_purged",
-            "This policy was purged; its keys are destroyed and it cannot be changed or used.",
-        ));
+        return Err(policy_purged());
     }
     if policy.purge_request.is_some() {
         return Err(ApiError::refused(
@@ -409,15 +414,16 @@ pub async fn key_for_message(
     ))
 }
 
-/// A policy as the API shows it.
+/// A policy as the API shows it, with `available` from [`RootKeys::list`] (asked once per answer:
+/// it tries every configured key).
 pub async fn view(
     state: &AppState,
     tenant: &Tenant,
     policy: &Policy,
+    available: &[RootKeyInfo],
 ) -> Result<DataEncryptionPolicyView, ApiError> {
     let progress = state.store.roll_progress(&policy.id).await?;
     let status = PolicyStatus::of(policy, progress);
-    let available = state.root_keys.list();
     let root_keys = policy
         .root_keys
         .iter()
@@ -453,12 +459,11 @@ pub async fn view(
 }
 
 /// The root keys a policy can name, as the API shows them.
-pub fn root_key_views(roots: &RootKeys) -> Vec<RootKeyView> {
-    roots
-        .list()
-        .into_iter()
+pub fn root_key_views(available: &[RootKeyInfo]) -> Vec<RootKeyView> {
+    available
+        .iter()
         .map(|k| RootKeyView {
-            name: k.name,
+            name: k.name.clone(),
             provider: k.provider.to_owned(),
             available: k.available,
         })

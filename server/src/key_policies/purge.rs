@@ -62,9 +62,7 @@ pub async fn request(
 /// Withdraw a request not yet carried out.
 pub async fn withdraw(state: &AppState, policy: &Policy) -> Result<(), ApiError> {
     if policy.purged.is_some() {
-        return Err(super::refuse_if_purging(policy)
-            .err()
-            .unwrap_or(ApiError::NotFound));
+        return Err(super::policy_purged());
     }
     if policy.purge_request.is_none() {
         return Err(not_requested());
@@ -92,9 +90,7 @@ pub async fn confirm(
     confirm: &str,
 ) -> Result<PurgeResult, ApiError> {
     if policy.purged.is_some() {
-        return Err(super::refuse_if_purging(policy)
-            .err()
-            .unwrap_or(ApiError::NotFound));
+        return Err(super::policy_purged());
     }
     let Some(request) = &policy.purge_request else {
         return Err(not_requested());
@@ -141,7 +137,7 @@ pub async fn confirm(
     let tenant = state.store.tenant(&policy.tenant_id).await?;
     let purged = state.store.policy(&policy.tenant_id, &policy.id).await?;
     Ok(PurgeResult {
-        policy: super::view(state, &tenant, &purged).await?,
+        policy: super::view(state, &tenant, &purged, &state.root_keys.list()).await?,
         data_keys_destroyed: count.data_keys,
         message_keys_destroyed: count.message_keys,
         root_keys_destroyed: destroyed,

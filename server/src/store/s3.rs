@@ -77,27 +77,20 @@ impl S3Blobs {
         })
     }
 
-    fn key(&self, tenant_id: &str, message_id: &str, part: &str) -> std::io::Result<ObjectPath> {
-        let key = format!(
-            "{}/{}/{}",
-            safe_name(tenant_id)?,
-            safe_name(message_id)?,
-            safe_name(part)?
-        );
-        Ok(if self.prefix.is_empty() {
-            ObjectPath::from(key)
-        } else {
-            ObjectPath::from(format!("{}/{key}", self.prefix))
-        })
+    /// `{prefix}/{segments joined by /}`, each segment checked as a blob name.
+    fn path(&self, segments: &[&str]) -> std::io::Result<ObjectPath> {
+        let mut key = self.prefix.clone();
+        for s in segments {
+            if !key.is_empty() {
+                key.push('/');
+            }
+            key.push_str(safe_name(s)?);
+        }
+        Ok(ObjectPath::from(key))
     }
 
-    fn message_prefix(&self, tenant_id: &str, message_id: &str) -> std::io::Result<ObjectPath> {
-        let key = format!("{}/{}", safe_name(tenant_id)?, safe_name(message_id)?);
-        Ok(if self.prefix.is_empty() {
-            ObjectPath::from(key)
-        } else {
-            ObjectPath::from(format!("{}/{key}", self.prefix))
-        })
+    fn key(&self, tenant_id: &str, message_id: &str, part: &str) -> std::io::Result<ObjectPath> {
+        self.path(&[tenant_id, message_id, part])
     }
 
     /// PUT every part of a message.
@@ -119,7 +112,7 @@ impl S3Blobs {
 
     /// Delete every part of a message.
     pub async fn remove(&self, tenant_id: &str, message_id: &str) -> std::io::Result<()> {
-        let prefix = self.message_prefix(tenant_id, message_id)?;
+        let prefix = self.path(&[tenant_id, message_id])?;
         let keys: Vec<ObjectPath> = self
             .store
             .list(Some(&prefix))

@@ -49,13 +49,14 @@ async fn list(
     State(state): State<AppState>,
     admin: Admin,
 ) -> Result<Json<DataEncryptionPoliciesView>, ApiError> {
+    let available = state.root_keys.list();
     let mut policies = Vec::new();
     for p in state.store.policies(&admin.tenant.id).await? {
-        policies.push(key_policies::view(&state, &admin.tenant, &p).await?);
+        policies.push(key_policies::view(&state, &admin.tenant, &p, &available).await?);
     }
     Ok(Json(DataEncryptionPoliciesView {
         policies,
-        root_keys: key_policies::root_key_views(&state.root_keys),
+        root_keys: key_policies::root_key_views(&available),
     }))
 }
 
@@ -76,7 +77,7 @@ async fn create(
     admin
         .audit(&state, "data_encryption_policy.created", &policy.name)
         .await?;
-    let view = key_policies::view(&state, &admin.tenant, &policy).await?;
+    let view = key_policies::view(&state, &admin.tenant, &policy, &state.root_keys.list()).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -87,7 +88,7 @@ async fn show(
 ) -> Result<Json<DataEncryptionPolicyView>, ApiError> {
     let policy = find(&state, &admin, &name).await?;
     Ok(Json(
-        key_policies::view(&state, &admin.tenant, &policy).await?,
+        key_policies::view(&state, &admin.tenant, &policy, &state.root_keys.list()).await?,
     ))
 }
 
@@ -188,7 +189,9 @@ async fn change(
     }
     let tenant = state.store.tenant(&admin.tenant.id).await?;
     let policy = find(&state, &admin, &policy.id).await?;
-    Ok(Json(key_policies::view(&state, &tenant, &policy).await?))
+    Ok(Json(
+        key_policies::view(&state, &tenant, &policy, &state.root_keys.list()).await?,
+    ))
 }
 
 async fn confirm_purge(

@@ -12,7 +12,6 @@ use crate::domain::passcode::PasscodeKey;
 use crate::keys::{KeyError, LocalKeyFile, RootKeyProvider, RootKeys};
 use crate::mail::Mailer;
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 use crate::{routes, security_headers};
 
 /// What every handler can reach.
@@ -89,8 +88,7 @@ impl AppState {
         prepare_data_dir(&config.data_dir)?;
         let blobs =
             crate::store::blob_store::BlobStore::open(&config).map_err(StartError::Blobs)?;
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open_with(&config.data_dir, blobs).await?);
+        let store = crate::store::open(&config, blobs).await?;
         let local = Arc::new(LocalKeyFile::open_or_create(
             &config.data_dir.join("root.key"),
         )?);
@@ -161,7 +159,8 @@ async fn server_key(
     };
     root.unwrap(&bound, 1, &wrapped).map_err(|e| match e {
         KeyError::Corrupt => StartError::Keys(KeyError::Unavailable(format!(
-            "the server key {name:?} does not open with this root key (was root.key replaced?)"
+            "the server key {name:?} does not open with this root key (was root.key replaced, \
+             or, on a node sharing a database, not copied from the first node?)"
         ))),
         other => StartError::Keys(other),
     })

@@ -14,7 +14,6 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::address::Domain;
 use crate::keys::LocalKeyFile;
-use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError, Tenant};
 use crate::tenants::{create_tenant, new_token};
 use crate::tracking::{HEAD_FORMAT, parse_head, verify_chain};
@@ -178,9 +177,10 @@ where
     }
 }
 
-async fn open_admin(config: &Config) -> anyhow::Result<(SqliteStore, LocalKeyFile)> {
+async fn open_admin(config: &Config) -> anyhow::Result<(std::sync::Arc<dyn Store>, LocalKeyFile)> {
     prepare_data_dir(&config.data_dir)?;
-    let store = SqliteStore::open(&config.data_dir).await?;
+    let blobs = crate::store::blob_store::BlobStore::open(config)?;
+    let store = crate::store::open(config, blobs).await?;
     let keys = LocalKeyFile::open_or_create(&config.data_dir.join("root.key"))?;
     Ok((store, keys))
 }
@@ -194,7 +194,7 @@ fn root_keys(config: &Config) -> anyhow::Result<crate::keys::RootKeys> {
     Ok(crate::keys::RootKeys::new(local, config.root_key_specs()?))
 }
 
-async fn tenant_by_domain(store: &SqliteStore, domain: &str) -> anyhow::Result<Tenant> {
+async fn tenant_by_domain(store: &dyn Store, domain: &str) -> anyhow::Result<Tenant> {
     let domain = Domain::parse("domain", domain)?;
     store
         .tenant_by_domain(domain.as_str())
@@ -217,7 +217,8 @@ pub fn run(cli: Cli) -> ExitCode {
         }) => with_runtime(config, |config| async move {
             let (store, keys) = open_admin(&config).await?;
             let now = Clock::system().now();
-            let (tenant, secret) = create_tenant(&store, &keys, &name, &domains, now).await?;
+            let (tenant, secret) =
+                create_tenant(store.as_ref(), &keys, &name, &domains, now).await?;
             println!("Created tenant {} ({})", tenant.name, tenant.id);
             println!(
                 "Admin token (shown once; store it now): {}",
@@ -256,7 +257,7 @@ pub fn run(cli: Cli) -> ExitCode {
             config,
         }) => with_runtime(config, |config| async move {
             let (store, _) = open_admin(&config).await?;
-            let tenant = tenant_by_domain(&store, &domain).await?;
+            let tenant = tenant_by_domain(store.as_ref(), &domain).await?;
             let (token, secret, hash) = new_token(&tenant.id, &label, Clock::system().now())?;
             store.create_token(&token, &hash).await?;
             println!(
@@ -276,8 +277,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 .map(|h| parse_head(h).ok_or_else(|| anyhow::anyhow!(HEAD_FORMAT)))
                 .transpose()?;
             let (store, _) = open_admin(&config).await?;
-            let tenant = tenant_by_domain(&store, &domain).await?;
-            match verify_chain(&store, &tenant.id, expect).await? {
+            let tenant = tenant_by_domain(store.as_ref(), &domain).await?;
+            match verify_chain(store.as_ref(), &tenant.id, expect).await? {
                 Ok(head) => {
                     println!(
                         "The portal log of {} is intact: {} entries. Head: {}:{}",

@@ -88,6 +88,12 @@ pub struct Config {
     pub smtp_listen_key: Option<PathBuf>,
     /// Largest message the listener accepts, in bytes as received (encoded).
     pub smtp_listen_max_size: u64,
+    /// The database: unset, SQLite in the data directory (one node); or a PostgreSQL URL,
+    /// `postgres://user:password@host:5432/sealpost` (several nodes; add `?sslmode=verify-full`
+    /// for TLS). Never logged.
+    pub database_url: Option<Secret>,
+    /// Most connections a node opens to PostgreSQL.
+    pub database_max_connections: u32,
     /// Where sealed parts are kept: `directory` (`blobs/` in the data directory) or `s3`.
     pub blob_store: BlobStoreKind,
     /// The S3-compatible endpoint, e.g. `https://s3.eu-north-1.amazonaws.com` or
@@ -173,6 +179,8 @@ impl Default for Config {
             smtp_listen_cert: None,
             smtp_listen_key: None,
             smtp_listen_max_size: 36 * 1024 * 1024,
+            database_url: None,
+            database_max_connections: 10,
             blob_store: BlobStoreKind::Directory,
             s3_endpoint: None,
             s3_bucket: None,
@@ -367,6 +375,15 @@ impl Config {
         }
         if let Some(v) = env("SEALPOST_S3_ACCESS_KEY_ID") {
             config.s3_access_key_id = Some(v);
+        }
+        if let Some(v) = env("SEALPOST_DATABASE_URL") {
+            config.database_url = Some(Secret(v));
+        }
+        if let Some(v) = env("SEALPOST_DATABASE_MAX_CONNECTIONS") {
+            config.database_max_connections = v.parse().map_err(|_| ConfigError::Env {
+                name: "SEALPOST_DATABASE_MAX_CONNECTIONS",
+                message: format!("expected a number of connections, got {v:?}"),
+            })?;
         }
         if let Some(v) = env("SEALPOST_S3_SECRET_ACCESS_KEY") {
             config.s3_secret_access_key = Some(Secret(v));
@@ -564,6 +581,10 @@ mod tests {
             "s3_prefix",
             "s3_access_key_id",
             "s3_secret_access_key",
+            "database_url",
+            "database_max_connections",
+            "SEALPOST_DATABASE_URL",
+            "SEALPOST_DATABASE_MAX_CONNECTIONS",
             "SEALPOST_BLOB_STORE",
             "SEALPOST_S3_ENDPOINT",
             "SEALPOST_S3_BUCKET",

@@ -10,8 +10,11 @@ pub mod blobs;
 pub mod key_policies;
 pub mod mail_flow;
 pub mod portal;
+pub mod postgres;
 pub mod s3;
 pub mod sqlite;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sealpost_api::admin::BrandingTemplateView;
@@ -404,6 +407,20 @@ pub trait Store:
     async fn dev_mailbox_list(&self, limit: u32) -> StoreResult<Vec<DevMail>>;
     /// One mail from the development mailbox.
     async fn dev_mailbox_get(&self, id: i64) -> StoreResult<DevMail>;
+}
+
+/// Open the configured database, with sealed parts in `blobs`: PostgreSQL when `database_url` is
+/// set, otherwise SQLite in the data directory.
+pub async fn open(
+    config: &crate::config::Config,
+    blobs: blob_store::BlobStore,
+) -> StoreResult<Arc<dyn Store>> {
+    Ok(match &config.database_url {
+        Some(url) => {
+            Arc::new(postgres::PgStore::open(&url.0, config.database_max_connections, blobs).await?)
+        }
+        None => Arc::new(sqlite::SqliteStore::open_with(&config.data_dir, blobs).await?),
+    })
 }
 
 /// The stored name of a part.

@@ -16,9 +16,9 @@ use tower::ServiceExt;
 
 use crate::helpers::{TestApp, message};
 
-const BUCKET: &str = "sealed";
-const ACCESS: &str = "sealpost-test";
-const SECRET: &str = "sealpost-test-secret";
+pub const BUCKET: &str = "sealed";
+pub const ACCESS: &str = "sealpost-test";
+pub const SECRET: &str = "sealpost-test-secret";
 
 /// `s3s-fs` on a free port, serving `root/` (a bucket is a directory in it). Killed on drop.
 pub struct S3Server {

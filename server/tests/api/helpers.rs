@@ -7,7 +7,7 @@ use axum::http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use sealpost::app::{AppState, router};
 use sealpost::clock::Clock;
-use sealpost::config::Config;
+use sealpost::config::{Config, Secret};
 use sealpost::store::part_name;
 use sealpost::tenants::create_tenant;
 use sealpost_api::ErrorBody;
@@ -25,6 +25,71 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Clock,
     pub dirs: tempfile::TempDir,
+}
+
+/// A direct connection to a test app's database (see [`TestApp::database`]).
+pub enum Database {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Database {
+    /// Run one statement, written for each engine where their dialects differ.
+    pub async fn execute(&self, sqlite: &str, postgres: &str) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Database::Sqlite(p) => sqlx::raw_sql(sqlite).execute(p).await?.rows_affected(),
+            Database::Postgres(p) => sqlx::raw_sql(postgres).execute(p).await?.rows_affected(),
+        })
+    }
+
+    /// One row of a query both engines understand.
+    pub async fn fetch_one<T>(&self, sql: &str) -> T
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        match self {
+            Database::Sqlite(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
+            Database::Postgres(p) => sqlx::query_as(sql).fetch_one(p).await.unwrap(),
+        }
+    }
+
+    pub async fn close(self) {
+        match self {
+            Database::Sqlite(p) => p.close().await,
+            Database::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// With `SEALPOST_TEST_POSTGRES=1` (the test command's second run, inside `pg_virtualenv`, which
+/// sets `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD` and `PGDATABASE`): the URL of a fresh schema in
+/// that cluster, one per app, so tests running at once never see each other's rows. Otherwise
+/// `None`: SQLite in the data directory.
+pub async fn test_database() -> Option<String> {
+    if std::env::var("SEALPOST_TEST_POSTGRES").ok().as_deref() != Some("1") {
+        return None;
+    }
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+    let base = format!(
+        "postgres://{}:{}@{}:{}/{}",
+        var("PGUSER"),
+        var("PGPASSWORD"),
+        var("PGHOST"),
+        var("PGPORT"),
+        var("PGDATABASE")
+    );
+    let schema = format!("t{}", sealpost::secrets::new_id());
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("SEALPOST_TEST_POSTGRES=1 but PostgreSQL does not answer");
+    sqlx::query(&format!("create schema {schema}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    Some(format!("{base}?options=-c%20search_path%3D{schema}"))
 }
 
 /// A tenant and its first admin token.
@@ -56,6 +121,9 @@ impl TestApp {
             public_url: Some("https://sealpost.test".into()),
             ..Config::default()
         };
+        if let Some(url) = test_database().await {
+            config.database_url = Some(Secret(url));
+        }
         change(&mut config);
         let clock = Clock::manual(START);
         let state = AppState::open_with_clock(config, clock.clone())
@@ -71,6 +139,26 @@ impl TestApp {
 
     pub fn data_dir(&self) -> std::path::PathBuf {
         self.dirs.path().join("data")
+    }
+
+    /// Whether this app's database is PostgreSQL (the suite's second run).
+    pub fn on_postgres(&self) -> bool {
+        self.state.config.database_url.is_some()
+    }
+
+    /// A connection of its own to this app's database, to look at or break what is stored.
+    pub async fn database(&self) -> Database {
+        match &self.state.config.database_url {
+            Some(url) => Database::Postgres(sqlx::PgPool::connect(&url.0).await.unwrap()),
+            None => Database::Sqlite(
+                sqlx::SqlitePool::connect(&format!(
+                    "sqlite://{}",
+                    self.data_dir().join("sealpost.db").display()
+                ))
+                .await
+                .unwrap(),
+            ),
+        }
     }
 
     pub async fn get(&self, uri: &str) -> Response<Body> {

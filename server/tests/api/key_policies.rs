@@ -678,8 +678,10 @@ async fn a_purge_is_requested_with_reason_and_contact_then_confirmed_and_crypto_
         f.extend(files_under(keys.path()));
         f
     };
+    // On PostgreSQL the database is not in the data directory, so the scan sees key files and
+    // blobs only; what a purge leaves in PostgreSQL's own files is said in docs/SECURITY.md.
     assert!(
-        found_in(&everything(&app), &secrets[2]).is_some(),
+        app.on_postgres() || found_in(&everything(&app), &secrets[2]).is_some(),
         "the scan must see the database"
     );
 

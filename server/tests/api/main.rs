@@ -26,4 +26,6 @@ mod queue_leases;
 mod recipient;
 mod release;
 mod sender;
+mod shared_state;
 mod smtp;
+mod two_nodes;

@@ -174,24 +174,23 @@ async fn an_edited_or_deleted_row_breaks_the_chain() {
     assert!(ok.intact);
     assert_eq!(ok.entries, Some(3));
 
-    let store = sealpost::store::sqlite::SqliteStore::open(&app.data_dir())
-        .await
-        .unwrap();
+    let db = app.database().await;
+    let change = "update portal_log set recipient = 'mallory@example.net' where seq = 2";
     // The database itself refuses edits...
-    let refused =
-        sqlx::query("update portal_log set recipient = 'mallory@example.net' where seq = 2")
-            .execute(store.pool())
-            .await;
+    let refused = db.execute(change, change).await;
+    assert!(refused.unwrap_err().to_string().contains("append-only"));
+    let refused = db
+        .execute("delete from portal_log", "truncate portal_log")
+        .await;
     assert!(refused.unwrap_err().to_string().contains("append-only"));
     // ...and someone who removes that guard is still caught.
-    sqlx::query("drop trigger portal_log_no_update")
-        .execute(store.pool())
-        .await
-        .unwrap();
-    sqlx::query("update portal_log set recipient = 'mallory@example.net' where seq = 2")
-        .execute(store.pool())
-        .await
-        .unwrap();
+    db.execute(
+        "drop trigger portal_log_no_update",
+        "drop trigger portal_log_no_change on portal_log",
+    )
+    .await
+    .unwrap();
+    db.execute(change, change).await.unwrap();
     let (_, broken): (_, PortalLogVerifyView) = app
         .json(
             Method::GET,
@@ -214,24 +213,22 @@ async fn an_edited_or_deleted_row_breaks_the_chain() {
         .unwrap();
     assert_eq!(head.entries, 0);
 
-    sqlx::query("drop trigger portal_log_no_delete")
-        .execute(store.pool())
-        .await
-        .unwrap();
-    sqlx::query("update portal_log set recipient = 'bob@example.net' where seq = 2")
-        .execute(store.pool())
-        .await
-        .unwrap();
+    db.execute(
+        "drop trigger portal_log_no_delete",
+        "drop trigger portal_log_no_truncate on portal_log",
+    )
+    .await
+    .unwrap();
+    let undo = "update portal_log set recipient = 'bob@example.net' where seq = 2";
+    db.execute(undo, undo).await.unwrap();
     assert!(
         verify_chain(app.state.store.as_ref(), &t.id, None)
             .await
             .unwrap()
             .is_ok()
     );
-    sqlx::query("delete from portal_log where seq = 1")
-        .execute(store.pool())
-        .await
-        .unwrap();
+    let remove = "delete from portal_log where seq = 1";
+    db.execute(remove, remove).await.unwrap();
     let gap = verify_chain(app.state.store.as_ref(), &t.id, None)
         .await
         .unwrap()

@@ -72,13 +72,11 @@ async fn the_database_keeps_only_a_keyed_hash_of_a_passcode() {
     let (app, _, id) = app_with_message().await;
     let link = app.link_token(&id, "bob@example.net").await;
     let (code, _) = app.passcode(&id, &link, "bob@example.net").await;
-    let pool = sealpost::store::sqlite::SqliteStore::open(&app.data_dir())
+    let (hash,): (Vec<u8>,) = app
+        .database()
         .await
-        .unwrap();
-    let (hash,): (Vec<u8>,) = sqlx::query_as("select code_hash from passcodes")
-        .fetch_one(pool.pool())
-        .await
-        .unwrap();
+        .fetch_one("select code_hash from passcodes")
+        .await;
     assert_eq!(hash.len(), 32);
     assert_ne!(hash, Sha256::digest(code.as_bytes()).to_vec());
     assert_eq!(
@@ -254,14 +252,11 @@ async fn the_session_cookie_is_host_only_http_only_strict_and_random() {
         "a browser-session cookie"
     );
     // The database holds the hash of the id, never the id.
-    let store = sealpost::store::sqlite::SqliteStore::open(&app.data_dir())
+    let (hash, binding): (Vec<u8>, String) = app
+        .database()
         .await
-        .unwrap();
-    let (hash, binding): (Vec<u8>, String) =
-        sqlx::query_as("select id_hash, binding from sessions")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+        .fetch_one("select id_hash, binding from sessions")
+        .await;
     assert_eq!(hash, Sha256::digest(secret.as_bytes()).to_vec());
     assert_eq!(binding, s.view.binding);
     assert_ne!(binding, secret);

@@ -236,12 +236,19 @@ async fn an_unavailable_tenant_key_refuses_release_and_is_audited() {
         .await
         .message_id;
     let s = app.sign_in(&id, "bob@example.net").await;
-    let store = sealpost::store::sqlite::SqliteStore::open(&app.data_dir())
+    app.database()
         .await
-        .unwrap();
-    sqlx::query("update tenants set wrapped_data_key = zeroblob(61) where id = ?")
-        .bind(&t.id)
-        .execute(store.pool())
+        .execute(
+            &format!(
+                "update tenants set wrapped_data_key = zeroblob(61) where id = '{}'",
+                t.id
+            ),
+            &format!(
+                "update tenants set wrapped_data_key = decode(repeat('00', 61), 'hex') \
+                 where id = '{}'",
+                t.id
+            ),
+        )
         .await
         .unwrap();
     let (status, body, _) = app.request_key(&s).await;

@@ -1,9 +1,13 @@
-//! [`PortalStore`] on SQLite. Every counter is changed by a single conditional statement, so two
-//! requests racing for the last try or the last passcode of the hour cannot both win.
+//! [`PortalStore`] in shared SQL (see `store.rs`). A passcode's tries are counted by a single
+//! conditional statement, and a rate key's events and a tenant's portal log are written in a
+//! write transaction serialized on that key or tenant, so two requests (on one node or two)
+//! racing for the last try or the last passcode of the hour cannot both win, and two appends
+//! cannot chain to the same entry.
 
 use async_trait::async_trait;
 
-use super::{MESSAGE_COLUMNS, MessageRow, SqliteStore, blob, db};
+use super::Engine;
+use super::store::{MESSAGE_COLUMNS, MessageRow, blob, db};
 use crate::domain::portal_log::{ChainedEntry, GENESIS, LogEntry, entry_hash};
 use crate::domain::session::{ABSOLUTE, SessionTimes};
 use crate::store::blob_store::ByteStream;
@@ -52,14 +56,14 @@ const LOG_COLUMNS: &str = "tenant_id, seq, at, message_id, recipient, event, det
      user_agent, prev_hash, hash";
 
 #[async_trait]
-impl PortalStore for SqliteStore {
+impl PortalStore for Engine {
     async fn linked_recipient(&self, token_hash: &[u8; 32]) -> StoreResult<LinkedRecipient> {
         let (tenant_id, message_id, address) = sqlx::query_as::<_, (String, String, String)>(
             "select m.tenant_id, r.message_id, r.address from recipients r \
-             join messages m on m.id = r.message_id where r.link_token_hash = ?",
+             join messages m on m.id = r.message_id where r.link_token_hash = $1",
         )
         .bind(token_hash.as_slice())
-        .fetch_one(self.pool())
+        .fetch_one(&self.pool)
         .await
         .map_err(db)?;
         Ok(LinkedRecipient {
@@ -71,10 +75,10 @@ impl PortalStore for SqliteStore {
 
     async fn message_by_id(&self, message_id: &str) -> StoreResult<StoredMessage> {
         let row = sqlx::query_as::<_, MessageRow>(&format!(
-            "select {MESSAGE_COLUMNS} from messages where id = ?"
+            "select {MESSAGE_COLUMNS} from messages where id = $1"
         ))
         .bind(message_id)
-        .fetch_one(self.pool())
+        .fetch_one(&self.pool)
         .await
         .map_err(db)?;
         self.load_message(row).await
@@ -88,49 +92,57 @@ impl PortalStore for SqliteStore {
         max: u32,
     ) -> StoreResult<Option<i64>> {
         let key = rate_key.as_slice();
+        let mut tx = self
+            .begin_write(&format!("rate:{}", hex::encode(key)))
+            .await?;
         // Events older than the window count for nobody; drop them all (unknown tokens included).
-        sqlx::query("delete from rate_events where at <= ?")
+        sqlx::query("delete from rate_events where at <= $1")
             .bind(since)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
         let counted = sqlx::query(
-            "insert into rate_events (rate_key, at) select ?, ? \
-             where (select count(*) from rate_events where rate_key = ? and at > ?) < ?",
+            "insert into rate_events (rate_key, at) select $1, $2 \
+             where (select count(*) from rate_events where rate_key = $3 and at > $4) < $5",
         )
         .bind(key)
         .bind(now)
         .bind(key)
         .bind(since)
         .bind(i64::from(max))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
         if counted.rows_affected() == 1 {
+            tx.commit().await.map_err(db)?;
             return Ok(None);
         }
         let (oldest,) = sqlx::query_as::<_, (Option<i64>,)>(
-            "select min(at) from rate_events where rate_key = ? and at > ?",
+            "select min(at) from rate_events where rate_key = $1 and at > $2",
         )
         .bind(key)
         .bind(since)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
+        tx.commit().await.map_err(db)?;
         Ok(Some(oldest.unwrap_or(now)))
     }
 
     async fn store_passcode(&self, p: &NewPasscode) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(db)?;
+        // One live code per person: two requests at once must not both leave theirs unburned.
+        let mut tx = self
+            .begin_write(&format!("passcode:{}:{}", p.scope, p.address))
+            .await?;
         // Codes expired for a day are of no further use to anyone.
-        sqlx::query("delete from passcodes where expires_at < ?")
+        sqlx::query("delete from passcodes where expires_at < $1")
             .bind(p.created_at - 86_400)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
         sqlx::query(
-            "update passcodes set burned_at = ? \
-             where scope = ? and address = ? and used_at is null and burned_at is null",
+            "update passcodes set burned_at = $1 \
+             where scope = $2 and address = $3 and used_at is null and burned_at is null",
         )
         .bind(p.created_at)
         .bind(&p.scope)
@@ -140,7 +152,7 @@ impl PortalStore for SqliteStore {
         .map_err(db)?;
         sqlx::query(
             "insert into passcodes (id, scope, address, code_hash, created_at, expires_at) \
-             values (?, ?, ?, ?, ?, ?)",
+             values ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&p.id)
         .bind(&p.scope)
@@ -161,14 +173,14 @@ impl PortalStore for SqliteStore {
         now: i64,
     ) -> StoreResult<Option<StoredPasscode>> {
         let row = sqlx::query_as::<_, (String, Vec<u8>)>(
-            "select id, code_hash from passcodes where scope = ? and address = ? \
-             and used_at is null and burned_at is null and expires_at > ? \
+            "select id, code_hash from passcodes where scope = $1 and address = $2 \
+             and used_at is null and burned_at is null and expires_at > $3 \
              order by created_at desc, rowid desc limit 1",
         )
         .bind(scope)
         .bind(address)
         .bind(now)
-        .fetch_optional(self.pool())
+        .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
         Ok(row.map(|(id, code_hash)| StoredPasscode { id, code_hash }))
@@ -177,12 +189,12 @@ impl PortalStore for SqliteStore {
     async fn claim_passcode_attempt(&self, id: &str, max: u32) -> StoreResult<Option<u32>> {
         let row = sqlx::query_as::<_, (i64,)>(
             "update passcodes set attempts = attempts + 1 \
-             where id = ? and attempts < ? and used_at is null and burned_at is null \
+             where id = $1 and attempts < $2 and used_at is null and burned_at is null \
              returning attempts",
         )
         .bind(id)
         .bind(i64::from(max))
-        .fetch_optional(self.pool())
+        .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
         Ok(row.map(|(n,)| u32::try_from(n).unwrap_or(u32::MAX)))
@@ -190,36 +202,36 @@ impl PortalStore for SqliteStore {
 
     async fn use_passcode(&self, id: &str, now: i64) -> StoreResult<bool> {
         let r = sqlx::query(
-            "update passcodes set used_at = ? where id = ? and used_at is null and burned_at is null",
+            "update passcodes set used_at = $1 where id = $2 and used_at is null and burned_at is null",
         )
         .bind(now)
         .bind(id)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .map_err(db)?;
         Ok(r.rows_affected() == 1)
     }
 
     async fn burn_passcode(&self, id: &str, now: i64) -> StoreResult<()> {
-        sqlx::query("update passcodes set burned_at = ? where id = ? and burned_at is null")
+        sqlx::query("update passcodes set burned_at = $1 where id = $2 and burned_at is null")
             .bind(now)
             .bind(id)
-            .execute(self.pool())
+            .execute(&self.pool)
             .await
             .map_err(db)?;
         Ok(())
     }
 
     async fn create_session(&self, s: &NewSession, replaced: Option<&[u8; 32]>) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await.map_err(db)?;
+        let mut tx = self.pool.begin().await.map_err(db)?;
         // Sessions past the absolute limit can never be used again.
-        sqlx::query("delete from sessions where created_at <= ?")
+        sqlx::query("delete from sessions where created_at <= $1")
             .bind(s.created_at - ABSOLUTE)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
         if let Some(old) = replaced {
-            sqlx::query("delete from sessions where id_hash = ?")
+            sqlx::query("delete from sessions where id_hash = $1")
                 .bind(old.as_slice())
                 .execute(&mut *tx)
                 .await
@@ -227,7 +239,7 @@ impl PortalStore for SqliteStore {
         }
         sqlx::query(
             "insert into sessions (id_hash, binding, scope, address, created_at, last_seen_at, \
-             keep_signed_in) values (?, ?, ?, ?, ?, ?, ?)",
+             keep_signed_in) values ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(s.id_hash.as_slice())
         .bind(&s.binding)
@@ -246,10 +258,10 @@ impl PortalStore for SqliteStore {
         let (binding, scope, address, created_at, last_seen_at, keep_signed_in) =
             sqlx::query_as::<_, (String, String, String, i64, i64, bool)>(
                 "select binding, scope, address, created_at, last_seen_at, keep_signed_in \
-                 from sessions where id_hash = ?",
+                 from sessions where id_hash = $1",
             )
             .bind(id_hash.as_slice())
-            .fetch_one(self.pool())
+            .fetch_one(&self.pool)
             .await
             .map_err(db)?;
         Ok(StoredSession {
@@ -265,19 +277,21 @@ impl PortalStore for SqliteStore {
     }
 
     async fn touch_session(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<()> {
-        sqlx::query("update sessions set last_seen_at = max(last_seen_at, ?) where id_hash = ?")
-            .bind(now)
-            .bind(id_hash.as_slice())
-            .execute(self.pool())
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "update sessions set last_seen_at = $1 where id_hash = $2 and last_seen_at < $1",
+        )
+        .bind(now)
+        .bind(id_hash.as_slice())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 
     async fn end_session(&self, id_hash: &[u8; 32]) -> StoreResult<()> {
-        sqlx::query("delete from sessions where id_hash = ?")
+        sqlx::query("delete from sessions where id_hash = $1")
             .bind(id_hash.as_slice())
-            .execute(self.pool())
+            .execute(&self.pool)
             .await
             .map_err(db)?;
         Ok(())
@@ -285,13 +299,13 @@ impl PortalStore for SqliteStore {
 
     async fn mark_opened(&self, message_id: &str, address: &str, now: i64) -> StoreResult<()> {
         sqlx::query(
-            "update recipients set opened_at = ? \
-             where message_id = ? and address = ? and opened_at is null",
+            "update recipients set opened_at = $1 \
+             where message_id = $2 and address = $3 and opened_at is null",
         )
         .bind(now)
         .bind(message_id)
         .bind(address)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .map_err(db)?;
         Ok(())
@@ -300,12 +314,12 @@ impl PortalStore for SqliteStore {
     async fn part_size(&self, tenant_id: &str, message_id: &str, part: &str) -> StoreResult<u64> {
         let (size,) = sqlx::query_as::<_, (i64,)>(
             "select p.size from message_parts p join messages m on m.id = p.message_id \
-             where m.tenant_id = ? and m.id = ? and p.name = ?",
+             where m.tenant_id = $1 and m.id = $2 and p.name = $3",
         )
         .bind(tenant_id)
         .bind(message_id)
         .bind(part)
-        .fetch_one(self.pool())
+        .fetch_one(&self.pool)
         .await
         .map_err(db)?;
         Ok(u64::try_from(size).unwrap_or(0))
@@ -327,9 +341,9 @@ impl PortalStore for SqliteStore {
 
     async fn server_key(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
         Ok(
-            sqlx::query_as::<_, (Vec<u8>,)>("select wrapped from server_keys where name = ?")
+            sqlx::query_as::<_, (Vec<u8>,)>("select wrapped from server_keys where name = $1")
                 .bind(name)
-                .fetch_optional(self.pool())
+                .fetch_optional(&self.pool)
                 .await
                 .map_err(db)?
                 .map(|(w,)| w),
@@ -338,28 +352,26 @@ impl PortalStore for SqliteStore {
 
     async fn put_server_key(&self, name: &str, wrapped: &[u8], at: i64) -> StoreResult<Vec<u8>> {
         sqlx::query(
-            "insert into server_keys (name, wrapped, created_at) values (?, ?, ?) \
+            "insert into server_keys (name, wrapped, created_at) values ($1, $2, $3) \
              on conflict (name) do nothing",
         )
         .bind(name)
         .bind(wrapped)
         .bind(at)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .map_err(db)?;
         self.server_key(name).await?.ok_or(StoreError::NotFound)
     }
 
     async fn append_portal_log(&self, e: &LogEntry) -> StoreResult<ChainedEntry> {
-        // BEGIN IMMEDIATE takes the write lock before reading the head, so two appends (from any
-        // process on this database) cannot both chain to the same entry.
+        // The write lock is held before the head is read, so two appends (from any process on
+        // this database) cannot both chain to the same entry.
         let mut tx = self
-            .pool()
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db)?;
+            .begin_write(&format!("portal_log:{}", e.tenant_id))
+            .await?;
         let head = sqlx::query_as::<_, (i64, Vec<u8>)>(
-            "select seq, hash from portal_log where tenant_id = ? order by seq desc limit 1",
+            "select seq, hash from portal_log where tenant_id = $1 order by seq desc limit 1",
         )
         .bind(&e.tenant_id)
         .fetch_optional(&mut *tx)
@@ -371,7 +383,7 @@ impl PortalStore for SqliteStore {
         };
         let hash = entry_hash(&prev_hash, seq, e);
         sqlx::query(&format!(
-            "insert into portal_log ({LOG_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "insert into portal_log ({LOG_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
         .bind(&e.tenant_id)
         .bind(i64::try_from(seq).unwrap_or(i64::MAX))
@@ -402,10 +414,10 @@ impl PortalStore for SqliteStore {
         f: &PortalLogFilter,
     ) -> StoreResult<Vec<ChainedEntry>> {
         let rows = sqlx::query_as::<_, LogRow>(&format!(
-            "select {LOG_COLUMNS} from portal_log where tenant_id = ? \
-             and (? is null or message_id = ?) and (? is null or recipient = ?) \
-             and (? is null or at >= ?) and (? is null or at < ?) \
-             order by seq desc limit ?"
+            "select {LOG_COLUMNS} from portal_log where tenant_id = $1 \
+             and ($2 is null or message_id = $3) and ($4 is null or recipient = $5) \
+             and ($6 is null or at >= $7) and ($8 is null or at < $9) \
+             order by seq desc limit $10"
         ))
         .bind(tenant_id)
         .bind(&f.message_id)
@@ -417,7 +429,7 @@ impl PortalStore for SqliteStore {
         .bind(f.to)
         .bind(f.to)
         .bind(i64::from(f.limit))
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await
         .map_err(db)?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -430,13 +442,13 @@ impl PortalStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<ChainedEntry>> {
         let rows = sqlx::query_as::<_, LogRow>(&format!(
-            "select {LOG_COLUMNS} from portal_log where tenant_id = ? and seq > ? \
-             order by seq limit ?"
+            "select {LOG_COLUMNS} from portal_log where tenant_id = $1 and seq > $2 \
+             order by seq limit $3"
         ))
         .bind(tenant_id)
         .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await
         .map_err(db)?;
         Ok(rows.into_iter().map(Into::into).collect())

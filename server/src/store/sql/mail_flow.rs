@@ -1,11 +1,12 @@
-//! [`MailFlowStore`] on SQLite. Rule order is rewritten whole inside one `BEGIN IMMEDIATE`
-//! transaction (a tenant has at most a hundred rules), so two admins editing at once cannot leave
-//! two rules at the same position. Queue leases are taken by one conditional `UPDATE`.
+//! [`MailFlowStore`] in shared SQL (see `store.rs`). Rule order is rewritten whole inside one
+//! serialized write transaction per tenant (a tenant has at most a hundred rules), so two admins
+//! editing at once cannot leave two rules at the same position. Queue leases are taken by one conditional `UPDATE`.
 
 use async_trait::async_trait;
 use sealpost_api::mail_flow::MailFlowRule;
 
-use super::{SqliteStore, db};
+use super::Engine;
+use super::store::db;
 use crate::store::mail_flow::{Connector, MailFlowStore, QueueEntry, QueuedMail};
 use crate::store::{StoreError, StoreResult};
 
@@ -58,13 +59,13 @@ struct MailRow {
 }
 
 #[async_trait]
-impl MailFlowStore for SqliteStore {
+impl MailFlowStore for Engine {
     async fn mail_flow_rules(&self, tenant_id: &str) -> StoreResult<Vec<MailFlowRule>> {
         let rows = sqlx::query_as::<_, (String,)>(
-            "select body from mail_flow_rules where tenant_id = ? order by position",
+            "select body from mail_flow_rules where tenant_id = $1 order by position",
         )
         .bind(tenant_id)
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await
         .map_err(db)?;
         rows.into_iter()
@@ -85,12 +86,10 @@ impl MailFlowStore for SqliteStore {
         at: i64,
     ) -> StoreResult<()> {
         let mut tx = self
-            .pool()
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db)?;
+            .begin_write(&format!("mail_flow_rules:{tenant_id}"))
+            .await?;
         let mut order = sqlx::query_as::<_, (String, String, i64)>(
-            "select name_key, body, updated_at from mail_flow_rules where tenant_id = ? \
+            "select name_key, body, updated_at from mail_flow_rules where tenant_id = $1 \
              order by position",
         )
         .bind(tenant_id)
@@ -116,7 +115,7 @@ impl MailFlowStore for SqliteStore {
         stored.priority = None;
         let body = serde_json::to_string(&stored).map_err(json_err)?;
         order.insert(place, (key, body, at));
-        sqlx::query("delete from mail_flow_rules where tenant_id = ?")
+        sqlx::query("delete from mail_flow_rules where tenant_id = $1")
             .bind(tenant_id)
             .execute(&mut *tx)
             .await
@@ -124,7 +123,7 @@ impl MailFlowStore for SqliteStore {
         for (i, (k, body, updated)) in order.iter().enumerate() {
             sqlx::query(
                 "insert into mail_flow_rules (tenant_id, name_key, position, body, updated_at) \
-                 values (?, ?, ?, ?, ?)",
+                 values ($1, $2, $3, $4, $5)",
             )
             .bind(tenant_id)
             .bind(k)
@@ -139,12 +138,13 @@ impl MailFlowStore for SqliteStore {
     }
 
     async fn delete_mail_flow_rule(&self, tenant_id: &str, name: &str) -> StoreResult<()> {
-        let done = sqlx::query("delete from mail_flow_rules where tenant_id = ? and name_key = ?")
-            .bind(tenant_id)
-            .bind(name_key(name))
-            .execute(self.pool())
-            .await
-            .map_err(db)?;
+        let done =
+            sqlx::query("delete from mail_flow_rules where tenant_id = $1 and name_key = $2")
+                .bind(tenant_id)
+                .bind(name_key(name))
+                .execute(&self.pool)
+                .await
+                .map_err(db)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -154,10 +154,10 @@ impl MailFlowStore for SqliteStore {
 
     async fn connector(&self, tenant_id: &str) -> StoreResult<Connector> {
         let row = sqlx::query_as::<_, ConnectorRow>(&format!(
-            "select {CONNECTOR_COLUMNS} where tenant_id = ?"
+            "select {CONNECTOR_COLUMNS} where tenant_id = $1"
         ))
         .bind(tenant_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
         match row {
@@ -171,7 +171,7 @@ impl MailFlowStore for SqliteStore {
 
     async fn connectors(&self) -> StoreResult<Vec<Connector>> {
         sqlx::query_as::<_, ConnectorRow>(&format!("select {CONNECTOR_COLUMNS}"))
-            .fetch_all(self.pool())
+            .fetch_all(&self.pool)
             .await
             .map_err(db)?
             .into_iter()
@@ -188,13 +188,13 @@ impl MailFlowStore for SqliteStore {
         let json = serde_json::to_string(remote_addresses).map_err(json_err)?;
         sqlx::query(
             "insert into inbound_connectors (tenant_id, remote_addresses, updated_at) \
-             values (?, ?, ?) on conflict (tenant_id) do update set \
+             values ($1, $2, $3) on conflict (tenant_id) do update set \
              remote_addresses = excluded.remote_addresses, updated_at = excluded.updated_at",
         )
         .bind(tenant_id)
         .bind(json)
         .bind(at)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .map_err(db)?;
         Ok(())
@@ -212,7 +212,7 @@ impl MailFlowStore for SqliteStore {
         };
         sqlx::query(
             "insert into inbound_connectors (tenant_id, auth_username, auth_password_hash, \
-             updated_at) values (?, ?, ?, ?) on conflict (tenant_id) do update set \
+             updated_at) values ($1, $2, $3, $4) on conflict (tenant_id) do update set \
              auth_username = excluded.auth_username, \
              auth_password_hash = excluded.auth_password_hash, updated_at = excluded.updated_at",
         )
@@ -220,7 +220,7 @@ impl MailFlowStore for SqliteStore {
         .bind(username)
         .bind(hash)
         .bind(at)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .map_err(|e| match db(e) {
             StoreError::Conflict(_) => StoreError::Conflict("username_taken"),
@@ -231,10 +231,10 @@ impl MailFlowStore for SqliteStore {
 
     async fn connector_by_username(&self, username: &str) -> StoreResult<Connector> {
         let row = sqlx::query_as::<_, ConnectorRow>(&format!(
-            "select {CONNECTOR_COLUMNS} where auth_username = ?"
+            "select {CONNECTOR_COLUMNS} where auth_username = $1"
         ))
         .bind(username)
-        .fetch_one(self.pool())
+        .fetch_one(&self.pool)
         .await
         .map_err(db)?;
         connector(row)
@@ -243,7 +243,7 @@ impl MailFlowStore for SqliteStore {
     async fn enqueue_mail(&self, mail: &QueuedMail, next_attempt_at: i64) -> StoreResult<()> {
         sqlx::query(
             "insert into inbound_mail (id, tenant_id, received_at, client, mail_from, recipients, \
-             raw, plan, attempts, next_attempt_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             raw, plan, attempts, next_attempt_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&mail.id)
         .bind(&mail.tenant_id)
@@ -255,7 +255,7 @@ impl MailFlowStore for SqliteStore {
         .bind(&mail.plan)
         .bind(i64::from(mail.attempts))
         .bind(next_attempt_at)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .map_err(db)?;
         Ok(())
@@ -269,27 +269,27 @@ impl MailFlowStore for SqliteStore {
     ) -> StoreResult<Option<QueuedMail>> {
         loop {
             let candidate = sqlx::query_as::<_, (String,)>(
-                "select id from inbound_mail where state = 'queued' and next_attempt_at <= ? \
-                 and (lease_until is null or lease_until <= ?) \
+                "select id from inbound_mail where state = 'queued' and next_attempt_at <= $1 \
+                 and (lease_until is null or lease_until <= $2) \
                  order by next_attempt_at limit 1",
             )
             .bind(now)
             .bind(now)
-            .fetch_optional(self.pool())
+            .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
             let Some((id,)) = candidate else {
                 return Ok(None);
             };
             let taken = sqlx::query(
-                "update inbound_mail set lease_until = ?, lease_holder = ? where id = ? \
-                 and state = 'queued' and (lease_until is null or lease_until <= ?)",
+                "update inbound_mail set lease_until = $1, lease_holder = $2 where id = $3 \
+                 and state = 'queued' and (lease_until is null or lease_until <= $4)",
             )
             .bind(lease_until)
             .bind(holder)
             .bind(&id)
             .bind(now)
-            .execute(self.pool())
+            .execute(&self.pool)
             .await
             .map_err(db)?;
             if taken.rows_affected() == 0 {
@@ -297,10 +297,10 @@ impl MailFlowStore for SqliteStore {
             }
             let row = sqlx::query_as::<_, MailRow>(
                 "select id, tenant_id, received_at, client, mail_from, recipients, raw, plan, \
-                 attempts from inbound_mail where id = ?",
+                 attempts from inbound_mail where id = $1",
             )
             .bind(&id)
-            .fetch_one(self.pool())
+            .fetch_one(&self.pool)
             .await
             .map_err(db)?;
             return Ok(Some(QueuedMail {
@@ -319,10 +319,11 @@ impl MailFlowStore for SqliteStore {
 
     async fn next_mail_due(&self) -> StoreResult<Option<i64>> {
         let (due,) = sqlx::query_as::<_, (Option<i64>,)>(
-            "select min(max(next_attempt_at, coalesce(lease_until, 0))) from inbound_mail \
+            "select min(case when lease_until > next_attempt_at then lease_until \
+             else next_attempt_at end) from inbound_mail \
              where state = 'queued'",
         )
-        .fetch_one(self.pool())
+        .fetch_one(&self.pool)
         .await
         .map_err(db)?;
         Ok(due)
@@ -331,10 +332,10 @@ impl MailFlowStore for SqliteStore {
     async fn release_leases(&self, holder: &str) -> StoreResult<u64> {
         let done = sqlx::query(
             "update inbound_mail set lease_until = null, lease_holder = null \
-             where lease_holder = ? and state = 'queued'",
+             where lease_holder = $1 and state = 'queued'",
         )
         .bind(holder)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .map_err(db)?;
         Ok(done.rows_affected())
@@ -349,16 +350,16 @@ impl MailFlowStore for SqliteStore {
         error: &str,
     ) -> StoreResult<()> {
         let done = sqlx::query(
-            "update inbound_mail set plan = ?, attempts = attempts + 1, next_attempt_at = ?, \
-             lease_until = null, lease_holder = null, last_error = ? \
-             where id = ? and lease_holder = ?",
+            "update inbound_mail set plan = $1, attempts = attempts + 1, next_attempt_at = $2, \
+             lease_until = null, lease_holder = null, last_error = $3 \
+             where id = $4 and lease_holder = $5",
         )
         .bind(plan)
         .bind(next_attempt_at)
         .bind(error)
         .bind(id)
         .bind(holder)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .map_err(db)?;
         held(done.rows_affected())
@@ -366,21 +367,21 @@ impl MailFlowStore for SqliteStore {
 
     async fn save_mail_plan(&self, id: &str, holder: &str, plan: &str) -> StoreResult<()> {
         let done =
-            sqlx::query("update inbound_mail set plan = ? where id = ? and lease_holder = ?")
+            sqlx::query("update inbound_mail set plan = $1 where id = $2 and lease_holder = $3")
                 .bind(plan)
                 .bind(id)
                 .bind(holder)
-                .execute(self.pool())
+                .execute(&self.pool)
                 .await
                 .map_err(db)?;
         held(done.rows_affected())
     }
 
     async fn finish_mail(&self, id: &str, holder: &str) -> StoreResult<()> {
-        let done = sqlx::query("delete from inbound_mail where id = ? and lease_holder = ?")
+        let done = sqlx::query("delete from inbound_mail where id = $1 and lease_holder = $2")
             .bind(id)
             .bind(holder)
-            .execute(self.pool())
+            .execute(&self.pool)
             .await
             .map_err(db)?;
         held(done.rows_affected())
@@ -389,13 +390,13 @@ impl MailFlowStore for SqliteStore {
     async fn fail_mail(&self, id: &str, holder: &str, error: &str) -> StoreResult<()> {
         let done = sqlx::query(
             "update inbound_mail set state = 'failed', raw = null, lease_until = null, \
-             lease_holder = null, attempts = attempts + 1, last_error = ? \
-             where id = ? and lease_holder = ?",
+             lease_holder = null, attempts = attempts + 1, last_error = $1 \
+             where id = $2 and lease_holder = $3",
         )
         .bind(error)
         .bind(id)
         .bind(holder)
-        .execute(self.pool())
+        .execute(&self.pool)
         .await
         .map_err(db)?;
         held(done.rows_affected())
@@ -403,10 +404,11 @@ impl MailFlowStore for SqliteStore {
 
     async fn mail_queue_depth(&self) -> StoreResult<(u64, u64)> {
         let (queued, failed): (i64, i64) = sqlx::query_as(
-            "select coalesce(sum(state = 'queued'), 0), coalesce(sum(state = 'failed'), 0) \
+            "select count(case when state = 'queued' then 1 end), \
+             count(case when state = 'failed' then 1 end) \
              from inbound_mail",
         )
-        .fetch_one(self.pool())
+        .fetch_one(&self.pool)
         .await
         .map_err(db)?;
         Ok((
@@ -428,10 +430,10 @@ impl MailFlowStore for SqliteStore {
         );
         let rows = sqlx::query_as::<_, Row>(
             "select id, received_at, mail_from, recipients, state, attempts, next_attempt_at, \
-             last_error from inbound_mail where tenant_id = ? order by received_at, id",
+             last_error from inbound_mail where tenant_id = $1 order by received_at, id",
         )
         .bind(tenant_id)
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await
         .map_err(db)?;
         rows.into_iter()

@@ -1,0 +1,270 @@
+//! Two `sealpost serve` processes on different ports, sharing one PostgreSQL database and one
+//! S3-compatible blob store, as several nodes behind a reverse proxy do: a recipient signs in on
+//! one and is given the key by the other; wrong passcodes are counted across both; a revocation
+//! through one is refused by the other at once. It needs PostgreSQL, which the test command's
+//! second run (inside `pg_virtualenv`) provides; the first run, on SQLite, says so and skips it.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::blobs_s3::{ACCESS, BUCKET, S3Server, SECRET};
+use crate::helpers::test_database;
+use crate::processes::{Maildev, Running, http, http_with, json_of, sealpost, serve_with};
+
+/// One node: its process and host:port.
+struct Node {
+    _process: Running,
+    addr: String,
+}
+
+fn portal(
+    node: &Node,
+    path: &str,
+    cookie: Option<&str>,
+    body: &serde_json::Value,
+) -> (u16, String, serde_json::Value) {
+    let mut headers = vec![("X-Sealpost-Request", "1".to_owned())];
+    if let Some(c) = cookie {
+        headers.push(("Cookie", c.to_owned()));
+    }
+    let (status, head, body) = http_with(&node.addr, "POST", path, &headers, Some(body));
+    let value = if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        json_of(&body)
+    };
+    (status, head, value)
+}
+
+/// The text of the first mail (as maildev decoded it) that contains `needle`.
+fn mail_text(maildev: &Maildev, needle: &str) -> String {
+    let start = Instant::now();
+    loop {
+        for m in maildev.list() {
+            let text = m["text"].as_str().unwrap_or_default();
+            if text.contains(needle) {
+                return text.to_owned();
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no mail with {needle:?} arrived"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The passcode in the mail that names `reference`.
+fn passcode_mail(maildev: &Maildev, reference: &str) -> String {
+    mail_text(maildev, &format!("Reference: {reference}."))
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(database_url) = runtime.block_on(test_database()) else {
+        eprintln!(
+            "two nodes need PostgreSQL: run inside pg_virtualenv with SEALPOST_TEST_POSTGRES=1"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = S3Server::start(&dir.path().join("s3"));
+    let maildev = Maildev::start(dir.path());
+    let shared = [
+        ("SEALPOST_DATABASE_URL", database_url),
+        ("SEALPOST_BLOB_STORE", "s3".to_owned()),
+        ("SEALPOST_S3_ENDPOINT", s3.url.clone()),
+        ("SEALPOST_S3_BUCKET", BUCKET.to_owned()),
+        ("SEALPOST_S3_ACCESS_KEY_ID", ACCESS.to_owned()),
+        ("SEALPOST_S3_SECRET_ACCESS_KEY", SECRET.to_owned()),
+    ];
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+
+    // The first node's tenant; the second node gets the same root key, as the deployment guide
+    // says every node must.
+    let out = sealpost(
+        &dir_a,
+        maildev.smtp,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Contoso",
+            "--domain",
+            "contoso.example",
+        ],
+    )
+    .envs(shared.iter().cloned())
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.starts_with("spa_"))
+        .unwrap()
+        .to_owned();
+    std::fs::create_dir_all(dir_b.join("data")).unwrap();
+    std::fs::copy(dir_a.join("data/root.key"), dir_b.join("data/root.key")).unwrap();
+
+    let start = |dir: &std::path::Path| {
+        let (process, url) = serve_with(dir, maildev.smtp, &shared);
+        Node {
+            _process: process,
+            addr: url.trim_start_matches("http://").to_owned(),
+        }
+    };
+    let (a, b) = (start(&dir_a), start(&dir_b));
+    for node in [&a, &b] {
+        assert_eq!(http(&node.addr, "GET", "/readyz", None, None).0, 200);
+    }
+    let node_ids: Vec<String> = [&dir_a, &dir_b]
+        .iter()
+        .map(|d| std::fs::read_to_string(d.join("data/node.id")).unwrap())
+        .collect();
+    assert_ne!(node_ids[0], node_ids[1], "each node has its own id");
+
+    // Sent through A: sealed into the shared bucket, the notice mailed.
+    let (status, body) = http(
+        &a.addr,
+        "POST",
+        "/api/admin/messages",
+        Some(&token),
+        Some(&json!({
+            "from": "anna@contoso.example",
+            "to": ["bob@gmail.example"],
+            "subject": "Två noder",
+            "text": "Hej Bob.",
+        })),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let id = json_of(&body)["MessageId"].as_str().unwrap().to_owned();
+    assert!(s3.keys().iter().any(|k| k.contains(&id)), "{:?}", s3.keys());
+    let notice = mail_text(&maildev, "#t=spl_");
+    let link: String = notice[notice.find("#t=").unwrap() + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+
+    // A passcode asked for on B; wrong tries on both nodes count toward the same five.
+    let (status, _, body) = portal(
+        &b,
+        &format!("/api/m/{id}/passcode"),
+        None,
+        &json!({"token": link}),
+    );
+    assert_eq!(status, 202, "{body}");
+    let code = passcode_mail(&maildev, body["reference"].as_str().unwrap());
+    let wrong = if code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    for node in [&a, &b, &a, &b, &a] {
+        let (status, _, _) = portal(
+            node,
+            &format!("/api/m/{id}/session"),
+            None,
+            &json!({"token": link, "passcode": wrong}),
+        );
+        assert_eq!(status, 401);
+    }
+    let (status, _, _) = portal(
+        &b,
+        &format!("/api/m/{id}/session"),
+        None,
+        &json!({"token": link, "passcode": code}),
+    );
+    assert_eq!(
+        status, 401,
+        "the sixth try, on the other node, is refused even when right"
+    );
+
+    // A fresh code signs in on A; B honours the session and releases the key.
+    let (status, _, body) = portal(
+        &a,
+        &format!("/api/m/{id}/passcode"),
+        None,
+        &json!({"token": link}),
+    );
+    assert_eq!(status, 202, "{body}");
+    let code = passcode_mail(&maildev, body["reference"].as_str().unwrap());
+    let (status, head, body) = portal(
+        &a,
+        &format!("/api/m/{id}/session"),
+        None,
+        &json!({"token": link, "passcode": code}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let cookie = head
+        .lines()
+        .find_map(|l| {
+            l.split_once(": ")
+                .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        })
+        .unwrap()
+        .1
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let pair = sealpost_envelope::RecipientKeyPair::generate();
+    use base64::Engine as _;
+    let key_body = json!({
+        "public_key": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key())
+    });
+    let key_path = format!("/api/m/{id}/key");
+    let (status, _, body) = portal(&b, &key_path, Some(&cookie), &key_body);
+    assert_eq!(status, 200, "{body}");
+    // The sealed manifest, written through A, is read through B from the shared bucket.
+    let (status, _, manifest) = http_with(
+        &b.addr,
+        "GET",
+        &format!("/api/m/{id}/parts/manifest"),
+        &[("Cookie", cookie.clone())],
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(!manifest.is_empty());
+
+    // Revoked through B: A refuses the very next request.
+    let (status, _) = http(
+        &b.addr,
+        "POST",
+        &format!("/api/admin/messages/{id}/revoke"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200);
+    let (status, _, body) = portal(&a, &key_path, Some(&cookie), &key_body);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("message_revoked"))
+    );
+
+    // Both stop cleanly on SIGTERM.
+    for node in [a, b] {
+        let mut node = node;
+        let pid = node._process.0.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert!(node._process.0.wait().unwrap().success());
+    }
+}

@@ -274,6 +274,21 @@ impl Maildev {
     }
 }
 
+/// The `name=value` of the cookie a response head sets.
+pub fn cookie_of(head: &str) -> String {
+    head.lines()
+        .find_map(|l| {
+            l.split_once(": ")
+                .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        })
+        .expect("a Set-Cookie header")
+        .1
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub fn json_of(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))

@@ -11,8 +11,8 @@ use sealpost_api::admin::{MessageStatusView, NoticeView};
 use serde_json::json;
 
 use crate::processes::{
-    Running, bootstrap, free_port, http, http_with, json_of, maildev_bin, sealpost, serve,
-    wait_for_port,
+    Running, bootstrap, cookie_of, free_port, http, http_with, json_of, maildev_bin, sealpost,
+    serve, wait_for_port,
 };
 
 #[test]
@@ -195,18 +195,7 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
         Some(&json!({ "token": link, "passcode": code })),
     );
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let cookie = head
-        .lines()
-        .find_map(|l| {
-            l.split_once(": ")
-                .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        })
-        .unwrap()
-        .1
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_of(&head);
     let pair = sealpost_envelope::RecipientKeyPair::generate();
     let public = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key());
     let key_request = |cookie: &str| {

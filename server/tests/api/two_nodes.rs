@@ -11,7 +11,9 @@ use serde_json::json;
 
 use crate::blobs_s3::{ACCESS, BUCKET, S3Server, SECRET};
 use crate::helpers::test_database;
-use crate::processes::{Maildev, Running, http, http_with, json_of, sealpost, serve_with};
+use crate::processes::{
+    Maildev, Running, cookie_of, http, http_with, json_of, sealpost, serve_with,
+};
 
 /// One node: its process and host:port.
 struct Node {
@@ -208,18 +210,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
         &json!({"token": link, "passcode": code}),
     );
     assert_eq!(status, 200, "{body}");
-    let cookie = head
-        .lines()
-        .find_map(|l| {
-            l.split_once(": ")
-                .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        })
-        .unwrap()
-        .1
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = cookie_of(&head);
     let pair = sealpost_envelope::RecipientKeyPair::generate();
     use base64::Engine as _;
     let key_body = json!({

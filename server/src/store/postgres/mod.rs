@@ -73,11 +73,6 @@ impl PgStore {
         Ok(store)
     }
 
-    /// The connection pool (tests look at what is stored).
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     /// A transaction that first takes the advisory lock named `lock` (hashed to 64 bits; two names
     /// that collide only wait for each other). It is released when the transaction ends.
     async fn begin_write(&self, lock: &str) -> StoreResult<Transaction<'static, Db>> {

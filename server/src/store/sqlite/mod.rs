@@ -87,11 +87,6 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// The connection pool (tests use it to break the database on purpose).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     /// A transaction that holds the database's write lock from its first statement. SQLite has
     /// one writer at a time, so `_lock` (what a server engine would lock) is not needed.
     async fn begin_write(&self, _lock: &str) -> StoreResult<Transaction<'static, Db>> {

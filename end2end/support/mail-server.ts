@@ -70,14 +70,13 @@ interface Mail {
 
 /** Mails to `to` that pass `filter`, waiting until there are `count`. Newest last. */
 export async function mailsTo(to: string, count = 1, filter: (m: Mail) => boolean = () => true): Promise<Mail[]> {
-  for (let i = 0; i < 150; i++) {
-    const res = await fetch(`${MAILDEV}/email`);
-    const all = (await res.json()) as Mail[];
-    const mine = all.filter((m) => m.to.some((a) => a.address.toLowerCase() === to.toLowerCase()) && filter(m));
-    if (mine.length >= count) return mine;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`fewer than ${count} mails to ${to}`);
+  let mine: Mail[] = [];
+  await expect.poll(async () => {
+    const all = (await (await fetch(`${MAILDEV}/email`)).json()) as Mail[];
+    mine = all.filter((m) => m.to.some((a) => a.address.toLowerCase() === to.toLowerCase()) && filter(m));
+    return mine.length;
+  }, { message: `mails to ${to}`, timeout: 30_000 }).toBeGreaterThanOrEqual(count);
+  return mine;
 }
 
 /** The "Read the message" link in the notice for `messageId` to `to`. */
@@ -113,11 +112,17 @@ export async function signIn(page: Page, link: string, to: string): Promise<void
   await expect(page.getByTestId('letter')).toBeVisible();
 }
 
-/** Move a message's expiry into the past, as if time had passed (the server reads it per request). */
-export function expireNow(messageId: string): void {
+/**
+ * Move a message's expiry into the past, as if time had passed (the server reads it per request):
+ * to a minute before now on this machine's clock, which the server shares. Returns the expiry set,
+ * so a test expects the date the page shows from it rather than from the calendar.
+ */
+export function expireNow(messageId: string): Date {
   if (!/^[0-9a-f]{32}$/.test(messageId)) throw new Error('bad id');
+  const at = Math.floor(Date.now() / 1000) - 60;
   execFileSync('sqlite3', [
     path.join(DATA_DIR, 'sealpost.db'),
-    `update messages set expires_at = strftime('%s','now') - 60 where id = '${messageId}'`,
+    `update messages set expires_at = ${at} where id = '${messageId}'`,
   ]);
+  return new Date(at * 1000);
 }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { expect } from '@playwright/test';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
@@ -33,12 +34,17 @@ export class Firefox {
     const bin = process.env.GECKODRIVER ?? path.join(os.homedir(), '.cargo/bin/geckodriver');
     const driver = spawn(bin, ['--host', '127.0.0.1', '--port', String(port)], { stdio: 'ignore' });
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${base}/status`)).ok) break;
-      } catch { /* not listening yet */ }
-      if (i > 100) { driver.kill(); throw new Error('geckodriver did not start'); }
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      await expect.poll(async () => {
+        try {
+          return (await fetch(`${base}/status`)).ok;
+        } catch {
+          return false; // not listening yet
+        }
+      }, { message: 'geckodriver listens', timeout: 10_000 }).toBe(true);
+    } catch (e) {
+      driver.kill();
+      throw e;
     }
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-firefox-'));
     const ff = new Firefox(driver, base, profile);
@@ -93,12 +99,9 @@ export class Firefox {
 
   /** Wait until `predicate` (a JavaScript expression) is true in the page. */
   async waitFor(predicate: string, what: string, timeoutMs = 15_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      if (await this.run<boolean>(`return Boolean(${predicate});`)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
+    await expect
+      .poll(() => this.run<boolean>(`return Boolean(${predicate});`), { message: what, timeout: timeoutMs })
+      .toBe(true);
   }
 
   /** The element with `data-testid`, once it is there. */

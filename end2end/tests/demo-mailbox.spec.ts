@@ -1,11 +1,11 @@
 import { test, expect } from '@playwright/test';
+import { collectProblems } from '../support/problems';
 
 // Journey: a newcomer runs the demo and does the whole recipient journey on one machine: the
 // branded notice in the development mailbox, its link, a passcode emailed to the same mailbox,
 // and the demo message with its attachment decrypted in the browser.
 test('the demo message can be read end to end through the development mailbox', async ({ page, context }) => {
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(err.message));
+  const problems = collectProblems(page);
 
   const response = await page.goto('/dev/mailbox');
   expect(response?.status()).toBe(200);
@@ -32,16 +32,13 @@ test('the demo message can be read end to end through the development mailbox', 
 
   // The passcode arrives in the development mailbox, in another tab.
   const mailbox = await context.newPage();
-  let code = '';
-  for (let i = 0; i < 50 && !code; i++) {
+  const mail = mailbox.getByTestId('mail').filter({ hasText: `reference: ${reference}` }).first();
+  await expect.poll(async () => {
     await mailbox.goto('/dev/mailbox');
-    const mail = mailbox.getByTestId('mail').filter({ hasText: `reference: ${reference}` }).first();
-    if (await mail.count()) {
-      await mail.getByRole('link').click();
-      code = (await mailbox.locator('pre').innerText()).match(/\b\d{8}\b/)?.[0] ?? '';
-    }
-    if (!code) await mailbox.waitForTimeout(200);
-  }
+    return mail.count();
+  }, { message: 'the passcode mail in the development mailbox' }).toBe(1);
+  await mail.getByRole('link').click();
+  const code = (await mailbox.locator('pre').innerText()).match(/\b\d{8}\b/)?.[0] ?? '';
   expect(code).toMatch(/^\d{8}$/);
   await mailbox.close();
 

@@ -1,13 +1,10 @@
-import { test, expect, ConsoleMessage } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { collectProblems } from '../support/problems';
 
 // Journey: a recipient opens the portal. The WASM app must mount under the strict CSP with no
 // console errors (a CSP violation is reported as a console error), and talk to the server.
 test('the portal mounts under the strict CSP with no console errors', async ({ page }) => {
-  const problems: string[] = [];
-  page.on('console', (msg: ConsoleMessage) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  const problems = collectProblems(page, { warnings: true });
 
   const response = await page.goto('/');
   expect(response?.status()).toBe(200);
@@ -21,8 +18,7 @@ test('the portal mounts under the strict CSP with no console errors', async ({ p
 });
 
 test('a message link opens the portal app, not a server 404', async ({ page }) => {
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(err.message));
+  const problems = collectProblems(page);
   const response = await page.goto('/m/0123456789abcdef0123456789abcdef#t=spl_unknown');
   expect(response?.status()).toBe(200);
   await expect(page.getByTestId('portal-ready')).toBeVisible();

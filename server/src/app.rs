@@ -40,6 +40,9 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// This node's id (`node.id` in the data directory, made once): who holds a queue lease.
     pub node_id: String,
+    /// Work a request goes on with after its answer has gone (a passcode's mail and its tracking):
+    /// shutdown lets it finish, and tests wait for it instead of sleeping.
+    pub after_answer: tokio_util::task::TaskTracker,
 }
 
 /// Why the application could not start.
@@ -78,6 +81,13 @@ pub fn prepare_data_dir(dir: &std::path::Path) -> Result<(), StartError> {
 }
 
 impl AppState {
+    /// Wait until all work started after an answer so far has finished.
+    pub async fn settle(&self) {
+        self.after_answer.close();
+        self.after_answer.wait().await;
+        self.after_answer.reopen();
+    }
+
     /// Open the data directory's database, blobs and root key, and the mailer, on the system clock.
     pub async fn open(config: Config) -> Result<AppState, StartError> {
         AppState::open_with_clock(config, Clock::system()).await
@@ -114,6 +124,7 @@ impl AppState {
             key_roll: Arc::new(tokio::sync::Notify::new()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             node_id,
+            after_answer: tokio_util::task::TaskTracker::new(),
         })
     }
 }

@@ -81,9 +81,10 @@ async fn request_passcode(
     let reference = reference_word(random_byte());
     if let (Some(tenant), Some(scope)) = (tenant, scope) {
         // After the answer, so the mail's delivery time never shows in the response time.
+        let tasks = state.after_answer.clone();
         let state = state.clone();
         let address = address.to_string();
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let sent = passcodes::issue(
                 &state,
                 &tenant,

@@ -10,6 +10,7 @@ mod admin;
 mod answers;
 mod blobs_s3;
 mod cli;
+mod clock_ahead;
 mod envelope_cli;
 mod http;
 mod key_policies;

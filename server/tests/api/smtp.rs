@@ -62,6 +62,7 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
         })),
     );
     assert_eq!(status, 200);
+    let asked_at = sealpost::clock::Clock::system().now();
     let (status, body) = http(
         &addr,
         "POST",
@@ -77,7 +78,19 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
         })),
     );
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let answered_at = sealpost::clock::Clock::system().now();
     let sent: MessageStatusView = serde_json::from_value(json_of(&body)).unwrap();
+    // The server's clock is the one this process reads (under faketime too): the expiry is 30 days
+    // after some moment between asking and the answer, and the notice states that same moment.
+    let expires_at = sent
+        .expires_at
+        .as_deref()
+        .and_then(sealpost::clock::parse_rfc3339)
+        .expect("the message expires");
+    assert!(
+        (asked_at + 30 * 86_400..=answered_at + 30 * 86_400).contains(&expires_at),
+        "expiry {expires_at} is not 30 days after the request ({asked_at}..={answered_at})"
+    );
     assert!(
         matches!(sent.recipients[0].notice, NoticeView::Sent { .. }),
         "{:?}",
@@ -122,7 +135,10 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
     assert!(text.contains(&link_prefix), "{text}");
     assert!(text.contains("Contoso Finance has sent you a protected message."));
     assert!(
-        text.contains("This message expires on 21 December 2026"),
+        text.contains(&format!(
+            "This message expires on {}.",
+            sealpost::clock::human_date(expires_at)
+        )),
         "{text}"
     );
     assert!(html.contains("Confidential – for the addressee only."));

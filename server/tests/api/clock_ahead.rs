@@ -48,7 +48,10 @@ fn the_clock_is_ahead() {
     assert_eq!(status, 200);
     let date = head
         .lines()
-        .find_map(|l| l.strip_prefix("date: ").or_else(|| l.strip_prefix("Date: ")))
+        .find_map(|l| {
+            l.strip_prefix("date: ")
+                .or_else(|| l.strip_prefix("Date: "))
+        })
         .expect("a Date header");
     let server = mail_parser::DateTime::parse_rfc822(date)
         .unwrap_or_else(|| panic!("unreadable Date {date:?}"))

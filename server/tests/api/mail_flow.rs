@@ -499,7 +499,11 @@ fn a_tenants_mail_server_sends_through_sealpost_and_rules_seal_what_they_should(
     );
     // A simulation answers only after deciding, so anything it had queued would be in the queue
     // now or, delivered already, in the audit log.
-    assert_eq!(queued(), Vec::<String>::new(), "a simulation queues nothing");
+    assert_eq!(
+        queued(),
+        Vec::<String>::new(),
+        "a simulation queues nothing"
+    );
     assert_eq!(
         deliveries(&run(&["audit"]).ok().stdout),
         delivered_before,

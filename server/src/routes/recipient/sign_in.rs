@@ -67,13 +67,17 @@ async fn request_passcode(
     );
     if let Some(refused) = passcodes::over_limit(&state, &key).await? {
         if let Some(l) = linked {
-            state.after_answer.spawn(after_answer(state.clone(), l, client, None));
+            state
+                .after_answer
+                .spawn(after_answer(state.clone(), l, client, None));
         }
         return Ok(refused);
     }
     let reference = reference_word(random_byte());
     if let Some(l) = linked {
-        state.after_answer.spawn(after_answer(state.clone(), l, client, Some(reference)));
+        state
+            .after_answer
+            .spawn(after_answer(state.clone(), l, client, Some(reference)));
     }
     Ok((
         StatusCode::ACCEPTED,

@@ -1,12 +1,13 @@
 //! The Sealpost portal, compiled to WebAssembly by Trunk.
 //!
 //! Decisions live in plain modules tested natively ([`logic`], [`i18n`], [`opening`]); the
-//! components in `ui` stay thin. [`reading`] opens a part with the browser's WebCrypto doing each
+//! components in `ui` stay thin, and the recipient's journey is controlled in `journey`. [`reading`] opens a part with the browser's WebCrypto doing each
 //! chunk's AES-GCM where the page has it ([`platform_aead`]); the benchmark page
 //! (`src/bin/sealpost-bench.rs`) measures that same path.
 
 mod api;
 mod i18n;
+mod journey;
 mod logic;
 pub mod opening;
 pub mod platform_aead;

@@ -3,6 +3,8 @@
 //! Every setting and its default is listed in `docs/CONFIGURATION.md`; keep the two in step (a test
 //! checks that each field below is mentioned there).
 
+pub mod root_keys;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -53,7 +55,6 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Directory holding the built portal (Trunk's `dist/`).
     pub dist_dir: PathBuf,
-    /// Log format.
     pub log_format: LogFormat,
     /// Log filter in `tracing` syntax, e.g. `info` or `sealpost=debug,tower_http=info`.
     pub log_filter: String,
@@ -68,7 +69,6 @@ pub struct Config {
     pub smtp_tls: SmtpTls,
     /// SMTP user name, if the relay needs one.
     pub smtp_username: Option<String>,
-    /// SMTP password.
     pub smtp_password: Option<Secret>,
     /// Largest message accepted for sealing, in bytes of content (bodies plus attachments).
     pub max_message_size: u64,
@@ -393,10 +393,10 @@ impl Config {
     }
 
     /// The configured root keys, checked: valid and distinct names, and each one's settings.
-    pub fn root_key_specs(&self) -> Result<Vec<(String, crate::keys::RootKeySpec)>, ConfigError> {
-        let mut out: Vec<(String, crate::keys::RootKeySpec)> = Vec::new();
+    pub fn root_key_specs(&self) -> Result<Vec<(String, root_keys::RootKeySpec)>, ConfigError> {
+        let mut out: Vec<(String, root_keys::RootKeySpec)> = Vec::new();
         for c in &self.root_keys {
-            if !crate::keys::valid_name(&c.name) {
+            if !root_keys::valid_name(&c.name) {
                 return Err(ConfigError::RootKey(format!(
                     "{:?} cannot name a root key: use up to 64 letters, digits, '-', '_' or '.', and not \"local\" (the built-in key)",
                     c.name
@@ -408,7 +408,7 @@ impl Config {
                     c.name
                 )));
             }
-            let spec = crate::keys::RootKeySpec::from_config(c).map_err(ConfigError::RootKey)?;
+            let spec = root_keys::RootKeySpec::from_config(c).map_err(ConfigError::RootKey)?;
             out.push((c.name.clone(), spec));
         }
         Ok(out)

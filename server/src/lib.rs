@@ -1,39 +1,25 @@
-//! Sealpost server library: configuration, the HTTP application, and the command-line tools.
+//! Sealpost server library: configuration, the HTTP application, the SMTP smart host and the
+//! command-line tools.
 //!
 //! `main.rs` only parses arguments; everything it runs lives here so tests can drive it without a
-//! process or a socket (`app::router` with `tower::ServiceExt::oneshot`).
+//! process or a socket (`http::router` with `tower::ServiceExt::oneshot`).
 //!
-//! Layers, and the way dependencies point: `domain` (pure rules) ← `store`, `mail`, `keys` (I/O) ←
-//! `sealing`, `sending`, `tenants`, `mail_flow` (what one operation does) ← `routes`, `smtp` and
-//! `cli` (wiring).
+//! Layers, and the one way dependencies point (`scripts/check-layers` enforces it):
+//! `http`, `smtp`, `cli` (adapters) → `services` (one operation each) → `state` → `store`, `mail`,
+//! `keys` (I/O) → `domain` (pure rules). `config`, `clock`, `secrets`, `metrics` and `telemetry`
+//! are leaves any layer may use.
 
-pub mod admin_cli;
-pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod demo;
 pub mod domain;
-pub mod envelope_cmd;
-pub mod error;
-pub mod extract;
-pub mod key_policies;
+pub mod http;
 pub mod keys;
 pub mod mail;
-pub mod mail_flow;
 pub mod metrics;
-pub mod passcodes;
-pub mod replies;
-pub mod revoking;
-pub mod routes;
-pub mod sealing;
 pub mod secrets;
-pub mod security_headers;
-pub mod self_test;
-pub mod sending;
-pub mod serve;
+pub mod services;
 pub mod smtp;
+pub mod state;
 pub mod store;
 pub mod telemetry;
-pub mod tenants;
-pub mod tracking;

@@ -1,6 +1,8 @@
 //! What the page offers, by the message's rights. The server refuses anything the rights do not
 //! allow anyway; the page simply does not show it.
 
+use sealpost_api::Right;
+
 /// The actions the rights allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Allowed {
@@ -13,17 +15,20 @@ pub struct Allowed {
 }
 
 impl Allowed {
-    /// From the rights the server sent (`view`, `reply`, `reply_all`, `forward`, `print`, `copy`,
-    /// `download`); unknown names are ignored.
+    /// From the rights the server sent (see [`Right`]); unknown names are ignored.
     pub fn from_rights<S: AsRef<str>>(rights: &[S]) -> Self {
-        let has = |name: &str| rights.iter().any(|r| r.as_ref() == name);
+        let has = |right: Right| {
+            rights
+                .iter()
+                .any(|r| Right::parse(r.as_ref()) == Some(right))
+        };
         Allowed {
-            reply: has("reply"),
-            reply_all: has("reply_all"),
-            forward: has("forward"),
-            print: has("print"),
-            copy: has("copy"),
-            download: has("download"),
+            reply: has(Right::Reply),
+            reply_all: has(Right::ReplyAll),
+            forward: has(Right::Forward),
+            print: has(Right::Print),
+            copy: has(Right::Copy),
+            download: has(Right::Download),
         }
     }
 

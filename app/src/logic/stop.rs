@@ -1,5 +1,6 @@
 //! The pages where reading stops, each with the stable error code behind it.
 
+use sealpost_api::ErrorCode;
 use sealpost_api::recipient::AccessState;
 
 /// Why the message is not (or no longer) on the page.
@@ -29,18 +30,23 @@ pub enum Stop {
 impl Stop {
     /// The page for a refusal the server answered with `code`.
     pub fn from_refusal(code: &str, message: &str, expires_at: Option<&str>) -> Stop {
-        match code {
-            "message_revoked" => Stop::Revoked,
-            "access_revoked" => Stop::AccessRevoked,
-            "message_purged" => Stop::Purged,
-            "message_expired" => Stop::Expired {
+        match ErrorCode::parse(code) {
+            Some(ErrorCode::MessageRevoked) => Stop::Revoked,
+            Some(ErrorCode::AccessRevoked) => Stop::AccessRevoked,
+            Some(ErrorCode::MessagePurged) => Stop::Purged,
+            Some(ErrorCode::MessageExpired) => Stop::Expired {
                 at: expires_at.map(str::to_owned),
             },
-            "link_not_found" | "not_found" => Stop::NotFound,
-            "session_required" | "session_expired" => Stop::SessionEnded { code: code.into() },
-            "not_allowed" | "key_unavailable" | "invalid_public_key" | "decryption_failed" => {
-                Stop::KeyRefused { code: code.into() }
+            Some(ErrorCode::LinkNotFound | ErrorCode::NotFound) => Stop::NotFound,
+            Some(ErrorCode::SessionRequired | ErrorCode::SessionExpired) => {
+                Stop::SessionEnded { code: code.into() }
             }
+            Some(
+                ErrorCode::NotAllowed
+                | ErrorCode::KeyUnavailable
+                | ErrorCode::InvalidPublicKey
+                | ErrorCode::DecryptionFailed,
+            ) => Stop::KeyRefused { code: code.into() },
             _ => Stop::Failed {
                 code: code.into(),
                 message: message.into(),
@@ -63,11 +69,11 @@ impl Stop {
     /// The stable code shown on the page.
     pub fn code(&self) -> &str {
         match self {
-            Stop::Revoked => "message_revoked",
-            Stop::AccessRevoked => "access_revoked",
-            Stop::Purged => "message_purged",
-            Stop::Expired { .. } => "message_expired",
-            Stop::NotFound => "link_not_found",
+            Stop::Revoked => ErrorCode::MessageRevoked.as_str(),
+            Stop::AccessRevoked => ErrorCode::AccessRevoked.as_str(),
+            Stop::Purged => ErrorCode::MessagePurged.as_str(),
+            Stop::Expired { .. } => ErrorCode::MessageExpired.as_str(),
+            Stop::NotFound => ErrorCode::LinkNotFound.as_str(),
             Stop::SignedOut => "signed_out",
             Stop::SessionEnded { code } | Stop::KeyRefused { code } | Stop::Failed { code, .. } => {
                 code

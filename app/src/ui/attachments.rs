@@ -11,9 +11,9 @@ use sealpost_envelope::AttachmentEntry;
 use sealpost_envelope::part::Part;
 use wasm_bindgen::JsCast;
 
-use super::flow;
-use super::keyring;
-use super::state::{Letter, Portal};
+use crate::journey as flow;
+use crate::journey::keyring;
+use crate::journey::state::{Letter, Portal};
 use crate::logic::actions::{MAX_TEXT_PREVIEW, Preview, preview};
 use crate::logic::size::human;
 

@@ -9,8 +9,8 @@ use leptos::task::spawn_local;
 use sealpost_api::admin::AttachmentRequest;
 use sealpost_api::recipient::{ForwardRequest, ReplyRequest, SentView};
 
-use super::state::Portal;
 use crate::api::{self, AnswerKind, ApiFailure};
+use crate::journey::state::Portal;
 
 /// Which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Node};
 
-use super::state::Portal;
+use crate::journey::state::Portal;
 use crate::logic::actions::Allowed;
 use crate::logic::sanitize::{AttributeAction, ElementAction, attribute, element};
 

@@ -1,23 +1,21 @@
 //! The portal's components. They stay thin: decisions live in [`crate::logic`], server calls and
-//! the journey's steps in [`flow`].
+//! the journey's steps in [`crate::journey`].
 
 mod attachments;
 mod composer;
-mod flow;
 mod frame;
-mod keyring;
 mod reader;
 mod sent;
 mod shell;
 mod sign_in;
-mod state;
 mod stopped;
 
 use leptos::prelude::*;
 
 use crate::i18n::Lang;
+use crate::journey::state::{Portal, Screen};
+use crate::journey::{self as flow, keyring};
 use crate::logic::link;
-use state::{Portal, Screen};
 
 /// The browser's preferred languages, most preferred first.
 fn browser_languages() -> Vec<String> {

@@ -10,11 +10,11 @@ use leptos::task::spawn_local;
 
 use super::attachments::Attachments;
 use super::composer::{Composer, Mode};
-use super::flow;
 use super::frame::HtmlBody;
 use super::shell::focus_heading;
-use super::state::{Body, Letter, Portal};
 use super::stopped::local_date;
+use crate::journey as flow;
+use crate::journey::state::{Body, Letter, Portal};
 
 /// How often the page asks whether the message may still be read (the server says 15 s).
 const CHECK_EVERY: Duration = Duration::from_secs(15);
@@ -39,7 +39,7 @@ fn schedule_renewal(portal: Portal, session: sealpost_api::recipient::SessionVie
             // sign-in in the same tab, a timer of the old session must not ask with it.
             let current = matches!(
                 portal.screen.get_untracked(),
-                super::state::Screen::Reading(letter) if letter.session.binding == session.binding
+                crate::journey::state::Screen::Reading(letter) if letter.session.binding == session.binding
             );
             if !current {
                 return;

@@ -5,15 +5,17 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use sealpost_api::ErrorCode;
 use sealpost_api::admin::{MessageStatusView, NoticeView, RecipientStatusView};
 use sealpost_api::sender::SentMessagesView;
 
 use super::shell::focus_heading;
-use super::state::Portal;
 use super::stopped::local_date;
 use crate::api::{self, ApiFailure};
 use crate::i18n::fill;
+use crate::journey::state::Portal;
 use crate::logic::passcode::normalize;
+use crate::logic::sent::{SentState, can_remove, can_remove_one, signed_out_by};
 
 /// Where the sender is.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +38,7 @@ struct Sender {
 impl Sender {
     fn failed(self, f: &ApiFailure) {
         self.busy.set(false);
-        if f.code == "session_required" || f.code == "session_expired" {
+        if signed_out_by(&f.code) {
             self.stage.set(Stage::Address);
         }
         self.error.set(Some(format!("{} ({})", f.message, f.code)));
@@ -158,7 +160,7 @@ fn CodeForm(s: Sender, address: String, reference: String) -> impl IntoView {
         spawn_local(async move {
             match api::sender_sign_in(&address, &code).await {
                 Ok(_) => s.load(),
-                Err(f) if f.code == "passcode_invalid" => {
+                Err(f) if f.code == ErrorCode::PasscodeInvalid.as_str() => {
                     s.busy.set(false);
                     typed.set(String::new());
                     s.error.set(Some(portal.t().passcode_invalid.to_owned()));
@@ -285,16 +287,16 @@ fn SentMessage(s: Sender, m: MessageStatusView) -> impl IntoView {
         let m = m.clone();
         move || {
             let t = portal.t();
-            match (&m.revocation, m.expired) {
-                (Some(r), _) => format!(
+            match SentState::of(&m) {
+                SentState::Revoked(r) => format!(
                     "{} ({} {}, {})",
                     t.state_revoked,
                     t.removed_by.to_lowercase(),
                     r.by,
                     local_date(&r.at, lang())
                 ),
-                (None, true) => t.state_expired.to_owned(),
-                (None, false) => t.state_active.to_owned(),
+                SentState::Expired => t.state_expired.to_owned(),
+                SentState::Active => t.state_active.to_owned(),
             }
         }
     };
@@ -306,7 +308,7 @@ fn SentMessage(s: Sender, m: MessageStatusView) -> impl IntoView {
         }
     };
     let sent_at = m.sent_at.clone();
-    let open = m.is_revocable && !m.expired;
+    let open = can_remove(&m);
     let id = m.message_id.clone();
     let remove_all = {
         let (id, subject) = (id.clone(), subject.clone());
@@ -315,6 +317,7 @@ fn SentMessage(s: Sender, m: MessageStatusView) -> impl IntoView {
             remove(s, question, id.clone(), None);
         }
     };
+    let m_for_rows = m.clone();
     let rows = m
         .recipients
         .into_iter()
@@ -322,10 +325,10 @@ fn SentMessage(s: Sender, m: MessageStatusView) -> impl IntoView {
             view! {
                 <RecipientRow
                     s=s
+                    can_remove=can_remove_one(&m_for_rows, &r)
                     r=r
                     message_id=id.clone()
                     subject=subject.clone()
-                    message_open=open
                 />
             }
         })
@@ -374,7 +377,7 @@ fn RecipientRow(
     r: RecipientStatusView,
     message_id: String,
     subject: String,
-    message_open: bool,
+    can_remove: bool,
 ) -> impl IntoView {
     let portal = Portal::get();
     let lang = move || portal.lang.get().tag();
@@ -406,7 +409,6 @@ fn RecipientRow(
         }
     };
     let address = r.address.clone();
-    let can_remove = message_open && revoked.is_none();
     let remove_one = {
         let address = address.clone();
         move |_| {

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::state::Portal;
 use crate::i18n::Lang;
+use crate::journey::state::Portal;
 
 /// Header, main region and footer.
 #[component]

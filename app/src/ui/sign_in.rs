@@ -1,16 +1,17 @@
 //! Signing in: the branded first page with the button that emails a passcode, then the passcode
 //! form with "keep me signed in", resend with a cooldown, and errors a person understands.
 
+use sealpost_api::ErrorCode;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::flow;
 use super::shell::focus_heading;
-use super::state::{CodeSent, Portal, Screen};
 use crate::api;
 use crate::i18n::fill;
+use crate::journey as flow;
+use crate::journey::state::{CodeSent, Portal, Screen};
 use crate::logic::passcode::{CodeTries, Wrong, normalize};
 
 fn now_ms() -> f64 {
@@ -31,7 +32,7 @@ fn send_passcode(portal: Portal, busy: RwSignal<bool>, error: RwSignal<Option<St
                 reference: answer.reference,
                 sent_at_ms: now_ms(),
             })),
-            Err(f) if f.code == "too_many_passcodes" => {
+            Err(f) if f.code == ErrorCode::TooManyPasscodes.as_str() => {
                 error.set(Some(portal.t().too_many_passcodes.to_owned()));
             }
             Err(f) => flow::stop(&portal, flow::stop_for(&portal, &f)),
@@ -133,7 +134,7 @@ pub fn CodeEntry(sent: CodeSent) -> impl IntoView {
         spawn_local(async move {
             match api::sign_in(&portal.id(), &token, &code, keep.get_untracked()).await {
                 Ok(session) => flow::open(portal, session).await,
-                Err(f) if f.code == "passcode_invalid" => {
+                Err(f) if f.code == ErrorCode::PasscodeInvalid.as_str() => {
                     let mut t = tries.get_value();
                     let wrong = t.refused(now_ms());
                     tries.set_value(t);

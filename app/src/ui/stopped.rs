@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::flow;
 use super::shell::focus_heading;
-use super::state::Portal;
 use crate::i18n::fill;
+use crate::journey as flow;
+use crate::journey::state::Portal;
 use crate::logic::stop::Stop;
 
 /// A date for people, in the page's language.

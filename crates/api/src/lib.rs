@@ -12,6 +12,9 @@ pub mod key_policies;
 pub mod mail_flow;
 pub mod recipient;
 pub mod sender;
+pub mod vocabulary;
+
+pub use vocabulary::{ErrorCode, Right};
 
 /// The body of every refusal the server sends.
 ///

@@ -74,6 +74,16 @@ pub enum Part {
 }
 
 impl Part {
+    /// The part's name, the same in the server's storage and in the portal's URLs: `manifest`,
+    /// `body-N` or `attachment-N`.
+    pub fn name(self) -> String {
+        match self {
+            Part::Manifest => "manifest".to_owned(),
+            Part::Body(n) => format!("body-{n}"),
+            Part::Attachment(n) => format!("attachment-{n}"),
+        }
+    }
+
     fn kind_and_index(self) -> (u8, u32) {
         match self {
             Part::Manifest => (0, 0),

@@ -184,9 +184,7 @@ const CSS_COLORS: &[(&str, [u8; 3])] = &[
 /// A logo's format, read from its first bytes (never from what the uploader claims).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageFormat {
-    /// PNG.
     Png,
-    /// JPEG.
     Jpeg,
 }
 

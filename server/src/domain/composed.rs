@@ -28,7 +28,6 @@ pub struct ComposedAttachment {
     pub content_type: String,
     /// For inline images: the Content-ID the HTML refers to.
     pub content_id: Option<String>,
-    /// The bytes.
     pub bytes: Vec<u8>,
 }
 
@@ -37,11 +36,8 @@ pub struct ComposedAttachment {
 pub struct ComposedMessage {
     /// Sender.
     pub from: EmailAddress,
-    /// To.
     pub to: Vec<EmailAddress>,
-    /// Cc.
     pub cc: Vec<EmailAddress>,
-    /// Subject.
     pub subject: String,
     /// Plain-text body.
     pub text: Option<String>,
@@ -59,12 +55,7 @@ pub enum ComposeError {
     Invalid(#[from] ValidationError),
     /// The content is larger than the limit.
     #[error("the message is {size} bytes; the limit is {limit}")]
-    TooLarge {
-        /// Its size.
-        size: u64,
-        /// The limit.
-        limit: u64,
-    },
+    TooLarge { size: u64, limit: u64 },
 }
 
 fn parse_list(field: &str, list: &[String]) -> Result<Vec<EmailAddress>, ValidationError> {

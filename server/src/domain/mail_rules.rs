@@ -78,7 +78,6 @@ pub enum Test {
     SenderIn(AddressList),
     /// Any phrase in the subject or, unless `subject_only`, the body.
     Words {
-        /// The phrases.
         phrases: Vec<Phrase>,
         /// Only the subject.
         subject_only: bool,
@@ -96,7 +95,6 @@ pub enum Test {
 /// A validated condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
-    /// The test.
     pub test: Test,
     /// Inverted.
     pub negate: bool,
@@ -138,7 +136,6 @@ impl Outcome {
 /// A validated rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    /// Name.
     pub name: String,
     /// Runs at all.
     pub enabled: bool,

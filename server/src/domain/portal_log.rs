@@ -97,7 +97,6 @@ pub struct LogEntry {
 pub struct ChainedEntry {
     /// Position, from 1.
     pub seq: u64,
-    /// The entry.
     pub entry: LogEntry,
     /// The previous entry's hash.
     pub prev_hash: Vec<u8>,

@@ -3,6 +3,7 @@
 
 use super::access::{MessageState, Revocation, message_state};
 use super::rights::{Right, Rights};
+use sealpost_api::ErrorCode;
 
 /// What the decision is made from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +16,6 @@ pub struct ReleaseFacts<'a> {
     pub recipient_revoked: Option<&'a Revocation>,
     /// When access ends.
     pub expires_at: Option<i64>,
-    /// Now.
     pub now: i64,
     /// The message's rights.
     pub rights: Rights,
@@ -44,14 +44,15 @@ impl Refusal {
     /// The stable code.
     pub fn code(self) -> &'static str {
         match self {
-            Refusal::SessionRequired => "session_required",
-            Refusal::MessageRevoked => "message_revoked",
-            Refusal::RecipientRevoked => "access_revoked",
-            Refusal::Expired => "message_expired",
-            Refusal::NotAllowed(_) => "not_allowed",
-            Refusal::KeyUnavailable => "key_unavailable",
-            Refusal::Purged => "message_purged",
+            Refusal::SessionRequired => ErrorCode::SessionRequired,
+            Refusal::MessageRevoked => ErrorCode::MessageRevoked,
+            Refusal::RecipientRevoked => ErrorCode::AccessRevoked,
+            Refusal::Expired => ErrorCode::MessageExpired,
+            Refusal::NotAllowed(_) => ErrorCode::NotAllowed,
+            Refusal::KeyUnavailable => ErrorCode::KeyUnavailable,
+            Refusal::Purged => ErrorCode::MessagePurged,
         }
+        .as_str()
     }
 }
 

@@ -4,68 +4,13 @@
 //! can only be enforced by the portal's interface, and the documentation says so.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use sealpost_api::admin::RightsTemplateView;
 
 use super::ValidationError;
 use super::validation::{check_name, check_text};
 
-/// One usage right.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Right {
-    /// Read the message (without it, nothing is released).
-    View,
-    /// Reply to the sender.
-    Reply,
-    /// Reply to the sender and every recipient.
-    ReplyAll,
-    /// Forward to someone new.
-    Forward,
-    /// Print (enforced in the portal's interface only).
-    Print,
-    /// Copy text (enforced in the portal's interface only).
-    Copy,
-    /// Save attachments unprotected.
-    Download,
-}
-
-impl Right {
-    /// Every right, in display order.
-    pub const ALL: [Right; 7] = [
-        Right::View,
-        Right::Reply,
-        Right::ReplyAll,
-        Right::Forward,
-        Right::Print,
-        Right::Copy,
-        Right::Download,
-    ];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Right::View => "view",
-            Right::Reply => "reply",
-            Right::ReplyAll => "reply_all",
-            Right::Forward => "forward",
-            Right::Print => "print",
-            Right::Copy => "copy",
-            Right::Download => "download",
-        }
-    }
-
-    /// A right from its wire name.
-    pub fn parse(name: &str) -> Option<Right> {
-        Right::ALL.into_iter().find(|r| r.as_str() == name)
-    }
-}
-
-impl fmt::Display for Right {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use sealpost_api::Right;
 
 /// A set of rights.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

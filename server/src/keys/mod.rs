@@ -10,9 +10,10 @@ mod local_file;
 pub mod pkcs11;
 mod ring;
 
+pub use crate::config::root_keys::{LOCAL, PinSource, Pkcs11Location, RootKeySpec, valid_name};
 pub use local_file::LocalKeyFile;
-pub use pkcs11::{PinSource, Pkcs11Location, Pkcs11RootKey};
-pub use ring::{LOCAL, RootKeyInfo, RootKeySpec, RootKeys, valid_name};
+pub use pkcs11::Pkcs11RootKey;
+pub use ring::{RootKeyInfo, RootKeys};
 
 use sealpost_envelope::TenantDataKey;
 use sealpost_envelope::keys::KEY_LEN;

@@ -29,6 +29,7 @@ use sealpost_envelope::keys::KEY_LEN;
 use zeroize::Zeroizing;
 
 use super::{KeyError, RootKeyProvider, aad};
+use crate::config::root_keys::{PinSource, Pkcs11Location};
 use crate::secrets::fill_random;
 
 /// The layout byte of a data key wrapped in a token.
@@ -37,28 +38,6 @@ const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 /// Length of a data key wrapped in a token.
 pub const WRAPPED_LEN: usize = 1 + NONCE_LEN + KEY_LEN + TAG_LEN;
-
-/// Where a root key is: the module, the token and the key's label, and where the PIN comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pkcs11Location {
-    /// The PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so`.
-    pub module: PathBuf,
-    /// The token's label.
-    pub token: String,
-    /// The root key's label (`CKA_LABEL`) inside the token.
-    pub key: String,
-    /// Where the user PIN is read from.
-    pub pin: PinSource,
-}
-
-/// Where a token's user PIN comes from: never the command line, where other users could see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PinSource {
-    /// A file holding the PIN (trailing newline ignored); it should be readable by Sealpost only.
-    File(PathBuf),
-    /// An environment variable holding the PIN.
-    Env(String),
-}
 
 impl PinSource {
     fn read(&self) -> Result<Zeroizing<String>, KeyError> {

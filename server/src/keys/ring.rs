@@ -6,80 +6,12 @@
 //! so a policy whose other root key is reachable keeps working (that is why a policy has two). A
 //! key that stops answering is dropped and opened afresh on the next use.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::{KeyError, LocalKeyFile, PinSource, Pkcs11Location, Pkcs11RootKey, RootKeyProvider};
-use crate::config::{RootKeyConfig, RootKeyKind};
-
-/// The name of the built-in root key (`root.key` in the data directory).
-pub const LOCAL: &str = "local";
-
-/// Where a configured root key is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RootKeySpec {
-    /// A 32-byte key file.
-    File(PathBuf),
-    /// A key in a PKCS#11 token.
-    Pkcs11(Pkcs11Location),
-}
+use super::{KeyError, LocalKeyFile, Pkcs11RootKey, RootKeyProvider};
+use crate::config::root_keys::{LOCAL, RootKeySpec};
 
 impl RootKeySpec {
-    /// From one `[[root_keys]]` table, or a sentence saying what is missing.
-    pub fn from_config(c: &RootKeyConfig) -> Result<RootKeySpec, String> {
-        let name = &c.name;
-        let need = |v: &Option<String>, field: &str| {
-            v.clone()
-                .filter(|s| !s.trim().is_empty())
-                .ok_or_else(|| format!("root key {name:?} needs `{field}`"))
-        };
-        match c.provider {
-            RootKeyKind::File => {
-                let path = c
-                    .path
-                    .clone()
-                    .ok_or_else(|| format!("root key {name:?} needs `path`"))?;
-                if c.module.is_some()
-                    || c.token.is_some()
-                    || c.key_label.is_some()
-                    || c.pin_file.is_some()
-                    || c.pin_env.is_some()
-                {
-                    return Err(format!(
-                        "root key {name:?} is a file: only `path` goes with it"
-                    ));
-                }
-                Ok(RootKeySpec::File(path))
-            }
-            RootKeyKind::Pkcs11 => {
-                if c.path.is_some() {
-                    return Err(format!(
-                        "root key {name:?} is in a token: `path` does not go with it"
-                    ));
-                }
-                let module = c
-                    .module
-                    .clone()
-                    .ok_or_else(|| format!("root key {name:?} needs `module`"))?;
-                let pin = match (&c.pin_file, &c.pin_env) {
-                    (Some(f), None) => PinSource::File(f.clone()),
-                    (None, Some(v)) => PinSource::Env(v.clone()),
-                    _ => {
-                        return Err(format!(
-                            "root key {name:?} needs exactly one of `pin_file` and `pin_env` (never the PIN itself)"
-                        ));
-                    }
-                };
-                Ok(RootKeySpec::Pkcs11(Pkcs11Location {
-                    module,
-                    token: need(&c.token, "token")?,
-                    key: need(&c.key_label, "key_label")?,
-                    pin,
-                }))
-            }
-        }
-    }
-
     fn provider_name(&self) -> &'static str {
         match self {
             RootKeySpec::File(_) => "file",
@@ -103,7 +35,6 @@ impl RootKeySpec {
 /// A root key as operators and admins see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootKeyInfo {
-    /// Its name.
     pub name: String,
     /// `local`, `file` or `pkcs11`.
     pub provider: &'static str,
@@ -135,16 +66,6 @@ impl std::fmt::Debug for RootKeys {
             )
             .finish()
     }
-}
-
-/// Whether `name` can name a configured root key.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name != LOCAL
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 impl RootKeys {

@@ -41,7 +41,6 @@ pub struct PasscodeMail<'a> {
     pub purpose: Purpose<'a>,
     /// The recipient (the only address a code is ever sent to).
     pub recipient: &'a str,
-    /// The code.
     pub code: &'a str,
     /// The reference word.
     pub reference: &'a str,

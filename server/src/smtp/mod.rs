@@ -16,8 +16,8 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 
-use crate::app::AppState;
 use crate::config::Config;
+use crate::state::AppState;
 
 /// Most connections served at once; more wait for a free slot.
 const MAX_CONNECTIONS: usize = 100;

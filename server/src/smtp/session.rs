@@ -14,10 +14,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio_rustls::TlsAcceptor;
 use zeroize::Zeroizing;
 
-use crate::app::AppState;
 use crate::domain::address::EmailAddress;
-use crate::mail_flow::{self, Reply, relay_access};
 use crate::secrets::new_id;
+use crate::services::mail_flow::{self, Reply, relay_access};
+use crate::state::AppState;
 use crate::store::Tenant;
 use crate::store::mail_flow::QueuedMail;
 

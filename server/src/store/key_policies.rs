@@ -9,7 +9,6 @@ use super::StoreResult;
 /// A data encryption policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
-    /// Id.
     pub id: String,
     /// Tenant.
     pub tenant_id: String,

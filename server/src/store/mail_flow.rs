@@ -22,7 +22,6 @@ pub struct Connector {
 /// A message accepted by the SMTP listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMail {
-    /// Id.
     pub id: String,
     /// The tenant it was accepted for.
     pub tenant_id: String,
@@ -47,14 +46,20 @@ pub struct QueuedMail {
 pub trait MailFlowStore {
     /// A tenant's rules, first first, each with its `priority` filled in.
     async fn mail_flow_rules(&self, tenant_id: &str) -> StoreResult<Vec<MailFlowRule>>;
-    /// Create (`create = true`; `Conflict` if the name is taken) or replace (`NotFound` if there is
-    /// none). The rule goes to its `priority` (1 first; beyond the end means last); without one, a
-    /// new rule goes last and a replaced one keeps its place. Names compare without regard to case.
-    async fn put_mail_flow_rule(
+    /// Create a rule (`Conflict` if the name is taken). It goes to its `priority` (1 first; beyond
+    /// the end means last), else last. Names compare without regard to case.
+    async fn create_mail_flow_rule(
         &self,
         tenant_id: &str,
         rule: &MailFlowRule,
-        create: bool,
+        at: i64,
+    ) -> StoreResult<()>;
+    /// Replace a rule (`NotFound` if there is none by its name). It moves to its `priority` if it
+    /// has one, else keeps its place.
+    async fn replace_mail_flow_rule(
+        &self,
+        tenant_id: &str,
+        rule: &MailFlowRule,
         at: i64,
     ) -> StoreResult<()>;
     /// Remove a rule; the ones after it move up.
@@ -122,7 +127,6 @@ pub trait MailFlowStore {
 /// A queued or failed message as an admin sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueEntry {
-    /// Id.
     pub id: String,
     /// Accepted.
     pub received_at: i64,
@@ -132,10 +136,8 @@ pub struct QueueEntry {
     pub recipients: Vec<String>,
     /// `queued` or `failed`.
     pub state: String,
-    /// Attempts.
     pub attempts: u32,
     /// Next attempt.
     pub next_attempt_at: i64,
-    /// Last error.
     pub last_error: Option<String>,
 }

@@ -47,10 +47,8 @@ pub enum StoreError {
 /// Shorthand.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
-    /// Id.
     pub id: String,
     /// Display name.
     pub name: String,
@@ -73,11 +71,9 @@ pub struct Tenant {
 /// An admin token's record (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminToken {
-    /// Id.
     pub id: String,
     /// Tenant it is scoped to.
     pub tenant_id: String,
-    /// Label.
     pub label: String,
     /// When it was created.
     pub created_at: i64,
@@ -85,7 +81,16 @@ pub struct AdminToken {
     pub revoked_at: Option<i64>,
 }
 
-/// A sealed part to store, named by `part_name`.
+/// Whether a write makes something new or replaces what is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Put {
+    /// Make it; `Conflict` if the name is taken.
+    Create,
+    /// Replace it; `NotFound` if there is none.
+    Replace,
+}
+
+/// A sealed part to store, named by [`sealpost_envelope::Part::name`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedPart {
     /// `manifest`, `body-N` or `attachment-N`.
@@ -97,7 +102,6 @@ pub struct SealedPart {
 /// A recipient to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRecipient {
-    /// Address.
     pub address: String,
     /// `to` or `cc`.
     pub kind: &'static str,
@@ -108,11 +112,9 @@ pub struct NewRecipient {
 /// Everything about a message, stored together or not at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
-    /// Id.
     pub id: String,
     /// Tenant.
     pub tenant_id: String,
-    /// Sender.
     pub sender: String,
     /// Branding template name.
     pub branding_template: String,
@@ -200,14 +202,11 @@ pub enum NoticeState {
     },
 }
 
-/// A stored recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRecipient {
-    /// Address.
     pub address: String,
     /// `to` or `cc`.
     pub kind: String,
-    /// The notice.
     pub notice: NoticeState,
     /// First opened.
     pub opened_at: Option<i64>,
@@ -218,11 +217,9 @@ pub struct StoredRecipient {
 /// A stored message (without its parts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {
-    /// Id.
     pub id: String,
     /// Tenant.
     pub tenant_id: String,
-    /// Sender.
     pub sender: String,
     /// Branding template name.
     pub branding_template: String,
@@ -276,7 +273,6 @@ pub struct DevMail {
     pub from: String,
     /// Envelope recipients, comma-separated.
     pub to: String,
-    /// Subject.
     pub subject: String,
     /// The whole RFC 5322 message.
     pub raw: Vec<u8>,
@@ -318,12 +314,18 @@ pub trait Store:
         tenant_id: &str,
         name: &str,
     ) -> StoreResult<BrandingTemplateView>;
-    /// Create (`create = true`, `Conflict` if it exists) or replace (`NotFound` if it does not).
-    async fn put_branding_template(
+    /// Create a branding template (`Conflict` if one has its name).
+    async fn create_branding_template(
         &self,
         tenant_id: &str,
         view: &BrandingTemplateView,
-        create: bool,
+        at: i64,
+    ) -> StoreResult<()>;
+    /// Replace a branding template (`NotFound` if there is none by its name).
+    async fn replace_branding_template(
+        &self,
+        tenant_id: &str,
+        view: &BrandingTemplateView,
         at: i64,
     ) -> StoreResult<()>;
     /// Remove a branding template.
@@ -333,12 +335,18 @@ pub trait Store:
     async fn rights_templates(&self, tenant_id: &str) -> StoreResult<Vec<RightsTemplate>>;
     /// One of the tenant's own rights templates.
     async fn rights_template(&self, tenant_id: &str, name: &str) -> StoreResult<RightsTemplate>;
-    /// Create or replace, as for branding templates.
-    async fn put_rights_template(
+    /// Create one of the tenant's rights templates (`Conflict` if one has its name).
+    async fn create_rights_template(
         &self,
         tenant_id: &str,
         template: &RightsTemplate,
-        create: bool,
+        at: i64,
+    ) -> StoreResult<()>;
+    /// Replace one (`NotFound` if there is none by its name).
+    async fn replace_rights_template(
+        &self,
+        tenant_id: &str,
+        template: &RightsTemplate,
         at: i64,
     ) -> StoreResult<()>;
     /// Remove one.
@@ -421,13 +429,4 @@ pub async fn open(
         }
         None => Arc::new(sqlite::SqliteStore::open_with(&config.data_dir, blobs).await?),
     })
-}
-
-/// The stored name of a part.
-pub fn part_name(part: sealpost_envelope::Part) -> String {
-    match part {
-        sealpost_envelope::Part::Manifest => "manifest".to_owned(),
-        sealpost_envelope::Part::Body(n) => format!("body-{n}"),
-        sealpost_envelope::Part::Attachment(n) => format!("attachment-{n}"),
-    }
 }

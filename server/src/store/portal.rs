@@ -28,7 +28,6 @@ pub struct LinkedRecipient {
 /// A passcode to store (only its keyed hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPasscode {
-    /// Id.
     pub id: String,
     /// What it signs in to: a message id (a recipient), or [`sender_scope`] (a sender).
     pub scope: String,
@@ -45,7 +44,6 @@ pub struct NewPasscode {
 /// The passcode a recipient can use now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPasscode {
-    /// Id.
     pub id: String,
     /// Keyed hash of the code.
     pub code_hash: Vec<u8>,
@@ -68,7 +66,6 @@ pub struct NewSession {
     pub keep_signed_in: bool,
 }
 
-/// A stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSession {
     /// The public value bound into key releases.
@@ -77,7 +74,6 @@ pub struct StoredSession {
     pub scope: String,
     /// Who is signed in.
     pub address: String,
-    /// Its times.
     pub times: SessionTimes,
 }
 

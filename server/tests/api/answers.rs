@@ -273,7 +273,7 @@ async fn a_forward_written_after_its_original_was_revoked_is_born_revoked() {
         None::<&()>,
     )
     .await;
-    let (fwd, _) = sealpost::replies::forward(
+    let (fwd, _) = sealpost::services::replies::forward(
         &app.state,
         &tenant,
         &original,

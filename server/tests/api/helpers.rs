@@ -5,11 +5,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
-use sealpost::app::{AppState, router};
 use sealpost::clock::Clock;
 use sealpost::config::{Config, Secret};
-use sealpost::store::part_name;
-use sealpost::tenants::create_tenant;
+use sealpost::http::router;
+use sealpost::services::tenants::create_tenant;
+use sealpost::state::AppState;
 use sealpost_api::ErrorBody;
 use sealpost_api::admin::{MessageStatusView, SendMessageRequest};
 use sealpost_envelope::{Manifest, MessageId, MessageKey, Part, open_manifest, open_part};
@@ -272,12 +272,13 @@ impl TestApp {
         &self,
         tenant_id: &str,
         id: &str,
-    ) -> Result<MessageKey, sealpost::error::ApiError> {
+    ) -> Result<MessageKey, sealpost::http::error::ApiError> {
         let tenant = self.state.store.tenant(tenant_id).await.unwrap();
         let m = self.state.store.message(tenant_id, id).await.unwrap();
-        sealpost::sending::message_key(&self.state, &tenant, &m)
+        sealpost::services::sending::message_key(&self.state, &tenant, &m)
             .await
             .map(|(_, key)| key)
+            .map_err(Into::into)
     }
 
     /// The same data directory and configuration opened afresh (after a crash, or with the root
@@ -311,7 +312,7 @@ impl TestApp {
         let read = |part: Part| {
             let store = self.state.store.clone();
             let (t, i) = (tenant_id.to_owned(), id.to_owned());
-            async move { store.read_part(&t, &i, &part_name(part)).await.unwrap() }
+            async move { store.read_part(&t, &i, &part.name()).await.unwrap() }
         };
         let manifest = open_manifest(&key, &mid, &read(Part::Manifest).await).unwrap();
         let mut bodies = Vec::new();

@@ -309,7 +309,7 @@ async fn policy_journey(dir: &Path) {
         tokio::spawn(async move {
             let mut moved = 0;
             loop {
-                match sealpost::key_policies::roll::step(&app.state, 1)
+                match sealpost::services::key_policies::roll::step(&app.state, 1)
                     .await
                     .unwrap()
                 {

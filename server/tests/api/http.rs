@@ -1,7 +1,7 @@
 //! HTTP behaviour through `oneshot`: health, headers, the portal fallback, API errors.
 
 use axum::http::{StatusCode, header};
-use sealpost::security_headers;
+use sealpost::http::security_headers;
 use sealpost_api::{ErrorBody, HealthResponse};
 
 use crate::helpers::{TestApp, body_text};

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use axum::http::{Method, StatusCode};
 use sealpost::config::{RootKeyConfig, RootKeyKind};
-use sealpost::key_policies::roll;
 use sealpost::keys::LocalKeyFile;
+use sealpost::services::key_policies::roll;
 use sealpost_api::ErrorBody;
 use sealpost_api::admin::AuditEventView;
 use sealpost_api::key_policies::{
@@ -665,9 +665,12 @@ async fn a_purge_is_requested_with_reason_and_contact_then_confirmed_and_crypto_
     let mut secrets = key_forms(&app, &t.id, &dep.id, &ids).await;
     let tenant = app.state.store.tenant(&t.id).await.unwrap();
     let policy_row = app.state.store.policy(&t.id, "Dep").await.unwrap();
-    let data_key =
-        sealpost::key_policies::unwrap_data_key(&app.state.root_keys, &policy_row, &data_keys[0])
-            .unwrap();
+    let data_key = sealpost::services::key_policies::unwrap_data_key(
+        &app.state.root_keys,
+        &policy_row,
+        &data_keys[0],
+    )
+    .unwrap();
     secrets.push(data_key.expose_secret().to_vec());
     drop(tenant);
     for name in ["vault-a", "vault-b"] {

@@ -26,6 +26,7 @@ mod processes;
 mod queue_leases;
 mod recipient;
 mod release;
+mod schema_parity;
 mod sender;
 mod shared_state;
 mod smtp;

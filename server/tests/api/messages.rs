@@ -3,7 +3,6 @@
 
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
-use sealpost::store::part_name;
 use sealpost_api::admin::{AttachmentRequest, MessageListView, MessageStatusView, NoticeView};
 use sealpost_envelope::Part;
 use serde_json::json;
@@ -353,7 +352,7 @@ async fn leftovers_of_a_crash_are_swept_when_the_store_opens() {
     let part = app
         .state
         .store
-        .read_part(&t.id, &kept.message_id, &part_name(Part::Manifest))
+        .read_part(&t.id, &kept.message_id, &Part::Manifest.name())
         .await;
     assert!(part.is_ok(), "a stored message is untouched");
 }

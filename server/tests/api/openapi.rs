@@ -603,7 +603,7 @@ fn the_checked_in_document_is_what_the_routes_table_and_types_give() {
 
 /// Every `.route("…")` path in the admin route modules.
 fn routed_paths() -> BTreeSet<String> {
-    let dir = manifest_dir().join("src/routes/admin");
+    let dir = manifest_dir().join("src/http/routes/admin");
     let mut paths = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();

@@ -2,7 +2,7 @@
 //! without secrets, searchable by admins, and chained so an edited or removed row is detected.
 
 use axum::http::{Method, StatusCode};
-use sealpost::tracking::verify_chain;
+use sealpost::services::tracking::verify_chain;
 use sealpost_api::admin::{PortalLogVerifyView, PortalLogView};
 
 use crate::helpers::{TestApp, mail_text, message};

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use sealpost::domain::portal_log::LogEntry;
+use sealpost::services::tracking::verify_chain;
 use sealpost::store::Store;
 use sealpost::store::blob_store::BlobStore;
 use sealpost::store::portal::NewPasscode;
-use sealpost::tracking::verify_chain;
 
 use crate::helpers::{START, TestApp};
 

@@ -8,7 +8,7 @@ use sealpost_api::mail_flow::MailFlowRule;
 use super::Engine;
 use super::store::db;
 use crate::store::mail_flow::{Connector, MailFlowStore, QueueEntry, QueuedMail};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{Put, StoreError, StoreResult};
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Database(format!("stored JSON: {e}"))
@@ -78,63 +78,24 @@ impl MailFlowStore for Engine {
             .collect()
     }
 
-    async fn put_mail_flow_rule(
+    async fn create_mail_flow_rule(
         &self,
         tenant_id: &str,
         rule: &MailFlowRule,
-        create: bool,
         at: i64,
     ) -> StoreResult<()> {
-        let mut tx = self
-            .begin_write(&format!("mail_flow_rules:{tenant_id}"))
-            .await?;
-        let mut order = sqlx::query_as::<_, (String, String, i64)>(
-            "select name_key, body, updated_at from mail_flow_rules where tenant_id = $1 \
-             order by position",
-        )
-        .bind(tenant_id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        let key = name_key(&rule.name);
-        let existing = order.iter().position(|(k, _, _)| *k == key);
-        let place = match (existing, create) {
-            (Some(_), true) => return Err(StoreError::Conflict("rule_exists")),
-            (None, false) => return Err(StoreError::NotFound),
-            (Some(i), false) => {
-                order.remove(i);
-                i
-            }
-            (None, true) => order.len(),
-        };
-        let place = match rule.priority {
-            Some(p) => (p as usize).saturating_sub(1).min(order.len()),
-            None => place.min(order.len()),
-        };
-        let mut stored = rule.clone();
-        stored.priority = None;
-        let body = serde_json::to_string(&stored).map_err(json_err)?;
-        order.insert(place, (key, body, at));
-        sqlx::query("delete from mail_flow_rules where tenant_id = $1")
-            .bind(tenant_id)
-            .execute(&mut *tx)
+        self.put_mail_flow_rule(tenant_id, rule, Put::Create, at)
             .await
-            .map_err(db)?;
-        for (i, (k, body, updated)) in order.iter().enumerate() {
-            sqlx::query(
-                "insert into mail_flow_rules (tenant_id, name_key, position, body, updated_at) \
-                 values ($1, $2, $3, $4, $5)",
-            )
-            .bind(tenant_id)
-            .bind(k)
-            .bind(i64::try_from(i).unwrap_or(i64::MAX))
-            .bind(body)
-            .bind(updated)
-            .execute(&mut *tx)
+    }
+
+    async fn replace_mail_flow_rule(
+        &self,
+        tenant_id: &str,
+        rule: &MailFlowRule,
+        at: i64,
+    ) -> StoreResult<()> {
+        self.put_mail_flow_rule(tenant_id, rule, Put::Replace, at)
             .await
-            .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)
     }
 
     async fn delete_mail_flow_rule(&self, tenant_id: &str, name: &str) -> StoreResult<()> {
@@ -450,5 +411,66 @@ impl MailFlowStore for Engine {
                 })
             })
             .collect()
+    }
+}
+
+impl Engine {
+    async fn put_mail_flow_rule(
+        &self,
+        tenant_id: &str,
+        rule: &MailFlowRule,
+        put: Put,
+        at: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self
+            .begin_write(&format!("mail_flow_rules:{tenant_id}"))
+            .await?;
+        let mut order = sqlx::query_as::<_, (String, String, i64)>(
+            "select name_key, body, updated_at from mail_flow_rules where tenant_id = $1 \
+             order by position",
+        )
+        .bind(tenant_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let key = name_key(&rule.name);
+        let existing = order.iter().position(|(k, _, _)| *k == key);
+        let place = match (existing, put) {
+            (Some(_), Put::Create) => return Err(StoreError::Conflict("rule_exists")),
+            (None, Put::Replace) => return Err(StoreError::NotFound),
+            (Some(i), Put::Replace) => {
+                order.remove(i);
+                i
+            }
+            (None, Put::Create) => order.len(),
+        };
+        let place = match rule.priority {
+            Some(p) => (p as usize).saturating_sub(1).min(order.len()),
+            None => place.min(order.len()),
+        };
+        let mut stored = rule.clone();
+        stored.priority = None;
+        let body = serde_json::to_string(&stored).map_err(json_err)?;
+        order.insert(place, (key, body, at));
+        sqlx::query("delete from mail_flow_rules where tenant_id = $1")
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for (i, (k, body, updated)) in order.iter().enumerate() {
+            sqlx::query(
+                "insert into mail_flow_rules (tenant_id, name_key, position, body, updated_at) \
+                 values ($1, $2, $3, $4, $5)",
+            )
+            .bind(tenant_id)
+            .bind(k)
+            .bind(i64::try_from(i).unwrap_or(i64::MAX))
+            .bind(body)
+            .bind(updated)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
     }
 }

@@ -17,7 +17,7 @@ use crate::domain::address::Domain;
 use crate::domain::branding::DEFAULT_TEMPLATE;
 use crate::domain::rights::{Rights, RightsTemplate};
 use crate::store::{
-    AdminToken, AuditEvent, DevMail, NewMessage, NoticeState, ParentLink, Relation, Store,
+    AdminToken, AuditEvent, DevMail, NewMessage, NoticeState, ParentLink, Put, Relation, Store,
     StoreError, StoreResult, StoredMessage, StoredRecipient, Tenant,
 };
 
@@ -542,37 +542,24 @@ impl Store for Engine {
         serde_json::from_str(&body).map_err(|e| StoreError::Database(e.to_string()))
     }
 
-    async fn put_branding_template(
+    async fn create_branding_template(
         &self,
         tenant_id: &str,
         view: &BrandingTemplateView,
-        create: bool,
         at: i64,
     ) -> StoreResult<()> {
-        let body = serde_json::to_string(view).map_err(|e| StoreError::Database(e.to_string()))?;
-        if create {
-            sqlx::query("insert into branding_templates (tenant_id, name, body, updated_at) values ($1, $2, $3, $4)")
-                .bind(tenant_id)
-                .bind(&view.identity)
-                .bind(body)
-                .bind(at)
-                .execute(&self.pool)
-                .await
-                .map_err(db)?;
-            Ok(())
-        } else {
-            let r = sqlx::query(
-                "update branding_templates set body = $1, updated_at = $2 where tenant_id = $3 and name = $4",
-            )
-            .bind(body)
-            .bind(at)
-            .bind(tenant_id)
-            .bind(&view.identity)
-            .execute(&self.pool)
+        self.put_branding_template(tenant_id, view, Put::Create, at)
             .await
-            .map_err(db)?;
-            affected(r.rows_affected())
-        }
+    }
+
+    async fn replace_branding_template(
+        &self,
+        tenant_id: &str,
+        view: &BrandingTemplateView,
+        at: i64,
+    ) -> StoreResult<()> {
+        self.put_branding_template(tenant_id, view, Put::Replace, at)
+            .await
     }
 
     async fn delete_branding_template(&self, tenant_id: &str, name: &str) -> StoreResult<()> {
@@ -610,40 +597,24 @@ impl Store for Engine {
         .map_err(db)
     }
 
-    async fn put_rights_template(
+    async fn create_rights_template(
         &self,
         tenant_id: &str,
         t: &RightsTemplate,
-        create: bool,
         at: i64,
     ) -> StoreResult<()> {
-        if create {
-            sqlx::query(
-                "insert into rights_templates (tenant_id, name, description, rights, updated_at) values ($1, $2, $3, $4, $5)",
-            )
-            .bind(tenant_id)
-            .bind(&t.name)
-            .bind(&t.description)
-            .bind(t.rights.to_stored())
-            .bind(at)
-            .execute(&self.pool)
+        self.put_rights_template(tenant_id, t, Put::Create, at)
             .await
-            .map_err(db)?;
-            Ok(())
-        } else {
-            let r = sqlx::query(
-                "update rights_templates set description = $1, rights = $2, updated_at = $3 where tenant_id = $4 and name = $5",
-            )
-            .bind(&t.description)
-            .bind(t.rights.to_stored())
-            .bind(at)
-            .bind(tenant_id)
-            .bind(&t.name)
-            .execute(&self.pool)
+    }
+
+    async fn replace_rights_template(
+        &self,
+        tenant_id: &str,
+        t: &RightsTemplate,
+        at: i64,
+    ) -> StoreResult<()> {
+        self.put_rights_template(tenant_id, t, Put::Replace, at)
             .await
-            .map_err(db)?;
-            affected(r.rows_affected())
-        }
     }
 
     async fn delete_rights_template(&self, tenant_id: &str, name: &str) -> StoreResult<()> {
@@ -980,5 +951,78 @@ impl Store for Engine {
         .await
         .map(Into::into)
         .map_err(db)
+    }
+}
+
+impl Engine {
+    async fn put_branding_template(
+        &self,
+        tenant_id: &str,
+        view: &BrandingTemplateView,
+        put: Put,
+        at: i64,
+    ) -> StoreResult<()> {
+        let body = serde_json::to_string(view).map_err(|e| StoreError::Database(e.to_string()))?;
+        if put == Put::Create {
+            sqlx::query("insert into branding_templates (tenant_id, name, body, updated_at) values ($1, $2, $3, $4)")
+                .bind(tenant_id)
+                .bind(&view.identity)
+                .bind(body)
+                .bind(at)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?;
+            Ok(())
+        } else {
+            let r = sqlx::query(
+                "update branding_templates set body = $1, updated_at = $2 where tenant_id = $3 and name = $4",
+            )
+            .bind(body)
+            .bind(at)
+            .bind(tenant_id)
+            .bind(&view.identity)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+            affected(r.rows_affected())
+        }
+    }
+}
+
+impl Engine {
+    async fn put_rights_template(
+        &self,
+        tenant_id: &str,
+        t: &RightsTemplate,
+        put: Put,
+        at: i64,
+    ) -> StoreResult<()> {
+        if put == Put::Create {
+            sqlx::query(
+                "insert into rights_templates (tenant_id, name, description, rights, updated_at) values ($1, $2, $3, $4, $5)",
+            )
+            .bind(tenant_id)
+            .bind(&t.name)
+            .bind(&t.description)
+            .bind(t.rights.to_stored())
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+            Ok(())
+        } else {
+            let r = sqlx::query(
+                "update rights_templates set description = $1, rights = $2, updated_at = $3 where tenant_id = $4 and name = $5",
+            )
+            .bind(&t.description)
+            .bind(t.rights.to_stored())
+            .bind(at)
+            .bind(tenant_id)
+            .bind(&t.name)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+            affected(r.rows_affected())
+        }
     }
 }

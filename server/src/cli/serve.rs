@@ -1,0 +1,158 @@
+//! `sealpost serve` and `sealpost demo`: bind, open the data directory, print the URL, serve until
+//! SIGTERM or Ctrl-C, then finish in-flight requests and exit.
+
+use std::io::Write as _;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::cli::demo;
+use crate::config::Config;
+use crate::http::router;
+use crate::services::mail_flow;
+use crate::smtp;
+use crate::state::AppState;
+
+/// Bind the listener and fill in the public URL from the bound address if none is configured.
+async fn bind(mut config: Config) -> anyhow::Result<(TcpListener, Config)> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{local}"));
+    }
+    tracing::info!(%local, "listening");
+    Ok((listener, config))
+}
+
+async fn open(config: Config) -> anyhow::Result<AppState> {
+    if !config.dist_dir.join("index.html").is_file() {
+        tracing::warn!(
+            dist_dir = %config.dist_dir.display(),
+            "the portal is not built here; run `trunk build --release` (the README's run command does)"
+        );
+    }
+    Ok(AppState::open(config).await?)
+}
+
+/// Run the server until a shutdown signal.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let (listener, config) = bind(config).await?;
+    let state = open(config).await?;
+    println!(
+        "Sealpost is running at {}/  (Ctrl-C to stop)",
+        state.config.public_url()
+    );
+    run(listener, state).await
+}
+
+/// Run with the development mailbox on and a demo tenant and message, for a first look.
+pub async fn demo(mut config: Config) -> anyhow::Result<()> {
+    config.dev_mailbox = true;
+    let smtp_default = config.smtp_listen.is_none();
+    if smtp_default {
+        config.smtp_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], DEMO_SMTP_PORT)));
+    }
+    let (listener, config) = bind(config).await?;
+    let state = open(config).await?;
+    let seeded = demo::seed(&state).await?;
+    let url = state.config.public_url();
+    println!("Sealpost demo is running at {url}/  (Ctrl-C to stop)");
+    if let Some(link) = &seeded.link {
+        println!("  Open the demo message: {link}");
+    }
+    println!("  Development mailbox (the notice and your passcode arrive here): {url}/dev/mailbox");
+    println!("  Demo tenant: {} ({})", seeded.tenant_name, seeded.domain);
+    println!(
+        "  Admin token for the API, new for this run: {}",
+        seeded.admin_token.as_str()
+    );
+    run_with(listener, state, !smtp_default).await
+}
+
+/// The demo's SMTP listener port, unless `smtp_listen` says otherwise.
+const DEMO_SMTP_PORT: u16 = 2525;
+
+async fn run(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    run_with(listener, state, true).await
+}
+
+/// Serve; `smtp_required`: a listener that cannot bind stops the server (else it is skipped with a
+/// warning, for the demo's default port).
+async fn run_with(
+    listener: TcpListener,
+    state: AppState,
+    smtp_required: bool,
+) -> anyhow::Result<()> {
+    if let Err(e) = start_mail_flow(&state).await {
+        if smtp_required {
+            return Err(e);
+        }
+        tracing::warn!(error = %e, "the demo runs without its SMTP listener");
+    }
+    // Re-wraps message keys while a key roll is in progress (and finishes one a crash left).
+    crate::services::key_policies::roll::spawn(state.clone());
+    let after_answer = state.after_answer.clone();
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server stopped with an error")?;
+    // A passcode promised in an answer is still mailed; a relay that hangs cannot hold the stop.
+    after_answer.close();
+    if tokio::time::timeout(std::time::Duration::from_secs(10), after_answer.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopped before every passcode mail was sent");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The mail queue worker, always (it finishes what a previous run accepted), and the SMTP
+/// listener when one is configured.
+async fn start_mail_flow(state: &AppState) -> anyhow::Result<()> {
+    tokio::spawn(mail_flow::queue::run(state.clone()));
+    if let Some(addr) = state.config.smtp_listen {
+        let tls = smtp::tls_acceptor(&state.config)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for SMTP on {addr}"))?;
+        let local = listener.local_addr()?;
+        tracing::info!(%local, starttls = tls.is_some(), "listening for SMTP");
+        // Not println!: a closed standard output must not stop the server.
+        let _ = writeln!(
+            std::io::stdout(),
+            "  SMTP smart host for tenants' mail servers: {local}{}",
+            if tls.is_some() { " (STARTTLS)" } else { "" }
+        );
+        tokio::spawn(smtp::run(listener, state.clone(), tls));
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

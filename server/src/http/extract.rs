@@ -1,0 +1,122 @@
+//! Our own extractors, so a malformed request gets our error shape instead of axum's plain text,
+//! and who is asking ([`Client`]) for the services that record it.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::USER_AGENT;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::http::error::ApiError;
+use crate::services::tracking::Client;
+use crate::state::AppState;
+
+/// JSON body; a bad body is refused with `invalid_json` and the parser's explanation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::refused(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json.",
+            )),
+            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                "The request body is too large or could not be read.",
+            )),
+            Err(e) => Err(ApiError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("The request body is not valid: {}", e.body_text()),
+            )),
+        }
+    }
+}
+
+/// The largest request body read where a message's content may come in: room for base64 (4/3)
+/// and JSON or MIME around the content limit. The content itself is checked exactly after decoding.
+pub fn body_limit(config: &crate::config::Config) -> usize {
+    usize::try_from(config.max_message_size / 3 * 4 + 1024 * 1024).unwrap_or(usize::MAX)
+}
+
+/// A JSON body of up to `limit` bytes, refused the way [`ApiJson`] refuses.
+pub async fn read_json<T: DeserializeOwned>(req: Request, limit: usize) -> Result<T, ApiError> {
+    let is_json = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON with Content-Type: application/json.",
+        ));
+    }
+    let body = axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| {
+            ApiError::refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                "The request body is too large or could not be read.",
+            )
+        })?;
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::refused(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("The request body is not valid: {e}"),
+        )
+    })
+}
+
+/// Longest user agent kept.
+const MAX_USER_AGENT: usize = 256;
+
+/// The client's address (from the configured proxy header, else the connection) and user agent.
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .config
+            .client_address_header
+            .as_deref()
+            .and_then(|h| parts.headers.get(h))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(MAX_USER_AGENT)
+            .collect();
+        Ok(Client {
+            addr: forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned()),
+            user_agent,
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! The HTTP adapter: the router and the layers every response passes through, the one error type
+//! routes return ([`error::ApiError`], which services' errors become), our own extractors, and the
+//! routes themselves. Nothing below `http` depends on it.
+
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod security_headers;
+
+use axum::Router;
+use axum::http::Request;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+/// The whole application. Tests call this and drive it with `oneshot`.
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .merge(routes::health::router())
+        .nest("/api", routes::api::router())
+        .merge(routes::dev_mailbox::router(state.config.dev_mailbox))
+        .merge(routes::portal::router(&state.config.dist_dir))
+        // Latency by route pattern, for every request that matched a route.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::time_request,
+        ))
+        .with_state(state)
+        // Log method and path only: query strings may one day carry tokens, and must never be logged.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        );
+    for layer in security_headers::layers() {
+        app = app.layer(layer);
+    }
+    app
+}

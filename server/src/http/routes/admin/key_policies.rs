@@ -1,0 +1,264 @@
+//! Customer Key: data encryption policies (`New-/Get-/Set-DataEncryptionPolicy`) and the tenant's
+//! assignment (`Set-/Get-M365DataAtRestEncryptionPolicyAssignment`). Every change is audited; a
+//! purge's reason and contact are kept on the policy.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sealpost_api::key_policies::{
+    ConfirmPurge, DataEncryptionPoliciesView, DataEncryptionPolicyView, NewDataEncryptionPolicy,
+    PolicyAssignment, PurgeResult, SetDataEncryptionPolicy,
+};
+
+use super::Admin;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::services::key_policies::{self, purge, roll};
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::key_policies::Policy;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/data-encryption-policies", get(list).post(create))
+        .route("/data-encryption-policies/{name}", get(show).patch(change))
+        .route(
+            "/data-encryption-policies/{name}/purge",
+            post(confirm_purge),
+        )
+        .route(
+            "/data-encryption-policy-assignment",
+            get(assignment).put(assign),
+        )
+}
+
+async fn find(state: &AppState, admin: &Admin, name: &str) -> Result<Policy, ApiError> {
+    match state.store.policy(&admin.tenant.id, name).await {
+        Ok(p) => Ok(p),
+        Err(StoreError::NotFound) => Err(ApiError::refused(
+            StatusCode::NOT_FOUND,
+            "policy_not_found",
+            "The tenant has no data encryption policy of that name.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<DataEncryptionPoliciesView>, ApiError> {
+    let available = state.root_keys.list();
+    let mut policies = Vec::new();
+    for p in state.store.policies(&admin.tenant.id).await? {
+        policies.push(key_policies::view(&state, &admin.tenant, &p, &available).await?);
+    }
+    Ok(Json(DataEncryptionPoliciesView {
+        policies,
+        root_keys: key_policies::root_key_views(&available),
+    }))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(req): ApiJson<NewDataEncryptionPolicy>,
+) -> Result<(StatusCode, Json<DataEncryptionPolicyView>), ApiError> {
+    let policy = key_policies::create(
+        &state,
+        &admin.tenant,
+        &admin.token.label,
+        &req.name,
+        &req.description,
+        &req.root_keys,
+    )
+    .await?;
+    admin
+        .audit(&state, "data_encryption_policy.created", &policy.name)
+        .await?;
+    let view = key_policies::view(&state, &admin.tenant, &policy, &state.root_keys.list()).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(name): Path<String>,
+) -> Result<Json<DataEncryptionPolicyView>, ApiError> {
+    let policy = find(&state, &admin, &name).await?;
+    Ok(Json(
+        key_policies::view(&state, &admin.tenant, &policy, &state.root_keys.list()).await?,
+    ))
+}
+
+fn one_change(req: &SetDataEncryptionPolicy) -> Result<(), ApiError> {
+    let changes = usize::from(req.roll)
+        + usize::from(req.replace.is_some())
+        + usize::from(req.permanent_data_purge_requested.is_some());
+    if changes > 1 {
+        return Err(ApiError::refused(
+            StatusCode::BAD_REQUEST,
+            "one_change_at_a_time",
+            "Roll, replace a root key, or request a purge: one of them per request.",
+        ));
+    }
+    if req.permanent_data_purge_requested != Some(true)
+        && (req.permanent_data_purge_reason.is_some() || req.permanent_data_purge_contact.is_some())
+    {
+        return Err(ApiError::refused(
+            StatusCode::BAD_REQUEST,
+            "purge_not_requested",
+            "A purge reason and contact go with permanent_data_purge_requested: true.",
+        ));
+    }
+    Ok(())
+}
+
+async fn change(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<SetDataEncryptionPolicy>,
+) -> Result<Json<DataEncryptionPolicyView>, ApiError> {
+    one_change(&req)?;
+    let policy = find(&state, &admin, &name).await?;
+    if let Some(d) = &req.description {
+        key_policies::check_description(d)?;
+        // A description may still change while a purge is only requested.
+        if policy.purged.is_some() {
+            key_policies::refuse_if_purging(&policy)?;
+        }
+        state
+            .store
+            .set_policy_description(&admin.tenant.id, &policy.id, d.trim())
+            .await?;
+        admin
+            .audit(&state, "data_encryption_policy.changed", &policy.name)
+            .await?;
+    }
+    if req.roll {
+        let version = roll::start(&state, &policy).await?;
+        admin
+            .audit(
+                &state,
+                "data_encryption_policy.rolled",
+                &format!("{} (data key version {version})", policy.name),
+            )
+            .await?;
+    }
+    if let Some(r) = &req.replace {
+        key_policies::replace_root(&state, &policy, &r.old, &r.new).await?;
+        admin
+            .audit(
+                &state,
+                "data_encryption_policy.root_key_replaced",
+                &format!("{}: {} -> {}", policy.name, r.old.trim(), r.new.trim()),
+            )
+            .await?;
+    }
+    match req.permanent_data_purge_requested {
+        Some(true) => {
+            purge::request(
+                &state,
+                &policy,
+                &admin.token.label,
+                req.permanent_data_purge_reason.as_deref(),
+                req.permanent_data_purge_contact.as_deref(),
+            )
+            .await?;
+            admin
+                .audit(
+                    &state,
+                    "data_encryption_policy.purge_requested",
+                    &policy.name,
+                )
+                .await?;
+        }
+        Some(false) => {
+            purge::withdraw(&state, &policy).await?;
+            admin
+                .audit(
+                    &state,
+                    "data_encryption_policy.purge_withdrawn",
+                    &policy.name,
+                )
+                .await?;
+        }
+        None => {}
+    }
+    let tenant = state.store.tenant(&admin.tenant.id).await?;
+    let policy = find(&state, &admin, &policy.id).await?;
+    Ok(Json(
+        key_policies::view(&state, &tenant, &policy, &state.root_keys.list()).await?,
+    ))
+}
+
+async fn confirm_purge(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<ConfirmPurge>,
+) -> Result<Json<PurgeResult>, ApiError> {
+    let policy = find(&state, &admin, &name).await?;
+    let result = purge::confirm(&state, &policy, &admin.token.label, &req.confirm).await?;
+    admin
+        .audit(&state, "data_encryption_policy.purged", &policy.name)
+        .await?;
+    Ok(Json(result))
+}
+
+async fn assignment(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<PolicyAssignment>, ApiError> {
+    let name = match &admin.tenant.data_encryption_policy_id {
+        Some(id) => Some(find(&state, &admin, id).await?.name),
+        None => None,
+    };
+    Ok(Json(PolicyAssignment {
+        data_encryption_policy: name,
+    }))
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(req): ApiJson<PolicyAssignment>,
+) -> Result<Json<PolicyAssignment>, ApiError> {
+    let policy = match &req.data_encryption_policy {
+        Some(name) => {
+            let p = find(&state, &admin, name).await?;
+            key_policies::refuse_if_purging(&p)?;
+            Some(p)
+        }
+        None => None,
+    };
+    match state
+        .store
+        .assign_policy(&admin.tenant.id, policy.as_ref().map(|p| p.id.as_str()))
+        .await
+    {
+        Ok(()) => {}
+        // A purge was requested between the check and the write.
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::refused(
+                StatusCode::CONFLICT,
+                "purge_requested",
+                "A permanent data purge is requested for this policy; it cannot be assigned.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let name = policy.map(|p| p.name);
+    admin
+        .audit(
+            &state,
+            "data_encryption_policy.assigned",
+            name.as_deref().unwrap_or("(the tenant's own data key)"),
+        )
+        .await?;
+    Ok(Json(PolicyAssignment {
+        data_encryption_policy: name,
+    }))
+}

@@ -1,0 +1,130 @@
+//! The tenant itself, its admin tokens, and its audit log.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use sealpost_api::admin::{
+    AuditEventView, CreateTokenRequest, CreatedTokenResponse, TenantView, TokenView,
+    UpdateTenantRequest,
+};
+
+use super::Admin;
+use crate::clock::rfc3339;
+use crate::domain::validation::check_name;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::services::tenants::{MAX_TENANT_NAME_LEN, new_token, parse_domains};
+use crate::state::AppState;
+use crate::store::{AdminToken, Tenant};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tenant", get(show).patch(update))
+        .route("/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}", delete(revoke_token))
+        .route("/audit", get(audit_log))
+}
+
+fn tenant_view(t: &Tenant) -> TenantView {
+    TenantView {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        domains: t.domains.iter().map(ToString::to_string).collect(),
+        show_subject_in_notice: t.show_subject_in_notice,
+        enable_portal_tracking_logs: t.portal_tracking_logs,
+    }
+}
+
+fn token_view(t: &AdminToken) -> TokenView {
+    TokenView {
+        id: t.id.clone(),
+        label: t.label.clone(),
+        created_at: rfc3339(t.created_at),
+        revoked_at: t.revoked_at.map(rfc3339),
+    }
+}
+
+async fn show(admin: Admin) -> Json<TenantView> {
+    Json(tenant_view(&admin.tenant))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(req): ApiJson<UpdateTenantRequest>,
+) -> Result<Json<TenantView>, ApiError> {
+    let mut tenant = admin.tenant.clone();
+    if let Some(name) = &req.name {
+        check_name("name", name, MAX_TENANT_NAME_LEN)?;
+        tenant.name = name.trim().to_owned();
+    }
+    if let Some(domains) = &req.domains {
+        tenant.domains = parse_domains(domains)?;
+    }
+    if let Some(show) = req.show_subject_in_notice {
+        tenant.show_subject_in_notice = show;
+    }
+    if let Some(on) = req.enable_portal_tracking_logs {
+        tenant.portal_tracking_logs = on;
+    }
+    state.store.update_tenant(&tenant).await?;
+    admin.audit(&state, "tenant.updated", &tenant.id).await?;
+    Ok(Json(tenant_view(&tenant)))
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    let tokens = state.store.tokens(&admin.tenant.id).await?;
+    Ok(Json(tokens.iter().map(token_view).collect()))
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(req): ApiJson<CreateTokenRequest>,
+) -> Result<(StatusCode, Json<CreatedTokenResponse>), ApiError> {
+    let (token, secret, hash) = new_token(&admin.tenant.id, &req.label, state.clock.now())?;
+    state.store.create_token(&token, &hash).await?;
+    admin.audit(&state, "token.created", &token.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedTokenResponse {
+            token: token_view(&token),
+            secret: secret.to_string(),
+        }),
+    ))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .revoke_token(&admin.tenant.id, &id, state.clock.now())
+        .await?;
+    admin.audit(&state, "token.revoked", &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<Vec<AuditEventView>>, ApiError> {
+    let events = state.store.audit_events(&admin.tenant.id, 500).await?;
+    Ok(Json(
+        events
+            .into_iter()
+            .map(|e| AuditEventView {
+                at: rfc3339(e.at),
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+            })
+            .collect(),
+    ))
+}

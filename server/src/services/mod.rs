@@ -1,0 +1,16 @@
+//! What Sealpost does, one operation per module, over the state's store, mailer and keys. Services
+//! never see HTTP or SMTP: the adapters (`http`, `smtp`, `cli`) call them and translate what they
+//! answer.
+
+pub mod error;
+pub mod key_policies;
+pub mod mail_flow;
+pub mod passcodes;
+pub mod replies;
+pub mod revoking;
+pub mod rights;
+pub mod sealing;
+pub mod self_test;
+pub mod sending;
+pub mod tenants;
+pub mod tracking;

@@ -2,10 +2,10 @@
 //! (`Set-OMEMessageRevocation`) or by the message's sender in the portal. Immediate: the next key
 //! request is refused and an open page loses the content at its next check.
 
-use crate::state::AppState;
 use crate::domain::access::Revocation;
 use crate::domain::address::EmailAddress;
-use crate::services::error::{RefusalKind, ServiceError};
+use crate::services::error::ServiceError;
+use crate::state::AppState;
 use crate::store::{AuditEvent, Tenant};
 
 /// Revoke `message_id` of `tenant` for everyone (`recipient` is `None`) or for one recipient,

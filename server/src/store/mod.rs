@@ -278,11 +278,9 @@ pub struct DevMail {
     pub raw: Vec<u8>,
 }
 
-/// Everything the server stores.
+/// Tenants and their admin tokens.
 #[async_trait]
-pub trait Store:
-    PortalStore + MailFlowStore + KeyPolicyStore + Send + Sync + std::fmt::Debug + 'static
-{
+pub trait TenantStore: Send + Sync {
     /// Create a tenant with its domains, default branding template and first admin token.
     async fn create_tenant(
         &self,
@@ -305,7 +303,11 @@ pub trait Store:
     async fn tokens(&self, tenant_id: &str) -> StoreResult<Vec<AdminToken>>;
     /// Revoke a token; `NotFound` if the tenant has no such token.
     async fn revoke_token(&self, tenant_id: &str, token_id: &str, at: i64) -> StoreResult<()>;
+}
 
+/// Branding templates and the tenant's own rights templates.
+#[async_trait]
+pub trait TemplateStore: Send + Sync {
     /// A tenant's branding templates, by name.
     async fn branding_templates(&self, tenant_id: &str) -> StoreResult<Vec<BrandingTemplateView>>;
     /// One branding template (names compare without regard to case).
@@ -351,7 +353,11 @@ pub trait Store:
     ) -> StoreResult<()>;
     /// Remove one.
     async fn delete_rights_template(&self, tenant_id: &str, name: &str) -> StoreResult<()>;
+}
 
+/// Sealed messages, their parts, notices and revocations.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
     /// Store a whole message: metadata, wrapped key, recipients and every sealed part, or nothing.
     async fn store_message(&self, message: &NewMessage) -> StoreResult<()>;
     /// A tenant's message.
@@ -399,22 +405,48 @@ pub trait Store:
         address: &str,
         revocation: &Revocation,
     ) -> StoreResult<bool>;
+}
 
+/// Each tenant's audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Append to the audit log.
     async fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
     /// A tenant's audit log, newest first.
     async fn audit_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+}
 
-    /// Whether the database answers and the blob store is there (for `/readyz`); the error says
-    /// which is not.
-    async fn check_ready(&self) -> StoreResult<()>;
-
+/// The development mailbox (only used when it is on).
+#[async_trait]
+pub trait DevMailboxStore: Send + Sync {
     /// Keep a mail in the development mailbox; returns its id.
     async fn dev_mailbox_put(&self, mail: &DevMail) -> StoreResult<i64>;
     /// The development mailbox, newest first.
     async fn dev_mailbox_list(&self, limit: u32) -> StoreResult<Vec<DevMail>>;
     /// One mail from the development mailbox.
     async fn dev_mailbox_get(&self, id: i64) -> StoreResult<DevMail>;
+}
+
+/// Everything the server stores, one trait per section (callers through `dyn Store` reach every
+/// section's methods without importing it).
+#[async_trait]
+pub trait Store:
+    TenantStore
+    + TemplateStore
+    + MessageStore
+    + AuditStore
+    + DevMailboxStore
+    + PortalStore
+    + MailFlowStore
+    + KeyPolicyStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + 'static
+{
+    /// Whether the database answers and the blob store is there (for `/readyz`); the error says
+    /// which is not.
+    async fn check_ready(&self) -> StoreResult<()>;
 }
 
 /// Open the configured database, with sealed parts in `blobs`: PostgreSQL when `database_url` is

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use sqlx::Transaction;
 
-use super::store::db;
+use super::db;
 use super::{Db, Engine};
 use crate::store::key_policies::{
     KeyPolicyStore, MessageKeyRow, Policy, PurgeCount, PurgeRequest, WrappedDataKey,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sealpost_api::mail_flow::MailFlowRule;
 
 use super::Engine;
-use super::store::db;
+use super::db;
 use crate::store::mail_flow::{Connector, MailFlowStore, QueueEntry, QueuedMail};
 use crate::store::{Put, StoreError, StoreResult};
 

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 
 use super::Engine;
-use super::store::{MESSAGE_COLUMNS, MessageRow, blob, db};
+use super::{MESSAGE_COLUMNS, MessageRow, blob, db};
 use crate::domain::portal_log::{ChainedEntry, GENESIS, LogEntry, entry_hash};
 use crate::domain::session::{ABSOLUTE, SessionTimes};
 use crate::store::blob_store::ByteStream;

@@ -18,28 +18,10 @@ use super::{StoreError, StoreResult};
     clippy::duplicate_mod,
     reason = "the shared SQL is compiled once per engine"
 )]
-#[path = "../sql/key_policies.rs"]
-mod key_policies;
-#[allow(
-    clippy::duplicate_mod,
-    reason = "the shared SQL is compiled once per engine"
-)]
-#[path = "../sql/mail_flow.rs"]
-mod mail_flow;
-#[allow(
-    clippy::duplicate_mod,
-    reason = "the shared SQL is compiled once per engine"
-)]
-#[path = "../sql/portal.rs"]
-mod portal;
-#[allow(
-    clippy::duplicate_mod,
-    reason = "the shared SQL is compiled once per engine"
-)]
-#[path = "../sql/store.rs"]
-mod store;
+#[path = "../sql/mod.rs"]
+mod sql;
 
-use store::{blob, db};
+use sql::{blob, db};
 
 /// The shared SQL's names for this engine.
 type Engine = SqliteStore;

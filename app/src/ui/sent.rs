@@ -58,6 +58,7 @@ impl Sender {
 /// The sender's page.
 #[component]
 pub fn SentPortal() -> impl IntoView {
+    let portal = Portal::get();
     let s = Sender {
         stage: RwSignal::new(Stage::Checking),
         busy: RwSignal::new(false),
@@ -73,7 +74,7 @@ pub fn SentPortal() -> impl IntoView {
     view! {
         {move || match s.stage.get() {
             Stage::Checking => {
-                view! { <super::shell::Busy text=move || Portal::get().t().loading /> }.into_any()
+                view! { <super::shell::Busy text=move || portal.t().loading /> }.into_any()
             }
             Stage::Address => view! { <AddressForm s=s /> }.into_any(),
             Stage::Code { address, reference } => {
@@ -219,8 +220,15 @@ fn CodeForm(s: Sender, address: String, reference: String) -> impl IntoView {
     }
 }
 
-/// Ask the person, then remove access and show the new state.
-fn remove(s: Sender, question: String, message_id: String, recipient: Option<String>) {
+/// Ask the person, then remove access and show the new state. `portal` is taken where the
+/// component runs: the answer arrives outside any component, where there is no context.
+fn remove(
+    s: Sender,
+    portal: Portal,
+    question: String,
+    message_id: String,
+    recipient: Option<String>,
+) {
     let sure = window().confirm_with_message(&question).unwrap_or(false);
     if !sure {
         return;
@@ -232,8 +240,7 @@ fn remove(s: Sender, question: String, message_id: String, recipient: Option<Str
         match api::remove_access(&message_id, recipient.as_deref()).await {
             Ok(list) => {
                 s.busy.set(false);
-                s.status
-                    .set(Some(Portal::get().t().access_removed.to_owned()));
+                s.status.set(Some(portal.t().access_removed.to_owned()));
                 s.stage.set(Stage::Listing(list));
             }
             Err(f) => s.failed(&f),
@@ -314,7 +321,7 @@ fn SentMessage(s: Sender, m: MessageStatusView) -> impl IntoView {
         let (id, subject) = (id.clone(), subject.clone());
         move |_| {
             let question = fill(portal.t().confirm_remove_all, "subject", &subject);
-            remove(s, question, id.clone(), None);
+            remove(s, portal, question, id.clone(), None);
         }
     };
     let m_for_rows = m.clone();
@@ -414,7 +421,13 @@ fn RecipientRow(
         move |_| {
             let question = fill(portal.t().confirm_remove_one, "address", &address);
             let question = fill(&question, "subject", &subject);
-            remove(s, question, message_id.clone(), Some(address.clone()));
+            remove(
+                s,
+                portal,
+                question,
+                message_id.clone(),
+                Some(address.clone()),
+            );
         }
     };
     let label = {

@@ -11,6 +11,7 @@ pub mod key_policies;
 pub mod mail_flow;
 pub mod portal;
 pub mod postgres;
+pub mod records;
 pub mod s3;
 pub mod sqlite;
 

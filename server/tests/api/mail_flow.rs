@@ -103,6 +103,32 @@ fn message(subject: &str, to: &str, body: &str, extra: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The mail queue as the admin API shows it.
+fn queue(addr: &str, token: &str) -> MailQueueView {
+    serde_json::from_value(admin(
+        addr,
+        token,
+        "GET",
+        "/api/admin/mail-flow/queue",
+        json!(null),
+    ))
+    .unwrap()
+}
+
+/// Wait until the queue holds nothing: what was delivered is done (its audit event written),
+/// which arriving at the relay alone does not say.
+fn wait_until_queue_is_empty(addr: &str, token: &str) {
+    let start = Instant::now();
+    loop {
+        let q = queue(addr, token);
+        if q.messages.is_empty() {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{q:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn admin(
     addr: &str,
     token: &str,
@@ -446,23 +472,8 @@ fn a_tenants_mail_server_sends_through_sealpost_and_rules_seal_what_they_should(
             .filter(|l| l.contains("mail_flow.relayed") || l.contains("mail_flow.sealed"))
             .count()
     };
-    let queued = || {
-        let queue: MailQueueView = serde_json::from_value(admin(
-            &addr,
-            &token,
-            "GET",
-            "/api/admin/mail-flow/queue",
-            json!(null),
-        ))
-        .unwrap();
-        queue.messages.into_iter().map(|m| m.id).collect::<Vec<_>>()
-    };
     // Earlier steps' mail has left the queue (so their audit events are written).
-    let start = Instant::now();
-    while !queued().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(30), "{:?}", queued());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until_queue_is_empty(&addr, &token);
     let delivered_before = deliveries(&run(&["audit"]).ok().stdout);
     let before = relay.list().len();
     let sim = run(&["rules", "simulate", eml.to_str().unwrap(), "--json"])
@@ -499,10 +510,10 @@ fn a_tenants_mail_server_sends_through_sealpost_and_rules_seal_what_they_should(
     );
     // A simulation answers only after deciding, so anything it had queued would be in the queue
     // now or, delivered already, in the audit log.
-    assert_eq!(
-        queued(),
-        Vec::<String>::new(),
-        "a simulation queues nothing"
+    let queued = queue(&addr, &token);
+    assert!(
+        queued.messages.is_empty(),
+        "a simulation queues nothing: {queued:?}"
     );
     assert_eq!(
         deliveries(&run(&["audit"]).ok().stdout),
@@ -531,15 +542,8 @@ fn a_tenants_mail_server_sends_through_sealpost_and_rules_seal_what_they_should(
     ] {
         assert!(audit.contains(action), "{action} missing from {audit}");
     }
-    let queue: MailQueueView = serde_json::from_value(admin(
-        &addr,
-        &token,
-        "GET",
-        "/api/admin/mail-flow/queue",
-        json!(null),
-    ))
-    .unwrap();
-    assert!(queue.messages.is_empty(), "{queue:?}");
+    let left = queue(&addr, &token);
+    assert!(left.messages.is_empty(), "{left:?}");
 }
 
 #[test]
@@ -568,18 +572,11 @@ fn a_crash_after_250_loses_nothing() {
     // The first attempt failed (the relay is down) and the message waits in the queue.
     let start = Instant::now();
     let waiting = loop {
-        let queue: MailQueueView = serde_json::from_value(admin(
-            &addr,
-            &token,
-            "GET",
-            "/api/admin/mail-flow/queue",
-            json!(null),
-        ))
-        .unwrap();
-        if queue.messages.first().is_some_and(|m| m.attempts >= 1) {
-            break queue.messages[0].clone();
+        let q = queue(&addr, &token);
+        if q.messages.first().is_some_and(|m| m.attempts >= 1) {
+            break q.messages[0].clone();
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "{queue:?}");
+        assert!(start.elapsed() < Duration::from_secs(30), "{q:?}");
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(waiting.state, "queued");
@@ -602,21 +599,6 @@ fn a_crash_after_250_loses_nothing() {
     assert_eq!(arrived, mail);
     // The worker takes the message off the queue just after the relay's 250: wait for that, then
     // count what arrived, so a second delivery would show.
-    let start = Instant::now();
-    loop {
-        let queue: MailQueueView = serde_json::from_value(admin(
-            &addr,
-            &token,
-            "GET",
-            "/api/admin/mail-flow/queue",
-            json!(null),
-        ))
-        .unwrap();
-        if queue.messages.is_empty() {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "{queue:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until_queue_is_empty(&addr, &token);
     assert_eq!(relay.list().len(), 1, "delivered once");
 }

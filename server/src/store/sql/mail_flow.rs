@@ -8,6 +8,7 @@ use sealpost_api::mail_flow::MailFlowRule;
 use super::Engine;
 use super::db;
 use crate::store::mail_flow::{Connector, MailFlowStore, QueueEntry, QueuedMail};
+use crate::store::records::{RuleRecord, from_json, to_json};
 use crate::store::{Put, StoreError, StoreResult};
 
 fn json_err(e: serde_json::Error) -> StoreError {
@@ -71,9 +72,8 @@ impl MailFlowStore for Engine {
         rows.into_iter()
             .enumerate()
             .map(|(i, (body,))| {
-                let mut rule: MailFlowRule = serde_json::from_str(&body).map_err(json_err)?;
-                rule.priority = Some(u32::try_from(i + 1).unwrap_or(u32::MAX));
-                Ok(rule)
+                let record: RuleRecord = from_json(&body)?;
+                Ok(record.into_rule(u32::try_from(i + 1).unwrap_or(u32::MAX)))
             })
             .collect()
     }
@@ -448,9 +448,7 @@ impl Engine {
             Some(p) => (p as usize).saturating_sub(1).min(order.len()),
             None => place.min(order.len()),
         };
-        let mut stored = rule.clone();
-        stored.priority = None;
-        let body = serde_json::to_string(&stored).map_err(json_err)?;
+        let body = to_json(&RuleRecord::from(rule))?;
         order.insert(place, (key, body, at));
         sqlx::query("delete from mail_flow_rules where tenant_id = $1")
             .bind(tenant_id)

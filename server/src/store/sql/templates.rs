@@ -5,6 +5,7 @@
     reason = "the shared SQL's helpers and rows, from `sql`"
 )]
 use super::*;
+use crate::store::records::{BrandingRecord, from_json, to_json};
 
 #[async_trait]
 impl TemplateStore for Engine {
@@ -17,7 +18,7 @@ impl TemplateStore for Engine {
         .await
         .map_err(db)?
         .into_iter()
-        .map(|(body,)| serde_json::from_str(&body).map_err(|e| StoreError::Database(e.to_string())))
+        .map(|(body,)| from_json::<BrandingRecord>(&body).map(Into::into))
         .collect()
     }
 
@@ -34,7 +35,7 @@ impl TemplateStore for Engine {
         .fetch_one(&self.pool)
         .await
         .map_err(db)?;
-        serde_json::from_str(&body).map_err(|e| StoreError::Database(e.to_string()))
+        from_json::<BrandingRecord>(&body).map(Into::into)
     }
 
     async fn create_branding_template(
@@ -131,7 +132,7 @@ impl Engine {
         put: Put,
         at: i64,
     ) -> StoreResult<()> {
-        let body = serde_json::to_string(view).map_err(|e| StoreError::Database(e.to_string()))?;
+        let body = to_json(&BrandingRecord::from(view))?;
         if put == Put::Create {
             sqlx::query("insert into branding_templates (tenant_id, name, body, updated_at) values ($1, $2, $3, $4)")
                 .bind(tenant_id)

@@ -5,6 +5,7 @@
     reason = "the shared SQL's helpers and rows, from `sql`"
 )]
 use super::*;
+use crate::store::records::{BrandingRecord, to_json};
 
 #[async_trait]
 impl TenantStore for Engine {
@@ -37,7 +38,7 @@ impl TenantStore for Engine {
         sqlx::query("insert into branding_templates (tenant_id, name, body, updated_at) values ($1, $2, $3, $4)")
             .bind(&t.id)
             .bind(DEFAULT_TEMPLATE)
-            .bind(serde_json::to_string(&default).map_err(|e| StoreError::Database(e.to_string()))?)
+            .bind(to_json(&BrandingRecord::from(&default))?)
             .bind(t.created_at)
             .execute(&mut *tx)
             .await

@@ -332,11 +332,6 @@ pub async fn deliver(
     Ok(id)
 }
 
-pub fn key_unavailable(e: crate::keys::KeyError) -> ServiceError {
-    tracing::error!(error = %e, "a tenant data key could not be unwrapped");
-    ServiceError::Key(crate::domain::release::Refusal::KeyUnavailable)
-}
-
 /// Unwrap a stored message's key: its data key (the tenant's own, or its policy's, from a root
 /// key), then the message key. A root key that cannot be used is `key_unavailable`; a purged policy
 /// is `message_purged`; a wrapped key that does not open is internal.

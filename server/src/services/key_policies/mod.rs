@@ -338,7 +338,7 @@ pub async fn key_for_sealing(
         let key = state
             .keys
             .unwrap(&tenant.id, tenant.key_version, &tenant.wrapped_data_key)
-            .map_err(crate::services::sending::key_unavailable)?;
+            .map_err(key_unavailable)?;
         return Ok((None, tenant.key_version, key));
     };
     let policy = state.store.policy(&tenant.id, policy_id).await?;
@@ -347,9 +347,15 @@ pub async fn key_for_sealing(
         .store
         .policy_data_key(&policy.id, policy.current_version)
         .await?;
-    let key = unwrap_data_key(&state.root_keys, &policy, &wrapped)
-        .map_err(crate::services::sending::key_unavailable)?;
+    let key = unwrap_data_key(&state.root_keys, &policy, &wrapped).map_err(key_unavailable)?;
     Ok((Some(policy.id), policy.current_version, key))
+}
+
+/// A data key that no root key would unwrap: the reason is logged, the refusal is
+/// `key_unavailable`.
+pub fn key_unavailable(e: crate::keys::KeyError) -> ServiceError {
+    tracing::error!(error = %e, "a tenant data key could not be unwrapped");
+    ServiceError::Key(crate::domain::release::Refusal::KeyUnavailable)
 }
 
 /// The refusal for a message whose policy was purged.
@@ -369,7 +375,7 @@ pub async fn key_for_message(
         let key = state
             .keys
             .unwrap(&tenant.id, m.key_version, &tenant.wrapped_data_key)
-            .map_err(crate::services::sending::key_unavailable)?;
+            .map_err(key_unavailable)?;
         return Ok((key, None));
     };
     let policy = state.store.policy(&tenant.id, policy_id).await?;
@@ -386,7 +392,7 @@ pub async fn key_for_message(
         {
             Ok(wrapped) => {
                 let key = unwrap_data_key(&state.root_keys, &policy, &wrapped)
-                    .map_err(crate::services::sending::key_unavailable)?;
+                    .map_err(key_unavailable)?;
                 return Ok((key, reread));
             }
             Err(StoreError::NotFound) => {

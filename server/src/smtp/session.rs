@@ -1,8 +1,9 @@
 //! One SMTP connection (RFC 5321, with SIZE, 8BITMIME, PIPELINING, ENHANCEDSTATUSCODES, STARTTLS
 //! and AUTH PLAIN/LOGIN). Every refusal has its code, enhanced status code and a sentence.
 //!
-//! The message is kept byte for byte as received (only dot-unstuffed, and a bare LF line ending
-//! made CRLF), because mail the rules leave alone must leave exactly as it came. Nothing read here is logged: not the content, not a
+//! The message is kept byte for byte as received (only dot-unstuffed), because mail the rules
+//! leave alone must leave exactly as it came; a message with a bare LF or CR is refused (521) and
+//! the connection closed, so no second message can be smuggled inside one. Nothing read here is logged: not the content, not a
 //! password; only the client, the outcome and the queue id.
 
 use std::net::SocketAddr;
@@ -74,6 +75,23 @@ async fn read_line(r: &mut Reader, max: usize, out: &mut Vec<u8>) -> std::io::Re
             });
         }
     }
+}
+
+/// Whether a line read up to its LF ends without CR, or holds a CR that no LF follows.
+fn bare_line_ending(line: &[u8]) -> bool {
+    let Some(body) = line.strip_suffix(b"\r\n") else {
+        return true;
+    };
+    body.contains(&b'\r')
+}
+
+/// The answer to a bare LF or CR inside DATA (the connection closes after it).
+fn bare_line_ending_refused() -> Reply {
+    Reply::new(
+        521,
+        "5.5.2",
+        "A bare LF or CR is in the message; only CRLF may end a line (RFC 5321 2.3.8). Nothing was queued, and this connection closes.",
+    )
 }
 
 /// The envelope being collected.
@@ -533,16 +551,18 @@ impl Session {
                 None | Some(Line::Closed) => return Ok(Next::Close),
                 Some(Line::TooLong) => too_big = true,
                 Some(Line::Complete) => {
-                    // Only <CRLF>.<CRLF> ends a message: a bare LF before or after the dot is
-                    // content, so a message cannot smuggle a second one past us (or past the
-                    // relay we hand it to). A bare LF line ending is stored as CRLF, as RFC 5321
-                    // requires on the wire.
+                    // Only <CRLF>.<CRLF> ends a message, and a message in which a bare LF or a
+                    // bare CR stands anywhere is refused whole and the connection closed (as
+                    // Postfix's smtpd_forbid_bare_newline does): servers disagree about what such
+                    // line endings mean, and that disagreement is what smuggles a second message
+                    // past one of them (SMTP smuggling).
+                    if bare_line_ending(&line) {
+                        tracing::info!(client = %self.peer, "a message with a bare LF or CR was refused");
+                        send(r, &bare_line_ending_refused()).await?;
+                        return Ok(Next::Close);
+                    }
                     if line == b".\r\n" {
                         break;
-                    }
-                    if !line.ends_with(b"\r\n") {
-                        line.pop();
-                        line.extend_from_slice(b"\r\n");
                     }
                     let content = line.strip_prefix(b".").unwrap_or(&line);
                     if raw.len() + content.len() > max {
@@ -635,5 +655,23 @@ mod tests {
         );
         assert_eq!(path("TO:c@d.example", "TO:"), None);
         assert_eq!(path("FROM:<a@b.example>", "TO:"), None);
+    }
+
+    #[test]
+    fn only_crlf_ends_a_line_and_a_cr_stands_nowhere_else() {
+        assert!(!bare_line_ending(b"hello\r\n"));
+        assert!(!bare_line_ending(b".\r\n"));
+        assert!(!bare_line_ending(b"\r\n"));
+        for bad in [
+            &b"hello\n"[..],
+            b".\n",
+            b"hi\r.\r\n",
+            b".\rMAIL FROM:<a@b>\r\n",
+            b"a\rb\r\n",
+            b"\r\r\n",
+            b"no line ending",
+        ] {
+            assert!(bare_line_ending(bad), "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -30,4 +30,5 @@ mod schema_parity;
 mod sender;
 mod shared_state;
 mod smtp;
+mod smtp_smuggling;
 mod two_nodes;

@@ -6,12 +6,16 @@
 
 pub mod session;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpListener;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
@@ -19,8 +23,76 @@ use tokio_rustls::rustls;
 use crate::config::Config;
 use crate::state::AppState;
 
-/// Most connections served at once; more wait for a free slot.
+/// Most connections served at once; one more is told `421` and closed, never left waiting.
 const MAX_CONNECTIONS: usize = 100;
+/// Most connections from one client address (an IPv6 /64 counts as one), so one client cannot
+/// take every slot.
+const MAX_PER_CLIENT: usize = 10;
+/// Longest a connection may last, however busy: a client that keeps a slot with a NOOP every few
+/// minutes still loses it.
+const MAX_SESSION: Duration = Duration::from_secs(30 * 60);
+/// How long a refusal may take to write before the connection is dropped anyway.
+const REFUSAL_WRITE: Duration = Duration::from_secs(5);
+
+/// The address connection limits count by: the IPv4 address, or the IPv6 /64.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+        v4 => v4,
+    }
+}
+
+/// A connection counted against its client's limit until dropped.
+struct ClientSlot {
+    key: IpAddr,
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl ClientSlot {
+    fn take(counts: &Arc<Mutex<HashMap<IpAddr, usize>>>, key: IpAddr) -> Option<ClientSlot> {
+        let mut map = counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(key).or_insert(0);
+        if *n >= MAX_PER_CLIENT {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            key,
+            counts: counts.clone(),
+        })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Tell a client it cannot be served now, and close.
+fn refuse(mut stream: TcpStream, reply: &'static str) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(REFUSAL_WRITE, async {
+            stream.write_all(reply.as_bytes()).await?;
+            stream.shutdown().await
+        })
+        .await;
+    });
+}
 
 /// STARTTLS from the configured certificate and key, if both are set.
 pub fn tls_acceptor(config: &Config) -> anyhow::Result<Option<TlsAcceptor>> {
@@ -49,23 +121,66 @@ pub fn tls_acceptor(config: &Config) -> anyhow::Result<Option<TlsAcceptor>> {
 /// Serve SMTP on `listener` until the process ends.
 pub async fn run(listener: TcpListener, state: AppState, tls: Option<TlsAcceptor>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let per_client: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "an SMTP connection could not be accepted");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
+        };
+        let Some(client) = ClientSlot::take(&per_client, client_key(peer.ip())) else {
+            tracing::info!(client = %peer.ip(), "an SMTP client over its connection limit was refused");
+            refuse(
+                stream,
+                "421 4.7.0 Too many connections from your address; try again later.\r\n",
+            );
+            continue;
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tracing::warn!("the SMTP listener is full; a connection was refused");
+            refuse(stream, "421 4.3.2 Too busy right now; try again later.\r\n");
+            continue;
         };
         let state = state.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
-            session::serve(Box::new(stream), peer, state, tls).await;
+            let session = session::serve(Box::new(stream), peer, state, tls);
+            if tokio::time::timeout(MAX_SESSION, session).await.is_err() {
+                tracing::info!(client = %peer.ip(), "an SMTP connection reached its time limit");
+            }
             drop(permit);
+            drop(client);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn a_client_slot_is_given_back_when_dropped() {
+        let counts = Arc::default();
+        let key: IpAddr = "192.0.2.1".parse().unwrap();
+        let held: Vec<_> = (0..MAX_PER_CLIENT)
+            .map(|_| ClientSlot::take(&counts, key).unwrap())
+            .collect();
+        assert!(ClientSlot::take(&counts, key).is_none());
+        drop(held);
+        assert!(ClientSlot::take(&counts, key).is_some());
     }
 }

@@ -37,6 +37,14 @@ const MAX_ERRORS: u32 = 10;
 const MAX_AUTH_FAILURES: u32 = 3;
 /// How long the client may be silent (RFC 5321 §4.5.3.2 suggests 5 minutes).
 const IDLE: Duration = Duration::from_secs(300);
+/// How long a TLS handshake may take.
+const HANDSHAKE: Duration = Duration::from_secs(30);
+/// How long one reply may take to write to a client that does not read.
+const WRITE: Duration = Duration::from_secs(60);
+/// Commands that move no message forward (NOOP, RSET, EHLO, HELO, HELP, VRFY, EXPN) answered
+/// between two accepted messages before the connection is closed: enough for any real client, not
+/// enough to hold a slot forever.
+const MAX_WITHOUT_PROGRESS: u32 = 20;
 
 enum Line {
     Complete,
@@ -112,6 +120,8 @@ struct Session {
     signed_in: Option<String>,
     errors: u32,
     auth_failures: u32,
+    /// Commands since the last accepted message that moved nothing forward.
+    without_progress: u32,
     tx: Transaction,
 }
 
@@ -122,15 +132,18 @@ enum Next {
 }
 
 async fn send(r: &mut Reader, reply: &Reply) -> std::io::Result<()> {
-    let w = r.get_mut();
-    w.write_all(format!("{reply}\r\n").as_bytes()).await?;
-    w.flush().await
+    send_raw(r, &format!("{reply}\r\n")).await
 }
 
+/// Write within [`WRITE`]; a client that stops reading loses the connection.
 async fn send_raw(r: &mut Reader, text: &str) -> std::io::Result<()> {
     let w = r.get_mut();
-    w.write_all(text.as_bytes()).await?;
-    w.flush().await
+    tokio::time::timeout(WRITE, async {
+        w.write_all(text.as_bytes()).await?;
+        w.flush().await
+    })
+    .await
+    .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "the client does not read"))?
 }
 
 /// Read a line within the idle limit; `None` when the client went away or was too slow.
@@ -158,6 +171,7 @@ pub async fn serve(io: Box<dyn Io>, peer: SocketAddr, state: AppState, tls: Opti
         signed_in: None,
         errors: 0,
         auth_failures: 0,
+        without_progress: 0,
         tx: Transaction::default(),
     };
     let mut reader: Reader = BufReader::new(io);
@@ -193,7 +207,14 @@ pub async fn serve(io: Box<dyn Io>, peer: SocketAddr, state: AppState, tls: Opti
                 // Whatever the client sent after STARTTLS, before the handshake, is dropped
                 // (RFC 3207 §4.2): it could otherwise be injected by a man in the middle.
                 let plain = reader.into_inner();
-                match acceptor.accept(plain).await {
+                match tokio::time::timeout(HANDSHAKE, acceptor.accept(plain))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "the handshake took too long",
+                        ))
+                    }) {
                     Ok(stream) => {
                         reader = BufReader::new(Box::new(stream));
                         s.secure = true;
@@ -207,6 +228,18 @@ pub async fn serve(io: Box<dyn Io>, peer: SocketAddr, state: AppState, tls: Opti
                     }
                 }
             }
+        }
+        if s.without_progress >= MAX_WITHOUT_PROGRESS {
+            let _ = send(
+                &mut reader,
+                &Reply::new(
+                    421,
+                    "4.7.0",
+                    "Too many commands without a message; closing.",
+                ),
+            )
+            .await;
+            return;
         }
         if s.errors >= MAX_ERRORS {
             let _ = send(
@@ -265,6 +298,12 @@ impl Session {
             Some((v, a)) => (v.to_ascii_uppercase(), a.trim()),
             None => (text.to_ascii_uppercase(), ""),
         };
+        if matches!(
+            verb.as_str(),
+            "NOOP" | "RSET" | "EHLO" | "HELO" | "HELP" | "VRFY" | "EXPN"
+        ) {
+            self.without_progress += 1;
+        }
         let reply = match verb.as_str() {
             "EHLO" | "HELO" if arg.is_empty() => {
                 Reply::new(501, "5.5.4", format!("{verb} needs your host name."))
@@ -584,6 +623,9 @@ impl Session {
         } else {
             self.accept(tx, raw).await
         };
+        if reply.is_positive() {
+            self.without_progress = 0;
+        }
         send(r, &reply).await?;
         Ok(Next::Continue)
     }

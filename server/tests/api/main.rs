@@ -30,5 +30,6 @@ mod schema_parity;
 mod sender;
 mod shared_state;
 mod smtp;
+mod smtp_limits;
 mod smtp_smuggling;
 mod two_nodes;

@@ -88,8 +88,6 @@ impl From<ServiceError> for ApiError {
                 let status = match refusal {
                     RefusalKind::NotPossible => StatusCode::BAD_REQUEST,
                     RefusalKind::NotSignedIn => StatusCode::UNAUTHORIZED,
-                    RefusalKind::Forbidden => StatusCode::FORBIDDEN,
-                    RefusalKind::Gone => StatusCode::GONE,
                     RefusalKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
                 };
                 ApiError::refused(status, code, message)

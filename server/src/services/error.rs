@@ -15,10 +15,6 @@ pub enum RefusalKind {
     NotPossible,
     /// The caller has not proven who they are: no session, a wrong or used-up passcode.
     NotSignedIn,
-    /// The caller is known but may not do this.
-    Forbidden,
-    /// What it is about was there and is gone for good (a purged message).
-    Gone,
     /// It is larger than the limit.
     TooLarge,
 }

@@ -26,8 +26,9 @@ use crate::state::AppState;
 /// Most connections served at once; one more is told `421` and closed, never left waiting.
 const MAX_CONNECTIONS: usize = 100;
 /// Most connections from one client address (an IPv6 /64 counts as one), so one client cannot
-/// take every slot.
-const MAX_PER_CLIENT: usize = 10;
+/// take every slot. Postfix opens up to 20 at once to a relay host by default
+/// (`default_destination_concurrency_limit`), so a tenant's own mail server is never throttled.
+const MAX_PER_CLIENT: usize = 20;
 /// Longest a connection may last, however busy: a client that keeps a slot with a NOOP every few
 /// minutes still loses it.
 const MAX_SESSION: Duration = Duration::from_secs(30 * 60);

@@ -1,6 +1,7 @@
 //! Starvation of the SMTP listener, tried in-process: one address holding more than a hundred idle
-//! connections cannot keep a client elsewhere from its banner, and a client that only sends NOOPs
-//! loses its connection.
+//! connections cannot keep a client elsewhere from its banner, a full listener says so at once
+//! instead of leaving a client without a banner, and a client that only sends NOOPs loses its
+//! connection.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -50,7 +51,7 @@ async fn a_new_client_is_served_while_one_address_holds_over_a_hundred_connectio
     for _ in 0..105 {
         held.push(connect_from("127.0.0.1", addr).await);
     }
-    // The first ten are greeted and then sit idle; the rest are told why they are refused.
+    // The first twenty are greeted and then sit idle; the rest are told why they are refused.
     let mut greeted = 0;
     let mut refused = 0;
     for c in &mut held {
@@ -60,7 +61,7 @@ async fn a_new_client_is_served_while_one_address_holds_over_a_hundred_connectio
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!((greeted, refused), (10, 95));
+    assert_eq!((greeted, refused), (20, 85));
     // Another client is greeted at once.
     let mut other = connect_from("127.0.0.2", addr).await;
     let banner = first_line(&mut other).await;
@@ -82,6 +83,46 @@ async fn a_new_client_is_served_while_one_address_holds_over_a_hundred_connectio
         }
     }
     assert!(again.is_some(), "the slot was never given back");
+}
+
+#[tokio::test]
+async fn a_full_listener_refuses_at_once_and_serves_again_when_a_slot_frees() {
+    let (_app, addr) = listener().await;
+    // Five addresses take twenty connections each: all hundred slots.
+    let mut held = Vec::new();
+    for client in 1..=5 {
+        for _ in 0..20 {
+            let mut c = connect_from(&format!("127.0.1.{client}"), addr).await;
+            let banner = first_line(&mut c).await;
+            assert!(
+                banner.as_deref().is_some_and(|b| b.starts_with("220 ")),
+                "{banner:?}"
+            );
+            held.push(c);
+        }
+    }
+    let mut late = connect_from("127.0.1.6", addr).await;
+    let answer = first_line(&mut late).await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("421 4.3.2 ")),
+        "{answer:?}"
+    );
+    drop(held.pop());
+    let mut served = false;
+    for _ in 0..50 {
+        let mut c = connect_from("127.0.1.6", addr).await;
+        if first_line(&mut c)
+            .await
+            .is_some_and(|l| l.starts_with("220 "))
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(served, "the freed slot was never given out");
 }
 
 #[tokio::test]

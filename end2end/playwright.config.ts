@@ -14,6 +14,9 @@ import * as crypto from 'node:crypto';
 const port = Number(process.env.SEALPOST_E2E_PORT ?? 18480);
 const smtpPort = port + 2;
 const maildevWeb = port + 3;
+// The mail server's SMTP listener (the smart host), for the relay throughput benchmark.
+const smartHost = port + 4;
+process.env.SEALPOST_E2E_SMART_HOST = String(smartHost);
 const bin = process.env.SEALPOST_BIN ?? path.resolve(__dirname, '../target/release/sealpost');
 process.env.SEALPOST_BIN = bin;
 process.env.SEALPOST_E2E_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-e2e-'));
@@ -120,6 +123,7 @@ export default defineConfig({
         SEALPOST_SMTP_HOST: '127.0.0.1',
         SEALPOST_SMTP_PORT: String(smtpPort),
         SEALPOST_SMTP_TLS: 'none',
+        SEALPOST_SMTP_LISTEN: `127.0.0.1:${smartHost}`,
       },
     },
   ],

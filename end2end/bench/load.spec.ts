@@ -4,7 +4,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { record, round, type Row } from '../support/bench';
+import { cpuSeconds, record, round, serverPid, type Row } from '../support/bench';
 import { MAIL_URL, address, createTenant, noticeLink, passcode, send } from '../support/mail-server';
 
 // Key release and passcode verification under load: the real `sealpost serve` (release build,
@@ -16,25 +16,6 @@ const CONNECTIONS = Number(process.env.SEALPOST_BENCH_CONNECTIONS ?? 16);
 const CSRF = { 'x-sealpost-request': '1', 'content-type': 'application/json' };
 
 interface Wrk { requests: number; seconds: number; rps: number; p50: number; p99: number; non2xx: number; errors: number; serverCores: number }
-
-/** The `sealpost serve` process the Playwright config started (its command line names the binary and `serve`). */
-function serverPid(): number {
-  const bin = process.env.SEALPOST_BIN as string;
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv[0] === bin && argv[1] === 'serve') return Number(pid);
-    } catch { /* gone */ }
-  }
-  throw new Error('no sealpost serve process');
-}
-
-/** CPU seconds a process has used (user + system). */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
-}
 
 /** POST `body` to `url` with `headers` for SECONDS over CONNECTIONS connections. */
 function wrk(url: string, headers: Record<string, string>, body: string): Wrk {

@@ -1,6 +1,7 @@
 // Helpers for the benchmarks (end2end/bench/, run by scripts/bench): a static server for the
 // benchmark page, Chromium's process memory from /proc, statistics, and the result rows that
 // scripts/bench gathers into one table and one JSON file. Never part of the test suite.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -135,4 +136,23 @@ export async function peakMemory<T>(browser: Browser, work: () => Promise<T>): P
   } finally {
     clearInterval(timer);
   }
+}
+
+/** The `sealpost serve` process the Playwright config started (its command line names the binary and `serve`). */
+export function serverPid(): number {
+  const bin = process.env.SEALPOST_BIN as string;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv[0] === bin && argv[1] === 'serve') return Number(pid);
+    } catch { /* gone */ }
+  }
+  throw new Error('no sealpost serve process');
+}
+
+/** CPU seconds a process has used (user + system). */
+export function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
 }

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::networks::Network;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,6 +42,32 @@ pub struct Secret(pub String);
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+/// How much one outsider may make the server do (`[limits]` in the file, `SEALPOST_LIMIT_*` in
+/// the environment). Counted in the database, so every node shares them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Passcode tries (recipients' and senders') from one client address in 10 minutes.
+    pub sign_in_tries_per_client: u32,
+    /// Passcode tries on one link (or one sender's sign-in) in 10 minutes.
+    pub sign_in_tries_per_link: u32,
+    /// Sender passcodes one client address may ask for in an hour.
+    pub sender_passcodes_per_client: u32,
+    /// Sender passcodes asked for addresses of one domain in an hour.
+    pub sender_passcodes_per_domain: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            sign_in_tries_per_client: 30,
+            sign_in_tries_per_link: 15,
+            sender_passcodes_per_client: 10,
+            sender_passcodes_per_domain: 100,
+        }
     }
 }
 
@@ -75,6 +103,19 @@ pub struct Config {
     /// A header your reverse proxy sets to the client's address (e.g. `X-Forwarded-For`; its last
     /// address is used). Without it, the connection's peer address is logged.
     pub client_address_header: Option<String>,
+    /// Seconds a client has to send a request's headers; also the longest a kept-alive connection
+    /// may sit idle.
+    pub http_header_timeout_seconds: u64,
+    /// Seconds a request body may stop arriving before the request ends.
+    pub http_body_timeout_seconds: u64,
+    /// Most HTTP connections open at once; one more is answered 503 and closed.
+    pub http_max_connections: usize,
+    /// Most HTTP connections from one client address (an IPv6 /64 counts as one) when clients
+    /// connect directly; not applied with `client_address_header` (every connection is then the
+    /// proxy's).
+    pub http_max_connections_per_client: usize,
+    /// What one outsider may make the server do.
+    pub limits: Limits,
     /// Where the SMTP listener (the smart host for tenants' mail servers) listens, e.g.
     /// `0.0.0.0:2525`. Unset: no listener.
     pub smtp_listen: Option<SocketAddr>,
@@ -88,6 +129,11 @@ pub struct Config {
     pub smtp_listen_key: Option<PathBuf>,
     /// Largest message the listener accepts, in bytes as received (encoded).
     pub smtp_listen_max_size: u64,
+    /// TCP load balancers in front of the listener (addresses or networks such as `10.0.0.5` or
+    /// `10.0.0.0/24`) that start every connection with a PROXY protocol header (v1 or v2), so
+    /// connection limits and connector allow-lists see the real client. A connection from one of
+    /// them without a valid header is closed; from anywhere else, a header is not expected.
+    pub smtp_listen_proxy_from: Vec<String>,
     /// The database: unset, SQLite in the data directory (one node); or a PostgreSQL URL,
     /// `postgres://user:password@host:5432/sealpost` (several nodes; add `?sslmode=verify-full`
     /// for TLS). Never logged.
@@ -174,11 +220,17 @@ impl Default for Config {
             smtp_password: None,
             max_message_size: 25 * 1024 * 1024,
             client_address_header: None,
+            http_header_timeout_seconds: 10,
+            http_body_timeout_seconds: 30,
+            http_max_connections: 1024,
+            http_max_connections_per_client: 64,
+            limits: Limits::default(),
             smtp_listen: None,
             smtp_listen_hostname: None,
             smtp_listen_cert: None,
             smtp_listen_key: None,
             smtp_listen_max_size: 36 * 1024 * 1024,
+            smtp_listen_proxy_from: Vec::new(),
             database_url: None,
             database_max_connections: 10,
             blob_store: BlobStoreKind::Directory,
@@ -215,6 +267,14 @@ pub enum ConfigError {
     /// A `[[root_keys]]` table cannot be used.
     #[error("the root key settings are not valid: {0}")]
     RootKey(String),
+    /// A setting (from the file or the environment) has a value that cannot be used.
+    #[error("the setting {name} is not valid: {message}")]
+    Setting {
+        /// The setting.
+        name: &'static str,
+        /// Why.
+        message: String,
+    },
     /// An environment variable has a value of the wrong kind.
     #[error("the environment variable {name} is not valid: {message}")]
     Env {
@@ -328,6 +388,65 @@ impl Config {
         if let Some(v) = env("SEALPOST_CLIENT_ADDRESS_HEADER") {
             config.client_address_header = Some(v);
         }
+        for (name, target) in [
+            (
+                "SEALPOST_HTTP_HEADER_TIMEOUT_SECONDS",
+                &mut config.http_header_timeout_seconds,
+            ),
+            (
+                "SEALPOST_HTTP_BODY_TIMEOUT_SECONDS",
+                &mut config.http_body_timeout_seconds,
+            ),
+        ] {
+            if let Some(v) = env(name) {
+                *target = v.parse().map_err(|_| ConfigError::Env {
+                    name,
+                    message: format!("expected a number of seconds, got {v:?}"),
+                })?;
+            }
+        }
+        for (name, target) in [
+            (
+                "SEALPOST_HTTP_MAX_CONNECTIONS",
+                &mut config.http_max_connections,
+            ),
+            (
+                "SEALPOST_HTTP_MAX_CONNECTIONS_PER_CLIENT",
+                &mut config.http_max_connections_per_client,
+            ),
+        ] {
+            if let Some(v) = env(name) {
+                *target = v.parse().map_err(|_| ConfigError::Env {
+                    name,
+                    message: format!("expected a number of connections, got {v:?}"),
+                })?;
+            }
+        }
+        for (name, target) in [
+            (
+                "SEALPOST_LIMIT_SIGN_IN_TRIES_PER_CLIENT",
+                &mut config.limits.sign_in_tries_per_client,
+            ),
+            (
+                "SEALPOST_LIMIT_SIGN_IN_TRIES_PER_LINK",
+                &mut config.limits.sign_in_tries_per_link,
+            ),
+            (
+                "SEALPOST_LIMIT_SENDER_PASSCODES_PER_CLIENT",
+                &mut config.limits.sender_passcodes_per_client,
+            ),
+            (
+                "SEALPOST_LIMIT_SENDER_PASSCODES_PER_DOMAIN",
+                &mut config.limits.sender_passcodes_per_domain,
+            ),
+        ] {
+            if let Some(v) = env(name) {
+                *target = v.parse().map_err(|_| ConfigError::Env {
+                    name,
+                    message: format!("expected a whole number, got {v:?}"),
+                })?;
+            }
+        }
         if let Some(v) = env("SEALPOST_SMTP_LISTEN") {
             config.smtp_listen = Some(v.parse().map_err(|_| ConfigError::Env {
                 name: "SEALPOST_SMTP_LISTEN",
@@ -348,6 +467,14 @@ impl Config {
                 name: "SEALPOST_SMTP_LISTEN_MAX_SIZE",
                 message: format!("expected a number of bytes, got {v:?}"),
             })?;
+        }
+        if let Some(v) = env("SEALPOST_SMTP_LISTEN_PROXY_FROM") {
+            config.smtp_listen_proxy_from = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(v) = env("SEALPOST_BLOB_STORE") {
             config.blob_store = match v.as_str() {
@@ -389,7 +516,21 @@ impl Config {
             config.s3_secret_access_key = Some(Secret(v));
         }
         config.root_key_specs()?;
+        config.smtp_proxies()?;
         Ok(config)
+    }
+
+    /// The load balancers trusted to send a PROXY protocol header, checked.
+    pub fn smtp_proxies(&self) -> Result<Vec<Network>, ConfigError> {
+        self.smtp_listen_proxy_from
+            .iter()
+            .map(|n| {
+                Network::parse("smtp_listen_proxy_from", n).map_err(|e| ConfigError::Setting {
+                    name: "smtp_listen_proxy_from",
+                    message: e.message,
+                })
+            })
+            .collect()
     }
 
     /// The configured root keys, checked: valid and distinct names, and each one's settings.
@@ -569,6 +710,25 @@ mod tests {
             "smtp_listen_cert",
             "smtp_listen_key",
             "smtp_listen_max_size",
+            "smtp_listen_proxy_from",
+            "SEALPOST_SMTP_LISTEN_PROXY_FROM",
+            "http_header_timeout_seconds",
+            "http_body_timeout_seconds",
+            "http_max_connections",
+            "http_max_connections_per_client",
+            "SEALPOST_HTTP_HEADER_TIMEOUT_SECONDS",
+            "SEALPOST_HTTP_BODY_TIMEOUT_SECONDS",
+            "SEALPOST_HTTP_MAX_CONNECTIONS",
+            "SEALPOST_HTTP_MAX_CONNECTIONS_PER_CLIENT",
+            "limits",
+            "sign_in_tries_per_client",
+            "sign_in_tries_per_link",
+            "sender_passcodes_per_client",
+            "sender_passcodes_per_domain",
+            "SEALPOST_LIMIT_SIGN_IN_TRIES_PER_CLIENT",
+            "SEALPOST_LIMIT_SIGN_IN_TRIES_PER_LINK",
+            "SEALPOST_LIMIT_SENDER_PASSCODES_PER_CLIENT",
+            "SEALPOST_LIMIT_SENDER_PASSCODES_PER_DOMAIN",
             "SEALPOST_SMTP_LISTEN",
             "SEALPOST_SMTP_LISTEN_HOSTNAME",
             "SEALPOST_SMTP_LISTEN_CERT",

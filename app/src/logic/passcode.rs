@@ -36,6 +36,8 @@ pub enum Wrong {
     Expired,
     /// Refused for a reason the page cannot tell (a code from another tab, already used…).
     Invalid,
+    /// Too many tries from here or on this link: the server says to wait.
+    TooManyTries,
 }
 
 impl Wrong {

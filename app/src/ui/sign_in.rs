@@ -118,6 +118,7 @@ pub fn CodeEntry(sent: CodeSent) -> impl IntoView {
             Wrong::UsedUp => t.passcode_used_up.to_owned(),
             Wrong::Expired => t.passcode_expired.to_owned(),
             Wrong::Invalid => t.passcode_invalid.to_owned(),
+            Wrong::TooManyTries => t.too_many_attempts.to_owned(),
         })
     };
     let must_resend = move || problem.get().is_some_and(Wrong::needs_new_code);
@@ -134,6 +135,10 @@ pub fn CodeEntry(sent: CodeSent) -> impl IntoView {
         spawn_local(async move {
             match api::sign_in(&portal.id(), &token, &code, keep.get_untracked()).await {
                 Ok(session) => flow::open(portal, session).await,
+                Err(f) if f.code == ErrorCode::TooManyAttempts.as_str() => {
+                    problem.set(Some(Wrong::TooManyTries));
+                    busy.set(false);
+                }
                 Err(f) if f.code == ErrorCode::PasscodeInvalid.as_str() => {
                     let mut t = tries.get_value();
                     let wrong = t.refused(now_ms());

@@ -77,6 +77,8 @@ pub enum ErrorCode {
     PasscodeInvalid,
     /// The hourly passcode limit is reached.
     TooManyPasscodes,
+    /// Too many passcode tries from this client or on this link; wait and try again.
+    TooManyAttempts,
     /// The sender or an admin revoked the message for everyone.
     MessageRevoked,
     /// This recipient's access was removed.
@@ -97,13 +99,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::NotFound,
         ErrorCode::LinkNotFound,
         ErrorCode::SessionRequired,
         ErrorCode::SessionExpired,
         ErrorCode::PasscodeInvalid,
         ErrorCode::TooManyPasscodes,
+        ErrorCode::TooManyAttempts,
         ErrorCode::MessageRevoked,
         ErrorCode::AccessRevoked,
         ErrorCode::MessageExpired,
@@ -123,6 +126,7 @@ impl ErrorCode {
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::PasscodeInvalid => "passcode_invalid",
             ErrorCode::TooManyPasscodes => "too_many_passcodes",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::MessageRevoked => "message_revoked",
             ErrorCode::AccessRevoked => "access_revoked",
             ErrorCode::MessageExpired => "message_expired",

@@ -148,6 +148,7 @@ fn welcome_message() -> anyhow::Result<ComposedMessage> {
         from: EmailAddress::parse("from", "alex@contoso.example")?,
         to: vec![EmailAddress::parse("to", DEMO_RECIPIENT)?],
         cc: vec![],
+        display_only: Default::default(),
         subject: "Välkommen – your first protected message".to_owned(),
         text: Some(
             "Hello!\n\nThis message was sealed by Sealpost under its own key. Only you can open it, \

@@ -94,11 +94,8 @@ async fn run_with(
     // Re-wraps message keys while a key roll is in progress (and finishes one a crash left).
     crate::services::key_policies::roll::spawn(state.clone());
     let after_answer = state.after_answer.clone();
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server stopped with an error")?;
+    let limits = crate::http::listener::Limits::from_config(&state.config);
+    crate::http::listener::serve(listener, router(state), limits, shutdown_signal()).await;
     // A passcode promised in an answer is still mailed; a relay that hangs cannot hold the stop.
     after_answer.close();
     if tokio::time::timeout(std::time::Duration::from_secs(10), after_answer.wait())

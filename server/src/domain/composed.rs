@@ -31,6 +31,32 @@ pub struct ComposedAttachment {
     pub bytes: Vec<u8>,
 }
 
+/// Header recipients that are not addresses Sealpost could write to (`greg@inbucket`, a bare
+/// name), kept as written so the reader sees who the message was shown as going to. Only mail
+/// relayed whole has them: such a message is addressed by its envelope, not its headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DisplayOnly {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+}
+
+/// Longest header recipient kept as display text, in characters.
+pub const MAX_DISPLAY_ONLY_LEN: usize = 254;
+
+impl DisplayOnly {
+    /// The text as it may be shown: control characters dropped, at most
+    /// [`MAX_DISPLAY_ONLY_LEN`] characters; `None` when nothing is left.
+    pub fn clean(text: &str) -> Option<String> {
+        let text: String = text
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_DISPLAY_ONLY_LEN)
+            .collect();
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+}
+
 /// A message ready to seal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComposedMessage {
@@ -38,6 +64,8 @@ pub struct ComposedMessage {
     pub from: EmailAddress,
     pub to: Vec<EmailAddress>,
     pub cc: Vec<EmailAddress>,
+    /// Header recipients shown but not addressable (see [`DisplayOnly`]).
+    pub display_only: DisplayOnly,
     pub subject: String,
     /// Plain-text body.
     pub text: Option<String>,
@@ -111,6 +139,7 @@ impl ComposedMessage {
             from: EmailAddress::parse("from", &req.from)?,
             to: parse_list("to", &req.to)?,
             cc: parse_list("cc", &req.cc)?,
+            display_only: DisplayOnly::default(),
             subject: req.subject.clone(),
             text: req.text.clone(),
             html: req.html.clone(),
@@ -135,7 +164,8 @@ impl ComposedMessage {
 
     /// Check everything but the header recipients' presence: their number, texts and the size.
     pub fn check_content(&self, limit: u64) -> Result<(), ComposeError> {
-        if self.to.len() + self.cc.len() > MAX_RECIPIENTS {
+        let shown = self.display_only.to.len() + self.display_only.cc.len();
+        if self.to.len() + self.cc.len() + shown > MAX_RECIPIENTS {
             return Err(ValidationError::new(
                 "to",
                 "too_many_recipients",

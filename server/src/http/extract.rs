@@ -14,6 +14,31 @@ use crate::http::error::ApiError;
 use crate::services::tracking::Client;
 use crate::state::AppState;
 
+/// The refusal for a body that could not be read whole: too large, or it stopped arriving
+/// (`http_body_timeout_seconds`).
+pub fn unreadable_body(e: &(dyn std::error::Error + 'static)) -> ApiError {
+    let mut source = Some(e);
+    while let Some(e) = source {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::refused(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request body stopped arriving; send it again.",
+            );
+        }
+        source = e.source();
+    }
+    too_large_body()
+}
+
+fn too_large_body() -> ApiError {
+    ApiError::refused(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request_too_large",
+        "The request body is too large or could not be read.",
+    )
+}
+
 /// JSON body; a bad body is refused with `invalid_json` and the parser's explanation.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
@@ -29,11 +54,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "unsupported_media_type",
                 "Send the body as JSON with Content-Type: application/json.",
             )),
-            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::refused(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request_too_large",
-                "The request body is too large or could not be read.",
-            )),
+            Err(JsonRejection::BytesRejection(e)) => Err(unreadable_body(&e)),
             Err(e) => Err(ApiError::refused(
                 StatusCode::BAD_REQUEST,
                 "invalid_json",

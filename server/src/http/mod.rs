@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod listener;
 pub mod routes;
 pub mod security_headers;
 
@@ -15,6 +16,7 @@ use crate::state::AppState;
 
 /// The whole application. Tests call this and drive it with `oneshot`.
 pub fn router(state: AppState) -> Router {
+    let body_timeout = std::time::Duration::from_secs(state.config.http_body_timeout_seconds);
     let mut app = Router::new()
         .merge(routes::health::router())
         .nest("/api", routes::api::router())
@@ -26,6 +28,9 @@ pub fn router(state: AppState) -> Router {
             crate::metrics::time_request,
         ))
         .with_state(state)
+        // A body that stops arriving ends its request (slow-body attacks); a slow but steady one
+        // is not cut off.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         // Log method and path only: query strings may one day carry tokens, and must never be logged.
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

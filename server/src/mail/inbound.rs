@@ -8,20 +8,24 @@ use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 use crate::domain::ValidationError;
 use crate::domain::address::EmailAddress;
-use crate::domain::composed::{ComposeError, ComposedAttachment, ComposedMessage, bare_content_id};
+use crate::domain::composed::{
+    ComposeError, ComposedAttachment, ComposedMessage, DisplayOnly, bare_content_id,
+};
 
-fn addresses(
-    field: &str,
-    list: Option<&mail_parser::Address<'_>>,
-) -> Result<Vec<EmailAddress>, ValidationError> {
-    let Some(list) = list else {
-        return Ok(Vec::new());
-    };
-    list.iter()
-        .enumerate()
-        .filter_map(|(i, a)| a.address().map(|s| (i, s)))
-        .map(|(i, s)| EmailAddress::parse(&format!("{field}[{i}]"), s))
-        .collect()
+/// A header's recipients: those that are addresses, and the rest as display text (an address like
+/// `greg@inbucket` that has no domain we could send to, or a name without an address). Neither
+/// kind blocks the message: relayed mail is addressed by its envelope.
+fn recipients(list: Option<&mail_parser::Address<'_>>) -> (Vec<EmailAddress>, Vec<String>) {
+    let mut addresses = Vec::new();
+    let mut shown = Vec::new();
+    for a in list.into_iter().flat_map(|l| l.iter()) {
+        match a.address().map(|s| EmailAddress::parse("to", s)) {
+            Some(Ok(address)) => addresses.push(address),
+            Some(Err(_)) => shown.extend(a.address().and_then(DisplayOnly::clean)),
+            None => shown.extend(a.name().and_then(DisplayOnly::clean)),
+        }
+    }
+    (addresses, shown)
 }
 
 fn content_type(part: &mail_parser::MessagePart<'_>) -> String {
@@ -53,10 +57,13 @@ pub fn read(raw: &[u8]) -> Result<ComposedMessage, ComposeError> {
         )
     };
     let message = MessageParser::default().parse(raw).ok_or_else(invalid)?;
-    let from = addresses("from", message.from())?
-        .into_iter()
-        .next()
+    let from = message
+        .from()
+        .and_then(|l| l.iter().find_map(|a| a.address()))
         .ok_or_else(invalid)?;
+    let from = EmailAddress::parse("from", from)?;
+    let (to, to_shown) = recipients(message.to());
+    let (cc, cc_shown) = recipients(message.cc());
     let text_id = message.text_body.iter().copied().find(|id| {
         matches!(
             message.parts.get(*id as usize).map(|p| &p.body),
@@ -95,8 +102,12 @@ pub fn read(raw: &[u8]) -> Result<ComposedMessage, ComposeError> {
     }
     let composed = ComposedMessage {
         from,
-        to: addresses("to", message.to())?,
-        cc: addresses("cc", message.cc())?,
+        to,
+        cc,
+        display_only: DisplayOnly {
+            to: to_shown,
+            cc: cc_shown,
+        },
         subject: message.subject().unwrap_or_default().to_owned(),
         text: body_of(text_id),
         html: body_of(html_id),

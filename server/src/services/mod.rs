@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod key_policies;
+pub mod limits;
 pub mod mail_flow;
 pub mod passcodes;
 pub mod replies;

@@ -8,6 +8,7 @@ use crate::mail::MailError;
 use crate::mail::passcode::{PasscodeMail, Purpose, build};
 use crate::secrets::{new_id, new_passcode};
 use crate::services::error::{RefusalKind, ServiceError};
+use crate::services::limits::{self, Limit};
 use crate::state::AppState;
 use crate::store::portal::NewPasscode;
 use crate::store::{StoreError, Tenant};
@@ -121,6 +122,35 @@ pub async fn check(
     }
     Ok(Checked::Accepted)
 }
+
+/// Count a passcode try against the limits per client and per `target` (a link's token hash, or a
+/// sender's address), before it is checked: a flood of guesses is refused with
+/// `too_many_attempts` long before the codes' own five tries would matter, and refused tries are
+/// counted, not logged one by one.
+pub async fn count_try(state: &AppState, client: &str, target: &[u8]) -> Result<(), ServiceError> {
+    let limits = &state.config.limits;
+    let per_client = Limit {
+        name: "sign-in tries per client",
+        max: limits.sign_in_tries_per_client,
+        window: TRIES_WINDOW,
+    };
+    let per_target = Limit {
+        name: "sign-in tries per link",
+        max: limits.sign_in_tries_per_link,
+        window: TRIES_WINDOW,
+    };
+    let client = limits::client_subject(client);
+    limits::take_all(
+        state,
+        &[(per_client, &client), (per_target, target)],
+        ErrorCode::TooManyAttempts.as_str(),
+        "Too many passcode tries from here. Wait {minutes} minutes, then try again.",
+    )
+    .await
+}
+
+/// The window sign-in tries are counted in.
+pub const TRIES_WINDOW: i64 = 10 * 60;
 
 /// Count a passcode request under `rate_key`. `Some` is the refusal when the hourly limit is
 /// reached: `too_many_passcodes`, with the seconds until one more is allowed.

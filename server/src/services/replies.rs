@@ -116,8 +116,10 @@ pub async fn reply(
     let sender = address("to", &original.sender)?;
     let mut cc: Vec<EmailAddress> = Vec::new();
     if all {
-        for a in opened.manifest.to.iter().chain(&opened.manifest.cc) {
-            let a = address("cc", a)?;
+        // A recipient kept only as display text (relayed mail may name `greg@inbucket`) cannot
+        // be written to, so reply-all leaves it out.
+        let listed = opened.manifest.to.iter().chain(&opened.manifest.cc);
+        for a in listed.filter_map(|a| EmailAddress::parse("cc", a).ok()) {
             if a != from && a != sender && !cc.contains(&a) {
                 cc.push(a);
             }
@@ -127,6 +129,7 @@ pub async fn reply(
         from,
         to: vec![sender.clone()],
         cc: cc.clone(),
+        display_only: Default::default(),
         subject: prefixed("Re:", &opened.manifest.subject),
         text: Some(req.text),
         html: req.html,
@@ -230,6 +233,7 @@ pub async fn forward(
         from: address("from", me)?,
         to: to.clone(),
         cc: Vec::new(),
+        display_only: Default::default(),
         subject: prefixed("Fwd:", &m.subject),
         text,
         html,

@@ -31,8 +31,12 @@ pub fn seal(
     let manifest = Manifest {
         subject: composed.subject.clone(),
         from: composed.from.to_string(),
-        to: composed.to.iter().map(ToString::to_string).collect(),
-        cc: composed.cc.iter().map(ToString::to_string).collect(),
+        to: (composed.to.iter().map(ToString::to_string))
+            .chain(composed.display_only.to.iter().cloned())
+            .collect(),
+        cc: (composed.cc.iter().map(ToString::to_string))
+            .chain(composed.display_only.cc.iter().cloned())
+            .collect(),
         sent_at: rfc3339(sent_at),
         bodies: bodies
             .iter()
@@ -84,6 +88,7 @@ mod tests {
             from: EmailAddress::parse("from", "anna@contoso.example").unwrap(),
             to: vec![EmailAddress::parse("to", "bob@gmail.example").unwrap()],
             cc: vec![],
+            display_only: Default::default(),
             subject: "Lön för november".into(),
             text: Some("Hej Bob".into()),
             html: Some("<p>Hej Bob</p>".into()),

@@ -102,6 +102,7 @@ pub async fn run(
         from,
         to: vec![to.clone()],
         cc: Vec::new(),
+        display_only: Default::default(),
         subject: SUBJECT.to_owned(),
         text: Some(format!(
             "This message tests Sealpost end to end. Test value: {}",

@@ -4,11 +4,10 @@
 //! STARTTLS when a certificate is configured and SMTP AUTH only over TLS, and answers 250 to a
 //! message only once it is in the queue in the database. [`session`] speaks the protocol.
 
+pub mod proxy;
 pub mod session;
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -21,6 +20,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 
 use crate::config::Config;
+use crate::connections::PerClient;
+use crate::domain::networks::Network;
 use crate::state::AppState;
 
 /// Most connections served at once; one more is told `421` and closed, never left waiting.
@@ -34,65 +35,16 @@ const MAX_PER_CLIENT: usize = 20;
 const MAX_SESSION: Duration = Duration::from_secs(30 * 60);
 /// How long a refusal may take to write before the connection is dropped anyway.
 const REFUSAL_WRITE: Duration = Duration::from_secs(5);
-
-/// The address connection limits count by: the IPv4 address, or the IPv6 /64.
-fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
-        },
-        v4 => v4,
-    }
-}
-
-/// A connection counted against its client's limit until dropped.
-struct ClientSlot {
-    key: IpAddr,
-    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
-}
-
-impl ClientSlot {
-    fn take(counts: &Arc<Mutex<HashMap<IpAddr, usize>>>, key: IpAddr) -> Option<ClientSlot> {
-        let mut map = counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let n = map.entry(key).or_insert(0);
-        if *n >= MAX_PER_CLIENT {
-            return None;
-        }
-        *n += 1;
-        Some(ClientSlot {
-            key,
-            counts: counts.clone(),
-        })
-    }
-}
-
-impl Drop for ClientSlot {
-    fn drop(&mut self) {
-        let mut map = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(n) = map.get_mut(&self.key) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.key);
-            }
-        }
-    }
-}
+/// How long a load balancer may take to send its PROXY header.
+const PROXY_HEADER: Duration = Duration::from_secs(5);
 
 /// Tell a client it cannot be served now, and close.
-fn refuse(mut stream: TcpStream, reply: &'static str) {
-    tokio::spawn(async move {
-        let _ = tokio::time::timeout(REFUSAL_WRITE, async {
-            stream.write_all(reply.as_bytes()).await?;
-            stream.shutdown().await
-        })
-        .await;
-    });
+async fn refuse(mut stream: TcpStream, reply: &'static str) {
+    let _ = tokio::time::timeout(REFUSAL_WRITE, async {
+        stream.write_all(reply.as_bytes()).await?;
+        stream.shutdown().await
+    })
+    .await;
 }
 
 /// STARTTLS from the configured certificate and key, if both are set.
@@ -122,7 +74,9 @@ pub fn tls_acceptor(config: &Config) -> anyhow::Result<Option<TlsAcceptor>> {
 /// Serve SMTP on `listener` until the process ends.
 pub async fn run(listener: TcpListener, state: AppState, tls: Option<TlsAcceptor>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let per_client: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let per_client = PerClient::new(MAX_PER_CLIENT);
+    // Checked when the configuration was loaded.
+    let proxies: Arc<[Network]> = state.config.smtp_proxies().unwrap_or_default().into();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -132,56 +86,48 @@ pub async fn run(listener: TcpListener, state: AppState, tls: Option<TlsAcceptor
                 continue;
             }
         };
-        let Some(client) = ClientSlot::take(&per_client, client_key(peer.ip())) else {
-            tracing::info!(client = %peer.ip(), "an SMTP client over its connection limit was refused");
-            refuse(
-                stream,
-                "421 4.7.0 Too many connections from your address; try again later.\r\n",
-            );
-            continue;
-        };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             tracing::warn!("the SMTP listener is full; a connection was refused");
-            refuse(stream, "421 4.3.2 Too busy right now; try again later.\r\n");
+            tokio::spawn(refuse(
+                stream,
+                "421 4.3.2 Too busy right now; try again later.\r\n",
+            ));
             continue;
         };
-        let state = state.clone();
-        let tls = tls.clone();
+        let (state, tls) = (state.clone(), tls.clone());
+        let (per_client, proxies) = (per_client.clone(), proxies.clone());
         tokio::spawn(async move {
-            let session = session::serve(Box::new(stream), peer, state, tls);
+            let mut stream = stream;
+            let client = if proxies.iter().any(|n| n.contains(peer.ip())) {
+                match tokio::time::timeout(PROXY_HEADER, proxy::read_header(&mut stream)).await {
+                    Ok(Ok(client)) => client.unwrap_or(peer),
+                    Ok(Err(e)) => {
+                        tracing::info!(balancer = %peer.ip(), error = %e, "an SMTP connection from a load balancer was closed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::info!(balancer = %peer.ip(), "an SMTP connection from a load balancer sent no PROXY header in time");
+                        return;
+                    }
+                }
+            } else {
+                peer
+            };
+            let Some(slot) = per_client.take(client.ip()) else {
+                tracing::info!(client = %client.ip(), "an SMTP client over its connection limit was refused");
+                refuse(
+                    stream,
+                    "421 4.7.0 Too many connections from your address; try again later.\r\n",
+                )
+                .await;
+                return;
+            };
+            let session = session::serve(Box::new(stream), client, state, tls);
             if tokio::time::timeout(MAX_SESSION, session).await.is_err() {
-                tracing::info!(client = %peer.ip(), "an SMTP connection reached its time limit");
+                tracing::info!(client = %client.ip(), "an SMTP connection reached its time limit");
             }
             drop(permit);
-            drop(client);
+            drop(slot);
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(client_key(a), client_key(b));
-        assert_ne!(client_key(a), client_key(c));
-        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
-    }
-
-    #[test]
-    fn a_client_slot_is_given_back_when_dropped() {
-        let counts = Arc::default();
-        let key: IpAddr = "192.0.2.1".parse().unwrap();
-        let held: Vec<_> = (0..MAX_PER_CLIENT)
-            .map(|_| ClientSlot::take(&counts, key).unwrap())
-            .collect();
-        assert!(ClientSlot::take(&counts, key).is_none());
-        drop(held);
-        assert!(ClientSlot::take(&counts, key).is_some());
     }
 }

@@ -6,6 +6,7 @@ mod helpers;
 
 mod hsm;
 
+mod abuse;
 mod admin;
 mod answers;
 mod blobs_s3;
@@ -13,6 +14,7 @@ mod cli;
 mod clock_ahead;
 mod envelope_cli;
 mod http;
+mod http_limits;
 mod key_policies;
 mod key_policies_cli;
 mod mail_flow;
@@ -31,5 +33,7 @@ mod sender;
 mod shared_state;
 mod smtp;
 mod smtp_limits;
+mod smtp_proxy;
+mod smtp_relayed;
 mod smtp_smuggling;
 mod two_nodes;

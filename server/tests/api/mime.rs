@@ -127,6 +127,60 @@ async fn other_charsets_are_decoded_to_utf8() {
     assert_eq!(bodies[0].trim_end(), "Gräsklippning på lördag.");
 }
 
+/// Mail from Japanese, Korean and Chinese mail programs still arrives in the legacy multi-byte
+/// charsets, named as they name them (`ks_c_5601-1987` is Outlook's name for EUC-KR), in encoded
+/// words and in 7bit, 8bit, base64 and quoted-printable bodies.
+pub const LEGACY_CHARSETS: [(&str, &str, &str); 5] = [
+    (
+        "charset-iso-2022-jp.eml",
+        "議事録 第3回",
+        "いつもお世話になっております。\r\n第3回会議の議事録をお送りします。",
+    ),
+    (
+        "charset-euc-kr.eml",
+        "회의록 송부",
+        "안녕하세요.\r\n회의록을 보내드립니다.",
+    ),
+    (
+        "charset-shift-jis.eml",
+        "請求書のご送付",
+        "いつもお世話になっております。\r\n請求書をお送りします。",
+    ),
+    (
+        "charset-gb2312.eml",
+        "会议纪要",
+        "您好：\r\n附上会议纪要，请查收。",
+    ),
+    (
+        "charset-big5.eml",
+        "會議紀錄",
+        "您好：\r\n附上會議紀錄，請查收。",
+    ),
+];
+
+#[tokio::test]
+async fn legacy_multibyte_charsets_are_decoded_in_subject_and_body() {
+    for (name, subject, body) in LEGACY_CHARSETS {
+        let (view, m, bodies, _) = round_trip(name).await;
+        assert_eq!(view.subject, subject, "{name}");
+        assert_eq!(m.subject, subject, "{name}");
+        assert_eq!(body_types(&m), ["text/plain; charset=utf-8"], "{name}");
+        assert_eq!(bodies[0].trim_end(), body, "{name}");
+    }
+}
+
+/// A header recipient that is not an address we could write to (`greg@inbucket`, a bare name) is
+/// kept as written for the reader, and the message goes to the addresses that are.
+#[tokio::test]
+async fn header_recipients_that_are_not_addresses_are_kept_as_text() {
+    let (view, m, bodies, _) = round_trip("odd-addresses.eml").await;
+    assert_eq!(m.to, ["ops@fabrikam.example", "greg@inbucket"]);
+    assert_eq!(m.cc, ["Front Desk"]);
+    let to: Vec<&str> = view.recipients.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(to, ["ops@fabrikam.example"]);
+    assert_eq!(bodies[0].trim_end(), "The rota is attached.");
+}
+
 #[tokio::test]
 async fn a_body_that_is_not_a_message_is_refused() {
     let app = TestApp::new().await;

@@ -7,7 +7,7 @@ use sealpost_api::admin::{PortalLogVerifyView, PortalLogView};
 
 use crate::helpers::{TestApp, mail_text, message};
 
-async fn enable(app: &TestApp, token: &str) {
+pub async fn enable(app: &TestApp, token: &str) {
     let (status, view): (_, serde_json::Value) = app
         .json(
             Method::PATCH,

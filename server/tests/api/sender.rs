@@ -35,10 +35,11 @@ impl TestApp {
         (status, json, set_cookie)
     }
 
-    /// Ask for a sender passcode and read it from the email.
-    async fn sender_code(&self, address: &str) -> String {
+    /// Ask for a sender passcode and read it from the email; also the cookie that binds the code
+    /// to this "browser".
+    async fn sender_code(&self, address: &str) -> (String, String) {
         let before = self.mails_to(address).await.len();
-        let (status, answer, _) = self
+        let (status, answer, set_cookie) = self
             .sender(
                 Method::POST,
                 "/passcode",
@@ -47,27 +48,34 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        let pending = set_cookie.expect("the pending sign-in cookie");
+        assert!(
+            pending.starts_with("__Host-sp-sender-pending="),
+            "{pending}"
+        );
         let mails = self.wait_for_mails(address, before + 1).await;
         let text = mail_text(&mails[before].raw);
         assert!(
             text.contains("see the protected messages you sent"),
             "{text}"
         );
-        text.lines()
+        let code = text
+            .lines()
             .map(str::trim)
             .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
             .expect("a passcode line")
-            .to_owned()
+            .to_owned();
+        (code, pending.split(';').next().unwrap().to_owned())
     }
 
     /// Sign in as a sender; returns the cookie.
     async fn sender_sign_in(&self, address: &str) -> String {
-        let code = self.sender_code(address).await;
+        let (code, pending) = self.sender_code(address).await;
         let (status, view, set_cookie) = self
             .sender(
                 Method::POST,
                 "/session",
-                None,
+                Some(&pending),
                 Some(serde_json::json!({ "address": address, "passcode": code })),
             )
             .await;
@@ -90,9 +98,10 @@ fn from(sender: &str, to: &str) -> sealpost_api::admin::SendMessageRequest {
 #[tokio::test]
 async fn a_passcode_request_answers_the_same_for_any_address_and_mails_only_a_tenants() {
     let app = TestApp::new().await;
-    app.tenant("Contoso", &["contoso.example"]).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    app.send(&t.token, &from(ANNA, "bob@example.net")).await;
     let mut answers = Vec::new();
-    for address in [ANNA, "mallory@example.net"] {
+    for address in [ANNA, "mallory@example.net", "erik@contoso.example"] {
         let (status, answer, _) = app
             .sender(
                 Method::POST,
@@ -112,10 +121,20 @@ async fn a_passcode_request_answers_the_same_for_any_address_and_mails_only_a_te
         );
     }
     assert_eq!(answers[0], answers[1]);
-    // Both requests' work after the answer has finished: one code went to Anna, none elsewhere.
+    assert_eq!(answers[0], answers[2]);
+    // The requests' work after the answer has finished: one code went to Anna, none to an
+    // outside address, and none to Erik, who is in the tenant's domain but has never sent
+    // protected mail (so has nothing to see).
     app.state.settle().await;
-    assert_eq!(app.mails_to(ANNA).await.len(), 1);
+    let codes = |mails: Vec<sealpost::store::DevMail>| {
+        mails
+            .iter()
+            .filter(|m| mail_text(&m.raw).contains("see the protected messages you sent"))
+            .count()
+    };
+    assert_eq!(codes(app.mails_to(ANNA).await), 1);
     assert!(app.mails_to("mallory@example.net").await.is_empty());
+    assert!(app.mails_to("erik@contoso.example").await.is_empty());
 
     // No code was sent to an outside address, so none signs in there; a wrong code is refused
     // with the same answer as a right code for a made-up address.

@@ -20,14 +20,14 @@ async fn listener() -> (TestApp, SocketAddr) {
 }
 
 /// A connection from `from` (any 127.0.0.0/8 address on Linux).
-async fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
+pub async fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
     socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
     socket.connect(to).await.unwrap()
 }
 
 /// The first line the server says, within 10 seconds (`None`: nothing came).
-async fn first_line(c: &mut TcpStream) -> Option<String> {
+pub async fn first_line(c: &mut TcpStream) -> Option<String> {
     let mut got = Vec::new();
     let mut byte = [0u8; 1];
     tokio::time::timeout(Duration::from_secs(10), async {

@@ -7,10 +7,10 @@ use axum::http::{Method, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TestTenant};
 
 /// A tenant whose connector lets loopback send, and the SMTP listener on a free port.
-async fn listener() -> (TestApp, String, std::net::SocketAddr) {
+pub async fn listener() -> (TestApp, TestTenant, std::net::SocketAddr) {
     let app = TestApp::new().await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
     let (status, _): (_, serde_json::Value) = app
@@ -25,18 +25,18 @@ async fn listener() -> (TestApp, String, std::net::SocketAddr) {
     let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
     tokio::spawn(sealpost::smtp::run(socket, app.state.clone(), None));
-    (app, t.id, addr)
+    (app, t, addr)
 }
 
 /// Everything the server says until it closes the connection (or 10 s pass).
-async fn rest(c: &mut TcpStream) -> String {
+pub async fn rest(c: &mut TcpStream) -> String {
     let mut out = Vec::new();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), c.read_to_end(&mut out)).await;
     String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One reply (its last line starts `NNN `).
-async fn reply(c: &mut TcpStream) -> String {
+pub async fn reply(c: &mut TcpStream) -> String {
     let mut got = Vec::new();
     let mut byte = [0u8; 1];
     loop {
@@ -102,7 +102,7 @@ async fn every_smuggling_variant_is_refused_and_nothing_is_queued() {
             said.starts_with("521 5.5.2 ") && said.matches("\r\n").count() == 1,
             "{name}: {said:?}"
         );
-        let queued = app.state.store.queued_mail(&tenant).await.unwrap();
+        let queued = app.state.store.queued_mail(&tenant.id).await.unwrap();
         assert!(queued.is_empty(), "{name}: {queued:?}");
     }
 
@@ -110,7 +110,10 @@ async fn every_smuggling_variant_is_refused_and_nothing_is_queued() {
     let mut c = transaction(addr, format!("{HEAD}\r\n.\r\nQUIT\r\n").as_bytes()).await;
     let said = rest(&mut c).await;
     assert!(said.starts_with("250 2.0.0 Queued as "), "{said:?}");
-    assert_eq!(app.state.store.queued_mail(&tenant).await.unwrap().len(), 1);
+    assert_eq!(
+        app.state.store.queued_mail(&tenant.id).await.unwrap().len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -125,7 +128,7 @@ async fn a_bare_line_ending_anywhere_in_the_message_refuses_it() {
     assert!(
         app.state
             .store
-            .queued_mail(&tenant)
+            .queued_mail(&tenant.id)
             .await
             .unwrap()
             .is_empty()

@@ -29,6 +29,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::mail::passcode::Purpose;
 use crate::secrets::{hash_secret, new_id, new_secret, random_byte};
+use crate::services::limits::{self, Limit};
 use crate::services::passcodes::{self, Checked};
 use crate::services::tracking::Client;
 use crate::services::{revoking, sending};
@@ -64,13 +65,65 @@ async fn tenant_of(state: &AppState, address: &EmailAddress) -> Result<Option<Te
     }
 }
 
+/// The cookie that binds a sender's passcode to the browser that asked for it.
+pub const PENDING_COOKIE: &str = "__Host-sp-sender-pending";
+
+/// The scope a sender's passcode is kept under: the tenant and the browser that asked for it, so
+/// tries from anywhere else never reach it (and so cannot burn it).
+fn pending_scope(tenant_id: &str, pending: &str) -> String {
+    format!(
+        "{}:{}",
+        sender_scope(tenant_id),
+        hex::encode(&hash_secret(pending)[..16])
+    )
+}
+
 async fn request_passcode(
     State(state): State<AppState>,
     client: Client,
     ApiJson(req): ApiJson<SenderPasscodeRequest>,
 ) -> Result<Response, ApiError> {
     let address = EmailAddress::parse("address", &req.address)?;
-    let tenant = tenant_of(&state, &address).await?;
+    // Counted per client and per domain before anything else, whatever the address: one client
+    // cannot flood a domain with passcode mail, nor many clients one domain.
+    let l = &state.config.limits;
+    let hour = 3600;
+    limits::take_all(
+        &state,
+        &[
+            (
+                Limit {
+                    name: "sender passcodes per client",
+                    max: l.sender_passcodes_per_client,
+                    window: hour,
+                },
+                &limits::client_subject(&client.addr),
+            ),
+            (
+                Limit {
+                    name: "sender passcodes per domain",
+                    max: l.sender_passcodes_per_domain,
+                    window: hour,
+                },
+                address.domain().as_bytes(),
+            ),
+        ],
+        ErrorCode::TooManyPasscodes.as_str(),
+        "Too many passcodes were asked for from here or for this domain. Try again in {minutes} minutes.",
+    )
+    .await?;
+    // Only an address that has sent protected mail through Sealpost gets a code: anyone else in
+    // the domain has nothing to see, and no mail is sent to them.
+    let tenant = match tenant_of(&state, &address).await? {
+        Some(t) => {
+            let sent = state
+                .store
+                .messages_by_sender(&t.id, address.as_str(), 1)
+                .await?;
+            (!sent.is_empty()).then_some(t)
+        }
+        None => None,
+    };
     let scope = tenant.as_ref().map(|t| sender_scope(&t.id));
     let key = rate_key(
         scope.as_deref().map(|s| (s, address.as_str())),
@@ -80,7 +133,9 @@ async fn request_passcode(
         return Err(refused.into());
     }
     let reference = reference_word(random_byte());
-    if let (Some(tenant), Some(scope)) = (tenant, scope) {
+    let (pending, _) = new_secret("");
+    if let Some(tenant) = tenant {
+        let scope = pending_scope(&tenant.id, pending.as_str());
         // After the answer, so the mail's delivery time never shows in the response time.
         let tasks = state.after_answer.clone();
         let state = state.clone();
@@ -102,7 +157,7 @@ async fn request_passcode(
             }
         });
     }
-    Ok((
+    let mut response = (
         StatusCode::ACCEPTED,
         Json(PasscodeResponse {
             reference: reference.to_owned(),
@@ -112,7 +167,14 @@ async fn request_passcode(
             ),
         }),
     )
-        .into_response())
+        .into_response();
+    set_cookie(
+        &mut response,
+        PENDING_COOKIE,
+        pending.as_str(),
+        Some(VALID_FOR),
+    )?;
+    Ok(response)
 }
 
 fn passcode_invalid() -> ApiError {
@@ -131,15 +193,27 @@ fn session_view(address: &str, tenant: &Tenant, times: &SessionTimes) -> SenderS
 async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     ApiJson(req): ApiJson<SenderSignInRequest>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let address = EmailAddress::parse("address", &req.address).map_err(|_| passcode_invalid())?;
+    // The code is looked for only where this browser's own request put it, and tries are counted
+    // per browser too, so nobody else's tries can lock a sender out.
+    let pending = cookie(&headers, PENDING_COOKIE);
+    let target = format!(
+        "sender:{address}:{}",
+        pending
+            .map(|p| hex::encode(hash_secret(p)))
+            .unwrap_or_default()
+    );
+    passcodes::count_try(&state, &client.addr, target.as_bytes()).await?;
     let tenant = tenant_of(&state, &address).await?;
-    let scope = tenant
-        .as_ref()
-        .map_or_else(|| "sender:".to_owned(), |t| sender_scope(&t.id));
-    let checked = passcodes::check(&state, &scope, address.as_str(), &req.passcode).await?;
+    let code_scope = match (&tenant, pending) {
+        (Some(t), Some(p)) => pending_scope(&t.id, p),
+        _ => "sender:".to_owned(),
+    };
+    let checked = passcodes::check(&state, &code_scope, address.as_str(), &req.passcode).await?;
     let (Some(tenant), Checked::Accepted) = (tenant, checked) else {
         return Err(passcode_invalid());
     };
@@ -151,7 +225,7 @@ async fn sign_in(
             &NewSession {
                 id_hash,
                 binding: new_id(),
-                scope,
+                scope: sender_scope(&tenant.id),
                 address: address.to_string(),
                 created_at: now,
                 keep_signed_in: false,
@@ -166,6 +240,7 @@ async fn sign_in(
     };
     let mut response = Json(session_view(address.as_str(), &tenant, &times)).into_response();
     set_cookie(&mut response, COOKIE, secret.as_str(), None)?;
+    set_cookie(&mut response, PENDING_COOKIE, "", Some(0))?;
     Ok(response)
 }
 

@@ -179,6 +179,7 @@ async fn sign_in(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let token_hash = hash_secret(req.token.trim());
+    passcodes::count_try(&state, &client.addr, &token_hash).await?;
     let linked = linked(&state, &message_id, &token_hash).await?;
     let Some(l) = linked else {
         // The same lookup and keyed-hash work as for a real link, then the same answer.
@@ -189,16 +190,10 @@ async fn sign_in(
     let h = happened(&tenant, &l, &client);
     let refused = match passcodes::check(&state, &l.message_id, &l.address, &req.passcode).await? {
         Checked::Accepted => None,
-        // Another request signed in with it first; nothing new to record.
-        Checked::AlreadyUsed => Some(None),
-        Checked::NoCurrentCode => Some(Some((
-            PortalEvent::PasscodeRejected,
-            "no_current_code".to_owned(),
-        ))),
-        Checked::NoTriesLeft => Some(Some((
-            PortalEvent::PasscodeRejected,
-            "no_tries_left".to_owned(),
-        ))),
+        // Another request signed in with it first, or there is no code to try (none asked for,
+        // expired, or its tries used up and already recorded): nothing new to record, so
+        // repeated guesses add nothing to the portal log.
+        Checked::AlreadyUsed | Checked::NoCurrentCode | Checked::NoTriesLeft => Some(None),
         Checked::Wrong { attempt } => Some(Some((
             PortalEvent::PasscodeRejected,
             format!("try {attempt} of {MAX_ATTEMPTS}"),

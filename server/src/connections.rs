@@ -1,0 +1,102 @@
+//! Counting connections per client, for the listeners' limits (HTTP and SMTP): the key a client
+//! is counted by, and a slot that is given back when the connection ends.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
+
+/// The address limits count a client by: the IPv4 address, or the IPv6 /64 (one customer's
+/// network; an attacker gets a whole /64 as easily as one address).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+        v4 => v4,
+    }
+}
+
+/// Open connections per client key, with a limit.
+#[derive(Debug, Clone)]
+pub struct PerClient {
+    max: usize,
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl PerClient {
+    /// At most `max` at once per client key.
+    pub fn new(max: usize) -> PerClient {
+        PerClient {
+            max,
+            counts: Arc::default(),
+        }
+    }
+
+    /// A slot for a connection from `ip`, or `None` if its client already holds `max`.
+    pub fn take(&self, ip: IpAddr) -> Option<ClientSlot> {
+        let key = client_key(ip);
+        let mut map = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(key).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            key,
+            counts: self.counts.clone(),
+        })
+    }
+}
+
+/// A connection counted against its client's limit until dropped.
+#[derive(Debug)]
+pub struct ClientSlot {
+    key: IpAddr,
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn a_client_slot_is_given_back_when_dropped() {
+        let per_client = PerClient::new(3);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let held: Vec<_> = (0..3).map(|_| per_client.take(ip).unwrap()).collect();
+        assert!(per_client.take(ip).is_none());
+        assert!(per_client.take("192.0.2.2".parse().unwrap()).is_some());
+        drop(held);
+        assert!(per_client.take(ip).is_some());
+    }
+}

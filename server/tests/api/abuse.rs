@@ -1,0 +1,297 @@
+//! The attacks on the portal's open doors, performed: floods of passcode guesses on one link and
+//! from one client, sender passcode floods from one client and from many addresses, and wrong
+//! tries meant to burn someone else's sender code. Each is refused with a stable code and
+//! `Retry-After`, and each test fails on a server without the limit.
+
+use axum::body::Body;
+use axum::http::{Method, Request, Response, StatusCode};
+use tower::ServiceExt;
+
+use crate::helpers::{TestApp, body_text, message};
+
+/// A portal request from client address `ip` (the app trusts `x-forwarded-for`).
+async fn from(
+    app: &TestApp,
+    ip: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    body: serde_json::Value,
+) -> Response<Body> {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header("x-forwarded-for", ip)
+        .header(sealpost_api::recipient::CSRF_HEADER, "1")
+        .header("content-type", "application/json");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    app.router
+        .clone()
+        .oneshot(
+            req.body(Body::from(serde_json::to_vec(&body).unwrap()))
+                .unwrap(),
+        )
+        .await
+        .unwrap()
+}
+
+async fn app() -> TestApp {
+    TestApp::with_config(|c| c.client_address_header = Some("x-forwarded-for".into())).await
+}
+
+/// Status, code and `Retry-After` of an answer.
+async fn outcome(res: Response<Body>) -> (StatusCode, String, Option<i64>) {
+    let status = res.status();
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let text = body_text(res).await;
+    let code = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    (status, code, retry)
+}
+
+#[tokio::test]
+async fn a_flood_of_guesses_on_one_link_is_refused_and_not_logged_one_by_one() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    crate::portal_log::enable(&app, &t.token).await;
+    let sent = app.send(&t.token, &message("bob@example.net")).await;
+    let id = sent.message_id;
+    let token = app.link_token(&id, "bob@example.net").await;
+    app.passcode(&id, &token, "bob@example.net").await;
+    let logged_before: (i64,) = app
+        .database()
+        .await
+        .fetch_one("select count(*) from portal_log")
+        .await;
+
+    // 150 wrong guesses, each from a different address so only the link's own limit applies.
+    let mut refused = 0;
+    let mut limited = None;
+    for n in 0..150 {
+        let ip = format!("198.51.100.{}", n % 250 + 1);
+        let body =
+            serde_json::json!({ "token": token, "passcode": "00000000", "keep_signed_in": false });
+        let (status, code, retry) =
+            outcome(from(&app, &ip, &format!("/api/m/{id}/session"), None, body).await).await;
+        match status {
+            StatusCode::UNAUTHORIZED => refused += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(code, "too_many_attempts");
+                assert!(retry.is_some_and(|r| (1..=600).contains(&r)), "{retry:?}");
+                limited.get_or_insert(n);
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(
+        limited,
+        Some(15),
+        "the sixteenth guess on the link is refused"
+    );
+    assert_eq!(refused, 15);
+    // Five wrong tries and the burn are logged; the guesses after that only counted.
+    let (logged_after,): (i64,) = app
+        .database()
+        .await
+        .fetch_one("select count(*) from portal_log")
+        .await;
+    assert_eq!(logged_after - logged_before.0, 5);
+}
+
+#[tokio::test]
+async fn one_client_guessing_across_links_is_refused() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let sent = app.send(&t.token, &message("bob@example.net")).await;
+    let mut limited = None;
+    for n in 0..60 {
+        // A made-up token each time: every link's own count stays low.
+        let body = serde_json::json!({ "token": format!("made-up-{n}"), "passcode": "12345678", "keep_signed_in": false });
+        let uri = format!("/api/m/{}/session", sent.message_id);
+        let (status, code, _) = outcome(from(&app, "203.0.113.9", &uri, None, body).await).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(code, "too_many_attempts");
+            limited.get_or_insert(n);
+        } else {
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    assert_eq!(limited, Some(30));
+    // Another client is not affected.
+    let body =
+        serde_json::json!({ "token": "made-up", "passcode": "12345678", "keep_signed_in": false });
+    let uri = format!("/api/m/{}/session", sent.message_id);
+    let (status, _, _) = outcome(from(&app, "203.0.113.10", &uri, None, body).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn one_client_cannot_flood_a_domain_with_sender_passcodes() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    // Forty senders who have all sent protected mail.
+    for n in 0..40 {
+        let mut m = message("bob@example.net");
+        m.from = format!("user{n}@contoso.example");
+        app.send(&t.token, &m).await;
+    }
+    let mut accepted = 0;
+    for n in 0..40 {
+        let body = serde_json::json!({ "address": format!("user{n}@contoso.example") });
+        let (status, code, retry) =
+            outcome(from(&app, "203.0.113.9", "/api/sender/passcode", None, body).await).await;
+        if status == StatusCode::ACCEPTED {
+            accepted += 1;
+        } else {
+            assert_eq!(
+                (status, code.as_str()),
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_passcodes")
+            );
+            assert!(retry.is_some());
+        }
+    }
+    assert_eq!(accepted, 10);
+    app.state.settle().await;
+    let mut mailed = 0;
+    for n in 0..40 {
+        let to = format!("user{n}@contoso.example");
+        mailed += app
+            .mails_to(&to)
+            .await
+            .iter()
+            .filter(|m| {
+                crate::helpers::mail_text(&m.raw).contains("see the protected messages you sent")
+            })
+            .count();
+    }
+    assert_eq!(mailed, 10);
+}
+
+#[tokio::test]
+async fn many_clients_cannot_flood_one_domain_with_sender_passcodes() {
+    let app = TestApp::with_config(|c| {
+        c.client_address_header = Some("x-forwarded-for".into());
+        c.limits.sender_passcodes_per_domain = 12;
+    })
+    .await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let mut m = message("bob@example.net");
+    m.from = "anna@contoso.example".into();
+    app.send(&t.token, &m).await;
+    let mut accepted = 0;
+    for n in 0..30 {
+        let ip = format!("198.51.100.{}", n + 1);
+        let body = serde_json::json!({ "address": format!("x{n}@contoso.example") });
+        let (status, code, _) =
+            outcome(from(&app, &ip, "/api/sender/passcode", None, body).await).await;
+        if status == StatusCode::ACCEPTED {
+            accepted += 1;
+        } else {
+            assert_eq!(
+                (status, code.as_str()),
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_passcodes")
+            );
+        }
+    }
+    assert_eq!(accepted, 12);
+    // Another domain is not affected.
+    let body = serde_json::json!({ "address": "someone@fabrikam.example" });
+    let (status, _, _) =
+        outcome(from(&app, "198.51.100.200", "/api/sender/passcode", None, body).await).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn wrong_tries_from_elsewhere_cannot_burn_a_senders_code() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let mut m = message("bob@example.net");
+    m.from = "anna@contoso.example".into();
+    app.send(&t.token, &m).await;
+
+    // Anna asks for a code in her browser.
+    let res = from(
+        &app,
+        "192.0.2.1",
+        "/api/sender/passcode",
+        None,
+        serde_json::json!({ "address": "anna@contoso.example" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let pending = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    app.state.settle().await;
+    let mails = app.mails_to("anna@contoso.example").await;
+    let text = crate::helpers::mail_text(&mails.last().unwrap().raw);
+    let code = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap()
+        .to_owned();
+
+    // An attacker elsewhere tries ten wrong codes for her address (with and without a pending
+    // cookie of their own), and even her right code: none reaches her code.
+    let (mine, _) = {
+        let res = from(
+            &app,
+            "203.0.113.9",
+            "/api/sender/passcode",
+            None,
+            serde_json::json!({ "address": "anna@contoso.example" }),
+        )
+        .await;
+        (
+            res.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned(),
+            (),
+        )
+    };
+    for n in 0..10 {
+        let cookie = (n % 2 == 0).then_some(mine.as_str());
+        let guess = if n == 9 {
+            code.clone()
+        } else {
+            format!("{:08}", n)
+        };
+        let body = serde_json::json!({ "address": "anna@contoso.example", "passcode": guess });
+        let (status, code_, _) =
+            outcome(from(&app, "203.0.113.9", "/api/sender/session", cookie, body).await).await;
+        assert_eq!(
+            (status, code_.as_str()),
+            (StatusCode::UNAUTHORIZED, "passcode_invalid")
+        );
+    }
+    // Her code still signs her in, in her browser.
+    let body = serde_json::json!({ "address": "anna@contoso.example", "passcode": code });
+    let (status, _, _) = outcome(
+        from(
+            &app,
+            "192.0.2.1",
+            "/api/sender/session",
+            Some(&pending),
+            body,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}

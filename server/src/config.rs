@@ -116,6 +116,9 @@ pub struct Config {
     pub http_max_connections_per_client: usize,
     /// What one outsider may make the server do.
     pub limits: Limits,
+    /// The bearer token `/metrics` asks for. Unset: `/metrics` answers only clients on the same
+    /// machine (loopback).
+    pub metrics_token: Option<Secret>,
     /// Where the SMTP listener (the smart host for tenants' mail servers) listens, e.g.
     /// `0.0.0.0:2525`. Unset: no listener.
     pub smtp_listen: Option<SocketAddr>,
@@ -129,6 +132,8 @@ pub struct Config {
     pub smtp_listen_key: Option<PathBuf>,
     /// Largest message the listener accepts, in bytes as received (encoded).
     pub smtp_listen_max_size: u64,
+    /// Let tenants list connector networks wider than /16 (IPv4) or /48 (IPv6).
+    pub connector_allow_broad_networks: bool,
     /// TCP load balancers in front of the listener (addresses or networks such as `10.0.0.5` or
     /// `10.0.0.0/24`) that start every connection with a PROXY protocol header (v1 or v2), so
     /// connection limits and connector allow-lists see the real client. A connection from one of
@@ -225,12 +230,14 @@ impl Default for Config {
             http_max_connections: 1024,
             http_max_connections_per_client: 64,
             limits: Limits::default(),
+            metrics_token: None,
             smtp_listen: None,
             smtp_listen_hostname: None,
             smtp_listen_cert: None,
             smtp_listen_key: None,
             smtp_listen_max_size: 36 * 1024 * 1024,
             smtp_listen_proxy_from: Vec::new(),
+            connector_allow_broad_networks: false,
             database_url: None,
             database_max_connections: 10,
             blob_store: BlobStoreKind::Directory,
@@ -467,6 +474,21 @@ impl Config {
                 name: "SEALPOST_SMTP_LISTEN_MAX_SIZE",
                 message: format!("expected a number of bytes, got {v:?}"),
             })?;
+        }
+        if let Some(v) = env("SEALPOST_METRICS_TOKEN") {
+            config.metrics_token = Some(Secret(v));
+        }
+        if let Some(v) = env("SEALPOST_CONNECTOR_ALLOW_BROAD_NETWORKS") {
+            config.connector_allow_broad_networks = match v.as_str() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "SEALPOST_CONNECTOR_ALLOW_BROAD_NETWORKS",
+                        message: format!("expected true or false, got {v:?}"),
+                    });
+                }
+            };
         }
         if let Some(v) = env("SEALPOST_SMTP_LISTEN_PROXY_FROM") {
             config.smtp_listen_proxy_from = v
@@ -711,6 +733,10 @@ mod tests {
             "smtp_listen_key",
             "smtp_listen_max_size",
             "smtp_listen_proxy_from",
+            "metrics_token",
+            "SEALPOST_METRICS_TOKEN",
+            "connector_allow_broad_networks",
+            "SEALPOST_CONNECTOR_ALLOW_BROAD_NETWORKS",
             "SEALPOST_SMTP_LISTEN_PROXY_FROM",
             "http_header_timeout_seconds",
             "http_body_timeout_seconds",

@@ -35,6 +35,9 @@ fn send_passcode(portal: Portal, busy: RwSignal<bool>, error: RwSignal<Option<St
             Err(f) if f.code == ErrorCode::TooManyPasscodes.as_str() => {
                 error.set(Some(portal.t().too_many_passcodes.to_owned()));
             }
+            Err(f) if f.code == ErrorCode::PasscodesDisabled.as_str() => {
+                error.set(Some(portal.t().passcodes_disabled.to_owned()));
+            }
             Err(f) => flow::stop(&portal, flow::stop_for(&portal, &f)),
         }
         busy.set(false);
@@ -79,14 +82,20 @@ pub fn Intro() -> impl IntoView {
                 </strong>
             </p>
             <p role="alert" class="error">{move || error.get()}</p>
-            <button
-                class="primary"
-                data-testid="send-passcode"
-                disabled=move || busy.get()
-                on:click=move |_| send_passcode(portal, busy, error)
-            >
-                {move || if busy.get() { portal.t().sending } else { portal.t().send_passcode }}
-            </button>
+            {move || if link().is_some_and(|l| !l.passcode_sign_in) {
+                view! { <p class="error" data-testid="passcodes-disabled">{portal.t().passcodes_disabled}</p> }.into_any()
+            } else {
+                view! {
+                    <button
+                        class="primary"
+                        data-testid="send-passcode"
+                        disabled=move || busy.get()
+                        on:click=move |_| send_passcode(portal, busy, error)
+                    >
+                        {move || if busy.get() { portal.t().sending } else { portal.t().send_passcode }}
+                    </button>
+                }.into_any()
+            }}
         </section>
     }
 }

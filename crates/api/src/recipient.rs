@@ -64,6 +64,14 @@ pub struct LinkView {
     pub expires_at: Option<String>,
     /// The branding.
     pub branding: PortalBranding,
+    /// Whether the recipient may sign in with an emailed passcode (the branding template's
+    /// `OTPEnabled`). When not, the page says so instead of offering to send one.
+    #[serde(default = "yes")]
+    pub passcode_sign_in: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `POST /api/m/{message}/passcode`: email a passcode to the address the link was sent to.

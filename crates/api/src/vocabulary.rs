@@ -79,6 +79,8 @@ pub enum ErrorCode {
     TooManyPasscodes,
     /// Too many passcode tries from this client or on this link; wait and try again.
     TooManyAttempts,
+    /// The sender's organisation turned passcode sign-in off for this message (`OTPEnabled`).
+    PasscodesDisabled,
     /// The sender or an admin revoked the message for everyone.
     MessageRevoked,
     /// This recipient's access was removed.
@@ -99,7 +101,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::NotFound,
         ErrorCode::LinkNotFound,
         ErrorCode::SessionRequired,
@@ -107,6 +109,7 @@ impl ErrorCode {
         ErrorCode::PasscodeInvalid,
         ErrorCode::TooManyPasscodes,
         ErrorCode::TooManyAttempts,
+        ErrorCode::PasscodesDisabled,
         ErrorCode::MessageRevoked,
         ErrorCode::AccessRevoked,
         ErrorCode::MessageExpired,
@@ -127,6 +130,7 @@ impl ErrorCode {
             ErrorCode::PasscodeInvalid => "passcode_invalid",
             ErrorCode::TooManyPasscodes => "too_many_passcodes",
             ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::PasscodesDisabled => "passcodes_disabled",
             ErrorCode::MessageRevoked => "message_revoked",
             ErrorCode::AccessRevoked => "access_revoked",
             ErrorCode::MessageExpired => "message_expired",

@@ -41,12 +41,19 @@ pub enum Command {
         /// Configuration file (TOML). Environment variables `SEALPOST_*` override it.
         #[arg(long, env = "SEALPOST_CONFIG")]
         config: Option<PathBuf>,
+        /// Allow the development mailbox on an address other than loopback. It shows every
+        /// link and passcode to anyone who can reach the server: never on a real server.
+        #[arg(long)]
+        insecure_dev_mailbox: bool,
     },
     /// Run with the development mailbox, a demo tenant and a demo message (the README's first command).
     Demo {
         /// Configuration file (TOML). Environment variables `SEALPOST_*` override it.
         #[arg(long, env = "SEALPOST_CONFIG")]
         config: Option<PathBuf>,
+        /// Allow the demo (and its development mailbox) on an address other than loopback.
+        #[arg(long)]
+        insecure_dev_mailbox: bool,
     },
     /// Create tenants and admin tokens (works on the data directory; the server may be running).
     #[command(subcommand)]
@@ -213,8 +220,14 @@ async fn tenant_by_domain(store: &dyn Store, domain: &str) -> anyhow::Result<Ten
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { config } => with_runtime(config, serve::serve),
-        Command::Demo { config } => with_runtime(config, serve::demo),
+        Command::Serve {
+            config,
+            insecure_dev_mailbox,
+        } => with_runtime(config, move |c| serve::serve(c, insecure_dev_mailbox)),
+        Command::Demo {
+            config,
+            insecure_dev_mailbox,
+        } => with_runtime(config, move |c| serve::demo(c, insecure_dev_mailbox)),
         Command::Tenant(TenantCommand::Create {
             name,
             domains,

@@ -36,8 +36,30 @@ async fn open(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState::open(config).await?)
 }
 
+/// The development mailbox shows every link token and passcode to whoever can reach it, so it is
+/// served only on a loopback address unless the operator insists.
+fn check_dev_mailbox(config: &Config, insecure: bool) -> anyhow::Result<()> {
+    if !config.dev_mailbox || config.listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if !insecure {
+        anyhow::bail!(
+            "the development mailbox shows every link and passcode to anyone who can reach {}; listen on 127.0.0.1, turn dev_mailbox off and configure a mail relay, or pass --insecure-dev-mailbox if this machine is truly private",
+            config.listen
+        );
+    }
+    let warning = format!(
+        "WARNING: the development mailbox is on at {} (not loopback): anyone who can reach it reads every link and passcode. Never do this on a server real people use.",
+        config.listen
+    );
+    tracing::warn!("{warning}");
+    let _ = writeln!(std::io::stderr(), "{warning}");
+    Ok(())
+}
+
 /// Run the server until a shutdown signal.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(config: Config, insecure_dev_mailbox: bool) -> anyhow::Result<()> {
+    check_dev_mailbox(&config, insecure_dev_mailbox)?;
     let (listener, config) = bind(config).await?;
     let state = open(config).await?;
     println!(
@@ -48,8 +70,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Run with the development mailbox on and a demo tenant and message, for a first look.
-pub async fn demo(mut config: Config) -> anyhow::Result<()> {
+pub async fn demo(mut config: Config, insecure_dev_mailbox: bool) -> anyhow::Result<()> {
     config.dev_mailbox = true;
+    check_dev_mailbox(&config, insecure_dev_mailbox)?;
     let smtp_default = config.smtp_listen.is_none();
     if smtp_default {
         config.smtp_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], DEMO_SMTP_PORT)));

@@ -37,6 +37,15 @@ impl Network {
         Ok(Network { addr, prefix })
     }
 
+    /// Whether the network is wider than a tenant's mail servers plausibly are: shorter than /16
+    /// for IPv4 or /48 for IPv6 (`0.0.0.0/0` would let the whole internet relay as the tenant).
+    pub fn is_broad(&self) -> bool {
+        match self.addr {
+            IpAddr::V4(_) => self.prefix < 16,
+            IpAddr::V6(_) => self.prefix < 48,
+        }
+    }
+
     /// Whether `ip` is in this network.
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip.to_canonical()) {

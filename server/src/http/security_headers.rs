@@ -45,10 +45,18 @@ pub fn headers() -> Vec<(HeaderName, HeaderValue)> {
     ]
 }
 
-/// Layers that set [`headers`] on every response (overriding anything a handler set).
+/// Layers that set [`headers`] on every response, overriding anything a handler set; except the
+/// Content-Security-Policy, which is added beside a handler's own (a browser enforces every
+/// policy it is given, so a handler can only tighten it, e.g. with `sandbox`).
 pub fn layers() -> Vec<SetResponseHeaderLayer<HeaderValue>> {
     headers()
         .into_iter()
-        .map(|(name, value)| SetResponseHeaderLayer::overriding(name, value))
+        .map(|(name, value)| {
+            if name == header::CONTENT_SECURITY_POLICY {
+                SetResponseHeaderLayer::appending(name, value)
+            } else {
+                SetResponseHeaderLayer::overriding(name, value)
+            }
+        })
         .collect()
 }

@@ -8,6 +8,9 @@ use super::{StoreResult, StoredMessage};
 use crate::domain::portal_log::{ChainedEntry, LogEntry};
 use crate::domain::session::SessionTimes;
 
+/// The longest window any limit counts events in (a day); older events are removed.
+pub const MAX_RATE_WINDOW: i64 = 24 * 3600;
+
 /// The scope of a sender's passcodes and sessions: the tenant whose messages they see. It can
 /// never equal a message id (32 hex digits), so a sender's session never opens a message.
 pub fn sender_scope(tenant_id: &str) -> String {
@@ -99,8 +102,9 @@ pub trait PortalStore: Send + Sync {
     async fn linked_recipient(&self, token_hash: &[u8; 32]) -> StoreResult<LinkedRecipient>;
     /// A message by id alone, for a recipient whose session already names it.
     async fn message_by_id(&self, message_id: &str) -> StoreResult<StoredMessage>;
-    /// Count an event under `rate_key` unless `max` were counted since `since`. Returns `None`
-    /// when counted, or the time of the oldest counted event when over the limit.
+    /// Count an event under `rate_key` unless `max` were counted since `since` (at most
+    /// [`MAX_RATE_WINDOW`] before `now`). Returns `None` when counted, or the time of the oldest
+    /// counted event when over the limit.
     async fn count_rate_event(
         &self,
         rate_key: &[u8; 32],

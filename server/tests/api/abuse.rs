@@ -295,3 +295,158 @@ async fn wrong_tries_from_elsewhere_cannot_burn_a_senders_code() {
     .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn limits_with_different_windows_keep_their_own_counts() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let sent = app.send(&t.token, &message("bob@example.net")).await;
+    // The hourly sender-passcode limit of one client is used up (for addresses that never sent
+    // protected mail it is 5, like made-up links)...
+    for n in 0..6 {
+        let body = serde_json::json!({ "address": format!("x{n}@contoso.example") });
+        let (status, _, _) =
+            outcome(from(&app, "203.0.113.9", "/api/sender/passcode", None, body).await).await;
+        assert_eq!(status == StatusCode::ACCEPTED, n < 5, "{n}");
+    }
+    // ...and a quarter of an hour later a sign-in try (counted in a 10-minute window) does not
+    // clear it.
+    app.clock.advance(15 * 60);
+    let body =
+        serde_json::json!({ "token": "made-up", "passcode": "12345678", "keep_signed_in": false });
+    let uri = format!("/api/m/{}/session", sent.message_id);
+    let (status, _, _) = outcome(from(&app, "203.0.113.9", &uri, None, body).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let body = serde_json::json!({ "address": "y@contoso.example" });
+    let (status, code, retry) =
+        outcome(from(&app, "203.0.113.9", "/api/sender/passcode", None, body).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_passcodes")
+    );
+    assert!(retry.is_some_and(|r| r > 40 * 60), "{retry:?}");
+}
+
+#[tokio::test]
+async fn a_connector_cannot_open_the_relay_to_the_internet() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    for wide in ["0.0.0.0/0", "10.0.0.0/8", "2001:db8::/32", "::/0"] {
+        let (status, body): (_, serde_json::Value) = app
+            .json(
+                Method::PUT,
+                "/api/admin/mail-flow/connector",
+                &t.token,
+                Some(&serde_json::json!({ "remote_addresses": ["192.0.2.10", wide] })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{wide}");
+        assert_eq!(body["code"], "network_too_broad", "{body}");
+    }
+    let connector = app.state.store.connector(&t.id).await.unwrap();
+    assert!(
+        connector.remote_addresses.is_empty(),
+        "nothing half-written"
+    );
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::PUT,
+            "/api/admin/mail-flow/connector",
+            &t.token,
+            Some(&serde_json::json!({ "remote_addresses": ["192.0.2.0/24", "10.1.0.0/16", "2001:db8:1::/48"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The operator may allow wider networks.
+    let open = TestApp::with_config(|c| c.connector_allow_broad_networks = true).await;
+    let t = open.tenant("Contoso", &["contoso.example"]).await;
+    let (status, _): (_, serde_json::Value) = open
+        .json(
+            Method::PUT,
+            "/api/admin/mail-flow/connector",
+            &t.token,
+            Some(&serde_json::json!({ "remote_addresses": ["10.0.0.0/8"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn notice_html_in_the_development_mailbox_is_sandboxed() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    app.send(&t.token, &message("bob@example.net")).await;
+    let mail = app.mails_to("bob@example.net").await.remove(0);
+    let res = app.get(&format!("/dev/mailbox/{}/html", mail.id)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let policies: Vec<&str> = res
+        .headers()
+        .get_all("content-security-policy")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(policies.contains(&"sandbox"), "{policies:?}");
+    assert!(
+        policies.iter().any(|p| p.contains("default-src 'self'")),
+        "the portal's own policy still applies: {policies:?}"
+    );
+}
+
+/// `OTPEnabled = false` on the branding template: the page is told, and passcodes are neither
+/// sent nor accepted for that message (other messages of the tenant are not affected).
+#[tokio::test]
+async fn otp_disabled_refuses_passcodes() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let (status, body): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            "/api/admin/branding-templates",
+            &t.token,
+            Some(&serde_json::json!({ "identity": "No OTP", "otp_enabled": false })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut m = message("bob@example.net");
+    m.branding_template = Some("No OTP".into());
+    let id = app.send(&t.token, &m).await.message_id;
+    let token = app.link_token(&id, "bob@example.net").await;
+
+    let res = app
+        .portal(
+            Method::POST,
+            &format!("/api/m/{id}/link"),
+            None,
+            true,
+            Some(serde_json::json!({ "token": token })),
+        )
+        .await;
+    let view: sealpost_api::recipient::LinkView =
+        serde_json::from_str(&body_text(res).await).unwrap();
+    assert!(!view.passcode_sign_in);
+
+    let before = app.mails_to("bob@example.net").await.len();
+    let (status, answer) = app.request_passcode(&id, &token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(answer["code"], "passcodes_disabled");
+    app.state.settle().await;
+    assert_eq!(
+        app.mails_to("bob@example.net").await.len(),
+        before,
+        "no passcode mail"
+    );
+    let (status, code, _) =
+        outcome(app.sign_in_with(&id, &token, "12345678", false, None).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "passcodes_disabled")
+    );
+
+    // The default template still signs in with passcodes.
+    let other = app
+        .send(&t.token, &message("carol@example.org"))
+        .await
+        .message_id;
+    app.sign_in(&other, "carol@example.org").await;
+}

@@ -39,7 +39,10 @@ fn value(text: &str, series: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn metrics_count_key_decisions_passcodes_and_notices_and_time_routes_by_pattern() {
-    let app = TestApp::new().await;
+    let app = TestApp::with_config(|c| {
+        c.metrics_token = Some(sealpost::config::Secret("scrape-token".into()));
+    })
+    .await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
     let id = app
         .send(&t.token, &message("bob@gmail.example"))
@@ -58,7 +61,15 @@ async fn metrics_count_key_decisions_passcodes_and_notices_and_time_routes_by_pa
     .await;
     assert_eq!(app.request_key(&s).await.0, StatusCode::FORBIDDEN);
 
-    let res = app.get("/metrics").await;
+    let res = app
+        .call(
+            axum::http::Method::GET,
+            "/metrics",
+            Some("scrape-token"),
+            None,
+            Vec::new(),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers()["content-type"]
@@ -106,4 +117,41 @@ async fn metrics_count_key_decisions_passcodes_and_notices_and_time_routes_by_pa
     ] {
         assert!(!text.contains(private), "{private} is in /metrics");
     }
+}
+
+#[tokio::test]
+async fn metrics_are_for_the_monitoring_only() {
+    // With a token: nothing without it or with another.
+    let app = TestApp::with_config(|c| {
+        c.metrics_token = Some(sealpost::config::Secret("scrape-token".into()));
+    })
+    .await;
+    for token in [None, Some("wrong"), Some("scrape-token-and-more"), Some("")] {
+        let res = app
+            .call(axum::http::Method::GET, "/metrics", token, None, Vec::new())
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{token:?}");
+        assert!(body_text(res).await.contains("metrics_token_required"));
+    }
+    // Without one: only from the same machine.
+    let app = TestApp::new().await;
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    let server = sealpost::http::listener::spawn(
+        sealpost::http::router(app.state.clone()),
+        sealpost::http::listener::Limits {
+            header_timeout: std::time::Duration::from_secs(10),
+            max_connections: 10,
+            max_per_client: Some(10),
+        },
+    )
+    .await
+    .unwrap();
+    let addr = server.addr.to_string();
+    let (status, _) = tokio::task::spawn_blocking(move || {
+        crate::processes::http(&addr, "GET", "/metrics", None, None)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    server.stop().await;
 }

@@ -216,3 +216,43 @@ fn demo_seeds_a_tenant_and_message_once_and_prints_a_fresh_token_each_run() {
     assert_eq!(link(&text1), link(&text2), "each run prints the demo link");
     stop(second);
 }
+
+/// The development mailbox shows every link and passcode, so `serve` refuses it on an address
+/// other than loopback, and serves it there only with `--insecure-dev-mailbox` and a warning.
+#[test]
+fn the_development_mailbox_is_refused_off_loopback_unless_insisted_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sealpost"));
+        c.arg("serve")
+            .args(extra)
+            .env("SEALPOST_LISTEN", "0.0.0.0:0")
+            .env("SEALPOST_DATA_DIR", dir.path().join("data"))
+            .env("SEALPOST_DIST_DIR", dir.path().join("dist"))
+            .env("SEALPOST_DEV_MAILBOX", "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    };
+    let refused = run(&[]).output().unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("--insecure-dev-mailbox"), "{said}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "refused before anything was opened"
+    );
+
+    // With the flag it starts, warning on standard error; it is stopped at once.
+    let mut child = run(&["--insecure-dev-mailbox"]).spawn().unwrap();
+    let mut warning = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut warning)
+        .unwrap();
+    assert!(
+        warning.contains("WARNING: the development mailbox is on"),
+        "{warning}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -130,6 +130,12 @@ async fn html(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Resp
     let mut r = Html(html).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Mail HTML is not ours: shown in a sandbox (an opaque origin, no scripts, no forms), it
+    // cannot act as the portal's origin.
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox"),
+    );
     Ok(r)
 }
 

@@ -1,13 +1,19 @@
 //! `GET /healthz` (liveness: the process answers), `GET /readyz` (readiness: the database and the
-//! blob store answer, so a load balancer sends this node traffic) and `GET /metrics` (Prometheus).
+//! blob store answer, so a load balancer sends this node traffic) and `GET /metrics` (Prometheus,
+//! for the monitoring only).
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use sealpost_api::HealthResponse;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -45,7 +51,49 @@ async fn ready(State(state): State<AppState>) -> Result<Json<HealthResponse>, Ap
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+/// `/metrics` says how busy the node is and how its mail flows: only for the monitoring. With
+/// `metrics_token` set, a scraper sends it as a bearer token (compared in constant time); without
+/// one, only a client on the same machine (loopback) is answered.
+fn may_scrape(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
+    match &state.config.metrics_token {
+        Some(token) => {
+            let given = parts
+                .headers
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("");
+            let want = Sha256::digest(token.0.as_bytes());
+            let got = Sha256::digest(given.as_bytes());
+            if bool::from(want.ct_eq(&got)) && !given.is_empty() {
+                Ok(())
+            } else {
+                Err(ApiError::refused(
+                    StatusCode::UNAUTHORIZED,
+                    "metrics_token_required",
+                    "Send the configured metrics token as a bearer token.",
+                ))
+            }
+        }
+        None => {
+            let local = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .is_some_and(|ConnectInfo(a)| a.ip().to_canonical().is_loopback());
+            if local {
+                Ok(())
+            } else {
+                Err(ApiError::NotFound)
+            }
+        }
+    }
+}
+
+async fn metrics(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<impl IntoResponse, ApiError> {
+    may_scrape(&state, &parts)?;
     let (queued, failed) = state.store.mail_queue_depth().await?;
     Ok((
         [(CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],

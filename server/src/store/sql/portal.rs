@@ -12,8 +12,8 @@ use crate::domain::portal_log::{ChainedEntry, GENESIS, LogEntry, entry_hash};
 use crate::domain::session::{ABSOLUTE, SessionTimes};
 use crate::store::blob_store::ByteStream;
 use crate::store::portal::{
-    LinkedRecipient, NewPasscode, NewSession, PortalLogFilter, PortalStore, StoredPasscode,
-    StoredSession,
+    LinkedRecipient, MAX_RATE_WINDOW, NewPasscode, NewSession, PortalLogFilter, PortalStore,
+    StoredPasscode, StoredSession,
 };
 use crate::store::{StoreError, StoreResult, StoredMessage};
 
@@ -95,9 +95,13 @@ impl PortalStore for Engine {
         let mut tx = self
             .begin_write(&format!("rate:{}", hex::encode(key)))
             .await?;
-        // Events older than the window count for nobody; drop them all (unknown tokens included).
-        sqlx::query("delete from rate_events where at <= $1")
+        // This key's events older than its window count for nothing; anyone's older than the
+        // longest window any limit has count for nobody (limits differ in their windows, so
+        // another key's younger events must stay).
+        sqlx::query("delete from rate_events where (rate_key = $1 and at <= $2) or at <= $3")
+            .bind(key)
             .bind(since)
+            .bind(now - MAX_RATE_WINDOW)
             .execute(&mut *tx)
             .await
             .map_err(db)?;

@@ -351,7 +351,20 @@ async fn set_connector(
         .remote_addresses
         .iter()
         .enumerate()
-        .map(|(i, n)| Network::parse(&format!("remote_addresses[{i}]"), n).map(|n| n.to_string()))
+        .map(|(i, n)| {
+            let field = format!("remote_addresses[{i}]");
+            let network = Network::parse(&field, n)?;
+            if network.is_broad() && !state.config.connector_allow_broad_networks {
+                return Err(ValidationError::new(
+                    field,
+                    "network_too_broad",
+                    format!(
+                        "{network} is wider than /16 (IPv4) or /48 (IPv6): list your mail servers' own addresses or networks. The operator can allow wider networks."
+                    ),
+                ));
+            }
+            Ok(network.to_string())
+        })
         .collect::<Result<Vec<_>, _>>()?;
     state
         .store

@@ -102,5 +102,6 @@ async fn view(
             disclaimer_text: texts.disclaimer_text.clone(),
             privacy_statement_url: texts.privacy_statement_url.clone(),
         },
+        passcode_sign_in: texts.otp_enabled.unwrap_or(true),
     }))
 }

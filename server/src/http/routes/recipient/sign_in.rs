@@ -24,10 +24,12 @@ use crate::http::routes::cookies::{cookie, set_cookie};
 use crate::mail::passcode::Purpose;
 use crate::secrets::{hash_secret, new_id, new_secret, random_byte};
 use crate::services::passcodes::{self, Checked};
+use crate::services::sending::branding_or_default;
 use crate::services::tracking::{Client, Happened};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::portal::{LinkedRecipient, NewSession};
+use sealpost_api::ErrorCode;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -65,6 +67,9 @@ async fn request_passcode(
             .map(|l| (l.message_id.as_str(), l.address.as_str())),
         &client.addr,
     );
+    if let Some(l) = &linked {
+        passcodes_allowed(&state, l).await?;
+    }
     if let Some(refused) = passcodes::over_limit(&state, &key).await? {
         if let Some(l) = linked {
             state
@@ -148,6 +153,20 @@ async fn after_answer(
     }
 }
 
+/// Refuse passcodes for a message whose branding template turns them off (`OTPEnabled = false`).
+async fn passcodes_allowed(state: &AppState, l: &LinkedRecipient) -> Result<(), ApiError> {
+    let message = state.store.message_by_id(&l.message_id).await?;
+    let branding = branding_or_default(state, &l.tenant_id, &message.branding_template).await?;
+    if branding.view().otp_enabled == Some(false) {
+        return Err(ApiError::refused(
+            StatusCode::FORBIDDEN,
+            ErrorCode::PasscodesDisabled.as_str(),
+            "The sender's organisation does not let this message be opened with an emailed passcode. Ask the sender for another way to receive it.",
+        ));
+    }
+    Ok(())
+}
+
 fn passcode_invalid() -> ApiError {
     passcodes::invalid().into()
 }
@@ -186,6 +205,7 @@ async fn sign_in(
         let _ = passcodes::check(&state, &message_id, "", &req.passcode).await?;
         return Err(passcode_invalid());
     };
+    passcodes_allowed(&state, &l).await?;
     let tenant = state.store.tenant(&l.tenant_id).await?;
     let h = happened(&tenant, &l, &client);
     let refused = match passcodes::check(&state, &l.message_id, &l.address, &req.passcode).await? {

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::connections::client_key;
 use crate::services::error::ServiceError;
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::portal::RateCheck;
 
 /// One limit: at most `max` events per `window` seconds for one subject.
 #[derive(Debug, Clone, Copy)]
@@ -28,41 +28,35 @@ fn key(limit: &Limit, subject: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Count one event for `subject`. `Some(seconds)` when it is over the limit: the event was not
-/// counted, and one more is allowed after that many seconds.
-pub async fn take(
-    state: &AppState,
-    limit: &Limit,
-    subject: &[u8],
-) -> Result<Option<i64>, StoreError> {
-    let now = state.clock.now();
-    let since = now - limit.window;
-    let oldest = state
-        .store
-        .count_rate_event(&key(limit, subject), now, since, limit.max)
-        .await?;
-    Ok(oldest.map(|oldest| (oldest + limit.window - now).max(1)))
-}
-
-/// Take every limit in turn; the first one that is over refuses with `code` and `message`
-/// (which may say `{minutes}`, filled with the wait).
+/// Count one event under every limit at once (one transaction), unless one of them is over:
+/// then nothing is counted, and that limit refuses with `code` and `message` (which may say
+/// `{minutes}`, filled with the wait).
 pub async fn take_all(
     state: &AppState,
     checks: &[(Limit, &[u8])],
     code: &'static str,
     message: &str,
 ) -> Result<(), ServiceError> {
-    for (limit, subject) in checks {
-        if let Some(wait) = take(state, limit, subject).await? {
-            tracing::info!(limit = limit.name, "a request was refused by a limit");
-            return Err(ServiceError::TooMany {
-                code,
-                message: message.replace("{minutes}", &((wait + 59) / 60).to_string()),
-                retry_after: wait,
-            });
-        }
-    }
-    Ok(())
+    let now = state.clock.now();
+    let counts: Vec<RateCheck> = checks
+        .iter()
+        .map(|(limit, subject)| RateCheck {
+            key: key(limit, subject),
+            since: now - limit.window,
+            max: limit.max,
+        })
+        .collect();
+    let Some((i, oldest)) = state.store.count_rate_events(&counts, now).await? else {
+        return Ok(());
+    };
+    let limit = &checks[i].0;
+    let wait = (oldest + limit.window - now).max(1);
+    tracing::info!(limit = limit.name, "a request was refused by a limit");
+    Err(ServiceError::TooMany {
+        code,
+        message: message.replace("{minutes}", &((wait + 59) / 60).to_string()),
+        retry_after: wait,
+    })
 }
 
 /// What a client is counted as: its IPv4 address or IPv6 /64, or the text it was given as when

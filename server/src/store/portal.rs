@@ -8,6 +8,14 @@ use super::{StoreResult, StoredMessage};
 use crate::domain::portal_log::{ChainedEntry, LogEntry};
 use crate::domain::session::SessionTimes;
 
+/// One limit to count an event against: at most `max` events under `key` after `since`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateCheck {
+    pub key: [u8; 32],
+    pub since: i64,
+    pub max: u32,
+}
+
 /// The longest window any limit counts events in (a day); older events are removed.
 pub const MAX_RATE_WINDOW: i64 = 24 * 3600;
 
@@ -111,7 +119,27 @@ pub trait PortalStore: Send + Sync {
         now: i64,
         since: i64,
         max: u32,
-    ) -> StoreResult<Option<i64>>;
+    ) -> StoreResult<Option<i64>> {
+        let counted = self
+            .count_rate_events(
+                &[RateCheck {
+                    key: *rate_key,
+                    since,
+                    max,
+                }],
+                now,
+            )
+            .await?;
+        Ok(counted.map(|(_, oldest)| oldest))
+    }
+    /// Count one event under every check's key, in one transaction, unless one of them is over its
+    /// limit: then nothing is counted (and nothing written), and the answer is that check's index
+    /// and the time of its oldest counted event.
+    async fn count_rate_events(
+        &self,
+        checks: &[RateCheck],
+        now: i64,
+    ) -> StoreResult<Option<(usize, i64)>>;
     /// Store a new passcode; any earlier unused one for the same recipient stops working.
     async fn store_passcode(&self, passcode: &NewPasscode) -> StoreResult<()>;
     /// The newest passcode for `address` in `scope` that is unused, unburned and unexpired at `now`.

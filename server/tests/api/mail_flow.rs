@@ -562,7 +562,7 @@ fn a_crash_after_250_loses_nothing() {
         &token,
         "PUT",
         "/api/admin/mail-flow/connector",
-        json!({"remote_addresses": ["127.0.0.0/8"]}),
+        json!({"remote_addresses": ["127.0.0.0/24"]}),
     );
 
     let mail = message("Survives", "bob@fabrikam.example", "Still here.", "");

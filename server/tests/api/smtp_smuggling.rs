@@ -18,7 +18,7 @@ pub async fn listener() -> (TestApp, TestTenant, std::net::SocketAddr) {
             Method::PUT,
             "/api/admin/mail-flow/connector",
             &t.token,
-            Some(&serde_json::json!({ "remote_addresses": ["127.0.0.0/8"] })),
+            Some(&serde_json::json!({ "remote_addresses": ["127.0.0.0/24"] })),
         )
         .await;
     assert_eq!(status, StatusCode::OK);

@@ -58,12 +58,23 @@ impl PgStore {
     /// A transaction that first takes the advisory lock named `lock` (hashed to 64 bits; two names
     /// that collide only wait for each other). It is released when the transaction ends.
     async fn begin_write(&self, lock: &str) -> StoreResult<Transaction<'static, Db>> {
+        self.begin_write_all(&[lock]).await
+    }
+
+    /// As [`Self::begin_write`], holding every lock (taken in sorted order, so two transactions
+    /// never wait for each other in a circle).
+    async fn begin_write_all(&self, locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
+        let mut locks = locks.to_vec();
+        locks.sort_unstable();
+        locks.dedup();
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(lock)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        for lock in locks {
+            sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(lock)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
         Ok(tx)
     }
 

@@ -13,7 +13,7 @@ use crate::domain::session::{ABSOLUTE, SessionTimes};
 use crate::store::blob_store::ByteStream;
 use crate::store::portal::{
     LinkedRecipient, MAX_RATE_WINDOW, NewPasscode, NewSession, PortalLogFilter, PortalStore,
-    StoredPasscode, StoredSession,
+    RateCheck, StoredPasscode, StoredSession,
 };
 use crate::store::{StoreError, StoreResult, StoredMessage};
 
@@ -84,53 +84,68 @@ impl PortalStore for Engine {
         self.load_message(row).await
     }
 
-    async fn count_rate_event(
+    async fn count_rate_events(
         &self,
-        rate_key: &[u8; 32],
+        checks: &[RateCheck],
         now: i64,
-        since: i64,
-        max: u32,
-    ) -> StoreResult<Option<i64>> {
-        let key = rate_key.as_slice();
-        let mut tx = self
-            .begin_write(&format!("rate:{}", hex::encode(key)))
-            .await?;
-        // This key's events older than its window count for nothing; anyone's older than the
-        // longest window any limit has count for nobody (limits differ in their windows, so
-        // another key's younger events must stay).
-        sqlx::query("delete from rate_events where (rate_key = $1 and at <= $2) or at <= $3")
-            .bind(key)
-            .bind(since)
-            .bind(now - MAX_RATE_WINDOW)
-            .execute(&mut *tx)
+    ) -> StoreResult<Option<(usize, i64)>> {
+        // Over a limit: answered from a read, so a flood of refused requests writes nothing.
+        let over = |i: usize, count: i64, oldest: Option<i64>| {
+            (count >= i64::from(checks[i].max)).then(|| (i, oldest.unwrap_or(now)))
+        };
+        for (i, c) in checks.iter().enumerate() {
+            let (count, oldest) = sqlx::query_as::<_, (i64, Option<i64>)>(
+                "select count(*), min(at) from rate_events where rate_key = $1 and at > $2",
+            )
+            .bind(c.key.as_slice())
+            .bind(c.since)
+            .fetch_one(&self.pool)
             .await
             .map_err(db)?;
-        let counted = sqlx::query(
-            "insert into rate_events (rate_key, at) select $1, $2 \
-             where (select count(*) from rate_events where rate_key = $3 and at > $4) < $5",
-        )
-        .bind(key)
-        .bind(now)
-        .bind(key)
-        .bind(since)
-        .bind(i64::from(max))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if counted.rows_affected() == 1 {
-            tx.commit().await.map_err(db)?;
-            return Ok(None);
+            if let Some(refused) = over(i, count, oldest) {
+                return Ok(Some(refused));
+            }
         }
-        let (oldest,) = sqlx::query_as::<_, (Option<i64>,)>(
-            "select min(at) from rate_events where rate_key = $1 and at > $2",
-        )
-        .bind(key)
-        .bind(since)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
+        let locks: Vec<String> = checks
+            .iter()
+            .map(|c| format!("rate:{}", hex::encode(c.key)))
+            .collect();
+        let locks: Vec<&str> = locks.iter().map(String::as_str).collect();
+        let mut tx = self.begin_write_all(&locks).await?;
+        // Checked again under the locks, so parallel requests cannot pass a limit together.
+        for (i, c) in checks.iter().enumerate() {
+            let (count, oldest) = sqlx::query_as::<_, (i64, Option<i64>)>(
+                "select count(*), min(at) from rate_events where rate_key = $1 and at > $2",
+            )
+            .bind(c.key.as_slice())
+            .bind(c.since)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            if let Some(refused) = over(i, count, oldest) {
+                return Ok(Some(refused));
+            }
+        }
+        for c in checks {
+            // This key's events older than its window count for nothing; anyone's older than
+            // the longest window any limit has count for nobody (limits differ in their windows,
+            // so another key's younger events must stay).
+            sqlx::query("delete from rate_events where (rate_key = $1 and at <= $2) or at <= $3")
+                .bind(c.key.as_slice())
+                .bind(c.since)
+                .bind(now - MAX_RATE_WINDOW)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query("insert into rate_events (rate_key, at) values ($1, $2)")
+                .bind(c.key.as_slice())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
         tx.commit().await.map_err(db)?;
-        Ok(Some(oldest.unwrap_or(now)))
+        Ok(None)
     }
 
     async fn store_passcode(&self, p: &NewPasscode) -> StoreResult<()> {

@@ -75,6 +75,11 @@ impl SqliteStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 
+    /// As [`Self::begin_write`]: SQLite has one writer at a time, whatever the locks.
+    async fn begin_write_all(&self, _locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+
     /// Copy the journal into the database file and cut the journal to nothing, so pages written
     /// before a purge are not left in `sealpost.db-wal`. Readers holding an old snapshot can make
     /// it wait; it is tried for up to ten seconds.

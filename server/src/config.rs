@@ -58,6 +58,8 @@ pub struct Limits {
     pub sender_passcodes_per_client: u32,
     /// Sender passcodes asked for addresses of one domain in an hour.
     pub sender_passcodes_per_domain: u32,
+    /// New recipients all of a tenant's recipients may forward its messages to in a day.
+    pub forward_recipients_per_tenant: u32,
 }
 
 impl Default for Limits {
@@ -67,6 +69,7 @@ impl Default for Limits {
             sign_in_tries_per_link: 15,
             sender_passcodes_per_client: 10,
             sender_passcodes_per_domain: 100,
+            forward_recipients_per_tenant: 1000,
         }
     }
 }
@@ -446,6 +449,10 @@ impl Config {
                 "SEALPOST_LIMIT_SENDER_PASSCODES_PER_DOMAIN",
                 &mut config.limits.sender_passcodes_per_domain,
             ),
+            (
+                "SEALPOST_LIMIT_FORWARD_RECIPIENTS_PER_TENANT",
+                &mut config.limits.forward_recipients_per_tenant,
+            ),
         ] {
             if let Some(v) = env(name) {
                 *target = v.parse().map_err(|_| ConfigError::Env {
@@ -755,6 +762,8 @@ mod tests {
             "SEALPOST_LIMIT_SIGN_IN_TRIES_PER_LINK",
             "SEALPOST_LIMIT_SENDER_PASSCODES_PER_CLIENT",
             "SEALPOST_LIMIT_SENDER_PASSCODES_PER_DOMAIN",
+            "forward_recipients_per_tenant",
+            "SEALPOST_LIMIT_FORWARD_RECIPIENTS_PER_TENANT",
             "SEALPOST_SMTP_LISTEN",
             "SEALPOST_SMTP_LISTEN_HOSTNAME",
             "SEALPOST_SMTP_LISTEN_CERT",

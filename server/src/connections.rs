@@ -1,5 +1,6 @@
 //! Counting connections per client, for the listeners' limits (HTTP and SMTP): the key a client
-//! is counted by, and a slot that is given back when the connection ends.
+//! is counted by, and a slot that is given back when the connection ends; and work that runs
+//! once at a time per key.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -74,6 +75,43 @@ impl Drop for ClientSlot {
     }
 }
 
+/// Work that may run only once at a time per key on this node (a recipient's reply or forward,
+/// whose body may be tens of megabytes: parallel requests must not multiply that).
+#[derive(Debug, Clone, Default)]
+pub struct OneAtATime {
+    running: Arc<Mutex<std::collections::HashSet<String>>>,
+}
+
+impl OneAtATime {
+    /// Start work for `key`, or `None` while other work for it runs.
+    pub fn start(&self, key: &str) -> Option<Running> {
+        let mut running = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        running.insert(key.to_owned()).then(|| Running {
+            key: key.to_owned(),
+            running: self.running.clone(),
+        })
+    }
+}
+
+/// Work under way for a key until dropped.
+#[derive(Debug)]
+pub struct Running {
+    key: String,
+    running: Arc<Mutex<std::collections::HashSet<String>>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +136,15 @@ mod tests {
         assert!(per_client.take("192.0.2.2".parse().unwrap()).is_some());
         drop(held);
         assert!(per_client.take(ip).is_some());
+    }
+
+    #[test]
+    fn one_at_a_time_per_key() {
+        let work = OneAtATime::default();
+        let first = work.start("a").unwrap();
+        assert!(work.start("a").is_none());
+        assert!(work.start("b").is_some());
+        drop(first);
+        assert!(work.start("a").is_some());
     }
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     /// Work a request goes on with after its answer has gone (a passcode's mail and its tracking):
     /// shutdown lets it finish, and tests wait for it instead of sleeping.
     pub after_answer: tokio_util::task::TaskTracker,
+    /// Replies and forwards being read and sent, one at a time per recipient session.
+    pub answers_running: crate::connections::OneAtATime,
 }
 
 /// Why the application could not start.
@@ -121,6 +123,7 @@ impl AppState {
             metrics: Arc::new(crate::metrics::Metrics::new()),
             node_id,
             after_answer: tokio_util::task::TaskTracker::new(),
+            answers_running: crate::connections::OneAtATime::default(),
         })
     }
 }

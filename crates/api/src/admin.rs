@@ -184,6 +184,34 @@ pub struct RightsTemplateView {
     /// Built-in templates cannot be changed or removed.
     #[serde(default)]
     pub built_in: bool,
+    /// How far recipients may forward, so nobody can use the portal to send your branded
+    /// notices to many people. Omitted: the defaults.
+    #[serde(default)]
+    pub forward_limits: ForwardLimits,
+}
+
+/// Limits on what a recipient may forward (part of a rights template).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct ForwardLimits {
+    /// Most new recipients one forward may name, 1–500 (default 10).
+    pub recipients_per_forward: u32,
+    /// Most new recipients one recipient may forward one message to in a day, 1–5000 (default 50).
+    pub recipients_per_day: u32,
+    /// How many forwards deep a chain may go, 1–10 (default 3): a forward of a forward of a
+    /// forward may not be forwarded again.
+    pub depth: u32,
+}
+
+impl Default for ForwardLimits {
+    fn default() -> Self {
+        ForwardLimits {
+            recipients_per_forward: 10,
+            recipients_per_day: 50,
+            depth: 3,
+        }
+    }
 }
 
 /// An attachment in a JSON send request.

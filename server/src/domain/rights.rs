@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use sealpost_api::admin::RightsTemplateView;
+use sealpost_api::admin::{ForwardLimits, RightsTemplateView};
 
 use super::ValidationError;
 use super::validation::{check_name, check_text};
@@ -95,6 +95,34 @@ pub struct RightsTemplate {
     pub rights: Rights,
     /// Built-ins cannot be changed or removed.
     pub built_in: bool,
+    /// How far recipients may forward.
+    pub forward_limits: ForwardLimits,
+}
+
+/// Check forward limits are within their ranges.
+fn check_forward_limits(l: &ForwardLimits) -> Result<(), ValidationError> {
+    for (field, value, max) in [
+        (
+            "forward_limits.recipients_per_forward",
+            l.recipients_per_forward,
+            500,
+        ),
+        (
+            "forward_limits.recipients_per_day",
+            l.recipients_per_day,
+            5000,
+        ),
+        ("forward_limits.depth", l.depth, 10),
+    ] {
+        if !(1..=max).contains(&value) {
+            return Err(ValidationError::new(
+                field,
+                "out_of_range",
+                format!("{field} must be from 1 to {max}."),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl RightsTemplate {
@@ -106,12 +134,14 @@ impl RightsTemplate {
                 description: "Encrypted; recipients may read, reply, reply all, forward, print, copy and download attachments.".to_owned(),
                 rights: Rights::of(&Right::ALL),
                 built_in: true,
+                forward_limits: ForwardLimits::default(),
             },
             RightsTemplate {
                 name: DO_NOT_FORWARD.to_owned(),
                 description: "Encrypted; recipients may read and reply but not forward, print, copy or download attachments.".to_owned(),
                 rights: Rights::of(&[Right::View, Right::Reply, Right::ReplyAll]),
                 built_in: true,
+                forward_limits: ForwardLimits::default(),
             },
         ]
     }
@@ -138,11 +168,13 @@ impl RightsTemplate {
             ));
         }
         let rights = Rights::parse("rights", &view.rights)?;
+        check_forward_limits(&view.forward_limits)?;
         Ok(RightsTemplate {
             name: view.name.trim().to_owned(),
             description: view.description.clone(),
             rights,
             built_in: false,
+            forward_limits: view.forward_limits,
         })
     }
 
@@ -153,6 +185,7 @@ impl RightsTemplate {
             description: self.description.clone(),
             rights: self.rights.names(),
             built_in: self.built_in,
+            forward_limits: self.forward_limits,
         }
     }
 }
@@ -167,6 +200,7 @@ mod tests {
             description: String::new(),
             rights: rights.iter().map(|s| (*s).to_owned()).collect(),
             built_in: false,
+            forward_limits: ForwardLimits::default(),
         }
     }
 
@@ -192,5 +226,11 @@ mod tests {
         assert_eq!(code(view("Encrypt", &["view"])), "built_in_template");
         assert_eq!(code(view("", &["view"])), "required");
         assert_eq!(code(view(&"n".repeat(65), &["view"])), "too_long");
+        let mut wide = view("x", &["view", "forward"]);
+        wide.forward_limits.recipients_per_forward = 501;
+        assert_eq!(code(wide), "out_of_range");
+        let mut none = view("x", &["view", "forward"]);
+        none.forward_limits.depth = 0;
+        assert_eq!(code(none), "out_of_range");
     }
 }

@@ -37,6 +37,17 @@ pub async fn take_all(
     code: &'static str,
     message: &str,
 ) -> Result<(), ServiceError> {
+    take_n(state, checks, 1, code, message).await
+}
+
+/// As [`take_all`], counting `n` events under each limit (one per recipient of a forward).
+pub async fn take_n(
+    state: &AppState,
+    checks: &[(Limit, &[u8])],
+    n: u32,
+    code: &'static str,
+    message: &str,
+) -> Result<(), ServiceError> {
     let now = state.clock.now();
     let counts: Vec<RateCheck> = checks
         .iter()
@@ -44,6 +55,7 @@ pub async fn take_all(
             key: key(limit, subject),
             since: now - limit.window,
             max: limit.max,
+            count: n,
         })
         .collect();
     let Some((i, oldest)) = state.store.count_rate_events(&counts, now).await? else {

@@ -9,6 +9,7 @@
 //!
 //! The rights are checked by the caller (the route), against the original's rights.
 
+use sealpost_api::admin::ForwardLimits;
 use sealpost_api::recipient::{ForwardRequest, ReplyRequest};
 use sealpost_envelope::{Manifest, MessageId, MessageKey, Part, open_manifest, open_part};
 
@@ -20,10 +21,12 @@ use crate::domain::composed::{
 };
 use crate::domain::rights::Rights;
 use crate::mail::notice::escape_html;
-use crate::services::error::ServiceError;
+use crate::services::error::{RefusalKind, ServiceError};
+use crate::services::limits::{self, Limit};
+use crate::services::rights::resolve_rights;
 use crate::services::sending::{Delivery, branding_or_default, deliver, message_key};
 use crate::state::AppState;
-use crate::store::{ParentLink, Relation, StoredMessage, Tenant};
+use crate::store::{ParentLink, Relation, StoreError, StoredMessage, Tenant};
 
 /// A stored message opened on the server: its key and manifest.
 struct Opened {
@@ -151,6 +154,79 @@ pub async fn reply(
     Ok((id, went_to))
 }
 
+/// The original's rights template's forward limits, and the tenant's daily quota, for a forward
+/// by `me` to `n` new recipients: its size and depth are checked, then the recipients are counted
+/// (per forwarder and message, and per tenant, each a day) before anything is opened or sent.
+async fn check_forward_limits(
+    state: &AppState,
+    tenant: &Tenant,
+    original: &StoredMessage,
+    me: &str,
+    n: usize,
+) -> Result<(), ServiceError> {
+    // A template removed since keeps its messages on the defaults.
+    let limits =
+        match resolve_rights(state.store.as_ref(), &tenant.id, &original.rights_template).await {
+            Ok(t) => t.forward_limits,
+            Err(StoreError::NotFound) => ForwardLimits::default(),
+            Err(e) => return Err(e.into()),
+        };
+    if n > limits.recipients_per_forward as usize {
+        return Err(ValidationError::new(
+            "to",
+            "too_many_recipients",
+            format!(
+                "A forward of this message may name at most {} recipients.",
+                limits.recipients_per_forward
+            ),
+        )
+        .into());
+    }
+    // How many forwards led here: each step up the chain is one read, at most `depth` of them.
+    let mut depth = 0;
+    let mut parent = original.parent.clone();
+    while let Some(p) = parent.filter(|p| p.relation == Relation::Forward) {
+        depth += 1;
+        if depth >= limits.depth {
+            return Err(ServiceError::Refused {
+                refusal: RefusalKind::NotPossible,
+                code: "forward_too_deep",
+                message: format!(
+                    "This message has been forwarded {depth} times already, as far as its sender allows."
+                ),
+            });
+        }
+        parent = match state.store.message(&tenant.id, &p.message_id).await {
+            Ok(m) => m.parent,
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+    }
+    let day = 24 * 3600;
+    let per_forwarder = Limit {
+        name: "forward recipients per recipient and message",
+        max: limits.recipients_per_day,
+        window: day,
+    };
+    let per_tenant = Limit {
+        name: "forward recipients per tenant",
+        max: state.config.limits.forward_recipients_per_tenant,
+        window: day,
+    };
+    let forwarder = format!("{}\0{me}", original.id);
+    limits::take_n(
+        state,
+        &[
+            (per_forwarder, forwarder.as_bytes()),
+            (per_tenant, tenant.id.as_bytes()),
+        ],
+        u32::try_from(n).unwrap_or(u32::MAX),
+        "too_many_forwards",
+        "This message has been forwarded to as many people today as its sender allows. Try again in {minutes} minutes.",
+    )
+    .await
+}
+
 /// Forward the original, below `req.text`, to `req.to`. Returns the new message's id and who it
 /// went to.
 pub async fn forward(
@@ -183,6 +259,7 @@ pub async fn forward(
             to.push(a);
         }
     }
+    check_forward_limits(state, tenant, original, me, to.len()).await?;
     let opened = open(state, tenant, original).await?;
     let m = &opened.manifest;
     let header = format!(

@@ -8,12 +8,14 @@ use super::{StoreResult, StoredMessage};
 use crate::domain::portal_log::{ChainedEntry, LogEntry};
 use crate::domain::session::SessionTimes;
 
-/// One limit to count an event against: at most `max` events under `key` after `since`.
+/// One limit to count events against: at most `max` events under `key` after `since`; this
+/// request adds `count` of them (one per recipient, for a forward).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateCheck {
     pub key: [u8; 32],
     pub since: i64,
     pub max: u32,
+    pub count: u32,
 }
 
 /// The longest window any limit counts events in (a day); older events are removed.
@@ -126,15 +128,16 @@ pub trait PortalStore: Send + Sync {
                     key: *rate_key,
                     since,
                     max,
+                    count: 1,
                 }],
                 now,
             )
             .await?;
         Ok(counted.map(|(_, oldest)| oldest))
     }
-    /// Count one event under every check's key, in one transaction, unless one of them is over its
-    /// limit: then nothing is counted (and nothing written), and the answer is that check's index
-    /// and the time of its oldest counted event.
+    /// Count each check's events under its key, in one transaction, unless that would take one of
+    /// them over its limit: then nothing is counted (and nothing written), and the answer is that
+    /// check's index and the time of its oldest counted event.
     async fn count_rate_events(
         &self,
         checks: &[RateCheck],

@@ -450,3 +450,195 @@ async fn otp_disabled_refuses_passcodes() {
         .message_id;
     app.sign_in(&other, "carol@example.org").await;
 }
+
+fn forward_to(to: &[String]) -> serde_json::Value {
+    serde_json::json!({ "to": to, "text": "Have a look." })
+}
+
+fn addresses(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}@example.org")).collect()
+}
+
+/// Notices that went to any of `to`.
+async fn notices(app: &TestApp, to: &[String]) -> usize {
+    let mut n = 0;
+    for a in to {
+        n += app.mails_to(a).await.len();
+    }
+    n
+}
+
+#[tokio::test]
+async fn a_recipient_cannot_forward_to_hundreds_at_once() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    let many = addresses("target", 200);
+    let (status, body) = crate::answers::post(&app, &bob, "forward", forward_to(&many)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "too_many_recipients");
+    app.state.settle().await;
+    assert_eq!(notices(&app, &many).await, 0, "not one notice went out");
+    // Ten, the default for a forward, is fine.
+    let ten = addresses("ok", 10);
+    let (status, body) = crate::answers::post(&app, &bob, "forward", forward_to(&ten)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn forwards_of_one_message_are_limited_per_day() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    let mut sent = 0;
+    let mut refused = None;
+    for round in 0..8 {
+        let to = addresses(&format!("r{round}-"), 10);
+        let (status, body) = crate::answers::post(&app, &bob, "forward", forward_to(&to)).await;
+        match status {
+            StatusCode::CREATED => sent += 10,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(body["code"], "too_many_forwards", "{body}");
+                refused.get_or_insert(round);
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    // 50 a day by default (with the reply and forward per-hour limit of 20 well above 8 tries).
+    assert_eq!((sent, refused), (50, Some(5)));
+    // A day later there is room again.
+    app.clock.advance(24 * 3600 + 1);
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    let (status, body) =
+        crate::answers::post(&app, &bob, "forward", forward_to(&addresses("later", 10))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn a_forward_chain_ends_at_its_depth_and_a_template_can_tighten_the_limits() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let (status, body): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            "/api/admin/rights-templates",
+            &t.token,
+            Some(&serde_json::json!({
+                "name": "Short chains",
+                "rights": ["view", "forward"],
+                "forward_limits": { "recipients_per_forward": 2, "depth": 2 }
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        body["forward_limits"]["recipients_per_day"], 50,
+        "an omitted limit keeps its default"
+    );
+    let mut m = message("a0@example.org");
+    m.rights_template = Some("Short chains".into());
+    let mut id = app.send(&t.token, &m).await.message_id;
+    // Three at once is over this template's two.
+    let a0 = app.sign_in(&id, "a0@example.org").await;
+    let (status, _) =
+        crate::answers::post(&app, &a0, "forward", forward_to(&addresses("x", 3))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // a0 → a1 → a2, and a2 may not forward again.
+    for hop in 1..=3 {
+        let from = format!("a{}@example.org", hop - 1);
+        let to = format!("a{hop}@example.org");
+        let s = app.sign_in(&id, &from).await;
+        let (status, body) =
+            crate::answers::post(&app, &s, "forward", forward_to(std::slice::from_ref(&to))).await;
+        if hop <= 2 {
+            assert_eq!(status, StatusCode::CREATED, "hop {hop}: {body}");
+            id = body["message_id"].as_str().unwrap().to_owned();
+        } else {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "hop {hop}: {body}");
+            assert_eq!(body["code"], "forward_too_deep");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_has_a_daily_forward_quota() {
+    let app = TestApp::with_config(|c| c.limits.forward_recipients_per_tenant = 15).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let mut sent = 0;
+    for n in 0..3 {
+        let to = format!("reader{n}@example.net");
+        let id = app.send(&t.token, &message(&to)).await.message_id;
+        let s = app.sign_in(&id, &to).await;
+        let (status, body) = crate::answers::post(
+            &app,
+            &s,
+            "forward",
+            forward_to(&addresses(&format!("q{n}-"), 6)),
+        )
+        .await;
+        if status == StatusCode::CREATED {
+            sent += 6;
+        } else {
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::TOO_MANY_REQUESTS, Some("too_many_forwards"))
+            );
+        }
+    }
+    assert_eq!(sent, 12, "the third forward would pass the tenant's 15");
+}
+
+#[tokio::test]
+async fn a_second_forward_waits_while_the_first_is_still_being_read() {
+    let app = app().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    let server = sealpost::http::listener::spawn(
+        sealpost::http::router(app.state.clone()),
+        sealpost::http::listener::Limits {
+            header_timeout: std::time::Duration::from_secs(30),
+            max_connections: 10,
+            max_per_client: Some(10),
+        },
+    )
+    .await
+    .unwrap();
+    // The first forward's body is still arriving (half of what its length says)...
+    let mut slow = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/m/{id}/forward HTTP/1.1\r\nhost: sealpost.test\r\ncookie: {}\r\nx-sealpost-request: 1\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n{{\"to\":",
+        bob.cookie
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut slow, head.as_bytes())
+        .await
+        .unwrap();
+    // ...so a second one from the same recipient is refused at once, before its body is read.
+    let mut second = None;
+    for _ in 0..100 {
+        let (status, body) =
+            crate::answers::post(&app, &bob, "forward", forward_to(&addresses("p", 1))).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            second = Some(body);
+            break;
+        }
+        // Until the first request has reached its handler, the second is an ordinary forward.
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let body = second.expect("the second forward was refused while the first was read");
+    assert_eq!(body["code"], "answer_in_progress");
+    drop(slow);
+    server.stop().await;
+}

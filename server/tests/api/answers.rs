@@ -6,7 +6,7 @@ use base64::Engine as _;
 
 use crate::helpers::{Signed, TestApp, body_text, message};
 
-async fn post(
+pub async fn post(
     app: &TestApp,
     s: &Signed,
     what: &str,

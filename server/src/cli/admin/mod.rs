@@ -20,9 +20,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::{Args, Subcommand, ValueEnum};
 use sealpost_api::admin::{
-    AttachmentRequest, AuditEventView, BrandingTemplateView, LocalizedText, MessageListView,
-    MessageStatusView, PortalLogVerifyView, PortalLogView, RightsTemplateView, SendMessageRequest,
-    TenantView, UpdateTenantRequest,
+    AttachmentRequest, AuditEventView, BrandingTemplateView, ForwardLimits, LocalizedText,
+    MessageListView, MessageStatusView, PortalLogVerifyView, PortalLogView, RightsTemplateView,
+    SendMessageRequest, TenantView, UpdateTenantRequest,
 };
 use serde_json::{Value, json};
 use ureq::http::Method;
@@ -271,8 +271,10 @@ pub enum RightsAction {
         /// What it is for.
         #[arg(long, default_value = "")]
         description: String,
+        #[command(flatten)]
+        forward: ForwardLimitArgs,
     },
-    /// Replace your own template's rights and description.
+    /// Replace your own template's rights, description and forward limits.
     Set {
         /// Its name.
         name: String,
@@ -282,12 +284,41 @@ pub enum RightsAction {
         /// What it is for.
         #[arg(long, default_value = "")]
         description: String,
+        #[command(flatten)]
+        forward: ForwardLimitArgs,
     },
     /// Remove your own template.
     Remove {
         /// Its name.
         name: String,
     },
+}
+
+/// A rights template's forward limits; each omitted one takes its default.
+#[derive(Debug, Args)]
+pub struct ForwardLimitArgs {
+    /// Most new recipients one forward may name (1–500, default 10).
+    #[arg(long)]
+    forward_recipients: Option<u32>,
+    /// Most new recipients one recipient may forward one message to in a day (1–5000, default 50).
+    #[arg(long)]
+    forward_recipients_per_day: Option<u32>,
+    /// How many forwards deep a chain may go (1–10, default 3).
+    #[arg(long)]
+    forward_depth: Option<u32>,
+}
+
+impl ForwardLimitArgs {
+    fn limits(&self) -> ForwardLimits {
+        let d = ForwardLimits::default();
+        ForwardLimits {
+            recipients_per_forward: self.forward_recipients.unwrap_or(d.recipients_per_forward),
+            recipients_per_day: self
+                .forward_recipients_per_day
+                .unwrap_or(d.recipients_per_day),
+            depth: self.forward_depth.unwrap_or(d.depth),
+        }
+    }
 }
 
 /// `sealpost send …`
@@ -677,14 +708,16 @@ fn branding(client: &Client, json: bool, action: BrandingAction) -> Result<Strin
 }
 
 fn rights(client: &Client, json: bool, action: RightsAction) -> Result<String, Failure> {
-    let template = |name: &str, rights: Vec<String>, description: String| {
-        Body::json(&RightsTemplateView {
-            name: name.to_owned(),
-            description,
-            rights,
-            built_in: false,
-        })
-    };
+    let template =
+        |name: &str, rights: Vec<String>, description: String, forward: &ForwardLimitArgs| {
+            Body::json(&RightsTemplateView {
+                name: name.to_owned(),
+                description,
+                rights,
+                built_in: false,
+                forward_limits: forward.limits(),
+            })
+        };
     match action {
         RightsAction::Get { name: None } => {
             let answer = client.call(Method::GET, "/rights-templates", Body::Empty)?;
@@ -706,11 +739,12 @@ fn rights(client: &Client, json: bool, action: RightsAction) -> Result<String, F
             name,
             rights,
             description,
+            forward,
         } => {
             let answer = client.call(
                 Method::POST,
                 "/rights-templates",
-                template(&name, rights, description)?,
+                template(&name, rights, description, &forward)?,
             )?;
             output(&answer, json, show::rights)
         }
@@ -718,11 +752,12 @@ fn rights(client: &Client, json: bool, action: RightsAction) -> Result<String, F
             name,
             rights,
             description,
+            forward,
         } => {
             let answer = client.call(
                 Method::PUT,
                 &format!("/rights-templates/{}", segment(&name)),
-                template(&name, rights, description)?,
+                template(&name, rights, description, &forward)?,
             )?;
             output(&answer, json, show::rights)
         }

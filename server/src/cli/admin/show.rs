@@ -94,6 +94,15 @@ pub fn rights(r: &RightsTemplateView) -> String {
         ("Description", r.description.clone()),
         ("Rights", r.rights.join(", ")),
         ("BuiltIn", yes_no(r.built_in)),
+        (
+            "ForwardLimits",
+            format!(
+                "{} recipients a forward, {} a day, {} deep",
+                r.forward_limits.recipients_per_forward,
+                r.forward_limits.recipients_per_day,
+                r.forward_limits.depth
+            ),
+        ),
     ])
 }
 

@@ -143,6 +143,7 @@ struct RightsRow {
     name: String,
     description: String,
     rights: String,
+    forward_limits: String,
 }
 
 impl From<RightsRow> for RightsTemplate {
@@ -152,6 +153,8 @@ impl From<RightsRow> for RightsTemplate {
             description: r.description,
             rights: Rights::from_stored(&r.rights),
             built_in: false,
+            // Written by us from a validated value; anything unreadable takes the defaults.
+            forward_limits: serde_json::from_str(&r.forward_limits).unwrap_or_default(),
         }
     }
 }

@@ -91,7 +91,8 @@ impl PortalStore for Engine {
     ) -> StoreResult<Option<(usize, i64)>> {
         // Over a limit: answered from a read, so a flood of refused requests writes nothing.
         let over = |i: usize, count: i64, oldest: Option<i64>| {
-            (count >= i64::from(checks[i].max)).then(|| (i, oldest.unwrap_or(now)))
+            let c = &checks[i];
+            (count + i64::from(c.count) > i64::from(c.max)).then(|| (i, oldest.unwrap_or(now)))
         };
         for (i, c) in checks.iter().enumerate() {
             let (count, oldest) = sqlx::query_as::<_, (i64, Option<i64>)>(
@@ -137,12 +138,14 @@ impl PortalStore for Engine {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-            sqlx::query("insert into rate_events (rate_key, at) values ($1, $2)")
-                .bind(c.key.as_slice())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            for _ in 0..c.count {
+                sqlx::query("insert into rate_events (rate_key, at) values ($1, $2)")
+                    .bind(c.key.as_slice())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
         }
         tx.commit().await.map_err(db)?;
         Ok(None)

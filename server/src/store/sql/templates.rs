@@ -70,7 +70,7 @@ impl TemplateStore for Engine {
 
     async fn rights_templates(&self, tenant_id: &str) -> StoreResult<Vec<RightsTemplate>> {
         Ok(sqlx::query_as::<_, RightsRow>(
-            "select name, description, rights from rights_templates where tenant_id = $1 order by name",
+            "select name, description, rights, forward_limits from rights_templates where tenant_id = $1 order by name",
         )
         .bind(tenant_id)
         .fetch_all(&self.pool)
@@ -83,7 +83,7 @@ impl TemplateStore for Engine {
 
     async fn rights_template(&self, tenant_id: &str, name: &str) -> StoreResult<RightsTemplate> {
         sqlx::query_as::<_, RightsRow>(
-            "select name, description, rights from rights_templates where tenant_id = $1 and name = $2",
+            "select name, description, rights, forward_limits from rights_templates where tenant_id = $1 and name = $2",
         )
         .bind(tenant_id)
         .bind(name)
@@ -169,30 +169,37 @@ impl Engine {
     ) -> StoreResult<()> {
         if put == Put::Create {
             sqlx::query(
-                "insert into rights_templates (tenant_id, name, description, rights, updated_at) values ($1, $2, $3, $4, $5)",
+                "insert into rights_templates (tenant_id, name, description, rights, updated_at, forward_limits) values ($1, $2, $3, $4, $5, $6)",
             )
             .bind(tenant_id)
             .bind(&t.name)
             .bind(&t.description)
             .bind(t.rights.to_stored())
             .bind(at)
+            .bind(forward_limits(t)?)
             .execute(&self.pool)
             .await
             .map_err(db)?;
             Ok(())
         } else {
             let r = sqlx::query(
-                "update rights_templates set description = $1, rights = $2, updated_at = $3 where tenant_id = $4 and name = $5",
+                "update rights_templates set description = $1, rights = $2, updated_at = $3, forward_limits = $6 where tenant_id = $4 and name = $5",
             )
             .bind(&t.description)
             .bind(t.rights.to_stored())
             .bind(at)
             .bind(tenant_id)
             .bind(&t.name)
+            .bind(forward_limits(t)?)
             .execute(&self.pool)
             .await
             .map_err(db)?;
             affected(r.rows_affected())
         }
     }
+}
+
+/// A template's forward limits as stored.
+fn forward_limits(t: &RightsTemplate) -> StoreResult<String> {
+    serde_json::to_string(&t.forward_limits).map_err(|e| StoreError::Database(e.to_string()))
 }

@@ -8,6 +8,7 @@ use sealpost_api::recipient::{ForwardRequest, ReplyRequest, SentView};
 use sha2::{Digest, Sha256};
 
 use super::{SignedIn, refusal_error};
+use crate::connections::Running;
 use crate::domain::passcode::RATE_WINDOW;
 use crate::domain::portal_log::PortalEvent;
 use crate::domain::release::check;
@@ -34,7 +35,7 @@ async fn allowed(
     signed: &SignedIn,
     client: &Client,
     right: Right,
-) -> Result<(), ApiError> {
+) -> Result<Running, ApiError> {
     if let Err(refusal) = check(&signed.facts(state.clock.now()), right) {
         happened(signed, client)
             .track(
@@ -69,7 +70,20 @@ async fn allowed(
             ),
         ));
     }
-    signed.touch(state).await
+    // One at a time per recipient and message, taken before the body (up to the message size
+    // limit) is read, so parallel requests cannot multiply the memory it takes.
+    let running = state
+        .answers_running
+        .start(&format!("{}\0{}", signed.message.id, signed.session.address))
+        .ok_or_else(|| {
+            ApiError::TooMany {
+                code: "answer_in_progress",
+                message: "Your previous reply or forward of this message is still being sent; wait for it to finish.".to_owned(),
+                retry_after: 5,
+            }
+        })?;
+    signed.touch(state).await?;
+    Ok(running)
 }
 
 fn happened<'a>(signed: &'a SignedIn, client: &'a Client) -> Happened<'a> {
@@ -89,7 +103,7 @@ async fn answer(
     all: bool,
 ) -> Result<(StatusCode, Json<SentView>), ApiError> {
     let right = if all { Right::ReplyAll } else { Right::Reply };
-    allowed(&state, &signed, &client, right).await?;
+    let _running = allowed(&state, &signed, &client, right).await?;
     let body: ReplyRequest = read_json(req, body_limit(&state.config)).await?;
     let (id, to) = replies::reply(
         &state,
@@ -139,7 +153,7 @@ async fn forward(
     client: Client,
     req: Request,
 ) -> Result<(StatusCode, Json<SentView>), ApiError> {
-    allowed(&state, &signed, &client, Right::Forward).await?;
+    let _running = allowed(&state, &signed, &client, Right::Forward).await?;
     let body: ForwardRequest = read_json(req, body_limit(&state.config)).await?;
     let (id, to) = replies::forward(
         &state,

@@ -135,6 +135,9 @@ pub struct Config {
     pub smtp_listen_key: Option<PathBuf>,
     /// Largest message the listener accepts, in bytes as received (encoded).
     pub smtp_listen_max_size: u64,
+    /// The DNS server (`address:port`) domain proofs ask for TXT records. Unset: the system's
+    /// resolver (`/etc/resolv.conf`).
+    pub dns_server: Option<SocketAddr>,
     /// Let tenants list connector networks wider than /16 (IPv4) or /48 (IPv6).
     pub connector_allow_broad_networks: bool,
     /// TCP load balancers in front of the listener (addresses or networks such as `10.0.0.5` or
@@ -241,6 +244,7 @@ impl Default for Config {
             smtp_listen_max_size: 36 * 1024 * 1024,
             smtp_listen_proxy_from: Vec::new(),
             connector_allow_broad_networks: false,
+            dns_server: None,
             database_url: None,
             database_max_connections: 10,
             blob_store: BlobStoreKind::Directory,
@@ -481,6 +485,12 @@ impl Config {
                 name: "SEALPOST_SMTP_LISTEN_MAX_SIZE",
                 message: format!("expected a number of bytes, got {v:?}"),
             })?;
+        }
+        if let Some(v) = env("SEALPOST_DNS_SERVER") {
+            config.dns_server = Some(v.parse().map_err(|_| ConfigError::Env {
+                name: "SEALPOST_DNS_SERVER",
+                message: format!("expected an address like 192.0.2.53:53, got {v:?}"),
+            })?);
         }
         if let Some(v) = env("SEALPOST_METRICS_TOKEN") {
             config.metrics_token = Some(Secret(v));
@@ -740,6 +750,8 @@ mod tests {
             "smtp_listen_key",
             "smtp_listen_max_size",
             "smtp_listen_proxy_from",
+            "dns_server",
+            "SEALPOST_DNS_SERVER",
             "metrics_token",
             "SEALPOST_METRICS_TOKEN",
             "connector_allow_broad_networks",

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod dns;
 pub mod domain;
 pub mod http;
 pub mod keys;

@@ -16,12 +16,29 @@ pub struct TenantView {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// Mail domains that belong to the tenant (its senders; recipients elsewhere are external).
+    /// Mail domains that belong to the tenant (its senders; recipients elsewhere are external),
+    /// each proven: only these are used for notices, relaying and senders.
     pub domains: Vec<String>,
+    /// Domains asked for and not yet proven, each with the DNS TXT record that proves it.
+    #[serde(default)]
+    pub pending_domains: Vec<PendingDomainView>,
     /// Whether notices show the message subject (`false`: a neutral subject instead).
     pub show_subject_in_notice: bool,
     /// Whether the portal tracking log is kept (OME `EnablePortalTrackingLogs`).
     pub enable_portal_tracking_logs: bool,
+}
+
+/// A domain the tenant asked for: publish the TXT record, then ask for it to be verified
+/// (`POST /api/admin/tenant/domains/{domain}/verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PendingDomainView {
+    /// The domain.
+    pub domain: String,
+    /// Where the TXT record goes, e.g. `_sealpost.example.com`.
+    pub txt_name: String,
+    /// What it must hold, e.g. `sealpost-verification=3q2+7w…`.
+    pub txt_value: String,
 }
 
 /// `PATCH /api/admin/tenant`: change what is given, keep the rest.
@@ -32,7 +49,8 @@ pub struct UpdateTenantRequest {
     /// New display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The full new list of domains.
+    /// The full new list of domains: proven ones listed stay, ones not listed go, new ones wait
+    /// for their DNS proof (see [`TenantView::pending_domains`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<String>>,
     /// Show or hide the subject in notices.

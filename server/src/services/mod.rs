@@ -2,6 +2,7 @@
 //! never see HTTP or SMTP: the adapters (`http`, `smtp`, `cli`) call them and translate what they
 //! answer.
 
+pub mod domains;
 pub mod error;
 pub mod key_policies;
 pub mod limits;

@@ -69,6 +69,15 @@ pub struct Tenant {
     pub data_encryption_policy_id: Option<String>,
 }
 
+/// A domain a tenant asked for, to be proven with a DNS TXT record holding its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainClaim {
+    pub domain: Domain,
+    /// The random value the TXT record must hold.
+    pub token: String,
+    pub created_at: i64,
+}
+
 /// An admin token's record (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminToken {
@@ -295,6 +304,17 @@ pub trait TenantStore: Send + Sync {
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Tenant>;
     /// Change a tenant's name, domains and notice setting.
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    /// The domains a tenant has claimed but not proven, oldest first.
+    async fn domain_claims(&self, tenant_id: &str) -> StoreResult<Vec<DomainClaim>>;
+    /// Replace a tenant's unproven claims (a claim kept keeps its token).
+    async fn replace_domain_claims(
+        &self,
+        tenant_id: &str,
+        claims: &[DomainClaim],
+    ) -> StoreResult<()>;
+    /// A claim proven: it becomes one of the tenant's domains (`Conflict("domain_taken")` if another
+    /// tenant has it), all at once.
+    async fn prove_domain(&self, tenant_id: &str, domain: &str) -> StoreResult<()>;
 
     /// Add an admin token.
     async fn create_token(&self, token: &AdminToken, token_hash: &[u8; 32]) -> StoreResult<()>;

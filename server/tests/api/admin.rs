@@ -98,8 +98,23 @@ async fn tenant_settings_change_and_a_domain_belongs_to_one_tenant() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(view.domains, ["contoso.example", "contoso.se"]);
+    // A new domain waits for its DNS proof (tests/api/domains.rs); the proven one stays.
+    assert_eq!(view.domains, ["contoso.example"]);
+    let pending: Vec<_> = view.pending_domains.iter().map(|p| p.domain.as_str()).collect();
+    assert_eq!(pending, ["contoso.se"]);
     assert!(!view.show_subject_in_notice);
+    // Another tenant's domain can be asked for, but stays pending: a domain belongs to the one
+    // tenant that proves it first, and to no other.
+    let (status, view): (_, TenantView) = app
+        .json(
+            Method::PATCH,
+            "/api/admin/tenant",
+            &a.token,
+            Some(&json!({"domains": ["contoso.example", "fabrikam.example"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view.domains, ["contoso.example"]);
     let (status, err) = app
         .refusal(
             Method::PATCH,
@@ -110,7 +125,7 @@ async fn tenant_settings_change_and_a_domain_belongs_to_one_tenant() {
         .await;
     assert_eq!(
         (status, err.code.as_str()),
-        (StatusCode::CONFLICT, "domain_taken")
+        (StatusCode::UNPROCESSABLE_ENTITY, "proven_domain_required")
     );
     let (status, err) = app
         .refusal(

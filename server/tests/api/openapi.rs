@@ -78,7 +78,15 @@ fn operations() -> Vec<Op> {
             ..op(
                 "patch",
                 "/tenant",
-                "Change the tenant's name, domains, notice subject or portal tracking logs.",
+                "Change the tenant's name, domains (new ones wait for a DNS proof), notice subject or portal tracking logs.",
+            )
+        },
+        Op {
+            response: Some(s::<TenantView>),
+            ..op(
+                "post",
+                "/tenant/domains/{domain}/verify",
+                "Prove a pending domain: its TXT record must be published; then it is the tenant's.",
             )
         },
         Op {

@@ -176,6 +176,15 @@ pub enum ConfigAction {
         /// Whether the portal tracking log is kept.
         #[arg(long)]
         enable_portal_tracking_logs: Option<bool>,
+        /// The full list of domains, comma-separated: proven ones listed stay, new ones wait for
+        /// their DNS proof (`config verify-domain`).
+        #[arg(long, value_delimiter = ',')]
+        domains: Option<Vec<String>>,
+    },
+    /// Prove a pending domain: its TXT record (shown by `config get`) must be published.
+    VerifyDomain {
+        /// The domain.
+        domain: String,
     },
 }
 
@@ -553,14 +562,20 @@ fn execute(client: &Client, json: bool, command: AdminCommand) -> Outcome {
 fn config(client: &Client, json: bool, action: ConfigAction) -> Result<String, Failure> {
     let answer = match action {
         ConfigAction::Get => client.call(Method::GET, "/tenant", Body::Empty)?,
+        ConfigAction::VerifyDomain { domain } => client.call(
+            Method::POST,
+            &format!("/tenant/domains/{}/verify", segment(&domain)),
+            Body::Empty,
+        )?,
         ConfigAction::Set {
             name,
             show_subject_in_notice,
             enable_portal_tracking_logs,
+            domains,
         } => {
             let patch = UpdateTenantRequest {
                 name,
-                domains: None,
+                domains,
                 show_subject_in_notice,
                 enable_portal_tracking_logs,
             };

@@ -47,6 +47,14 @@ pub fn tenant(t: &TenantView) -> String {
     list(&[
         ("Tenant", format!("{} ({})", t.name, t.id)),
         ("Domains", t.domains.join(", ")),
+        (
+            "PendingDomains",
+            t.pending_domains
+                .iter()
+                .map(|p| format!("{} (TXT {} \"{}\")", p.domain, p.txt_name, p.txt_value))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         ("ShowSubjectInNotice", yes_no(t.show_subject_in_notice)),
         (
             "EnablePortalTrackingLogs",

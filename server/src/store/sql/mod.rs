@@ -26,9 +26,9 @@ use crate::domain::address::Domain;
 use crate::domain::branding::DEFAULT_TEMPLATE;
 use crate::domain::rights::{Rights, RightsTemplate};
 use crate::store::{
-    AdminToken, AuditEvent, AuditStore, DevMail, DevMailboxStore, MessageStore, NewMessage,
-    NoticeState, ParentLink, Put, Relation, Store, StoreError, StoreResult, StoredMessage,
-    StoredRecipient, TemplateStore, Tenant, TenantStore,
+    AdminToken, AuditEvent, AuditStore, DevMail, DevMailboxStore, DomainClaim, MessageStore,
+    NewMessage, NoticeState, ParentLink, Put, Relation, Store, StoreError, StoreResult,
+    StoredMessage, StoredRecipient, TemplateStore, Tenant, TenantStore,
 };
 
 pub(super) fn db(e: sqlx::Error) -> StoreError {

@@ -119,6 +119,74 @@ impl TenantStore for Engine {
         tx.commit().await.map_err(db)
     }
 
+    async fn domain_claims(&self, tenant_id: &str) -> StoreResult<Vec<DomainClaim>> {
+        let rows = sqlx::query_as::<_, (String, String, i64)>(
+            "select domain, token, created_at from domain_claims where tenant_id = $1 \
+             order by created_at, domain",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter()
+            .map(|(domain, token, created_at)| {
+                Ok(DomainClaim {
+                    domain: Domain::parse("domain", &domain)
+                        .map_err(|e| StoreError::Database(e.message))?,
+                    token,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_domain_claims(
+        &self,
+        tenant_id: &str,
+        claims: &[DomainClaim],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("delete from domain_claims where tenant_id = $1")
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for c in claims {
+            sqlx::query(
+                "insert into domain_claims (tenant_id, domain, token, created_at) values ($1, $2, $3, $4)",
+            )
+            .bind(tenant_id)
+            .bind(c.domain.as_str())
+            .bind(&c.token)
+            .bind(c.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn prove_domain(&self, tenant_id: &str, domain: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let r = sqlx::query("delete from domain_claims where tenant_id = $1 and domain = $2")
+            .bind(tenant_id)
+            .bind(domain)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        affected(r.rows_affected())?;
+        sqlx::query("insert into tenant_domains (domain, tenant_id) values ($1, $2)")
+            .bind(domain)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match db(e) {
+                StoreError::Conflict(_) => StoreError::Conflict("domain_taken"),
+                other => other,
+            })?;
+        tx.commit().await.map_err(db)
+    }
+
     async fn create_token(&self, token: &AdminToken, hash: &[u8; 32]) -> StoreResult<()> {
         sqlx::query(
             "insert into admin_tokens (id, tenant_id, label, token_hash, created_at) values ($1, $2, $3, $4, $5)",

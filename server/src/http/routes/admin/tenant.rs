@@ -2,38 +2,54 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use sealpost_api::admin::{
-    AuditEventView, CreateTokenRequest, CreatedTokenResponse, TenantView, TokenView,
-    UpdateTenantRequest,
+    AuditEventView, CreateTokenRequest, CreatedTokenResponse, PendingDomainView, TenantView,
+    TokenView, UpdateTenantRequest,
 };
 
 use super::Admin;
 use crate::clock::rfc3339;
+use crate::domain::address::Domain;
 use crate::domain::validation::check_name;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
+use crate::services::domains;
 use crate::services::tenants::{MAX_TENANT_NAME_LEN, new_token, parse_domains};
 use crate::state::AppState;
-use crate::store::{AdminToken, Tenant};
+use crate::store::{AdminToken, DomainClaim, Tenant};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tenant", get(show).patch(update))
+        .route("/tenant/domains/{domain}/verify", post(verify_domain))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .route("/audit", get(audit_log))
 }
 
-fn tenant_view(t: &Tenant) -> TenantView {
+fn tenant_view(t: &Tenant, claims: &[DomainClaim]) -> TenantView {
     TenantView {
         id: t.id.clone(),
         name: t.name.clone(),
         domains: t.domains.iter().map(ToString::to_string).collect(),
+        pending_domains: claims
+            .iter()
+            .map(|c| PendingDomainView {
+                domain: c.domain.to_string(),
+                txt_name: domains::txt_name(&c.domain),
+                txt_value: domains::txt_value(&c.token),
+            })
+            .collect(),
         show_subject_in_notice: t.show_subject_in_notice,
         enable_portal_tracking_logs: t.portal_tracking_logs,
     }
+}
+
+async fn view(state: &AppState, t: &Tenant) -> Result<Json<TenantView>, ApiError> {
+    let claims = state.store.domain_claims(&t.id).await?;
+    Ok(Json(tenant_view(t, &claims)))
 }
 
 fn token_view(t: &AdminToken) -> TokenView {
@@ -45,8 +61,23 @@ fn token_view(t: &AdminToken) -> TokenView {
     }
 }
 
-async fn show(admin: Admin) -> Json<TenantView> {
-    Json(tenant_view(&admin.tenant))
+async fn show(State(state): State<AppState>, admin: Admin) -> Result<Json<TenantView>, ApiError> {
+    view(&state, &admin.tenant).await
+}
+
+/// Look for a pending domain's TXT record; when it is there the domain is the tenant's.
+async fn verify_domain(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(domain): Path<String>,
+) -> Result<Json<TenantView>, ApiError> {
+    let domain = Domain::parse("domain", &domain)?;
+    domains::prove(&state, &admin.tenant, &domain).await?;
+    admin
+        .audit(&state, "tenant.domain_proven", domain.as_str())
+        .await?;
+    let tenant = state.store.tenant(&admin.tenant.id).await?;
+    view(&state, &tenant).await
 }
 
 async fn update(
@@ -59,8 +90,9 @@ async fn update(
         check_name("name", name, MAX_TENANT_NAME_LEN)?;
         tenant.name = name.trim().to_owned();
     }
-    if let Some(domains) = &req.domains {
-        tenant.domains = parse_domains(domains)?;
+    if let Some(requested) = &req.domains {
+        let requested = parse_domains(requested)?;
+        domains::request(&state, &mut tenant, &requested).await?;
     }
     if let Some(show) = req.show_subject_in_notice {
         tenant.show_subject_in_notice = show;
@@ -70,7 +102,7 @@ async fn update(
     }
     state.store.update_tenant(&tenant).await?;
     admin.audit(&state, "tenant.updated", &tenant.id).await?;
-    Ok(Json(tenant_view(&tenant)))
+    view(&state, &tenant).await
 }
 
 async fn list_tokens(

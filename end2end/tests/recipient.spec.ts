@@ -117,6 +117,26 @@ test('revoking while the page is open removes the message within 30 seconds', as
   await expectAccessible(page, 'revoked');
 });
 
+test('a page that cannot confirm access closes the message within 30 seconds', async ({ page }) => {
+  test.setTimeout(90_000);
+  const t = createTenant('Fabrikam');
+  const bob = address('bob');
+  const id = await send(t, { to: [bob], subject: 'Cut off', text: 'Figures for the board' });
+  await signIn(page, await noticeLink(bob, id), bob);
+  await expect(page.getByTestId('body')).toHaveText('Figures for the board');
+
+  // From now on the page's access checks cannot reach the server (a network cut, a failing
+  // proxy): it cannot see a revocation, so it must not keep showing the message.
+  await page.route('**/api/m/*/access', (route) => route.abort('internetdisconnected'));
+  await expect(page.getByTestId('stopped')).toBeVisible({ timeout: 45_000 });
+  await expect(page.getByTestId('error-code')).toHaveText('access_unconfirmed');
+  await expect(page.getByTestId('stopped-text')).toHaveText(
+    'The message was closed because this page could not check with the secure message service that you may still read it. Check your connection, then open the link again.',
+  );
+  await expect(page.getByText('Figures for the board')).toHaveCount(0);
+  await expect(page.getByTestId('letter')).toHaveCount(0);
+});
+
 test('a message whose data encryption policy was purged says so and cannot be opened', async ({ page }) => {
   const t = createTenant('Fabrikam');
   // Two policies over the same root keys: purging one keeps the keys for the other.

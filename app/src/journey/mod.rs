@@ -19,6 +19,7 @@ use sealpost_envelope::part::Part;
 use crate::api::{self, ApiFailure};
 use crate::logic::actions::Allowed;
 use crate::logic::stop::Stop;
+use crate::logic::watch::unconfirmed_too_long;
 use crate::opening::Vault;
 use crate::reading::{self, Engine, OpenFailure};
 use state::{Body, Letter, Portal, Screen};
@@ -257,10 +258,11 @@ async fn open_letter(portal: &Portal, session: SessionView) -> Result<Letter, St
     })
 }
 
-/// Ask whether the message is still readable; stop the page if not.
-pub async fn check_access(portal: Portal) {
+/// Ask whether the message is still readable; stop the page if not. `confirmed` holds when the
+/// server last said it is (`js_sys::Date::now()` milliseconds).
+pub async fn check_access(portal: Portal, confirmed: StoredValue<f64>) {
     match api::access(&portal.id()).await {
-        Ok(view) if view.state == AccessState::Active => {}
+        Ok(view) if view.state == AccessState::Active => confirmed.set_value(js_sys::Date::now()),
         Ok(view) => {
             if let Some(s) = Stop::from_access(view.state, portal.expires_at().as_deref()) {
                 stop(&portal, s);
@@ -268,8 +270,19 @@ pub async fn check_access(portal: Portal) {
         }
         // A session that ended (idle, absolute or signed out elsewhere) ends reading too.
         Err(f) if f.status == 401 => stop(&portal, stop_for(&portal, &f)),
-        // A network blip is not a revocation; the next check will tell.
-        Err(_) => {}
+        // One failed check is a blip; unconfirmed for as long as a revocation may take to arrive,
+        // the message closes, since a revocation could be what the page cannot hear.
+        Err(_) => {
+            if unconfirmed_too_long(confirmed.get_value(), js_sys::Date::now()) {
+                stop(
+                    &portal,
+                    Stop::Failed {
+                        code: "access_unconfirmed".to_owned(),
+                        message: String::new(),
+                    },
+                );
+            }
+        }
     }
 }
 

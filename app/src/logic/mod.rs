@@ -1,7 +1,7 @@
 //! The portal's decisions as plain code, tested natively: where a link points, what a refusal
 //! means for the page, how passcode tries are counted, which actions the rights allow, how an
 //! attachment may be shown, what of a message's HTML survives sanitising, and what the sender's
-//! page shows of a sent message.
+//! page shows of a sent message, and how long an open message may go unconfirmed.
 
 pub mod actions;
 pub mod link;
@@ -10,3 +10,4 @@ pub mod sanitize;
 pub mod sent;
 pub mod size;
 pub mod stop;
+pub mod watch;

@@ -1,6 +1,7 @@
 //! The open message: who, when, subject, body, attachments, and the actions its rights allow.
-//! While it is open the page checks every 15 s that it may still be read, renews the key when the
-//! lease ends, and wipes everything on a revocation, an expiry or a sign-out.
+//! While it is open the page checks every 15 s that it may still be read (and closes it when it
+//! cannot tell for 30 s), renews the key when the lease ends, and wipes everything on a
+//! revocation, an expiry or a sign-out.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,9 +22,12 @@ const CHECK_EVERY: Duration = Duration::from_secs(15);
 
 /// Keep the page honest while a message is open: the access check and the key lease.
 fn watch(portal: Portal, letter: &Letter) {
-    if let Ok(handle) =
-        set_interval_with_handle(move || spawn_local(flow::check_access(portal)), CHECK_EVERY)
-    {
+    // The key was just released: that is the first confirmation.
+    let confirmed = StoredValue::new(js_sys::Date::now());
+    if let Ok(handle) = set_interval_with_handle(
+        move || spawn_local(flow::check_access(portal, confirmed)),
+        CHECK_EVERY,
+    ) {
         on_cleanup(move || handle.clear());
     }
     schedule_renewal(portal, letter.session.clone(), letter.lease_seconds);

@@ -49,6 +49,9 @@ pub fn Stopped(stop: Stop) -> impl IntoView {
             Stop::Failed { code, .. } if code == "network" => {
                 (t.error_heading, t.network_text.to_owned())
             }
+            Stop::Failed { code, .. } if code == "access_unconfirmed" => {
+                (t.error_heading, t.access_unconfirmed_text.to_owned())
+            }
             Stop::Failed { message, .. } => (t.error_heading, message.clone()),
         })
     };

@@ -83,6 +83,14 @@ pub struct OneAtATime {
 }
 
 impl OneAtATime {
+    /// How many keys have work running.
+    pub fn running(&self) -> usize {
+        self.running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
     /// Start work for `key`, or `None` while other work for it runs.
     pub fn start(&self, key: &str) -> Option<Running> {
         let mut running = self

@@ -26,6 +26,10 @@ pub struct TenantView {
     pub show_subject_in_notice: bool,
     /// Whether the portal tracking log is kept (OME `EnablePortalTrackingLogs`).
     pub enable_portal_tracking_logs: bool,
+    /// Days the portal log keeps its entries (older ones are pruned, the chain still verifies);
+    /// absent: for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal_log_retention_days: Option<u32>,
 }
 
 /// A domain the tenant asked for: publish the TXT record, then ask for it to be verified
@@ -59,6 +63,9 @@ pub struct UpdateTenantRequest {
     /// Turn the portal tracking log on or off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_portal_tracking_logs: Option<bool>,
+    /// Keep portal log entries this many days, 1–3650; 0: for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal_log_retention_days: Option<u32>,
 }
 
 /// `POST /api/admin/tokens`.

@@ -116,6 +116,11 @@ async fn run_with(
     }
     // Re-wraps message keys while a key roll is in progress (and finishes one a crash left).
     crate::services::key_policies::roll::spawn(state.clone());
+    // Prunes each tenant's portal log to its retention.
+    tokio::spawn(crate::services::tracking::prune_hourly(
+        state.store.clone(),
+        state.clock.clone(),
+    ));
     let after_answer = state.after_answer.clone();
     let limits = crate::http::listener::Limits::from_config(&state.config);
     crate::http::listener::serve(listener, router(state), limits, shutdown_signal()).await;

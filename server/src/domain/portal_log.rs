@@ -151,6 +151,16 @@ pub enum ChainBreak {
         /// The entry.
         seq: u64,
     },
+    /// A head recorded earlier is older than the retention checkpoint: it was pruned.
+    #[error(
+        "entry {seq} was pruned by the log's retention (entries up to {checkpoint} were removed and their last hash kept); verify with a head recorded after entry {checkpoint}"
+    )]
+    Pruned {
+        /// The recorded head's entry.
+        seq: u64,
+        /// The last pruned entry.
+        checkpoint: u64,
+    },
     /// The chain no longer contains a head recorded earlier.
     #[error(
         "entry {seq} no longer has the hash recorded for it: the log was rewritten or cut short"
@@ -183,12 +193,29 @@ impl ChainVerifier {
     /// A verifier; `expect` is a head recorded earlier (sequence number and hash) that must still
     /// be in the chain.
     pub fn new(expect: Option<(u64, [u8; 32])>) -> ChainVerifier {
+        ChainVerifier::after(None, expect)
+    }
+
+    /// A verifier for a chain whose entries up to a retention `checkpoint` (the last pruned
+    /// entry's sequence number and hash) were removed: the first entry left must follow from it.
+    /// A head `expect`ed at the checkpoint is compared with it; one before it cannot be checked.
+    pub fn after(
+        checkpoint: Option<(u64, [u8; 32])>,
+        expect: Option<(u64, [u8; 32])>,
+    ) -> ChainVerifier {
+        let (seq, hash) = checkpoint.unwrap_or((0, GENESIS));
+        let expect_seen = matches!(expect, Some((s, h)) if s == seq && h == hash && seq > 0);
         ChainVerifier {
-            seq: 0,
-            hash: GENESIS,
+            seq,
+            hash,
             expect,
-            expect_seen: false,
+            expect_seen,
         }
+    }
+
+    /// Where checking starts: the checkpoint's sequence number (0 without one).
+    pub fn start(&self) -> u64 {
+        self.seq
     }
 
     /// Check the next entry.
@@ -219,12 +246,17 @@ impl ChainVerifier {
         Ok(())
     }
 
-    /// The end of the chain.
-    pub fn finish(self) -> Result<ChainHead, ChainBreak> {
+    /// The end of the chain (`checkpoint` as given to [`ChainVerifier::after`]).
+    pub fn finish(self, checkpoint: Option<u64>) -> Result<ChainHead, ChainBreak> {
         if let Some((seq, hash)) = self.expect
             && !self.expect_seen
             && !(seq == 0 && hash == GENESIS)
         {
+            if let Some(checkpoint) = checkpoint
+                && seq < checkpoint
+            {
+                return Err(ChainBreak::Pruned { seq, checkpoint });
+            }
             return Err(ChainBreak::HeadMismatch { seq });
         }
         Ok(ChainHead {
@@ -277,7 +309,7 @@ mod tests {
         for e in entries {
             v.push(e)?;
         }
-        v.finish()
+        v.finish(None)
     }
 
     #[test]
@@ -334,5 +366,50 @@ mod tests {
             verify(&rehashed, Some((1, [0; 32]))).unwrap_err(),
             ChainBreak::HeadMismatch { seq: 1 }
         );
+    }
+
+    #[test]
+    fn a_pruned_chain_verifies_from_its_checkpoint_and_nothing_before_it_can_be_slipped_in() {
+        let c = chain(6);
+        let hash = |i: usize| <[u8; 32]>::try_from(c[i].hash.as_slice()).unwrap();
+        // Entries 1–3 pruned; the checkpoint is entry 3's hash.
+        let checkpoint = Some((3, hash(2)));
+        let rest = &c[3..];
+        let check = |entries: &[ChainedEntry], expect| {
+            let mut v = ChainVerifier::after(checkpoint, expect);
+            for e in entries {
+                v.push(e)?;
+            }
+            v.finish(Some(3))
+        };
+        assert_eq!(check(rest, None).unwrap().entries, 6);
+        assert!(
+            check(rest, Some((3, hash(2)))).is_ok(),
+            "a head at the checkpoint"
+        );
+        assert!(check(rest, Some((5, hash(4)))).is_ok(), "a head after it");
+        assert_eq!(
+            check(rest, Some((2, hash(1)))).unwrap_err(),
+            ChainBreak::Pruned {
+                seq: 2,
+                checkpoint: 3
+            }
+        );
+        // A first entry that does not follow from the checkpoint breaks the chain.
+        assert_eq!(
+            check(&c[4..], None).unwrap_err(),
+            ChainBreak::Gap {
+                previous: 3,
+                found: 5
+            }
+        );
+        let mut forged = rest.to_vec();
+        forged[0].prev_hash = vec![9; 32];
+        assert_eq!(
+            check(&forged, None).unwrap_err(),
+            ChainBreak::Unlinked { seq: 4 }
+        );
+        // Nothing left after the checkpoint is still intact.
+        assert_eq!(check(&[], None).unwrap().entries, 3);
     }
 }

@@ -91,6 +91,7 @@ pub async fn create_tenant(
         key_version: 1,
         created_at: now,
         data_encryption_policy_id: None,
+        portal_log_retention_days: None,
     };
     let (token, secret, hash) = new_token(&tenant.id, "bootstrap", now)?;
     store.create_tenant(&tenant, &token, &hash).await?;

@@ -106,8 +106,10 @@ pub async fn verify_chain(
     expect: Option<(u64, [u8; 32])>,
 ) -> Result<Result<ChainHead, ChainBreak>, StoreError> {
     const PAGE: u32 = 1000;
-    let mut verifier = ChainVerifier::new(expect);
-    let mut after = 0;
+    // Entries pruned by retention are gone; the rest must follow from their last hash.
+    let checkpoint = store.portal_log_checkpoint(tenant_id).await?;
+    let mut verifier = ChainVerifier::after(checkpoint, expect);
+    let mut after = verifier.start();
     loop {
         let page = store.portal_log_after(tenant_id, after, PAGE).await?;
         for entry in &page {
@@ -117,7 +119,34 @@ pub async fn verify_chain(
         }
         match page.last() {
             Some(last) if page.len() == PAGE as usize => after = last.seq,
-            _ => return Ok(verifier.finish()),
+            _ => return Ok(verifier.finish(checkpoint.map(|(seq, _)| seq))),
         }
+    }
+}
+
+/// Prune every tenant's portal log to its retention (`portal_log_retention_days`): entries older
+/// than that go, as a prefix of the chain, and the last one's hash stays as the checkpoint the
+/// rest verifies from. Returns how many entries went.
+pub async fn prune(store: &dyn Store, now: i64) -> Result<u64, StoreError> {
+    let mut pruned = 0;
+    for (tenant_id, days) in store.portal_log_retention().await? {
+        let before = now - i64::from(days) * 86_400;
+        pruned += store.prune_portal_log(&tenant_id, before, now).await?;
+    }
+    Ok(pruned)
+}
+
+/// Prune every hour, for as long as the server runs (each node; pruning twice is harmless).
+pub async fn prune_hourly(store: std::sync::Arc<dyn Store>, clock: crate::clock::Clock) {
+    loop {
+        match prune(store.as_ref(), clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                entries = n,
+                "pruned portal log entries past their retention"
+            ),
+            Err(e) => tracing::error!(error = %e, "the portal log could not be pruned"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
 }

@@ -67,6 +67,8 @@ pub struct Tenant {
     pub created_at: i64,
     /// The data encryption policy new messages are sealed under; `None`: the data key above.
     pub data_encryption_policy_id: Option<String>,
+    /// Days the portal log keeps entries; `None`: for ever.
+    pub portal_log_retention_days: Option<u32>,
 }
 
 /// A domain a tenant asked for, to be proven with a DNS TXT record holding its token.

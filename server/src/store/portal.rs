@@ -199,6 +199,14 @@ pub trait PortalStore: Send + Sync {
         tenant_id: &str,
         filter: &PortalLogFilter,
     ) -> StoreResult<Vec<ChainedEntry>>;
+    /// The last entry pruned from a tenant's log by retention: its sequence number and hash.
+    async fn portal_log_checkpoint(&self, tenant_id: &str) -> StoreResult<Option<(u64, [u8; 32])>>;
+    /// Every tenant that keeps its portal log for a limited number of days, with the days.
+    async fn portal_log_retention(&self) -> StoreResult<Vec<(String, u32)>>;
+    /// Remove a tenant's oldest entries written before `before`, as a prefix of the chain, and
+    /// keep the last one's sequence number and hash as the checkpoint (all at once). Returns how
+    /// many went.
+    async fn prune_portal_log(&self, tenant_id: &str, before: i64, now: i64) -> StoreResult<u64>;
     /// Up to `limit` entries after `after_seq`, oldest first (for verifying the chain).
     async fn portal_log_after(
         &self,

@@ -624,20 +624,19 @@ async fn a_second_forward_waits_while_the_first_is_still_being_read() {
     tokio::io::AsyncWriteExt::write_all(&mut slow, head.as_bytes())
         .await
         .unwrap();
-    // ...so a second one from the same recipient is refused at once, before its body is read.
-    let mut second = None;
-    for _ in 0..100 {
-        let (status, body) =
-            crate::answers::post(&app, &bob, "forward", forward_to(&addresses("p", 1))).await;
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            second = Some(body);
-            break;
-        }
-        // Until the first request has reached its handler, the second is an ordinary forward.
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // ...and once it is in its handler, reading that body...
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.state.answers_running.running() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first forward never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    let body = second.expect("the second forward was refused while the first was read");
+    // ...a second one from the same recipient is refused at once, before its body is read.
+    let (status, body) =
+        crate::answers::post(&app, &bob, "forward", forward_to(&addresses("p", 1))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["code"], "answer_in_progress");
     drop(slow);
     server.stop().await;

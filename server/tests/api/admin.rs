@@ -100,7 +100,11 @@ async fn tenant_settings_change_and_a_domain_belongs_to_one_tenant() {
     assert_eq!(status, StatusCode::OK);
     // A new domain waits for its DNS proof (tests/api/domains.rs); the proven one stays.
     assert_eq!(view.domains, ["contoso.example"]);
-    let pending: Vec<_> = view.pending_domains.iter().map(|p| p.domain.as_str()).collect();
+    let pending: Vec<_> = view
+        .pending_domains
+        .iter()
+        .map(|p| p.domain.as_str())
+        .collect();
     assert_eq!(pending, ["contoso.se"]);
     assert!(!view.show_subject_in_notice);
     // Another tenant's domain can be asked for, but stays pending: a domain belongs to the one

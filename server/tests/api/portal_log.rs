@@ -238,3 +238,130 @@ async fn an_edited_or_deleted_row_breaks_the_chain() {
         "entry 2 follows entry 0: an entry was removed or reordered"
     );
 }
+
+async fn verified(app: &TestApp, token: &str, query: &str) -> PortalLogVerifyView {
+    let (status, view) = app
+        .json(
+            Method::GET,
+            &format!("/api/admin/portal-log/verify{query}"),
+            token,
+            None::<&()>,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    view
+}
+
+/// Retention prunes the oldest entries as a prefix of the chain and keeps the last one's hash as
+/// a checkpoint: what is left still verifies, new entries chain on, and nothing else can be
+/// removed or rewound, even by someone with the database.
+#[tokio::test]
+async fn retention_prunes_old_entries_and_the_rest_still_verifies() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    enable(&app, &t.token).await;
+    let (status, view): (_, serde_json::Value) = app
+        .json(
+            Method::PATCH,
+            "/api/admin/tenant",
+            &t.token,
+            Some(&serde_json::json!({ "portal_log_retention_days": 30 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["portal_log_retention_days"], 30);
+
+    // Three entries now, three twenty days later.
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    let s = app.sign_in(&id, "bob@example.net").await;
+    app.request_key(&s).await;
+    let early = verified(&app, &t.token, "").await;
+    assert_eq!(early.entries, Some(3));
+    let early_head = format!("?head=2:{}", {
+        let page = log(&app, &t.token, "").await;
+        page.entries
+            .iter()
+            .find(|e| e.seq == 2)
+            .unwrap()
+            .hash
+            .clone()
+    });
+    app.clock.advance(20 * 86_400);
+    let s = app.sign_in(&id, "bob@example.net").await;
+    app.request_key(&s).await;
+    let head = verified(&app, &t.token, "").await;
+    let recorded = format!("?head=6:{}", head.head_hash.clone().unwrap());
+
+    // Fifteen days on, the first three are past thirty days: they go, the rest stays.
+    app.clock.advance(15 * 86_400);
+    let pruned = sealpost::services::tracking::prune(app.state.store.as_ref(), app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(pruned, 3);
+    let seqs: Vec<u64> = log(&app, &t.token, "")
+        .await
+        .entries
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [6, 5, 4]);
+    let after = verified(&app, &t.token, &recorded).await;
+    assert!(after.intact, "{:?}", after.problem);
+    assert_eq!(after.entries, Some(6));
+    let old = verified(&app, &t.token, &early_head).await;
+    assert!(!old.intact);
+    assert!(
+        old.problem
+            .unwrap()
+            .contains("pruned by the log's retention")
+    );
+    // Pruning again changes nothing; new entries chain on from what is left.
+    assert_eq!(
+        sealpost::services::tracking::prune(app.state.store.as_ref(), app.clock.now())
+            .await
+            .unwrap(),
+        0
+    );
+    let s = app.sign_in(&id, "bob@example.net").await;
+    app.request_key(&s).await;
+    assert_eq!(verified(&app, &t.token, "").await.entries, Some(9));
+
+    // The database still refuses to remove entries after the checkpoint, or to move or remove it.
+    let db = app.database().await;
+    for (sqlite, postgres, says) in [
+        (
+            "delete from portal_log where seq = 5",
+            "delete from portal_log where seq = 5",
+            "append-only",
+        ),
+        (
+            "update portal_log_checkpoints set seq = 1",
+            "update portal_log_checkpoints set seq = 1",
+            "only moves forward",
+        ),
+        (
+            "delete from portal_log_checkpoints",
+            "delete from portal_log_checkpoints",
+            "is kept",
+        ),
+    ] {
+        let refused = db.execute(sqlite, postgres).await;
+        assert!(refused.unwrap_err().to_string().contains(says), "{sqlite}");
+    }
+    assert!(verified(&app, &t.token, "").await.intact);
+
+    // Everything past its retention goes, and the next entry still chains on.
+    app.clock.advance(31 * 86_400);
+    sealpost::services::tracking::prune(app.state.store.as_ref(), app.clock.now())
+        .await
+        .unwrap();
+    assert!(log(&app, &t.token, "").await.entries.is_empty());
+    let s = app.sign_in(&id, "bob@example.net").await;
+    app.request_key(&s).await;
+    let last = verified(&app, &t.token, "").await;
+    assert!(last.intact, "{:?}", last.problem);
+    assert_eq!(last.entries, Some(12));
+}

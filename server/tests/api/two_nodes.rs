@@ -1,6 +1,7 @@
 //! Two `sealpost serve` processes on different ports, sharing one PostgreSQL database and one
 //! S3-compatible blob store, as several nodes behind a reverse proxy do: a recipient signs in on
-//! one and is given the key by the other; wrong passcodes are counted across both; a revocation
+//! one and is given the key by the other; wrong passcodes and the per-client limit on tries are
+//! counted across both; a revocation
 //! through one is refused by the other at once. It needs PostgreSQL, so it is ignored in plain runs
 //! and the test command's PostgreSQL run (inside `pg_virtualenv`) asks for it by name; run without
 //! PostgreSQL, it fails.
@@ -242,6 +243,31 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
     assert_eq!(
         (status, body["code"].as_str()),
         (403, Some("message_revoked"))
+    );
+
+    // The limits are the database's, not a node's: this client has made 7 sign-in tries so far
+    // (on both nodes); guessing with made-up links on alternate nodes, it is refused on its 31st.
+    let mut refused_at = None;
+    for n in 8..=40 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        let (status, head, body) = portal(
+            node,
+            &format!("/api/m/{id}/session"),
+            None,
+            &json!({"token": format!("made-up-{n}"), "passcode": "12345678"}),
+        );
+        if status == 429 {
+            assert_eq!(body["code"], "too_many_attempts", "{body}");
+            assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
+            refused_at = Some(n);
+            break;
+        }
+        assert_eq!(status, 401, "{body}");
+    }
+    assert_eq!(
+        refused_at,
+        Some(31),
+        "30 tries per client in 10 minutes, across nodes"
     );
 
     // Both stop cleanly on SIGTERM.

@@ -180,6 +180,9 @@ pub enum ConfigAction {
         /// their DNS proof (`config verify-domain`).
         #[arg(long, value_delimiter = ',')]
         domains: Option<Vec<String>>,
+        /// Days the portal log keeps its entries (0: for ever).
+        #[arg(long)]
+        portal_log_retention_days: Option<u32>,
     },
     /// Prove a pending domain: its TXT record (shown by `config get`) must be published.
     VerifyDomain {
@@ -572,12 +575,14 @@ fn config(client: &Client, json: bool, action: ConfigAction) -> Result<String, F
             show_subject_in_notice,
             enable_portal_tracking_logs,
             domains,
+            portal_log_retention_days,
         } => {
             let patch = UpdateTenantRequest {
                 name,
                 domains,
                 show_subject_in_notice,
                 enable_portal_tracking_logs,
+                portal_log_retention_days,
             };
             if patch == UpdateTenantRequest::default() {
                 return Err(Failure::Usage(

@@ -60,6 +60,11 @@ pub fn tenant(t: &TenantView) -> String {
             "EnablePortalTrackingLogs",
             yes_no(t.enable_portal_tracking_logs),
         ),
+        (
+            "PortalLogRetentionDays",
+            t.portal_log_retention_days
+                .map_or_else(|| "for ever".to_owned(), |d| d.to_string()),
+        ),
     ])
 }
 

@@ -67,6 +67,7 @@ struct TenantRow {
     key_version: i64,
     created_at: i64,
     data_encryption_policy_id: Option<String>,
+    portal_log_retention_days: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]

@@ -392,9 +392,13 @@ impl PortalStore for Engine {
         let mut tx = self
             .begin_write(&format!("portal_log:{}", e.tenant_id))
             .await?;
+        // The newest entry; if retention pruned them all, the checkpoint it left.
         let head = sqlx::query_as::<_, (i64, Vec<u8>)>(
-            "select seq, hash from portal_log where tenant_id = $1 order by seq desc limit 1",
+            "select seq, hash from portal_log where tenant_id = $1 \
+             union all select seq, hash from portal_log_checkpoints where tenant_id = $2 \
+             order by seq desc limit 1",
         )
+        .bind(&e.tenant_id)
         .bind(&e.tenant_id)
         .fetch_optional(&mut *tx)
         .await
@@ -455,6 +459,96 @@ impl PortalStore for Engine {
         .await
         .map_err(db)?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn portal_log_checkpoint(&self, tenant_id: &str) -> StoreResult<Option<(u64, [u8; 32])>> {
+        let row = sqlx::query_as::<_, (i64, Vec<u8>)>(
+            "select seq, hash from portal_log_checkpoints where tenant_id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|(seq, hash)| {
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| StoreError::Database("a checkpoint hash is not 32 bytes".into()))?;
+            Ok((u64::try_from(seq).unwrap_or(0), hash))
+        })
+        .transpose()
+    }
+
+    async fn portal_log_retention(&self) -> StoreResult<Vec<(String, u32)>> {
+        let rows = sqlx::query_as::<_, (String, i64)>(
+            "select id, portal_log_retention_days from tenants \
+             where portal_log_retention_days is not null order by id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, days)| Some((id, u32::try_from(days).ok()?)))
+            .collect())
+    }
+
+    async fn prune_portal_log(&self, tenant_id: &str, before: i64, now: i64) -> StoreResult<u64> {
+        // The same lock appending takes, so the chain does not move while it is cut.
+        let mut tx = self.begin_write(&format!("portal_log:{tenant_id}")).await?;
+        // The prefix: every entry before the first one written at or after `before`.
+        let (first_kept, last) = sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
+            "select (select min(seq) from portal_log where tenant_id = $1 and at >= $2), \
+                    (select max(seq) from portal_log where tenant_id = $3)",
+        )
+        .bind(tenant_id)
+        .bind(before)
+        .bind(tenant_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(last) = last else {
+            return Ok(0);
+        };
+        let through = first_kept.map_or(last, |k| k - 1);
+        let done = sqlx::query_as::<_, (i64,)>(
+            "select seq from portal_log_checkpoints where tenant_id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .map_or(0, |(s,)| s);
+        if through <= done {
+            return Ok(0);
+        }
+        let (hash,) = sqlx::query_as::<_, (Vec<u8>,)>(
+            "select hash from portal_log where tenant_id = $1 and seq = $2",
+        )
+        .bind(tenant_id)
+        .bind(through)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "insert into portal_log_checkpoints (tenant_id, seq, hash, at) values ($1, $2, $3, $4) \
+             on conflict (tenant_id) do update set seq = excluded.seq, hash = excluded.hash, at = excluded.at",
+        )
+        .bind(tenant_id)
+        .bind(through)
+        .bind(&hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let gone = sqlx::query("delete from portal_log where tenant_id = $1 and seq <= $2")
+            .bind(tenant_id)
+            .bind(through)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        tx.commit().await.map_err(db)?;
+        Ok(gone)
     }
 
     async fn portal_log_after(

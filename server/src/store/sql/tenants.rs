@@ -60,7 +60,7 @@ impl TenantStore for Engine {
     async fn tenant(&self, tenant_id: &str) -> StoreResult<Tenant> {
         let row = sqlx::query_as::<_, TenantRow>(
             "select id, name, show_subject_in_notice, portal_tracking_logs, wrapped_data_key, \
-             key_version, created_at, data_encryption_policy_id \
+             key_version, created_at, data_encryption_policy_id, portal_log_retention_days \
              from tenants where id = $1",
         )
         .bind(tenant_id)
@@ -87,6 +87,9 @@ impl TenantStore for Engine {
             key_version: u32::try_from(row.key_version).unwrap_or(0),
             created_at: row.created_at,
             data_encryption_policy_id: row.data_encryption_policy_id,
+            portal_log_retention_days: row
+                .portal_log_retention_days
+                .and_then(|d| u32::try_from(d).ok()),
         })
     }
 
@@ -104,13 +107,14 @@ impl TenantStore for Engine {
     async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let r = sqlx::query(
-            "update tenants set name = $1, show_subject_in_notice = $2, portal_tracking_logs = $3 \
-             where id = $4",
+            "update tenants set name = $1, show_subject_in_notice = $2, portal_tracking_logs = $3, \
+             portal_log_retention_days = $5 where id = $4",
         )
         .bind(&t.name)
         .bind(t.show_subject_in_notice)
         .bind(t.portal_tracking_logs)
         .bind(&t.id)
+        .bind(t.portal_log_retention_days.map(i64::from))
         .execute(&mut *tx)
         .await
         .map_err(db)?;

@@ -11,6 +11,7 @@ use sealpost_api::admin::{
 
 use super::Admin;
 use crate::clock::rfc3339;
+use crate::domain::ValidationError;
 use crate::domain::address::Domain;
 use crate::domain::validation::check_name;
 use crate::http::error::ApiError;
@@ -44,6 +45,7 @@ fn tenant_view(t: &Tenant, claims: &[DomainClaim]) -> TenantView {
             .collect(),
         show_subject_in_notice: t.show_subject_in_notice,
         enable_portal_tracking_logs: t.portal_tracking_logs,
+        portal_log_retention_days: t.portal_log_retention_days,
     }
 }
 
@@ -99,6 +101,17 @@ async fn update(
     }
     if let Some(on) = req.enable_portal_tracking_logs {
         tenant.portal_tracking_logs = on;
+    }
+    if let Some(days) = req.portal_log_retention_days {
+        if days > 3650 {
+            return Err(ValidationError::new(
+                "portal_log_retention_days",
+                "out_of_range",
+                "Keep the portal log at most 3650 days, or 0 for ever.",
+            )
+            .into());
+        }
+        tenant.portal_log_retention_days = (days > 0).then_some(days);
     }
     state.store.update_tenant(&tenant).await?;
     admin.audit(&state, "tenant.updated", &tenant.id).await?;

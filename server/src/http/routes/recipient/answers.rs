@@ -46,6 +46,18 @@ async fn allowed(
             .await?;
         return Err(refusal_error(refusal, &signed.message));
     }
+    // One at a time per recipient and message, taken before the body (up to the message size
+    // limit) is read, so parallel requests cannot multiply the memory it takes.
+    let running = state
+        .answers_running
+        .start(&format!("{}\0{}", signed.message.id, signed.session.address))
+        .ok_or_else(|| {
+            ApiError::TooMany {
+                code: "answer_in_progress",
+                message: "Your previous reply or forward of this message is still being sent; wait for it to finish.".to_owned(),
+                retry_after: 5,
+            }
+        })?;
     // Replies and forwards send mail through the tenant's relay: a recipient gets a fair number of
     // them per message per hour, counted in the database like every other limit.
     let now = state.clock.now();
@@ -70,18 +82,6 @@ async fn allowed(
             ),
         ));
     }
-    // One at a time per recipient and message, taken before the body (up to the message size
-    // limit) is read, so parallel requests cannot multiply the memory it takes.
-    let running = state
-        .answers_running
-        .start(&format!("{}\0{}", signed.message.id, signed.session.address))
-        .ok_or_else(|| {
-            ApiError::TooMany {
-                code: "answer_in_progress",
-                message: "Your previous reply or forward of this message is still being sent; wait for it to finish.".to_owned(),
-                retry_after: 5,
-            }
-        })?;
     signed.touch(state).await?;
     Ok(running)
 }

@@ -117,6 +117,9 @@ pub struct Config {
     /// connect directly; not applied with `client_address_header` (every connection is then the
     /// proxy's).
     pub http_max_connections_per_client: usize,
+    /// Most requests of one client address handled at once (behind a reverse proxy too, by
+    /// `client_address_header`); one more is answered 429.
+    pub http_max_requests_per_client: usize,
     /// What one outsider may make the server do.
     pub limits: Limits,
     /// The bearer token `/metrics` asks for. Unset: `/metrics` answers only clients on the same
@@ -235,6 +238,7 @@ impl Default for Config {
             http_body_timeout_seconds: 30,
             http_max_connections: 1024,
             http_max_connections_per_client: 64,
+            http_max_requests_per_client: 32,
             limits: Limits::default(),
             metrics_token: None,
             smtp_listen: None,
@@ -427,6 +431,10 @@ impl Config {
             (
                 "SEALPOST_HTTP_MAX_CONNECTIONS_PER_CLIENT",
                 &mut config.http_max_connections_per_client,
+            ),
+            (
+                "SEALPOST_HTTP_MAX_REQUESTS_PER_CLIENT",
+                &mut config.http_max_requests_per_client,
             ),
         ] {
             if let Some(v) = env(name) {
@@ -764,6 +772,8 @@ mod tests {
             "SEALPOST_HTTP_HEADER_TIMEOUT_SECONDS",
             "SEALPOST_HTTP_BODY_TIMEOUT_SECONDS",
             "SEALPOST_HTTP_MAX_CONNECTIONS",
+            "http_max_requests_per_client",
+            "SEALPOST_HTTP_MAX_REQUESTS_PER_CLIENT",
             "SEALPOST_HTTP_MAX_CONNECTIONS_PER_CLIENT",
             "limits",
             "sign_in_tries_per_client",

@@ -41,6 +41,8 @@ pub struct AppState {
     pub after_answer: tokio_util::task::TaskTracker,
     /// Replies and forwards being read and sent, one at a time per recipient session.
     pub answers_running: crate::connections::OneAtATime,
+    /// Requests being handled, per client address (`http_max_requests_per_client`).
+    pub requests_in_flight: crate::connections::PerClient,
 }
 
 /// Why the application could not start.
@@ -110,6 +112,7 @@ impl AppState {
                 .await?
                 .expose_secret(),
         ));
+        let config_max_requests_per_client = config.http_max_requests_per_client;
         Ok(AppState {
             config: Arc::new(config),
             store,
@@ -124,6 +127,7 @@ impl AppState {
             node_id,
             after_answer: tokio_util::task::TaskTracker::new(),
             answers_running: crate::connections::OneAtATime::default(),
+            requests_in_flight: crate::connections::PerClient::new(config_max_requests_per_client),
         })
     }
 }

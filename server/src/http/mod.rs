@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod in_flight;
 pub mod listener;
 pub mod routes;
 pub mod security_headers;
@@ -26,6 +27,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             crate::metrics::time_request,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            in_flight::limit,
         ))
         .with_state(state)
         // A body that stops arriving ends its request (slow-body attacks); a slow but steady one

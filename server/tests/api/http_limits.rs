@@ -157,3 +157,77 @@ async fn a_full_server_says_so_at_once() {
     assert!(served);
     server.stop().await;
 }
+
+/// Behind a reverse proxy every connection is the proxy's, so the cap that holds there is on
+/// requests per client address (from the proxy's header): three requests of one client still
+/// reading their bodies, and the fourth is told 429 at once while another client is served.
+#[tokio::test]
+async fn one_client_behind_a_proxy_cannot_hold_every_request_slot() {
+    let app = TestApp::with_config(|c| {
+        c.client_address_header = Some("x-forwarded-for".into());
+        c.http_max_requests_per_client = 3;
+    })
+    .await;
+    let server = serving(&app, LIMITS).await;
+    let slow = |client: &'static str| {
+        let addr = server.addr;
+        async move {
+            let mut c = TcpStream::connect(addr).await.unwrap();
+            c.write_all(format!(
+                "POST /api/m/abc/passcode HTTP/1.1\r\nhost: sealpost.test\r\nx-forwarded-for: {client}\r\nx-sealpost-request: 1\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"token\":"
+            ).as_bytes())
+            .await
+            .unwrap();
+            c
+        }
+    };
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(slow("198.51.100.7").await);
+    }
+    // Wait until all three are being handled (their bodies are being read).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut c = TcpStream::connect(server.addr).await.unwrap();
+        c.write_all(b"GET /healthz HTTP/1.1\r\nhost: sealpost.test\r\nx-forwarded-for: 198.51.100.7\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let said = until_closed(&mut c).await.unwrap();
+        if said.starts_with("HTTP/1.1 429 ") {
+            assert!(said.contains("\"code\":\"too_many_requests\""), "{said}");
+            break;
+        }
+        assert!(said.starts_with("HTTP/1.1 200 "), "{said}");
+        assert!(std::time::Instant::now() < deadline, "never refused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Another client behind the same proxy is served.
+    let mut c = TcpStream::connect(server.addr).await.unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nhost: sealpost.test\r\nx-forwarded-for: 198.51.100.8\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        until_closed(&mut c)
+            .await
+            .unwrap()
+            .starts_with("HTTP/1.1 200 ")
+    );
+    drop(held);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_sign_in_request_cannot_be_megabytes() {
+    let app = TestApp::new().await;
+    let big = serde_json::json!({ "token": "x".repeat(100_000) });
+    let res = app
+        .portal(
+            axum::http::Method::POST,
+            "/api/m/abc/passcode",
+            None,
+            true,
+            Some(big),
+        )
+        .await;
+    assert_eq!(res.status(), axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+}

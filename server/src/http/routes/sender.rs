@@ -54,6 +54,9 @@ pub fn router() -> Router<AppState> {
             post(revoke_recipient),
         )
         .layer(middleware::from_fn(require_csrf_header))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::recipient::SMALL_BODY,
+        ))
 }
 
 /// The tenant whose domain `address` is in, if any.

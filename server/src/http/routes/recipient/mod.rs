@@ -13,6 +13,7 @@ mod parts;
 mod sign_in;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -33,14 +34,22 @@ use crate::store::{StoreError, StoredMessage, Tenant};
 
 /// The recipient routes (mounted under `/api/m`).
 pub fn router() -> Router<AppState> {
-    Router::new()
+    // Signing in, the link, the key and the parts take a few hundred bytes of JSON at most; a
+    // reply or forward reads its own body, up to the message size limit.
+    let small = Router::new()
         .merge(sign_in::router())
         .merge(link::router())
         .merge(key::router())
         .merge(parts::router())
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
+    Router::new()
+        .merge(small)
         .merge(answers::router())
         .layer(middleware::from_fn(require_csrf_header))
 }
+
+/// The largest body the portal's small requests may have (sign-in, link, key, access): 16 KiB.
+pub const SMALL_BODY: usize = 16 * 1024;
 
 /// Whether `s` has the form of a message id (32 lower-case hex digits), so it is safe in a cookie
 /// name.

@@ -111,6 +111,8 @@ pub struct Config {
     pub http_header_timeout_seconds: u64,
     /// Seconds a request body may stop arriving before the request ends.
     pub http_body_timeout_seconds: u64,
+    /// Seconds an answer may wait for a client that does not read it before the connection ends.
+    pub http_write_timeout_seconds: u64,
     /// Most HTTP connections open at once; one more is answered 503 and closed.
     pub http_max_connections: usize,
     /// Most HTTP connections from one client address (an IPv6 /64 counts as one) when clients
@@ -236,6 +238,7 @@ impl Default for Config {
             client_address_header: None,
             http_header_timeout_seconds: 10,
             http_body_timeout_seconds: 30,
+            http_write_timeout_seconds: 60,
             http_max_connections: 1024,
             http_max_connections_per_client: 64,
             http_max_requests_per_client: 32,
@@ -414,6 +417,10 @@ impl Config {
             (
                 "SEALPOST_HTTP_BODY_TIMEOUT_SECONDS",
                 &mut config.http_body_timeout_seconds,
+            ),
+            (
+                "SEALPOST_HTTP_WRITE_TIMEOUT_SECONDS",
+                &mut config.http_write_timeout_seconds,
             ),
         ] {
             if let Some(v) = env(name) {
@@ -767,6 +774,8 @@ mod tests {
             "SEALPOST_SMTP_LISTEN_PROXY_FROM",
             "http_header_timeout_seconds",
             "http_body_timeout_seconds",
+            "http_write_timeout_seconds",
+            "SEALPOST_HTTP_WRITE_TIMEOUT_SECONDS",
             "http_max_connections",
             "http_max_connections_per_client",
             "SEALPOST_HTTP_HEADER_TIMEOUT_SECONDS",

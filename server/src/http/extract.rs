@@ -107,6 +107,15 @@ pub async fn read_json<T: DeserializeOwned>(req: Request, limit: usize) -> Resul
 const MAX_USER_AGENT: usize = 256;
 
 /// The client's address (from the configured proxy header, else the connection) and user agent.
+/// The address in a proxy's header, without the port some proxies add (`203.0.113.7:4711`,
+/// `[2001:db8::1]:4711`), so limits count the client whatever the proxy's style.
+fn bare_address(v: &str) -> String {
+    match v.parse::<SocketAddr>() {
+        Ok(a) => a.ip().to_string(),
+        Err(_) => v.trim_start_matches('[').trim_end_matches(']').to_owned(),
+    }
+}
+
 impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
@@ -121,7 +130,7 @@ impl FromRequestParts<AppState> for Client {
             .and_then(|h| parts.headers.get(h))
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim().to_owned())
+            .map(|v| bare_address(v.trim()))
             .filter(|v| !v.is_empty());
         let peer = parts
             .extensions
@@ -139,5 +148,20 @@ impl FromRequestParts<AppState> for Client {
             addr: forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned()),
             user_agent,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bare_address;
+
+    #[test]
+    fn a_proxys_address_is_counted_without_its_port() {
+        assert_eq!(bare_address("203.0.113.7"), "203.0.113.7");
+        assert_eq!(bare_address("203.0.113.7:4711"), "203.0.113.7");
+        assert_eq!(bare_address("[2001:db8::1]:4711"), "2001:db8::1");
+        assert_eq!(bare_address("[2001:db8::1]"), "2001:db8::1");
+        assert_eq!(bare_address("2001:db8::1"), "2001:db8::1");
+        assert_eq!(bare_address("unknown"), "unknown");
     }
 }

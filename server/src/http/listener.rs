@@ -1,10 +1,15 @@
 //! Serving the router on a TCP listener with the limits `axum::serve` does not set, so a slow or
 //! greedy client cannot hold the server: request headers must arrive within
 //! `http_header_timeout_seconds` (also the longest a kept-alive connection may sit idle), a body
-//! that stops arriving for `http_body_timeout_seconds` ends its request, at most
+//! that stops arriving for `http_body_timeout_seconds` ends its request, an answer the client
+//! stops reading for `http_write_timeout_seconds` ends its connection, at most
 //! `http_max_connections` are open at once (one more is told 503 and closed) and, when clients
 //! connect directly (no `client_address_header`), at most `http_max_connections_per_client` per
 //! client address (an IPv6 /64 counts as one).
+//!
+//! HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a reverse proxy in front ends, and
+//! cleartext HTTP/2 would need timers of its own (its connection preface and idle streams are not
+//! covered by HTTP/1's header timeout).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,13 +19,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
 use crate::config::Config;
@@ -35,6 +41,8 @@ const DRAIN: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub header_timeout: Duration,
+    /// How long a write may wait for a client that does not read its answer.
+    pub write_timeout: Duration,
     pub max_connections: usize,
     /// `None` behind a reverse proxy, where every connection comes from the proxy.
     pub max_per_client: Option<usize>,
@@ -44,6 +52,7 @@ impl Limits {
     pub fn from_config(config: &Config) -> Limits {
         Limits {
             header_timeout: Duration::from_secs(config.http_header_timeout_seconds),
+            write_timeout: Duration::from_secs(config.http_write_timeout_seconds),
             max_connections: config.http_max_connections,
             max_per_client: config
                 .client_address_header
@@ -76,16 +85,10 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(limits.header_timeout)
-        .keep_alive_timeout(limits.header_timeout);
     let builder = Arc::new(builder);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let per_client = limits.max_per_client.map(PerClient::new);
@@ -120,6 +123,7 @@ pub async fn serve(
             None => None,
         };
         let header_timeout = limits.header_timeout;
+        let write_timeout = limits.write_timeout;
         let service = app
             .clone()
             .map_request(move |mut req: axum::http::Request<Incoming>| {
@@ -139,12 +143,14 @@ pub async fn serve(
                 drop((permit, slot));
                 return;
             }
-            let connection = builder
-                .serve_connection_with_upgrades(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(service),
-                )
-                .into_owned();
+            // A client that stops reading its answer holds a write; after `write_timeout` of no
+            // progress the connection ends (a slow but steady reader is not cut off).
+            let mut stream = TimeoutStream::new(stream);
+            stream.set_write_timeout(Some(write_timeout));
+            let connection = builder.serve_connection(
+                TokioIo::new(Box::pin(stream)),
+                TowerToHyperService::new(service),
+            );
             if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(client = %peer.ip(), error = %e, "an HTTP connection ended with an error");
             }

@@ -105,33 +105,71 @@ pub async fn verify_chain(
     tenant_id: &str,
     expect: Option<(u64, [u8; 32])>,
 ) -> Result<Result<ChainHead, ChainBreak>, StoreError> {
+    // Retention may prune (on any node) while the pages are read: a break seen while the
+    // checkpoint moved is read again from the new checkpoint rather than reported.
+    let mut tries = 0;
+    loop {
+        let checkpoint = store.portal_log_checkpoint(tenant_id).await?;
+        let verified = verify_from(store, tenant_id, checkpoint, expect, None).await?;
+        tries += 1;
+        if verified.is_err()
+            && tries < 3
+            && store.portal_log_checkpoint(tenant_id).await? != checkpoint
+        {
+            continue;
+        }
+        return Ok(verified);
+    }
+}
+
+/// Verify from `checkpoint` on; with `until`, stop before the first entry written at or after
+/// that time.
+async fn verify_from(
+    store: &dyn Store,
+    tenant_id: &str,
+    checkpoint: Option<(u64, [u8; 32])>,
+    expect: Option<(u64, [u8; 32])>,
+    until: Option<i64>,
+) -> Result<Result<ChainHead, ChainBreak>, StoreError> {
     const PAGE: u32 = 1000;
     // Entries pruned by retention are gone; the rest must follow from their last hash.
-    let checkpoint = store.portal_log_checkpoint(tenant_id).await?;
     let mut verifier = ChainVerifier::after(checkpoint, expect);
     let mut after = verifier.start();
     loop {
         let page = store.portal_log_after(tenant_id, after, PAGE).await?;
         for entry in &page {
+            if until.is_some_and(|until| entry.entry.at >= until) {
+                return Ok(verifier.finish(None));
+            }
             if let Err(broken) = verifier.push(entry) {
                 return Ok(Err(broken));
             }
+            after = entry.seq;
         }
-        match page.last() {
-            Some(last) if page.len() == PAGE as usize => after = last.seq,
-            _ => return Ok(verifier.finish(checkpoint.map(|(seq, _)| seq))),
+        if page.len() < PAGE as usize {
+            return Ok(verifier.finish(checkpoint.map(|(seq, _)| seq)));
         }
     }
 }
 
 /// Prune every tenant's portal log to its retention (`portal_log_retention_days`): entries older
 /// than that go, as a prefix of the chain, and the last one's hash stays as the checkpoint the
-/// rest verifies from. Returns how many entries went.
+/// rest verifies from. The prefix is verified first: a broken one is kept (and an error logged),
+/// so pruning never erases the evidence that the log was tampered with. Returns how many
+/// entries went.
 pub async fn prune(store: &dyn Store, now: i64) -> Result<u64, StoreError> {
     let mut pruned = 0;
     for (tenant_id, days) in store.portal_log_retention().await? {
         let before = now - i64::from(days) * 86_400;
-        pruned += store.prune_portal_log(&tenant_id, before, now).await?;
+        let checkpoint = store.portal_log_checkpoint(&tenant_id).await?;
+        match verify_from(store, &tenant_id, checkpoint, None, Some(before)).await? {
+            Ok(_) => pruned += store.prune_portal_log(&tenant_id, before, now).await?,
+            Err(broken) => tracing::error!(
+                tenant = %tenant_id,
+                error = %broken,
+                "the portal log is broken where retention would prune it; nothing was pruned, so the break can still be found"
+            ),
+        }
     }
     Ok(pruned)
 }

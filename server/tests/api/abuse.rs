@@ -65,6 +65,8 @@ async fn a_flood_of_guesses_on_one_link_is_refused_and_not_logged_one_by_one() {
     let id = sent.message_id;
     let token = app.link_token(&id, "bob@example.net").await;
     app.passcode(&id, &token, "bob@example.net").await;
+    // The passcode request logs after its answer: wait for that before counting.
+    app.state.settle().await;
     let logged_before: (i64,) = app
         .database()
         .await
@@ -97,6 +99,7 @@ async fn a_flood_of_guesses_on_one_link_is_refused_and_not_logged_one_by_one() {
     );
     assert_eq!(refused, 15);
     // Five wrong tries and the burn are logged; the guesses after that only counted.
+    app.state.settle().await;
     let (logged_after,): (i64,) = app
         .database()
         .await
@@ -607,11 +610,7 @@ async fn a_second_forward_waits_while_the_first_is_still_being_read() {
     let bob = app.sign_in(&id, "bob@example.net").await;
     let server = sealpost::http::listener::spawn(
         sealpost::http::router(app.state.clone()),
-        sealpost::http::listener::Limits {
-            header_timeout: std::time::Duration::from_secs(30),
-            max_connections: 10,
-            max_per_client: Some(10),
-        },
+        sealpost::http::listener::Limits::from_config(&app.state.config),
     )
     .await
     .unwrap();

@@ -1,6 +1,7 @@
-//! Slow and greedy HTTP clients, tried against the real listener in-process: half-sent headers and
-//! stalled bodies lose their connection or request, and connections over the per-client and
-//! global limits are told 503 at once while others are still served.
+//! Slow and greedy HTTP clients, tried against the real listener in-process: half-sent headers,
+//! a stalled cleartext HTTP/2 start, stalled bodies and answers nobody reads lose their connection
+//! or request, and connections over the per-client and global limits are told 503 at once while
+//! others are still served.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use crate::smtp_limits::connect_from;
 
 const LIMITS: Limits = Limits {
     header_timeout: Duration::from_secs(1),
+    write_timeout: Duration::from_secs(60),
     max_connections: 100,
     max_per_client: Some(64),
 };
@@ -77,6 +79,75 @@ async fn half_sent_headers_lose_the_connection() {
     server.stop().await;
 }
 
+/// The start of cleartext HTTP/2 (its preface, cut short) is not a way around the header timeout.
+#[tokio::test]
+async fn a_stalled_http2_start_loses_the_connection() {
+    let app = TestApp::new().await;
+    let server = serving(&app, LIMITS).await;
+    let mut c = TcpStream::connect(server.addr).await.unwrap();
+    c.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    assert!(
+        until_closed(&mut c).await.is_some(),
+        "a connection that began HTTP/2 and stopped is still open"
+    );
+    server.stop().await;
+}
+
+/// A client that asks for a large answer and never reads it (the slow-read attack) loses the
+/// connection once the server's writes have made no progress for the write timeout, and with it
+/// the connection slot it held.
+#[tokio::test]
+async fn an_answer_nobody_reads_ends_its_connection() {
+    let big =
+        axum::Router::new().route("/big", axum::routing::get(|| async { vec![7u8; 64 << 20] }));
+    let limits = Limits {
+        header_timeout: Duration::from_secs(60),
+        write_timeout: Duration::from_secs(1),
+        max_connections: 100,
+        max_per_client: Some(1),
+    };
+    let server = spawn(big, limits).await.unwrap();
+    let mut reader = connect_from("127.0.0.1", server.addr).await;
+    reader
+        .write_all(b"GET /big HTTP/1.1\r\nhost: sealpost.test\r\n\r\n")
+        .await
+        .unwrap();
+    // While the unread answer holds the address's one connection, another is refused; once the
+    // write has timed out, one is served (asked every 100 ms, for at most 20 seconds).
+    let mut refused = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut c = connect_from("127.0.0.1", server.addr).await;
+        c.write_all(b"GET /nothing HTTP/1.1\r\nhost: sealpost.test\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let said = until_closed(&mut c).await.unwrap_or_default();
+        if said.starts_with("HTTP/1.1 404 ") {
+            break;
+        }
+        assert!(said.starts_with("HTTP/1.1 503 "), "{said}");
+        refused += 1;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the unread answer still holds its connection"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused > 0, "the unread answer never held its connection");
+    // What the reader gets now is what was written before the server gave up: not all of it.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(15), reader.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => got += n,
+            Err(_) => panic!("the connection is still open"),
+        }
+    }
+    assert!(got < 64 << 20, "the whole answer was written: {got} bytes");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_body_that_stops_arriving_ends_its_request() {
     let app = TestApp::with_config(|c| c.http_body_timeout_seconds = 1).await;
@@ -100,6 +171,7 @@ async fn one_address_cannot_take_every_connection() {
     let app = TestApp::new().await;
     let limits = Limits {
         header_timeout: Duration::from_secs(60),
+        write_timeout: Duration::from_secs(60),
         max_connections: 100,
         max_per_client: Some(3),
     };
@@ -134,6 +206,7 @@ async fn a_full_server_says_so_at_once() {
     let app = TestApp::new().await;
     let limits = Limits {
         header_timeout: Duration::from_secs(60),
+        write_timeout: Duration::from_secs(60),
         max_connections: 4,
         max_per_client: Some(2),
     };
@@ -169,7 +242,7 @@ async fn one_client_behind_a_proxy_cannot_hold_every_request_slot() {
     })
     .await;
     let server = serving(&app, LIMITS).await;
-    let slow = |client: &'static str| {
+    let slow = |client: String| {
         let addr = server.addr;
         async move {
             let mut c = TcpStream::connect(addr).await.unwrap();
@@ -182,14 +255,15 @@ async fn one_client_behind_a_proxy_cannot_hold_every_request_slot() {
         }
     };
     let mut held = Vec::new();
-    for _ in 0..3 {
-        held.push(slow("198.51.100.7").await);
+    // Some proxies add the client's port; each request comes from another one.
+    for port in 40001..40004 {
+        held.push(slow(format!("198.51.100.7:{port}")).await);
     }
     // Wait until all three are being handled (their bodies are being read).
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let mut c = TcpStream::connect(server.addr).await.unwrap();
-        c.write_all(b"GET /healthz HTTP/1.1\r\nhost: sealpost.test\r\nx-forwarded-for: 198.51.100.7\r\nconnection: close\r\n\r\n")
+        c.write_all(b"GET /healthz HTTP/1.1\r\nhost: sealpost.test\r\nx-forwarded-for: 198.51.100.7:40009\r\nconnection: close\r\n\r\n")
             .await
             .unwrap();
         let said = until_closed(&mut c).await.unwrap();

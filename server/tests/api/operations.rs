@@ -138,11 +138,7 @@ async fn metrics_are_for_the_monitoring_only() {
     assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
     let server = sealpost::http::listener::spawn(
         sealpost::http::router(app.state.clone()),
-        sealpost::http::listener::Limits {
-            header_timeout: std::time::Duration::from_secs(10),
-            max_connections: 10,
-            max_per_client: Some(10),
-        },
+        sealpost::http::listener::Limits::from_config(&app.state.config),
     )
     .await
     .unwrap();

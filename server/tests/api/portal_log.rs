@@ -365,3 +365,51 @@ async fn retention_prunes_old_entries_and_the_rest_still_verifies() {
     assert!(last.intact, "{:?}", last.problem);
     assert_eq!(last.entries, Some(12));
 }
+
+/// Someone who gets past the database's guard and edits an old entry cannot then wait for
+/// retention to erase the evidence: a broken prefix is not pruned, and the break stays visible.
+#[tokio::test]
+async fn retention_never_prunes_a_broken_chain() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    enable(&app, &t.token).await;
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::PATCH,
+            "/api/admin/tenant",
+            &t.token,
+            Some(&serde_json::json!({ "portal_log_retention_days": 30 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let id = app
+        .send(&t.token, &message("bob@example.net"))
+        .await
+        .message_id;
+    let s = app.sign_in(&id, "bob@example.net").await;
+    app.request_key(&s).await;
+    assert_eq!(verified(&app, &t.token, "").await.entries, Some(3));
+
+    let db = app.database().await;
+    db.execute(
+        "drop trigger portal_log_no_update",
+        "drop trigger portal_log_no_change on portal_log",
+    )
+    .await
+    .unwrap();
+    let change = "update portal_log set recipient = 'mallory@example.net' where seq = 2";
+    db.execute(change, change).await.unwrap();
+
+    app.clock.advance(31 * 86_400);
+    let pruned = sealpost::services::tracking::prune(app.state.store.as_ref(), app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(pruned, 0, "a broken prefix was pruned");
+    assert_eq!(log(&app, &t.token, "").await.entries.len(), 3);
+    let broken = verified(&app, &t.token, "").await;
+    assert!(!broken.intact);
+    assert!(
+        broken.problem.unwrap().contains("entry 2"),
+        "the break moved"
+    );
+}

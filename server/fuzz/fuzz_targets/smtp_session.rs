@@ -7,7 +7,6 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use sealpost::config::Config;
 use sealpost::state::AppState;
-use sealpost::store::mail_flow::MailFlowStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct World {

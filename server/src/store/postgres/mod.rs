@@ -78,6 +78,18 @@ impl PgStore {
         Ok(tx)
     }
 
+    /// As [`Self::begin_write_all`], for counts that may lose their last moments in a crash of
+    /// the database server (the rate limits' events): the commit does not wait for the
+    /// write-ahead log to reach the disk (`synchronous_commit = off`, this transaction only).
+    async fn begin_count_all(&self, locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
+        let mut tx = self.begin_write_all(locks).await?;
+        sqlx::query("set local synchronous_commit = off")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        Ok(tx)
+    }
+
     /// Nothing more is done here: PostgreSQL keeps deleted row versions until vacuum reuses their
     /// space, and in its write-ahead log and backups, beyond this server's reach
     /// (`docs/SECURITY.md` says so).

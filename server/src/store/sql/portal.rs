@@ -112,7 +112,9 @@ impl PortalStore for Engine {
             .map(|c| format!("rate:{}", hex::encode(c.key)))
             .collect();
         let locks: Vec<&str> = locks.iter().map(String::as_str).collect();
-        let mut tx = self.begin_write_all(&locks).await?;
+        // Counts, not records: a commit that does not wait for the disk (a power cut may forget
+        // the last moments' tries).
+        let mut tx = self.begin_count_all(&locks).await?;
         // Checked again under the locks, so parallel requests cannot pass a limit together.
         for (i, c) in checks.iter().enumerate() {
             let (count, oldest) = sqlx::query_as::<_, (i64, Option<i64>)>(

@@ -31,6 +31,9 @@ type Db = sqlx::Sqlite;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Connections that commit without waiting for the disk (`synchronous = NORMAL`), for the
+    /// rate limits' counts only (see [`Self::begin_count_all`]).
+    counts: SqlitePool,
     blobs: BlobStore,
 }
 
@@ -57,14 +60,23 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db)?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(e.to_string()))?;
-        let store = SqliteStore { pool, blobs };
+        let counts = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options.synchronous(SqliteSynchronous::Normal))
+            .await
+            .map_err(db)?;
+        let store = SqliteStore {
+            pool,
+            counts,
+            blobs,
+        };
         store.sweep().await?;
         Ok(store)
     }
@@ -75,9 +87,12 @@ impl SqliteStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 
-    /// As [`Self::begin_write`]: SQLite has one writer at a time, whatever the locks.
-    async fn begin_write_all(&self, _locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    /// As [`Self::begin_write`] (SQLite has one writer at a time, whatever the locks), for counts that may lose their last moments in a power cut
+    /// (the rate limits' events): the commit goes to the journal without waiting for the disk,
+    /// so a flood of counted tries is not one fsync each. WAL keeps the file consistent; a crash
+    /// of the process alone loses nothing.
+    async fn begin_count_all(&self, _locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
+        self.counts.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 
     /// Copy the journal into the database file and cut the journal to nothing, so pages written

@@ -1,6 +1,7 @@
 //! `sealpost serve` and `sealpost demo`: bind, open the data directory, print the URL, serve until
 //! SIGTERM or Ctrl-C, then finish in-flight requests and exit.
 
+use std::future::Future;
 use std::io::Write as _;
 
 use anyhow::Context;
@@ -59,6 +60,7 @@ fn check_dev_mailbox(config: &Config, insecure: bool) -> anyhow::Result<()> {
 
 /// Run the server until a shutdown signal.
 pub async fn serve(config: Config, insecure_dev_mailbox: bool) -> anyhow::Result<()> {
+    let stop = shutdown_signal();
     check_dev_mailbox(&config, insecure_dev_mailbox)?;
     let (listener, config) = bind(config).await?;
     let state = open(config).await?;
@@ -66,11 +68,12 @@ pub async fn serve(config: Config, insecure_dev_mailbox: bool) -> anyhow::Result
         "Sealpost is running at {}/  (Ctrl-C to stop)",
         state.config.public_url()
     );
-    run(listener, state).await
+    run_with(listener, state, true, stop).await
 }
 
 /// Run with the development mailbox on and a demo tenant and message, for a first look.
 pub async fn demo(mut config: Config, insecure_dev_mailbox: bool) -> anyhow::Result<()> {
+    let stop = shutdown_signal();
     config.dev_mailbox = true;
     check_dev_mailbox(&config, insecure_dev_mailbox)?;
     let smtp_default = config.smtp_listen.is_none();
@@ -91,15 +94,11 @@ pub async fn demo(mut config: Config, insecure_dev_mailbox: bool) -> anyhow::Res
         "  Admin token for the API, new for this run: {}",
         seeded.admin_token.as_str()
     );
-    run_with(listener, state, !smtp_default).await
+    run_with(listener, state, !smtp_default, stop).await
 }
 
 /// The demo's SMTP listener port, unless `smtp_listen` says otherwise.
 const DEMO_SMTP_PORT: u16 = 2525;
-
-async fn run(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
-    run_with(listener, state, true).await
-}
 
 /// Serve; `smtp_required`: a listener that cannot bind stops the server (else it is skipped with a
 /// warning, for the demo's default port).
@@ -107,6 +106,7 @@ async fn run_with(
     listener: TcpListener,
     state: AppState,
     smtp_required: bool,
+    stop: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     if let Err(e) = start_mail_flow(&state).await {
         if smtp_required {
@@ -123,7 +123,7 @@ async fn run_with(
     ));
     let after_answer = state.after_answer.clone();
     let limits = crate::http::listener::Limits::from_config(&state.config);
-    crate::http::listener::serve(listener, router(state), limits, shutdown_signal()).await;
+    crate::http::listener::serve(listener, router(state), limits, stop).await;
     // A passcode promised in an answer is still mailed; a relay that hangs cannot hold the stop.
     after_answer.close();
     if tokio::time::timeout(std::time::Duration::from_secs(10), after_answer.wait())
@@ -158,26 +158,46 @@ async fn start_mail_flow(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Listen for SIGTERM and Ctrl-C from now on, and resolve when one comes. Called before the
+/// listener is bound, so a signal that arrives before the server is serving still stops it
+/// cleanly instead of killing the process.
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let (mut terminate, mut interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let terminate = async {
+                match terminate.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = terminate => {},
+                () = interrupt => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

@@ -4,7 +4,7 @@
 //! messages — as an attachment with its name, type and Content-ID. Encoded words, charsets and
 //! transfer encodings are decoded, so non-ASCII names and bodies arrive intact.
 
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mail_parser::{MimeHeaders, PartType};
 
 use crate::domain::ValidationError;
 use crate::domain::address::EmailAddress;
@@ -56,7 +56,7 @@ pub fn read(raw: &[u8]) -> Result<ComposedMessage, ComposeError> {
             "The body is not an RFC 5322 message with From and To headers.",
         )
     };
-    let message = MessageParser::default().parse(raw).ok_or_else(invalid)?;
+    let message = super::parse::message(raw).ok_or_else(invalid)?;
     let from = message
         .from()
         .and_then(|l| l.iter().find_map(|a| a.address()))

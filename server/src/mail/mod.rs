@@ -4,6 +4,7 @@
 pub mod bounce;
 pub mod inbound;
 pub mod notice;
+pub mod parse;
 pub mod passcode;
 
 use std::sync::Arc;
@@ -154,8 +155,7 @@ impl Mailer {
                 .map(|_| ())
                 .map_err(|e| transport_error(&e)),
             Mailer::DevMailbox { store, clock } => {
-                let subject = mail_parser::MessageParser::default()
-                    .parse_headers(raw)
+                let subject = crate::mail::parse::headers(raw)
                     .and_then(|m| m.subject().map(str::to_owned))
                     .unwrap_or_default();
                 let mail = DevMail {

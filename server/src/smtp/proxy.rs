@@ -80,6 +80,13 @@ pub fn v2(bytes: &[u8]) -> Result<Option<SocketAddr>, ProxyError> {
 /// A whole v1 header, CRLF included.
 pub fn v1(bytes: &[u8]) -> Result<Option<SocketAddr>, ProxyError> {
     use ppp::v1::{Addresses, Header};
+    // ASCII only, as the protocol says: ppp 2.3 panics slicing a header with a multi-byte
+    // character in it (found by fuzzing, `proxy_header`).
+    if !bytes.is_ascii() {
+        return Err(ProxyError::Invalid(
+            "a v1 header is not ASCII text".to_owned(),
+        ));
+    }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ProxyError::Invalid("a v1 header is not text".to_owned()))?;
     let header = Header::try_from(text).map_err(|e| ProxyError::Invalid(e.to_string()))?;
@@ -93,6 +100,14 @@ pub fn v1(bytes: &[u8]) -> Result<Option<SocketAddr>, ProxyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The input the fuzzer found: ppp panicked on it; now it is refused.
+    #[test]
+    fn a_v1_header_with_a_multi_byte_character_is_refused() {
+        let found = [80, 88, 82, 45, 13, 223, 175, 53];
+        assert!(v1(&found).is_err());
+        assert!(v1("PROXY TCP4 192.0.2.1 192.0.2.2 1 2\u{7ef}\r\n".as_bytes()).is_err());
+    }
 
     async fn read(bytes: &[u8]) -> (Result<Option<SocketAddr>, ProxyError>, Vec<u8>) {
         let mut input = bytes;

@@ -10,7 +10,7 @@ pub mod relay_access;
 
 use std::collections::BTreeMap;
 
-use mail_parser::{HeaderValue, MessageParser};
+use mail_parser::HeaderValue;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ValidationError;
@@ -148,9 +148,7 @@ pub fn check_rfc5322(raw: &[u8]) -> Result<(), String> {
             return Err(format!("header line {lines} has an invalid name"));
         }
     }
-    let parsed = MessageParser::default()
-        .parse_headers(raw)
-        .ok_or_else(|| "it has no headers".to_owned())?;
+    let parsed = crate::mail::parse::headers(raw).ok_or_else(|| "it has no headers".to_owned())?;
     let from = parsed
         .from()
         .and_then(|f| f.first())
@@ -163,7 +161,7 @@ pub fn check_rfc5322(raw: &[u8]) -> Result<(), String> {
 
 /// What the rules look at, read from the message.
 pub fn facts(raw: &[u8], envelope_sender: Option<&EmailAddress>) -> Option<MessageFacts> {
-    let message = MessageParser::default().parse(raw)?;
+    let message = crate::mail::parse::message(raw)?;
     let sender = message
         .from()
         .and_then(|f| f.first())

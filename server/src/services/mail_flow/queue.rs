@@ -331,8 +331,7 @@ async fn report(state: &AppState, mail: &QueuedMail, failed: &[(String, String)]
     if mail.mail_from.is_empty() {
         return; // a bounce is never bounced
     }
-    let subject = mail_parser::MessageParser::default()
-        .parse_headers(&mail.raw)
+    let subject = crate::mail::parse::headers(&mail.raw)
         .and_then(|m| m.subject().map(str::to_owned))
         .unwrap_or_default();
     let outcome = match bounce::build(

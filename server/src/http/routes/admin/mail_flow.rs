@@ -179,7 +179,7 @@ struct Envelope {
 }
 
 fn header_envelope(raw: &[u8]) -> (Option<String>, Vec<String>) {
-    let Some(m) = mail_parser::MessageParser::default().parse_headers(raw) else {
+    let Some(m) = crate::mail::parse::headers(raw) else {
         return (None, Vec::new());
     };
     let list = |a: Option<&mail_parser::Address<'_>>| -> Vec<String> {

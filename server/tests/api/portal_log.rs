@@ -252,6 +252,20 @@ async fn verified(app: &TestApp, token: &str, query: &str) -> PortalLogVerifyVie
     view
 }
 
+/// Set the tenant's portal log retention to `days`, and check the tenant says so.
+async fn keep_for(app: &TestApp, token: &str, days: u32) {
+    let (status, view): (_, serde_json::Value) = app
+        .json(
+            Method::PATCH,
+            "/api/admin/tenant",
+            token,
+            Some(&serde_json::json!({ "portal_log_retention_days": days })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["portal_log_retention_days"], days);
+}
+
 /// Retention prunes the oldest entries as a prefix of the chain and keeps the last one's hash as
 /// a checkpoint: what is left still verifies, new entries chain on, and nothing else can be
 /// removed or rewound, even by someone with the database.
@@ -260,16 +274,7 @@ async fn retention_prunes_old_entries_and_the_rest_still_verifies() {
     let app = TestApp::new().await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
     enable(&app, &t.token).await;
-    let (status, view): (_, serde_json::Value) = app
-        .json(
-            Method::PATCH,
-            "/api/admin/tenant",
-            &t.token,
-            Some(&serde_json::json!({ "portal_log_retention_days": 30 })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(view["portal_log_retention_days"], 30);
+    keep_for(&app, &t.token, 30).await;
 
     // Three entries now, three twenty days later.
     let id = app
@@ -373,15 +378,7 @@ async fn retention_never_prunes_a_broken_chain() {
     let app = TestApp::new().await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
     enable(&app, &t.token).await;
-    let (status, _): (_, serde_json::Value) = app
-        .json(
-            Method::PATCH,
-            "/api/admin/tenant",
-            &t.token,
-            Some(&serde_json::json!({ "portal_log_retention_days": 30 })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    keep_for(&app, &t.token, 30).await;
     let id = app
         .send(&t.token, &message("bob@example.net"))
         .await

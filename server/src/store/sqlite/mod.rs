@@ -87,10 +87,10 @@ impl SqliteStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 
-    /// As [`Self::begin_write`] (SQLite has one writer at a time, whatever the locks), for counts that may lose their last moments in a power cut
-    /// (the rate limits' events): the commit goes to the journal without waiting for the disk,
-    /// so a flood of counted tries is not one fsync each. WAL keeps the file consistent; a crash
-    /// of the process alone loses nothing.
+    /// As [`Self::begin_write`] (SQLite has one writer at a time, whatever the locks), for counts
+    /// that may lose their last moments in a power cut (the rate limits' events): the commit goes
+    /// to the journal without waiting for the disk, so a flood of counted tries is not one fsync
+    /// each. WAL keeps the file consistent; a crash of the process alone loses nothing.
     async fn begin_count_all(&self, _locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
         self.counts.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }

@@ -6,6 +6,7 @@ pub mod inbound;
 pub mod notice;
 pub mod parse;
 pub mod passcode;
+pub mod trace;
 
 use std::sync::Arc;
 use std::time::Duration;

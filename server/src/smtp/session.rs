@@ -2,7 +2,9 @@
 //! and AUTH PLAIN/LOGIN). Every refusal has its code, enhanced status code and a sentence.
 //!
 //! The message is kept byte for byte as received (only dot-unstuffed), because mail the rules
-//! leave alone must leave exactly as it came; a message with a bare LF or CR is refused (521) and
+//! leave alone must leave exactly as it came (behind the `Received:` field added when it is
+//! relayed); a message that already carries `mail::trace::MAX_HOPS` `Received:` fields is going
+//! round a loop and is refused (554 5.4.6); a message with a bare LF or CR is refused (521) and
 //! the connection closed, so no second message can be smuggled inside one. Nothing read here is logged: not the content, not a
 //! password; only the client, the outcome and the queue id.
 
@@ -16,6 +18,7 @@ use tokio_rustls::TlsAcceptor;
 use zeroize::Zeroizing;
 
 use crate::domain::address::EmailAddress;
+use crate::mail::trace;
 use crate::secrets::new_id;
 use crate::services::mail_flow::{self, Reply, relay_access};
 use crate::state::AppState;
@@ -614,11 +617,21 @@ impl Session {
             }
         }
         let tx = std::mem::take(&mut self.tx);
+        let hops = trace::hops(&raw);
         let reply = if too_big {
             Reply::new(
                 552,
                 "5.3.4",
                 format!("The message is larger than this server accepts ({max} bytes)."),
+            )
+        } else if hops >= trace::MAX_HOPS {
+            tracing::warn!(client = %self.peer, hops, "a message that went round a mail loop was refused");
+            Reply::new(
+                554,
+                "5.4.6",
+                format!(
+                    "The message has passed through {hops} mail servers already: it is going round a loop between mail servers, so it was refused."
+                ),
             )
         } else {
             self.accept(tx, raw).await

@@ -278,7 +278,8 @@ fn a_tenants_mail_server_sends_through_sealpost_and_rules_seal_what_they_should(
     run(&["rules", "new", "Bad", "--seal", "--rights-template", "Nope"])
         .fails(1, "unknown_rights_template");
 
-    // 1. No rule matches: relayed byte for byte, leading dot and all.
+    // 1. No rule matches: relayed byte for byte, leading dot and all, behind the one trace field
+    //    the relay adds.
     let plain = message("Lunch", "bob@fabrikam.example", "See you at noon.", "");
     let (code, text) = c.send("alex@contoso.example", &["bob@fabrikam.example"], &plain);
     assert_eq!(code, 250, "{text}");
@@ -286,7 +287,7 @@ fn a_tenants_mail_server_sends_through_sealpost_and_rules_seal_what_they_should(
     let arrived = relay.wait_for("bob@fabrikam.example", |raw| {
         raw.windows(5).any(|w| w == b"Lunch")
     });
-    assert_eq!(arrived, plain, "relayed mail must arrive exactly as sent");
+    relayed_unchanged(&arrived, &plain);
 
     // 2. A tag seals for outsiders (subject without the tag, Do Not Forward); the colleague
     //    gets the original.
@@ -309,7 +310,7 @@ fn a_tenants_mail_server_sends_through_sealpost_and_rules_seal_what_they_should(
     let original = relay.wait_for("kim@contoso.example", |raw| {
         raw.windows(6).any(|w| w == b"Budget")
     });
-    assert_eq!(original, tagged);
+    relayed_unchanged(&original, &tagged);
     let notice = relay.wait_for("bob@fabrikam.example", |raw| {
         raw.windows(11).any(|w| w == b"Budget 2027")
     });
@@ -366,10 +367,8 @@ fn a_tenants_mail_server_sends_through_sealpost_and_rules_seal_what_they_should(
     let to_partner = relay.wait_for("carol@partner.example", |raw| {
         raw.windows(8).any(|w| w == b"Contract")
     });
-    assert_eq!(
-        to_partner, flagged,
-        "Partners in clear stops processing before the header rule"
-    );
+    // Partners in clear stops processing before the header rule.
+    relayed_unchanged(&to_partner, &flagged);
     let to_dan = relay.wait_for("dan@fabrikam.example", |raw| {
         raw.windows(8).any(|w| w == b"Contract")
     });
@@ -450,7 +449,7 @@ fn a_tenants_mail_server_sends_through_sealpost_and_rules_seal_what_they_should(
     let arrived = relay.wait_for("erin@fabrikam.example", |raw| {
         raw.windows(9).any(|w| w == b"Signed in")
     });
-    assert_eq!(arrived, auth_mail);
+    relayed_unchanged(&arrived, &auth_mail);
 
     // 6. The simulation says what would happen, and changes nothing.
     let eml = dir.path().join("question.eml");
@@ -596,9 +595,20 @@ fn a_crash_after_250_loses_nothing() {
     let (_server, url) = serve_with(dir.path(), relay_port, &env);
     let addr = url.trim_start_matches("http://").to_owned();
     let arrived = relay.wait_for("bob@fabrikam.example", |_| true);
-    assert_eq!(arrived, mail);
+    relayed_unchanged(&arrived, &mail);
     // The worker takes the message off the queue just after the relay's 250: wait for that, then
     // count what arrived, so a second delivery would show.
     wait_until_queue_is_empty(&addr, &token);
     assert_eq!(relay.list().len(), 1, "delivered once");
+}
+
+/// Relayed mail arrives exactly as sent, behind the one `Received:` field Sealpost adds.
+fn relayed_unchanged(arrived: &[u8], sent: &[u8]) {
+    assert!(
+        arrived.starts_with(b"Received: from [127.0.0.1]\r\n\tby ")
+            && arrived.ends_with(sent)
+            && sealpost::mail::trace::hops(arrived) == sealpost::mail::trace::hops(sent) + 1,
+        "relayed mail must arrive exactly as sent, behind one Received field: {}",
+        String::from_utf8_lossy(arrived)
+    );
 }

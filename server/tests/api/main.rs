@@ -34,6 +34,7 @@ mod sender;
 mod shared_state;
 mod smtp;
 mod smtp_limits;
+mod smtp_loops;
 mod smtp_proxy;
 mod smtp_relayed;
 mod smtp_smuggling;

@@ -58,7 +58,7 @@ pub async fn reply(c: &mut TcpStream) -> String {
 }
 
 /// Open a transaction and send `data` after `DATA`; returns the connection.
-async fn transaction(addr: std::net::SocketAddr, data: &[u8]) -> TcpStream {
+pub async fn transaction(addr: std::net::SocketAddr, data: &[u8]) -> TcpStream {
     let mut c = TcpStream::connect(addr).await.unwrap();
     assert!(reply(&mut c).await.starts_with("220"));
     for (command, code) in [

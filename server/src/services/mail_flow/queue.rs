@@ -18,7 +18,7 @@ use sealpost_api::admin::SendOptions;
 use super::{Plan, SealGroup};
 use crate::domain::address::EmailAddress;
 use crate::domain::mail_rules::remove_tags;
-use crate::mail::{bounce, inbound};
+use crate::mail::{bounce, inbound, trace};
 use crate::services::error::ServiceError;
 use crate::services::sending;
 use crate::state::AppState;
@@ -180,7 +180,16 @@ pub async fn process(state: &AppState, mail: QueuedMail) {
 
     if !plan.relay.is_empty() && !plan.relayed {
         let from = (!mail.mail_from.is_empty()).then_some(mail.mail_from.as_str());
-        match state.mailer.send_raw(from, &plan.relay, &mail.raw).await {
+        // The trace field every MTA adds (RFC 5321 §4.4); the message follows unchanged.
+        let mut stamped = trace::received(
+            &mail.client,
+            &state.config.smtp_listen_hostname(),
+            &mail.id,
+            mail.received_at,
+        )
+        .into_bytes();
+        stamped.extend_from_slice(&mail.raw);
+        match state.mailer.send_raw(from, &plan.relay, &stamped).await {
             Ok(()) => {
                 plan.relayed = true;
                 audit(

@@ -67,8 +67,24 @@ pub struct Metrics {
     key_decisions: Family<Outcome, Counter>,
     passcodes: Family<Outcome, Counter>,
     notices: Family<Outcome, Counter>,
+    bounces: Family<Outcome, Counter>,
     requests: Latency,
     queue: Family<QueueState, Gauge>,
+    outbox: Gauge,
+    outbox_age: Gauge,
+}
+
+/// What the database says at the moment of a scrape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Depths {
+    /// SMTP queue: waiting for delivery.
+    pub queued: u64,
+    /// SMTP queue: given up on.
+    pub given_up: u64,
+    /// Outbox: mails not yet sent.
+    pub outbox: u64,
+    /// Outbox: seconds the oldest of them has waited.
+    pub outbox_age: i64,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -107,14 +123,20 @@ impl Metrics {
         let passcodes = Family::<Outcome, Counter>::default();
         registry.register(
             "sealpost_passcodes",
-            "Passcode mails by outcome: sent or failed",
+            "Tries to send passcode mails by outcome: sent, deferred, bounced or expired",
             passcodes.clone(),
         );
         let notices = Family::<Outcome, Counter>::default();
         registry.register(
             "sealpost_notices",
-            "Notice mails to recipients by outcome: sent or failed",
+            "Tries to send notice mails to recipients by outcome: sent, deferred or bounced",
             notices.clone(),
+        );
+        let bounces = Family::<Outcome, Counter>::default();
+        registry.register(
+            "sealpost_reports",
+            "Tries to send non-delivery reports by outcome: sent, deferred or bounced",
+            bounces.clone(),
         );
         let requests: Latency = Family::new_with_constructor(latency_histogram);
         registry.register(
@@ -128,13 +150,28 @@ impl Metrics {
             "Messages the SMTP listener accepted: waiting for delivery, or given up on",
             queue.clone(),
         );
+        let outbox = Gauge::default();
+        registry.register(
+            "sealpost_outbox_mails",
+            "Mails Sealpost wrote (notices, passcodes, reports) not yet sent",
+            outbox.clone(),
+        );
+        let outbox_age = Gauge::default();
+        registry.register(
+            "sealpost_outbox_oldest_age_seconds",
+            "How long the oldest mail not yet sent has waited (0 when none waits)",
+            outbox_age.clone(),
+        );
         Metrics {
             registry,
             key_decisions,
             passcodes,
             notices,
+            bounces,
             requests,
             queue,
+            outbox,
+            outbox_age,
         }
     }
 
@@ -145,18 +182,15 @@ impl Metrics {
             .inc();
     }
 
-    /// A passcode mail was sent, or failed.
-    pub fn passcode(&self, sent: bool) {
-        self.passcodes
-            .get_or_create(&outcome(if sent { "sent" } else { "failed" }))
-            .inc();
-    }
-
-    /// A notice mail was sent, or failed.
-    pub fn notice(&self, sent: bool) {
-        self.notices
-            .get_or_create(&outcome(if sent { "sent" } else { "failed" }))
-            .inc();
+    /// A try to send an outbox mail of `purpose` (`notice`, `passcode`, `bounce`) ended so
+    /// (`sent`, `deferred`, `bounced`, `expired`).
+    pub fn mail(&self, purpose: &str, ended: &str) {
+        let family = match purpose {
+            "notice" => &self.notices,
+            "passcode" => &self.passcodes,
+            _ => &self.bounces,
+        };
+        family.get_or_create(&outcome(ended)).inc();
     }
 
     /// A request to `route` (the router's pattern, e.g. `/api/m/{id}/key`; never the path itself)
@@ -171,15 +205,18 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The exposition, with the queue's depth as just read.
-    pub fn render(&self, queued: u64, given_up: u64) -> String {
-        for (state, n) in [("queued", queued), ("failed", given_up)] {
+    /// The exposition, with the queues' depths as just read.
+    pub fn render(&self, depths: Depths) -> String {
+        for (state, n) in [("queued", depths.queued), ("failed", depths.given_up)] {
             self.queue
                 .get_or_create(&QueueState {
                     state: state.to_owned(),
                 })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
+        self.outbox
+            .set(i64::try_from(depths.outbox).unwrap_or(i64::MAX));
+        self.outbox_age.set(depths.outbox_age.max(0));
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
@@ -197,14 +234,21 @@ mod tests {
         m.key_decision(None);
         m.key_decision(None);
         m.key_decision(Some("message_revoked"));
-        m.passcode(false);
-        m.notice(true);
+        m.mail("passcode", "deferred");
+        m.mail("notice", "sent");
         m.request("POST", "/api/m/{id}/key", 200, 0.003);
-        let text = m.render(2, 1);
+        let text = m.render(Depths {
+            queued: 2,
+            given_up: 1,
+            outbox: 3,
+            outbox_age: 40,
+        });
         for line in [
             "sealpost_key_decisions_total{outcome=\"released\"} 2",
             "sealpost_key_decisions_total{outcome=\"message_revoked\"} 1",
-            "sealpost_passcodes_total{outcome=\"failed\"} 1",
+            "sealpost_passcodes_total{outcome=\"deferred\"} 1",
+            "sealpost_outbox_mails 3",
+            "sealpost_outbox_oldest_age_seconds 40",
             "sealpost_notices_total{outcome=\"sent\"} 1",
             "sealpost_http_request_duration_seconds_count{method=\"POST\",route=\"/api/m/{id}/key\",status=\"2xx\"} 1",
             "sealpost_mail_queue_messages{state=\"queued\"} 2",

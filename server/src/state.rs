@@ -28,6 +28,10 @@ pub struct AppState {
     pub clock: Clock,
     /// The key passcodes are hashed with (the same on every node).
     pub passcode_key: Arc<PasscodeKey>,
+    /// The key the outbox seals kept mail with (the same on every node).
+    pub mail_key: Arc<sealpost_envelope::TenantDataKey>,
+    /// Wakes the outbox worker when a mail could not be sent at once.
+    pub outbox: Arc<tokio::sync::Notify>,
     /// Wakes the mail queue worker when the SMTP listener has queued a message.
     pub mail_queue: Arc<tokio::sync::Notify>,
     /// Wakes the key roll worker when a roll starts.
@@ -112,6 +116,8 @@ impl AppState {
                 .await?
                 .expose_secret(),
         ));
+        let mail_key =
+            Arc::new(server_key(store.as_ref(), keys.as_ref(), MAIL_KEY, clock.now()).await?);
         let config_max_requests_per_client = config.http_max_requests_per_client;
         Ok(AppState {
             config: Arc::new(config),
@@ -121,6 +127,8 @@ impl AppState {
             mailer,
             clock,
             passcode_key,
+            mail_key,
+            outbox: Arc::new(tokio::sync::Notify::new()),
             mail_queue: Arc::new(tokio::sync::Notify::new()),
             key_roll: Arc::new(tokio::sync::Notify::new()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
@@ -152,6 +160,8 @@ fn node_id(data_dir: &std::path::Path) -> Result<String, StartError> {
 
 /// The name of the passcode MAC key among the server keys.
 const PASSCODE_KEY: &str = "passcode-mac";
+/// The name of the key the outbox seals kept mail with.
+const MAIL_KEY: &str = "outbox-mail";
 
 /// A key the server keeps for itself, wrapped by the root key and stored in the database so that
 /// every node uses the same one. The first node to start creates it. The root key wraps it as it

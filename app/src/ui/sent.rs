@@ -391,8 +391,12 @@ fn RecipientRow(
     let notice = {
         let n = r.notice.clone();
         move || match &n {
+            NoticeView::Queued { .. } => portal.t().notice_queued.to_owned(),
             NoticeView::Sent { .. } => portal.t().notice_sent.to_owned(),
-            NoticeView::Failed { reason, .. } => format!("{}: {reason}", portal.t().notice_failed),
+            NoticeView::Deferred { reason, .. } => {
+                format!("{}: {reason}", portal.t().notice_deferred)
+            }
+            NoticeView::Bounced { reason, .. } => format!("{}: {reason}", portal.t().notice_failed),
         }
     };
     let opened = {

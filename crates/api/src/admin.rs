@@ -45,6 +45,40 @@ pub struct PendingDomainView {
     pub txt_value: String,
 }
 
+/// A DKIM key that signs the mail Sealpost sends from one of the tenant's domains, and the DNS TXT
+/// record that publishes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct DkimKeyView {
+    /// The signing domain (`d=`).
+    pub domain: String,
+    /// The selector (`s=`).
+    pub selector: String,
+    /// `ed25519` or `rsa` (2048 bits).
+    pub algorithm: String,
+    /// When it was made.
+    pub created_at: String,
+    /// Where the TXT record goes: `{selector}._domainkey.{domain}`.
+    pub record_name: String,
+    /// What the TXT record holds, exactly.
+    pub record_value: String,
+}
+
+/// `POST /api/admin/tenant/dkim`: make a DKIM key for one of the tenant's proven domains. Mail is
+/// signed with it at once, so publish its record before a receiver looks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewDkimKeyRequest {
+    /// One of the tenant's proven domains.
+    pub domain: String,
+    /// `ed25519` or `rsa` (2048 bits).
+    pub algorithm: String,
+    /// The selector; `sealpost-{algorithm}-{date}` if absent. Letters, digits and hyphens.
+    #[serde(default)]
+    pub selector: Option<String>,
+}
+
 /// `PATCH /api/admin/tenant`: change what is given, keep the rest.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
@@ -192,6 +226,12 @@ pub struct BrandingTemplateView {
     /// the default template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_mail_expiry_in_days: Option<u32>,
+    /// The language of this template's notices, a tag like `sv` or `de-CH`: the texts' translations
+    /// for it are used, and Sealpost's own words (button, expiry, footer) are in it where Sealpost
+    /// has them (`en`, `sv`, `de`, `fr`, `es`; English otherwise). Absent: English. Mail flow rules
+    /// choose a template per recipient, so one template per language reaches each in theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// A rights template: a name and the usage rights it grants.
@@ -310,18 +350,32 @@ pub struct SendOptions {
     pub expires_in_days: Option<u32>,
 }
 
-/// How the notice to one recipient went.
+/// How the notice to one recipient is going.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum NoticeView {
+    /// Waiting in the outbox for its first try.
+    Queued {
+        /// Since when.
+        since: String,
+    },
     /// Handed to the mail server (or the development mailbox).
     Sent {
         /// When.
         at: String,
     },
-    /// The mail server refused it or could not be reached.
-    Failed {
+    /// The mail server could not be reached or refused it for now; it will be tried again.
+    Deferred {
+        /// When it was last tried.
+        at: String,
+        /// Why, as the mail server said it.
+        reason: String,
+        /// When it will be tried next.
+        next_attempt_at: String,
+    },
+    /// The mail server refused it for good, or Sealpost gave up after two days of trying.
+    Bounced {
         /// When.
         at: String,
         /// Why, as the mail server said it.

@@ -114,6 +114,8 @@ async fn run_with(
         }
         tracing::warn!(error = %e, "the demo runs without its SMTP listener");
     }
+    // Sends what the outbox holds: mail that could not go at once, or that a crash left.
+    tokio::spawn(crate::services::outbox::run(state.clone()));
     // Re-wraps message keys while a key roll is in progress (and finishes one a crash left).
     crate::services::key_policies::roll::spawn(state.clone());
     // Prunes each tenant's portal log to its retention.
@@ -124,13 +126,13 @@ async fn run_with(
     let after_answer = state.after_answer.clone();
     let limits = crate::http::listener::Limits::from_config(&state.config);
     crate::http::listener::serve(listener, router(state), limits, stop).await;
-    // A passcode promised in an answer is still mailed; a relay that hangs cannot hold the stop.
+    // A passcode promised in an answer is still written to the outbox; a relay that hangs cannot hold the stop.
     after_answer.close();
     if tokio::time::timeout(std::time::Duration::from_secs(10), after_answer.wait())
         .await
         .is_err()
     {
-        tracing::warn!("stopped before every passcode mail was sent");
+        tracing::warn!("stopped before every passcode was written to the outbox");
     }
     tracing::info!("stopped");
     Ok(())

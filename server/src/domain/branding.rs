@@ -434,6 +434,9 @@ impl BrandingTemplate {
         if let Some(color) = &view.background_color {
             check_color(color)?;
         }
+        if let Some(tag) = &view.language {
+            check_language_tag("language", tag)?;
+        }
         if let Some(url) = &view.privacy_statement_url {
             check_url(url)?;
         }

@@ -8,6 +8,7 @@ pub mod access;
 pub mod address;
 pub mod branding;
 pub mod composed;
+pub mod delivery;
 pub mod mail_rules;
 pub mod networks;
 pub mod passcode;

@@ -1,5 +1,6 @@
-//! Mail: building branded notices ([`notice`]), reading messages handed to us as RFC 5322
-//! ([`inbound`]), and sending over SMTP or into the development mailbox ([`Mailer`]).
+//! Mail: building branded notices ([`notice`]), passcode mail ([`passcode`]) and non-delivery
+//! reports ([`bounce`]), reading messages handed to us as RFC 5322 ([`inbound`]), and sending over
+//! SMTP or into the development mailbox ([`Mailer`]).
 
 pub mod bounce;
 pub mod inbound;
@@ -7,6 +8,7 @@ pub mod notice;
 pub mod parse;
 pub mod passcode;
 pub mod trace;
+pub mod words;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,8 +132,8 @@ impl Mailer {
         }
     }
 
-    /// Relay a message exactly as received, byte for byte, with the given envelope (an empty
-    /// sender for a bounce). Used for mail the rules leave unencrypted and for internal recipients.
+    /// Send a message exactly as given, byte for byte, with the given envelope (an empty sender
+    /// for a bounce): mail the rules leave unencrypted, and everything the outbox holds.
     pub async fn send_raw(
         &self,
         from: Option<&str>,
@@ -166,43 +168,6 @@ impl Mailer {
                     to: to.join(", "),
                     subject,
                     raw: raw.to_vec(),
-                };
-                store
-                    .dev_mailbox_put(&mail)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| MailError::Transport(e.to_string()))
-            }
-        }
-    }
-
-    /// Send one message.
-    pub async fn send(&self, message: &lettre::Message) -> Result<(), MailError> {
-        match self {
-            Mailer::Smtp(transport) => transport
-                .send(message.clone())
-                .await
-                .map(|_| ())
-                .map_err(|e| transport_error(&e)),
-            Mailer::DevMailbox { store, clock } => {
-                let envelope = message.envelope();
-                let subject = message
-                    .headers()
-                    .get_raw("Subject")
-                    .unwrap_or_default()
-                    .to_owned();
-                let mail = DevMail {
-                    id: 0,
-                    at: clock.now(),
-                    from: envelope.from().map(ToString::to_string).unwrap_or_default(),
-                    to: envelope
-                        .to()
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    subject,
-                    raw: message.formatted(),
                 };
                 store
                     .dev_mailbox_put(&mail)

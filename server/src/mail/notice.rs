@@ -8,7 +8,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
 use super::MailError;
-use crate::clock::human_date;
+use super::words;
 use crate::domain::address::EmailAddress;
 use crate::domain::branding::BrandingTemplate;
 
@@ -54,26 +54,40 @@ pub struct NoticeTexts {
     pub expiry: Option<String>,
     /// Disclaimer, if any.
     pub disclaimer: Option<String>,
+    /// Who sent it securely, and where the passcode will go.
+    pub footer: String,
+    /// The privacy statement's link text.
+    pub privacy: String,
+    /// The notice's language tag (`Content-Language`, `<html lang>`).
+    pub language: String,
 }
 
-/// Choose the texts (English defaults; the template's default-language texts).
+/// Choose the texts in the template's language (English if it has none): the template's text
+/// for that language, else its default text, else Sealpost's own words in that language.
 pub fn texts(n: &NoticeInput<'_>) -> NoticeTexts {
     let view = n.branding.view();
-    let pick =
-        |t: &Option<sealpost_api::admin::LocalizedText>| t.as_ref().map(|t| t.text().to_owned());
+    let language = view.language.as_deref();
+    let words = words::for_language(language);
+    let pick = |t: &Option<sealpost_api::admin::LocalizedText>| {
+        t.as_ref().map(|t| match language {
+            Some(tag) => t.for_language(tag).to_owned(),
+            None => t.text().to_owned(),
+        })
+    };
+    let sender = n.sender.as_str();
     NoticeTexts {
         subject: match n.subject {
             Some(s) if !s.trim().is_empty() => s.to_owned(),
-            _ => format!("Protected message from {}", n.sender),
+            _ => words.subject(sender),
         },
-        introduction: pick(&view.introduction_text)
-            .unwrap_or_else(|| format!("{} has sent you a protected message.", n.sender)),
+        introduction: pick(&view.introduction_text).unwrap_or_else(|| words.introduction(sender)),
         email_text: pick(&view.email_text),
-        read_button: pick(&view.read_button_text).unwrap_or_else(|| "Read the message".to_owned()),
-        expiry: n
-            .expires_at
-            .map(|at| format!("This message expires on {}.", human_date(at))),
+        read_button: pick(&view.read_button_text).unwrap_or_else(|| words.read_button.to_owned()),
+        expiry: n.expires_at.map(|at| words.expiry(at)),
         disclaimer: pick(&view.disclaimer_text),
+        footer: words.footer(n.tenant_name, n.recipient.as_str()),
+        privacy: words.privacy.to_owned(),
+        language: language.unwrap_or(words.tag).to_owned(),
     }
 }
 
@@ -98,6 +112,7 @@ fn paragraphs(text: &str) -> String {
 }
 
 fn html(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
+    let privacy_text = escape_html(&t.privacy);
     let color = escape_html(n.branding.background_color());
     let logo = if n.branding.image().is_some() {
         format!(
@@ -124,14 +139,14 @@ fn html(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
         .as_ref()
         .map(|u| {
             format!(
-                r#"<tr><td style="padding:8px 32px;font-size:12px"><a href="{}">Privacy statement</a></td></tr>"#,
+                r#"<tr><td style="padding:8px 32px;font-size:12px"><a href="{}">{privacy_text}</a></td></tr>"#,
                 escape_html(u)
             )
         })
         .unwrap_or_default();
     format!(
         r#"<!doctype html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{subject}</title></head>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{subject}</title></head>
 <body style="margin:0;padding:0;background:{color};font-family:Segoe UI,Helvetica,Arial,sans-serif">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:{color};padding:24px 0"><tr><td align="center">
 <table role="presentation" width="560" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:6px;color:#1b1b1b">
@@ -140,7 +155,7 @@ fn html(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
 {email_text}
 <tr><td style="padding:16px 32px"><a href="{link}" style="display:inline-block;padding:12px 24px;background:{color};color:{text_color};text-decoration:none;border-radius:4px;font-weight:600">{button}</a></td></tr>
 {expiry}
-<tr><td style="padding:8px 32px;font-size:13px;color:#555">Sent securely by {tenant} with Sealpost. You will be asked for a one-time passcode sent to {recipient}.</td></tr>
+<tr><td style="padding:8px 32px;font-size:13px;color:#555">{footer}</td></tr>
 {disclaimer}
 {privacy}
 <tr><td style="padding:0 0 24px"></td></tr>
@@ -153,8 +168,8 @@ fn html(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
         text_color = n.branding.text_color(),
         button = escape_html(&t.read_button),
         expiry = optional(&t.expiry, "font-size:14px"),
-        tenant = escape_html(n.tenant_name),
-        recipient = escape_html(n.recipient.as_str()),
+        footer = escape_html(&t.footer),
+        lang = escape_html(&t.language),
         disclaimer = optional(&t.disclaimer, "font-size:12px;color:#555"),
     )
 }
@@ -168,22 +183,38 @@ fn plain(n: &NoticeInput<'_>, t: &NoticeTexts) -> String {
     if let Some(s) = &t.expiry {
         out.push_str(&format!("{s}\n\n"));
     }
-    out.push_str(&format!(
-        "Sent securely by {} with Sealpost. You will be asked for a one-time passcode sent to {}.\n",
-        n.tenant_name, n.recipient
-    ));
+    out.push_str(&format!("{}\n", t.footer));
     if let Some(s) = &t.disclaimer {
         out.push_str(&format!("\n{s}\n"));
     }
     if let Some(u) = &n.branding.view().privacy_statement_url {
-        out.push_str(&format!("\nPrivacy statement: {u}\n"));
+        out.push_str(&format!("\n{}: {u}\n", t.privacy));
     }
     out
+}
+
+/// The `Content-Language` field (RFC 3282): receivers and screen readers read it.
+#[derive(Debug, Clone)]
+struct ContentLanguage(String);
+
+impl lettre::message::header::Header for ContentLanguage {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Content-Language")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ContentLanguage(s.to_owned()))
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
 }
 
 /// Build the notice for one recipient.
 pub fn build(n: &NoticeInput<'_>) -> Result<lettre::Message, MailError> {
     let t = texts(n);
+    let language = ContentLanguage(t.language.clone());
     let bad = |e: &dyn std::fmt::Display| MailError::Build(e.to_string());
     let sender: Mailbox = n.sender.as_str().parse().map_err(|e| bad(&e))?;
     let (from, reply_to, id_domain) = match n.outside_sender_via {
@@ -218,6 +249,7 @@ pub fn build(n: &NoticeInput<'_>) -> Result<lettre::Message, MailError> {
         builder = builder.reply_to(r);
     }
     builder
+        .header(language)
         .subject(t.subject)
         .message_id(Some(format!(
             "<{}.{}@{id_domain}>",
@@ -274,6 +306,47 @@ mod tests {
             texts(&hidden).subject,
             "Protected message from anna@contoso.example"
         );
+    }
+
+    #[test]
+    fn a_template_with_a_language_speaks_it_where_it_has_words_for_it() {
+        let b = BrandingTemplate::validate(BrandingTemplateView {
+            identity: "Svenska".into(),
+            language: Some("sv".into()),
+            introduction_text: Some(LocalizedText::Translated {
+                text: "Contoso sent you a protected message.".into(),
+                translations: [(
+                    "sv".to_owned(),
+                    "Contoso har skickat något till dig.".to_owned(),
+                )]
+                .into(),
+            }),
+            email_text: Some(LocalizedText::Plain("Only in English.".into())),
+            ..BrandingTemplateView::default()
+        })
+        .unwrap();
+        let s = EmailAddress::parse("from", "anna@contoso.example").unwrap();
+        let r = EmailAddress::parse("to", "bob@gmail.example").unwrap();
+        let n = input(&b, &s, &r);
+        let t = texts(&n);
+        assert_eq!(t.introduction, "Contoso har skickat något till dig.");
+        assert_eq!(
+            t.email_text.as_deref(),
+            Some("Only in English."),
+            "no translation: the text"
+        );
+        assert_eq!(t.read_button, "Läs meddelandet");
+        assert_eq!(
+            t.expiry.as_deref(),
+            Some("Meddelandet upphör att gälla 21 november 2026 10:00 UTC.")
+        );
+        let raw = String::from_utf8(build(&n).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Content-Language: sv\r\n"), "{raw}");
+        assert!(html(&n, &t).contains(r#"<html lang="sv">"#));
+        // Without a language, the English default of every text.
+        let english = texts(&input(&BrandingTemplate::initial_default(), &s, &r));
+        assert_eq!(english.language, "en");
+        assert_eq!(english.read_button, "Read the message");
     }
 
     #[test]

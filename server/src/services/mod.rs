@@ -2,11 +2,13 @@
 //! never see HTTP or SMTP: the adapters (`http`, `smtp`, `cli`) call them and translate what they
 //! answer.
 
+pub mod dkim;
 pub mod domains;
 pub mod error;
 pub mod key_policies;
 pub mod limits;
 pub mod mail_flow;
+pub mod outbox;
 pub mod passcodes;
 pub mod replies;
 pub mod revoking;

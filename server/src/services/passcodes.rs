@@ -4,18 +4,19 @@
 //! the code, and a right code is used at most once across nodes.
 
 use crate::domain::passcode::{self, MAX_ATTEMPTS, MAX_PER_WINDOW, RATE_WINDOW, VALID_FOR};
-use crate::mail::MailError;
 use crate::mail::passcode::{PasscodeMail, Purpose, build};
 use crate::secrets::{new_id, new_passcode};
 use crate::services::error::{RefusalKind, ServiceError};
 use crate::services::limits::{self, Limit};
+use crate::services::outbox;
 use crate::state::AppState;
 use crate::store::portal::NewPasscode;
 use crate::store::{StoreError, Tenant};
 use sealpost_api::ErrorCode;
 
-/// Make a code for `address` in `scope`, store its keyed hash (retiring any earlier one) and email
-/// it. The outer error is the store's; the inner, the mail's.
+/// Make a code for `address` in `scope` and store its keyed hash (retiring any earlier one) with
+/// the mail that carries it, in the outbox, then try that mail at once. `true`: it was sent now;
+/// `false`: the relay did not take it yet, and the outbox tries again while the code is valid.
 pub async fn issue(
     state: &AppState,
     tenant: &Tenant,
@@ -23,20 +24,9 @@ pub async fn issue(
     address: &str,
     purpose: Purpose<'_>,
     reference: &str,
-) -> Result<Result<(), MailError>, StoreError> {
+) -> Result<bool, ServiceError> {
     let now = state.clock.now();
     let code = new_passcode();
-    state
-        .store
-        .store_passcode(&NewPasscode {
-            id: new_id(),
-            scope: scope.to_owned(),
-            address: address.to_owned(),
-            code_hash: state.passcode_key.hash(scope, address, &code),
-            created_at: now,
-            expires_at: now + VALID_FOR,
-        })
-        .await?;
     let domain = tenant
         .domains
         .first()
@@ -49,13 +39,33 @@ pub async fn issue(
         recipient: address,
         code: &code,
         reference,
-    });
-    let sent = match mail {
-        Ok(mail) => state.mailer.send(&mail).await,
-        Err(e) => Err(e),
-    };
-    state.metrics.passcode(sent.is_ok());
-    Ok(sent)
+    })
+    .map_err(|e| ServiceError::Internal(format!("the passcode mail could not be built: {e}")))?;
+    let expires_at = now + VALID_FOR;
+    let mail = outbox::prepare(
+        state,
+        outbox::Cause {
+            tenant_id: &tenant.id,
+            purpose: outbox::Purpose::Passcode,
+            message_id: Some(scope),
+            expires_at: Some(expires_at),
+        },
+        &mail,
+    )?;
+    let id = mail.id.clone();
+    state
+        .store
+        .store_passcode(&NewPasscode {
+            id: new_id(),
+            scope: scope.to_owned(),
+            address: address.to_owned(),
+            code_hash: state.passcode_key.hash(scope, address, &code),
+            created_at: now,
+            expires_at,
+            mail: Some(mail),
+        })
+        .await?;
+    Ok(outbox::try_now(state, std::slice::from_ref(&id)).await)
 }
 
 /// What became of a typed code.

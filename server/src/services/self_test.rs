@@ -82,6 +82,14 @@ pub async fn run(
         )
     });
     steps.record("Mail relay", state.mailer.check().await, Clone::clone);
+    if let Some((from, _)) = &addresses {
+        let domain = from.domain().to_string();
+        steps.record(
+            "DKIM records",
+            crate::services::dkim::check_published(state, tenant, &domain).await,
+            Clone::clone,
+        );
+    }
     let public_key = steps.record(
         "Public key",
         BASE64URL
@@ -173,6 +181,8 @@ pub async fn run(
             }],
             parts: parts.clone(),
             parent: None,
+            // Nobody gets mail from a self-test.
+            notices: Vec::new(),
         })
         .await;
     let stored = steps.record("Store", stored, |()| {

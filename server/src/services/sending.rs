@@ -24,6 +24,7 @@ use crate::mail::notice;
 use crate::secrets::{new_id, new_secret};
 use crate::services::error::ServiceError;
 use crate::services::key_policies;
+use crate::services::outbox;
 use crate::services::rights::resolve_rights;
 use crate::services::sealing;
 use crate::state::AppState;
@@ -35,8 +36,9 @@ use crate::store::{
 /// Prefix of link token secrets.
 pub const LINK_TOKEN_PREFIX: &str = "spl_";
 
-/// Seal, store and notify. Nothing is stored unless everything is; notices go out after the
-/// message is stored, and each one's outcome is recorded.
+/// Seal, store and notify. Nothing is stored unless everything is: the notices are written with
+/// the message, into the outbox, and sent from there (at once, and again until the relay takes
+/// them).
 pub async fn send(
     state: &AppState,
     tenant: &Tenant,
@@ -176,8 +178,8 @@ pub async fn branding_or_default(
         .map_err(|e| ServiceError::Internal(format!("stored branding template is invalid: {e}")))
 }
 
-/// Seal `composed`, store it whole, then send each recipient in `delivery` a notice with their own
-/// link token. Returns the new message's id.
+/// Seal `composed` and store it whole with a notice for each recipient in `delivery`, carrying their
+/// own link token, in the outbox; then try the notices at once. Returns the new message's id.
 pub async fn deliver(
     state: &AppState,
     tenant: &Tenant,
@@ -234,6 +236,47 @@ pub async fn deliver(
         });
         links.push(secret);
     }
+    // Each recipient's notice is written with the message, into the outbox, and sent from there.
+    let public_url = state.config.public_url();
+    let subject = tenant
+        .show_subject_in_notice
+        .then_some(composed.subject.as_str());
+    let mut notices = Vec::with_capacity(external.len());
+    for ((address, _), secret) in external.iter().zip(&links) {
+        let link = format!(
+            "{}/m/{id}#t={}",
+            public_url.trim_end_matches('/'),
+            secret.as_str()
+        );
+        let input = notice::NoticeInput {
+            tenant_name: &tenant.name,
+            sender: &composed.from,
+            recipient: address,
+            subject,
+            branding: &branding,
+            link: &link,
+            expires_at,
+            message_id: &id,
+            outside_sender_via: (!composed.from.is_in(&tenant.domains))
+                .then(|| tenant.domains.first().map(|d| d.as_str()))
+                .flatten(),
+        };
+        let mail = notice::build(&input).map_err(|e| {
+            ServiceError::Internal(format!("the notice to {address} could not be built: {e}"))
+        })?;
+        notices.push(outbox::prepare(
+            state,
+            outbox::Cause {
+                tenant_id: &tenant.id,
+                purpose: outbox::Purpose::Notice,
+                message_id: Some(&id),
+                expires_at: None,
+            },
+            &mail,
+        )?);
+    }
+    drop(links);
+    let notice_ids: Vec<String> = notices.iter().map(|n| n.id.clone()).collect();
     let mut message = NewMessage {
         id: id.clone(),
         tenant_id: tenant.id.clone(),
@@ -250,6 +293,7 @@ pub async fn deliver(
         recipients,
         parts,
         parent,
+        notices,
     };
     // A key roll can retire the data-key version between wrapping and writing (rarely); the
     // message key is then wrapped again under the policy's current version. Content is unchanged.
@@ -285,50 +329,7 @@ pub async fn deliver(
         })
         .await?;
 
-    let public_url = state.config.public_url();
-    let subject = tenant
-        .show_subject_in_notice
-        .then_some(composed.subject.as_str());
-    for ((address, _), secret) in external.iter().zip(&links) {
-        let link = format!(
-            "{}/m/{id}#t={}",
-            public_url.trim_end_matches('/'),
-            secret.as_str()
-        );
-        let input = notice::NoticeInput {
-            tenant_name: &tenant.name,
-            sender: &composed.from,
-            recipient: address,
-            subject,
-            branding: &branding,
-            link: &link,
-            expires_at,
-            message_id: &id,
-            outside_sender_via: (!composed.from.is_in(&tenant.domains))
-                .then(|| tenant.domains.first().map(|d| d.as_str()))
-                .flatten(),
-        };
-        let at = state.clock.now();
-        let outcome = match notice::build(&input) {
-            Ok(mail) => state.mailer.send(&mail).await,
-            Err(e) => Err(e),
-        };
-        state.metrics.notice(outcome.is_ok());
-        let recorded = match outcome {
-            Ok(()) => NoticeState::Sent { at },
-            Err(e) => {
-                tracing::warn!(message = %id, error = %e, "a notice could not be sent");
-                NoticeState::Failed {
-                    at,
-                    reason: e.to_string(),
-                }
-            }
-        };
-        state
-            .store
-            .record_notice(&id, address.as_str(), &recorded)
-            .await?;
-    }
+    outbox::try_now(state, &notice_ids).await;
     Ok(id)
 }
 
@@ -354,6 +355,28 @@ pub async fn message_key(
     )
     .map_err(|e| ServiceError::Internal(format!("message key: {e}")))?;
     Ok((message_id, key))
+}
+
+fn notice_view(n: &NoticeState) -> NoticeView {
+    match n {
+        NoticeState::Queued { since } => NoticeView::Queued {
+            since: rfc3339(*since),
+        },
+        NoticeState::Sent { at } => NoticeView::Sent { at: rfc3339(*at) },
+        NoticeState::Deferred {
+            at,
+            reason,
+            next_attempt_at,
+        } => NoticeView::Deferred {
+            at: rfc3339(*at),
+            reason: reason.clone(),
+            next_attempt_at: rfc3339(*next_attempt_at),
+        },
+        NoticeState::Bounced { at, reason } => NoticeView::Bounced {
+            at: rfc3339(*at),
+            reason: reason.clone(),
+        },
+    }
 }
 
 fn revocation_view(r: &Revocation) -> RevocationView {
@@ -408,17 +431,7 @@ pub async fn status_view(
             .map(|r| RecipientStatusView {
                 address: r.address.clone(),
                 kind: r.kind.clone(),
-                notice: match &r.notice {
-                    NoticeState::Sent { at } => NoticeView::Sent { at: rfc3339(*at) },
-                    NoticeState::Failed { at, reason } => NoticeView::Failed {
-                        at: rfc3339(*at),
-                        reason: reason.clone(),
-                    },
-                    NoticeState::Pending => NoticeView::Failed {
-                        at: rfc3339(m.created_at),
-                        reason: "the server stopped before the notice was sent".to_owned(),
-                    },
-                },
+                notice: notice_view(&r.notice),
                 opened_at: r.opened_at.map(rfc3339),
                 revoked: r.revocation.as_ref().map(revocation_view),
             })

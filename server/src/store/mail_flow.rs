@@ -114,8 +114,14 @@ pub trait MailFlowStore {
     ) -> StoreResult<()>;
     /// Record progress without releasing the lease.
     async fn save_mail_plan(&self, id: &str, holder: &str, plan: &str) -> StoreResult<()>;
-    /// Delivered: forget it.
-    async fn finish_mail(&self, id: &str, holder: &str) -> StoreResult<()>;
+    /// Delivered (as far as it can be): forget it, and keep the sender's non-delivery report, if
+    /// any, in the outbox in the same transaction.
+    async fn finish_mail(
+        &self,
+        id: &str,
+        holder: &str,
+        report: Option<&super::outbox::OutboxMail>,
+    ) -> StoreResult<()>;
     /// Given up: drop the content, keep why.
     async fn fail_mail(&self, id: &str, holder: &str, error: &str) -> StoreResult<()>;
     /// How many messages wait for delivery, and how many were given up on (every tenant).

@@ -7,8 +7,10 @@
 
 pub mod blob_store;
 pub mod blobs;
+pub mod dkim;
 pub mod key_policies;
 pub mod mail_flow;
+pub mod outbox;
 pub mod portal;
 pub mod postgres;
 pub mod records;
@@ -24,8 +26,10 @@ use crate::domain::access::Revocation;
 use crate::domain::address::Domain;
 use crate::domain::rights::RightsTemplate;
 
+pub use dkim::DkimStore;
 pub use key_policies::KeyPolicyStore;
 pub use mail_flow::MailFlowStore;
+pub use outbox::OutboxStore;
 pub use portal::PortalStore;
 
 /// A storage failure.
@@ -152,6 +156,8 @@ pub struct NewMessage {
     pub parts: Vec<SealedPart>,
     /// The message this one answers or forwards.
     pub parent: Option<ParentLink>,
+    /// Each recipient's notice, kept in the outbox in the same transaction, due at `created_at`.
+    pub notices: Vec<outbox::OutboxMail>,
 }
 
 /// How a reply or forward relates to the message it came from.
@@ -195,21 +201,33 @@ pub struct ParentLink {
     pub relation: Relation,
 }
 
-/// How a notice went.
+/// How a recipient's notice is going.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoticeState {
-    /// Not yet attempted.
-    Pending,
-    /// Sent at this time.
+    /// In the outbox, not tried yet.
+    Queued {
+        /// Since when.
+        since: i64,
+    },
+    /// Handed to the relay.
     Sent {
         /// When.
         at: i64,
     },
-    /// Failed at this time.
-    Failed {
+    /// Tried and not taken yet (the relay down, or a 4xx); it will be tried again.
+    Deferred {
+        /// When it was last tried.
+        at: i64,
+        /// The relay's words.
+        reason: String,
+        /// The next try.
+        next_attempt_at: i64,
+    },
+    /// Refused for good (a 5xx), or given up on after days of trying.
+    Bounced {
         /// When.
         at: i64,
-        /// The mail server's reason.
+        /// The relay's words, or why it was given up on.
         reason: String,
     },
 }
@@ -404,13 +422,6 @@ pub trait MessageStore: Send + Sync {
         message_id: &str,
         part: &str,
     ) -> StoreResult<Vec<u8>>;
-    /// Record how a recipient's notice went.
-    async fn record_notice(
-        &self,
-        message_id: &str,
-        address: &str,
-        state: &NoticeState,
-    ) -> StoreResult<()>;
     /// Revoke a message for everyone, and every forward made from it (at any depth). Returns
     /// `false` if it already was (the first revocation stays).
     async fn revoke_message(
@@ -462,6 +473,8 @@ pub trait Store:
     + PortalStore
     + MailFlowStore
     + KeyPolicyStore
+    + OutboxStore
+    + DkimStore
     + Send
     + Sync
     + std::fmt::Debug

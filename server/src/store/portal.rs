@@ -52,6 +52,9 @@ pub struct NewPasscode {
     pub created_at: i64,
     /// When it stops working.
     pub expires_at: i64,
+    /// The mail that carries it, kept in the outbox in the same transaction (`None`: no mail is
+    /// to be sent, as for an address that has never sent protected mail).
+    pub mail: Option<super::outbox::OutboxMail>,
 }
 
 /// The passcode a recipient can use now.

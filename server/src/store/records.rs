@@ -94,6 +94,8 @@ pub struct BrandingRecord {
     pub social_id_sign_in: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_mail_expiry_in_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 impl From<&BrandingTemplateView> for BrandingRecord {
@@ -111,6 +113,7 @@ impl From<&BrandingTemplateView> for BrandingRecord {
             otp_enabled: v.otp_enabled,
             social_id_sign_in: v.social_id_sign_in,
             external_mail_expiry_in_days: v.external_mail_expiry_in_days,
+            language: v.language.clone(),
         }
     }
 }
@@ -130,6 +133,7 @@ impl From<BrandingRecord> for BrandingTemplateView {
             otp_enabled: r.otp_enabled,
             social_id_sign_in: r.social_id_sign_in,
             external_mail_expiry_in_days: r.external_mail_expiry_in_days,
+            language: r.language,
         }
     }
 }
@@ -313,6 +317,7 @@ mod tests {
             background_color: Some("#003366".into()),
             otp_enabled: Some(true),
             external_mail_expiry_in_days: Some(30),
+            language: Some("sv".into()),
             ..BrandingTemplateView::default()
         }
     }

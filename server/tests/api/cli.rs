@@ -424,3 +424,83 @@ fn the_self_test_fails_with_the_reason_when_the_mail_relay_is_down() {
         out.stdout
     );
 }
+
+#[test]
+fn the_dkim_commands_make_list_show_and_remove_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = bootstrap(dir.path(), free_port());
+    let (_server, url) = serve(dir.path(), free_port());
+    let run = |args: &[&str]| cli(&url, Some(&token), args);
+
+    let made = run(&[
+        "dkim",
+        "new",
+        "--domain",
+        "contoso.example",
+        "--algorithm",
+        "ed25519",
+        "--selector",
+        "s1",
+    ])
+    .ok();
+    assert!(
+        made.stdout
+            .contains("s1._domainkey.contoso.example. IN TXT \"v=DKIM1; k=ed25519; p="),
+        "{}",
+        made.stdout
+    );
+    run(&["dkim", "new", "--domain", "contoso.example"]).ok();
+    let listed = run(&["dkim", "list"]).ok().stdout;
+    assert!(listed.contains("contoso.example  s1  ed25519"), "{listed}");
+    assert!(listed.contains("  rsa  "), "{listed}");
+    let shown = run(&["dkim", "show-dns", "--domain", "contoso.example"])
+        .ok()
+        .stdout;
+    let rsa = shown
+        .lines()
+        .find(|l| l.contains("k=rsa"))
+        .expect("the RSA record");
+    let strings: Vec<&str> = rsa.split('"').skip(1).step_by(2).collect();
+    assert!(strings.len() >= 2, "an RSA record is split: {rsa}");
+    assert!(strings.iter().all(|s| s.len() <= 255), "{rsa}");
+    let keys = run(&["dkim", "show-dns", "--json"]).ok().json();
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+    let whole: String = strings.concat();
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["record_value"] == whole.as_str()),
+        "the strings join into the record"
+    );
+
+    run(&["dkim", "new", "--domain", "fabrikam.example"]).fails(1, "domain_not_proven");
+    run(&[
+        "dkim",
+        "new",
+        "--domain",
+        "contoso.example",
+        "--selector",
+        "s1",
+    ])
+    .fails(1, "dkim_selector_taken");
+    run(&[
+        "dkim",
+        "remove",
+        "--domain",
+        "contoso.example",
+        "--selector",
+        "s1",
+    ])
+    .ok();
+    assert!(!run(&["dkim", "list"]).ok().stdout.contains("  s1  "));
+    run(&[
+        "dkim",
+        "remove",
+        "--domain",
+        "contoso.example",
+        "--selector",
+        "s1",
+    ])
+    .fails(1, "");
+}

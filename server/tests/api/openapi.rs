@@ -90,6 +90,33 @@ fn operations() -> Vec<Op> {
             )
         },
         Op {
+            response: Some(s::<Vec<DkimKeyView>>),
+            query: &[("domain", "Only this domain's keys.")],
+            ..op(
+                "get",
+                "/tenant/dkim",
+                "The tenant's DKIM keys, each with the exact TXT record to publish.",
+            )
+        },
+        Op {
+            request: Some(s::<NewDkimKeyRequest>),
+            status: 201,
+            response: Some(s::<DkimKeyView>),
+            ..op(
+                "post",
+                "/tenant/dkim",
+                "Make a DKIM key (ed25519 or rsa) for a proven domain; mail from it is signed with every key it has.",
+            )
+        },
+        Op {
+            status: 204,
+            ..op(
+                "delete",
+                "/tenant/dkim/{domain}/{selector}",
+                "Remove a DKIM key: mail is no longer signed with it.",
+            )
+        },
+        Op {
             response: Some(s::<Vec<TokenView>>),
             ..op(
                 "get",

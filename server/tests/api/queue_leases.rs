@@ -64,13 +64,13 @@ async fn a_late_worker_cannot_touch_a_message_another_node_now_holds() {
             .await
     ));
     assert!(lease_lost(store.fail_mail(&a.id, "node-a", "late").await));
-    assert!(lease_lost(store.finish_mail(&a.id, "node-a").await));
+    assert!(lease_lost(store.finish_mail(&a.id, "node-a", None).await));
     let listed = store.queued_mail(&t.id).await.unwrap();
     assert_eq!(listed.len(), 1, "A's late finish removed B's message");
     assert_eq!(listed[0].attempts, 0);
     // B's writes count.
     store.save_mail_plan(&b.id, "node-b", "{}").await.unwrap();
-    store.finish_mail(&b.id, "node-b").await.unwrap();
+    store.finish_mail(&b.id, "node-b", None).await.unwrap();
     assert!(store.queued_mail(&t.id).await.unwrap().is_empty());
 }
 

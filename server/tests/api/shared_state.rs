@@ -55,6 +55,7 @@ async fn wrong_passcodes_counted_on_two_nodes_at_once_still_stop_at_five() {
             code_hash: [7; 32],
             created_at: START,
             expires_at: START + 900,
+            mail: None,
         })
         .await
         .unwrap();

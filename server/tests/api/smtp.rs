@@ -317,31 +317,3 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
     assert!(killed.success());
     assert!(server.0.wait().unwrap().success());
 }
-
-#[test]
-fn an_unreachable_relay_is_reported_per_recipient_and_the_message_is_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let dead_port = free_port();
-    let token = bootstrap(dir.path(), dead_port);
-    let (_server, url) = serve(dir.path(), dead_port);
-    let addr = url.trim_start_matches("http://").to_owned();
-    let (status, body) = http(
-        &addr,
-        "POST",
-        "/api/admin/messages",
-        Some(&token),
-        Some(&json!({"from": "anna@contoso.example", "to": ["bob@gmail.example"], "text": "hi"})),
-    );
-    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-    let v = json_of(&body);
-    assert_eq!(
-        v["Recipients"][0]["notice"]["state"].as_str(),
-        Some("failed")
-    );
-    assert!(
-        !v["Recipients"][0]["notice"]["reason"]
-            .as_str()
-            .unwrap()
-            .is_empty()
-    );
-}

@@ -5,7 +5,7 @@
 
 use sealpost::mail::trace::{MAX_HOPS, hops};
 
-use crate::smtp_smuggling::{listener, reply, transaction};
+use crate::smtp_smuggling::{listener, process_next, reply, transaction};
 
 fn message(received_fields: usize) -> Vec<u8> {
     let mut raw = String::new();
@@ -39,15 +39,7 @@ async fn a_looping_message_is_refused_and_one_hop_fewer_is_relayed_behind_one_ne
     let mut c = transaction(addr, &[last_hop.as_slice(), b".\r\n"].concat()).await;
     let answer = reply(&mut c).await;
     assert!(answer.starts_with("250 2.0.0 Queued"), "{answer}");
-    let now = app.clock.now();
-    let mail = app
-        .state
-        .store
-        .claim_mail(now, now + 60, &app.state.node_id)
-        .await
-        .unwrap()
-        .expect("the queued message");
-    sealpost::services::mail_flow::queue::process(&app.state, mail).await;
+    process_next(&app).await;
     let relayed = app.mails_to("bob@fabrikam.example").await;
     assert_eq!(relayed.len(), 1, "relayed once");
     let raw = &relayed[0].raw;

@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 
 use crate::helpers::TestApp;
 use crate::mime::LEGACY_CHARSETS;
-use crate::smtp_smuggling::{listener, reply};
+use crate::smtp_smuggling::{listener, process_next, reply};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -57,15 +57,7 @@ async fn relay(
     assert!(answer.starts_with("250 2.0.0 Queued"), "{answer}");
 
     assert_eq!(app.state.store.queued_mail(tenant).await.unwrap().len(), 1);
-    let now = app.clock.now();
-    let mail = app
-        .state
-        .store
-        .claim_mail(now, now + 60, &app.state.node_id)
-        .await
-        .unwrap()
-        .expect("the queued message");
-    sealpost::services::mail_flow::queue::process(&app.state, mail).await;
+    process_next(app).await;
     let left = app.state.store.queued_mail(tenant).await.unwrap();
     assert!(left.is_empty(), "{left:?}");
     let (_, list): (_, MessageListView) = app

@@ -11,7 +11,11 @@ use crate::helpers::{TestApp, TestTenant};
 
 /// A tenant whose connector lets loopback send, and the SMTP listener on a free port.
 pub async fn listener() -> (TestApp, TestTenant, std::net::SocketAddr) {
-    let app = TestApp::new().await;
+    listener_for(TestApp::new().await).await
+}
+
+/// As [`listener`], for an app of the caller's.
+pub async fn listener_for(app: TestApp) -> (TestApp, TestTenant, std::net::SocketAddr) {
     let t = app.tenant("Contoso", &["contoso.example"]).await;
     let (status, _): (_, serde_json::Value) = app
         .json(
@@ -55,6 +59,19 @@ pub async fn reply(c: &mut TcpStream) -> String {
             }
         }
     }
+}
+
+/// Take the next queued message and carry out its plan, as the queue worker does.
+pub async fn process_next(app: &TestApp) {
+    let now = app.clock.now();
+    let mail = app
+        .state
+        .store
+        .claim_mail(now, now + 60, &app.state.node_id)
+        .await
+        .unwrap()
+        .expect("a queued message");
+    sealpost::services::mail_flow::queue::process(&app.state, mail).await;
 }
 
 /// Open a transaction and send `data` after `DATA`; returns the connection.

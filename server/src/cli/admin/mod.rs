@@ -7,6 +7,7 @@
 //! accepted; 4 the server could not be reached or failed.
 
 pub mod client;
+mod dkim;
 mod key_policies;
 mod mail_flow;
 mod self_test;
@@ -148,6 +149,14 @@ pub enum AdminCommand {
         #[command(flatten)]
         conn: Connection,
     },
+    /// DKIM keys that sign the mail Sealpost sends from the tenant's domains, and the DNS records
+    /// to publish for them (New/Get/Remove-DkimSigningConfig).
+    Dkim {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: dkim::DkimAction,
+    },
     /// Customer Key: data encryption policies over two root keys, key roll, purge, and which
     /// policy new messages use (New/Get/Set-DataEncryptionPolicy,
     /// Get/Set-M365DataAtRestEncryptionPolicyAssignment).
@@ -227,6 +236,11 @@ pub struct BrandingFields {
     /// Days until external access ends, 0–730 (0 = never; not on `default`).
     #[arg(long)]
     external_mail_expiry_in_days: Option<u32>,
+    /// The language of the template's notices, e.g. `sv` (its translations are used, and
+    /// Sealpost's own words are in it where Sealpost has them). Route each language's recipients
+    /// to its template with a mail flow rule.
+    #[arg(long)]
+    language: Option<String>,
     /// A translation of a text field: FIELD:LANG=TEXT, e.g. `portal_text:sv=Logga in`. Repeat.
     #[arg(long = "translation", value_name = "FIELD:LANG=TEXT")]
     translations: Vec<String>,
@@ -452,7 +466,8 @@ fn dispatch(command: AdminCommand) -> Outcome {
         | AdminCommand::Rules { conn, .. }
         | AdminCommand::Connector { conn, .. }
         | AdminCommand::Queue { conn }
-        | AdminCommand::Dep { conn, .. } => conn.clone(),
+        | AdminCommand::Dep { conn, .. }
+        | AdminCommand::Dkim { conn, .. } => conn.clone(),
     };
     let client = Client::new(&conn.server, conn.token.as_deref()).map_err(|e| (e, None))?;
     execute(&client, conn.json, command)
@@ -550,6 +565,7 @@ fn execute(client: &Client, json: bool, command: AdminCommand) -> Outcome {
         AdminCommand::Connector { action, .. } => plain(mail_flow::connector(client, json, action)),
         AdminCommand::Queue { .. } => plain(mail_flow::queue(client, json)),
         AdminCommand::Dep { action, .. } => plain(key_policies::run(client, json, action)),
+        AdminCommand::Dkim { action, .. } => plain(dkim::run(client, json, action)),
         AdminCommand::Audit { .. } => plain(
             client
                 .call(Method::GET, "/audit", Body::Empty)
@@ -655,6 +671,7 @@ fn branding_fields(f: BrandingFields) -> Result<BrandingTemplateView, Failure> {
         otp_enabled: f.otp_enabled,
         social_id_sign_in: f.social_id_sign_in,
         external_mail_expiry_in_days: f.external_mail_expiry_in_days,
+        language: f.language,
     })
 }
 

@@ -97,6 +97,7 @@ pub fn branding(b: &BrandingTemplateView) -> String {
             "ExternalMailExpiryInDays",
             b.external_mail_expiry_in_days.unwrap_or(0).to_string(),
         ),
+        ("Language", or_none(b.language.as_deref())),
     ])
 }
 
@@ -121,8 +122,14 @@ pub fn rights(r: &RightsTemplateView) -> String {
 
 fn notice(n: &NoticeView) -> String {
     match n {
+        NoticeView::Queued { since } => format!("notice queued since {since}"),
         NoticeView::Sent { at } => format!("notice sent {at}"),
-        NoticeView::Failed { at, reason } => format!("notice FAILED {at}: {reason}"),
+        NoticeView::Deferred {
+            at,
+            reason,
+            next_attempt_at,
+        } => format!("notice DEFERRED {at}: {reason} (next try {next_attempt_at})"),
+        NoticeView::Bounced { at, reason } => format!("notice BOUNCED {at}: {reason}"),
     }
 }
 

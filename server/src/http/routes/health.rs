@@ -94,9 +94,16 @@ async fn metrics(
     parts: Parts,
 ) -> Result<impl IntoResponse, ApiError> {
     may_scrape(&state, &parts)?;
-    let (queued, failed) = state.store.mail_queue_depth().await?;
+    let (queued, given_up) = state.store.mail_queue_depth().await?;
+    let outbox = state.store.outbox_depth().await?;
+    let depths = crate::metrics::Depths {
+        queued,
+        given_up,
+        outbox: outbox.waiting,
+        outbox_age: outbox.oldest.map_or(0, |oldest| state.clock.now() - oldest),
+    };
     Ok((
         [(CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
-        state.metrics.render(queued, failed),
+        state.metrics.render(depths),
     ))
 }

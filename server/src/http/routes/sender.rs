@@ -154,8 +154,10 @@ async fn request_passcode(
             )
             .await;
             match sent {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "a sender's passcode could not be sent"),
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(
+                    "a sender's passcode was not sent at once; the outbox tries again"
+                ),
                 Err(e) => tracing::error!(error = %e, "a sender's passcode could not be stored"),
             }
         });

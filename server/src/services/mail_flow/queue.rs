@@ -9,7 +9,8 @@
 //!
 //! A step that failed for now (relay unreachable, key unavailable) is retried after 15 s, 1 min,
 //! 5 min, 15 min, 30 min, then hourly; after two days, or at once for a permanent failure (a 5xx
-//! from the relay, a message that cannot be sealed), the sender gets a non-delivery report.
+//! from the relay, a message that cannot be sealed), the sender gets a non-delivery report
+//! (RFC 3464), written to the outbox in the transaction that removes the message from the queue.
 
 use std::time::Duration;
 
@@ -17,30 +18,18 @@ use sealpost_api::admin::SendOptions;
 
 use super::{Plan, SealGroup};
 use crate::domain::address::EmailAddress;
+use crate::domain::delivery::{GIVE_UP_AFTER, backoff};
 use crate::domain::mail_rules::remove_tags;
 use crate::mail::{bounce, inbound, trace};
 use crate::services::error::ServiceError;
-use crate::services::sending;
+use crate::services::{outbox, sending};
 use crate::state::AppState;
 use crate::store::mail_flow::QueuedMail;
+use crate::store::outbox::OutboxMail;
 use crate::store::{AuditEvent, StoreError, Tenant};
 
 /// How long a worker holds a message.
 const LEASE: i64 = 300;
-/// After this long, a message that still cannot be delivered is given up on.
-const GIVE_UP_AFTER: i64 = 2 * 86_400;
-
-/// Seconds until the next try after `attempts` failed ones.
-pub fn backoff(attempts: u32) -> i64 {
-    match attempts {
-        0 => 15,
-        1 => 60,
-        2 => 300,
-        3 => 900,
-        4 => 1800,
-        _ => 3600,
-    }
-}
 
 /// Run the worker until the process ends: everything due now, then sleep until the next message
 /// is due or the listener says one arrived.
@@ -265,8 +254,9 @@ pub async fn process(state: &AppState, mail: QueuedMail) {
         plan.failed
             .extend(undone.into_iter().map(|a| (a, gave_up.clone())));
     }
-    if !plan.failed.is_empty() {
-        report(state, &mail, &plan.failed).await;
+    let report = if plan.failed.is_empty() {
+        None
+    } else {
         audit(
             state,
             &tenant,
@@ -275,9 +265,22 @@ pub async fn process(state: &AppState, mail: QueuedMail) {
             &mail.id,
         )
         .await;
-    }
-    if let Err(e) = state.store.finish_mail(&mail.id, &state.node_id).await {
-        tracing::error!(mail = %mail.id, error = %e, "a delivered message could not be removed from the queue");
+        report(state, &tenant, &mail, &plan.failed)
+    };
+    // The report is written as the message leaves the queue, in one transaction: neither is lost.
+    match state
+        .store
+        .finish_mail(&mail.id, &state.node_id, report.as_ref())
+        .await
+    {
+        Ok(()) => {
+            if let Some(report) = report {
+                outbox::try_now(state, &[report.id]).await;
+            }
+        }
+        Err(e) => {
+            tracing::error!(mail = %mail.id, error = %e, "a delivered message could not be removed from the queue");
+        }
     }
 }
 
@@ -336,23 +339,60 @@ async fn seal(
     .map_err(service_failure)
 }
 
-async fn report(state: &AppState, mail: &QueuedMail, failed: &[(String, String)]) {
+/// The sender's non-delivery report, as an outbox mail to write as the message leaves the queue
+/// (`None` for a bounce, which is never bounced, or a report that cannot be made).
+fn report(
+    state: &AppState,
+    tenant: &Tenant,
+    mail: &QueuedMail,
+    failed: &[(String, String)],
+) -> Option<OutboxMail> {
     if mail.mail_from.is_empty() {
-        return; // a bounce is never bounced
+        return None; // a bounce is never bounced
     }
-    let subject = crate::mail::parse::headers(&mail.raw)
-        .and_then(|m| m.subject().map(str::to_owned))
-        .unwrap_or_default();
-    let outcome = match bounce::build(
-        &state.config.smtp_listen_hostname(),
-        &mail.mail_from,
-        &subject,
-        failed,
-    ) {
-        Ok(m) => state.mailer.send(&m).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = outcome {
-        tracing::error!(mail = %mail.id, error = %e, "a non-delivery report could not be sent");
+    let id = crate::secrets::new_id();
+    let hostname = state.config.smtp_listen_hostname();
+    // From the sender's own domain where it is the tenant's, so it is signed and aligned.
+    let sender_domain = mail
+        .mail_from
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase());
+    let from_domain = tenant
+        .domains
+        .iter()
+        .find(|d| Some(d.as_str()) == sender_domain.as_deref())
+        .or_else(|| tenant.domains.first())
+        .map_or_else(|| hostname.clone(), ToString::to_string);
+    let built = bounce::build(&bounce::Report {
+        hostname: &hostname,
+        from_domain: &from_domain,
+        to: &mail.mail_from,
+        original: &mail.raw,
+        arrived_at: mail.received_at,
+        at: state.clock.now(),
+        failures: failed,
+        id: &id,
+    })
+    .map_err(|e| ServiceError::Internal(e.to_string()))
+    .and_then(|raw| {
+        outbox::prepare_raw(
+            state,
+            outbox::Cause {
+                tenant_id: &mail.tenant_id,
+                purpose: outbox::Purpose::Bounce,
+                message_id: None,
+                expires_at: None,
+            },
+            None,
+            &mail.mail_from,
+            &raw,
+        )
+    });
+    match built {
+        Ok(report) => Some(report),
+        Err(e) => {
+            tracing::error!(mail = %mail.id, error = %e, "a non-delivery report could not be made");
+            None
+        }
     }
 }

@@ -6,21 +6,14 @@ use async_trait::async_trait;
 use sealpost_api::mail_flow::MailFlowRule;
 
 use super::Engine;
-use super::db;
+use super::{db, held};
 use crate::store::mail_flow::{Connector, MailFlowStore, QueueEntry, QueuedMail};
+use crate::store::outbox::OutboxMail;
 use crate::store::records::{RuleRecord, from_json, to_json};
 use crate::store::{Put, StoreError, StoreResult};
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Database(format!("stored JSON: {e}"))
-}
-
-/// A lease-guarded change that touched nothing: the lease went to another worker.
-fn held(rows: u64) -> StoreResult<()> {
-    if rows == 0 {
-        return Err(StoreError::Conflict("lease_lost"));
-    }
-    Ok(())
 }
 
 fn name_key(name: &str) -> String {
@@ -338,14 +331,26 @@ impl MailFlowStore for Engine {
         held(done.rows_affected())
     }
 
-    async fn finish_mail(&self, id: &str, holder: &str) -> StoreResult<()> {
+    async fn finish_mail(
+        &self,
+        id: &str,
+        holder: &str,
+        report: Option<&OutboxMail>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
         let done = sqlx::query("delete from inbound_mail where id = $1 and lease_holder = $2")
             .bind(id)
             .bind(holder)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
-        held(done.rows_affected())
+        held(done.rows_affected())?;
+        if let Some(report) = report {
+            Self::insert_outbox(&mut tx, report, report.created_at)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
     }
 
     async fn fail_mail(&self, id: &str, holder: &str, error: &str) -> StoreResult<()> {

@@ -91,8 +91,12 @@ impl MessageStore for Engine {
 
     async fn delete_message(&self, tenant_id: &str, message_id: &str) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        for table in ["passcodes", "sessions"] {
-            sqlx::query(&format!("delete from {table} where scope = $1"))
+        for (table, column) in [
+            ("passcodes", "scope"),
+            ("sessions", "scope"),
+            ("outbox", "message_id"),
+        ] {
+            sqlx::query(&format!("delete from {table} where {column} = $1"))
                 .bind(message_id)
                 .execute(&mut *tx)
                 .await
@@ -134,30 +138,6 @@ impl MessageStore for Engine {
             .read(tenant_id, message_id, part)
             .await
             .map_err(blob)
-    }
-
-    async fn record_notice(
-        &self,
-        message_id: &str,
-        address: &str,
-        state: &NoticeState,
-    ) -> StoreResult<()> {
-        let (at, error) = match state {
-            NoticeState::Pending => (None, None),
-            NoticeState::Sent { at } => (Some(*at), None),
-            NoticeState::Failed { at, reason } => (Some(*at), Some(reason.as_str())),
-        };
-        let r = sqlx::query(
-            "update recipients set notice_at = $1, notice_error = $2 where message_id = $3 and address = $4",
-        )
-        .bind(at)
-        .bind(error)
-        .bind(message_id)
-        .bind(address)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        affected(r.rows_affected())
     }
 
     async fn revoke_message(

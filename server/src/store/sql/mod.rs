@@ -13,9 +13,11 @@ use sqlx::Transaction;
 
 mod audit;
 mod dev_mailbox;
+mod dkim;
 mod key_policies;
 mod mail_flow;
 mod messages;
+mod outbox;
 mod portal;
 mod templates;
 mod tenants;
@@ -39,6 +41,14 @@ pub(super) fn db(e: sqlx::Error) -> StoreError {
         }
         _ => StoreError::Database(e.to_string()),
     }
+}
+
+/// A lease-guarded change that touched nothing: the lease went to another worker.
+pub(super) fn held(rows: u64) -> StoreResult<()> {
+    if rows == 0 {
+        return Err(StoreError::Conflict("lease_lost"));
+    }
+    Ok(())
 }
 
 /// The lock revocations and forwards of a tenant's messages are written under.
@@ -115,8 +125,10 @@ pub(super) struct MessageRow {
 struct RecipientRow {
     address: String,
     kind: String,
+    notice_state: Option<String>,
     notice_at: Option<i64>,
     notice_error: Option<String>,
+    notice_next_at: Option<i64>,
     opened_at: Option<i64>,
     revoked_at: Option<i64>,
     revoked_by: Option<String>,
@@ -124,10 +136,17 @@ struct RecipientRow {
 
 impl From<RecipientRow> for StoredRecipient {
     fn from(r: RecipientRow) -> Self {
-        let notice = match (r.notice_at, r.notice_error) {
-            (None, _) => NoticeState::Pending,
-            (Some(at), None) => NoticeState::Sent { at },
-            (Some(at), Some(reason)) => NoticeState::Failed { at, reason },
+        let at = r.notice_at.unwrap_or_default();
+        let reason = r.notice_error.unwrap_or_default();
+        let notice = match r.notice_state.as_deref() {
+            Some("sent") => NoticeState::Sent { at },
+            Some("deferred") => NoticeState::Deferred {
+                at,
+                reason,
+                next_attempt_at: r.notice_next_at.unwrap_or(at),
+            },
+            Some("bounced") => NoticeState::Bounced { at, reason },
+            _ => NoticeState::Queued { since: at },
         };
         StoredRecipient {
             address: r.address,
@@ -279,21 +298,27 @@ impl Engine {
         }
         for r in &m.recipients {
             sqlx::query(
-                "insert into recipients (message_id, address, kind, link_token_hash) values ($1, $2, $3, $4)",
+                "insert into recipients (message_id, address, kind, link_token_hash, notice_state, \
+                 notice_at) values ($1, $2, $3, $4, 'queued', $5)",
             )
             .bind(&m.id)
             .bind(&r.address)
             .bind(r.kind)
             .bind(r.link_token_hash.as_slice())
+            .bind(m.created_at)
             .execute(&mut **tx)
             .await?;
+        }
+        for notice in &m.notices {
+            Self::insert_outbox(tx, notice, m.created_at).await?;
         }
         Ok(())
     }
 
     pub(super) async fn load_message(&self, row: MessageRow) -> StoreResult<StoredMessage> {
         let recipients = sqlx::query_as::<_, RecipientRow>(
-            "select address, kind, notice_at, notice_error, opened_at, revoked_at, revoked_by \
+            "select address, kind, notice_state, notice_at, notice_error, notice_next_at, opened_at, \
+             revoked_at, revoked_by \
              from recipients where message_id = $1 order by rowid",
         )
         .bind(&row.id)

@@ -187,6 +187,21 @@ impl PortalStore for Engine {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+        if let Some(mail) = &p.mail {
+            // Mail of codes retired above is of no use any more.
+            sqlx::query(
+                "delete from outbox where purpose = 'passcode' and recipient = $1 \
+                 and message_id = $2 and lease_holder is null",
+            )
+            .bind(&mail.recipient)
+            .bind(&p.scope)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            Self::insert_outbox(&mut tx, mail, p.created_at)
+                .await
+                .map_err(db)?;
+        }
         tx.commit().await.map_err(db)
     }
 

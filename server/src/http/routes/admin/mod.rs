@@ -2,6 +2,7 @@
 //! unrevoked admin token yields, and every query is scoped to that token's tenant.
 
 mod branding;
+mod dkim;
 mod key_policies;
 mod mail_flow;
 mod messages;
@@ -24,6 +25,7 @@ use crate::store::{AdminToken, AuditEvent, StoreError, Tenant};
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(tenant::router())
+        .merge(dkim::router())
         .merge(branding::router())
         .merge(rights::router())
         .merge(messages::router())

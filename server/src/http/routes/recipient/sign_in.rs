@@ -139,12 +139,11 @@ async fn after_answer(
         )
         .await?;
         let h = happened(&tenant, &l, &client);
-        match sent {
-            Ok(()) => h.track(&state, PortalEvent::PasscodeSent, "").await,
-            Err(e) => {
-                tracing::warn!(message = %l.message_id, error = %e, "a passcode could not be sent");
-                h.track(&state, PortalEvent::PasscodeSendFailed, "").await
-            }
+        if sent {
+            h.track(&state, PortalEvent::PasscodeSent, "").await
+        } else {
+            tracing::warn!(message = %l.message_id, "a passcode was not sent at once; the outbox tries again");
+            h.track(&state, PortalEvent::PasscodeSendFailed, "").await
         }
     }
     .await;

@@ -108,6 +108,8 @@ async fn run_with(
     smtp_required: bool,
     stop: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    // Before anything can claim a mail: the leases a crash left are this node's to take back.
+    crate::services::outbox::take_back_leases(&state).await;
     if let Err(e) = start_mail_flow(&state).await {
         if smtp_required {
             return Err(e);

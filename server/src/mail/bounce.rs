@@ -33,8 +33,8 @@ pub struct Report<'a> {
     pub id: &'a str,
 }
 
-/// The status code for a failure: the enhanced code the relay gave (`5.1.1`), else `5.0.0`.
-pub fn status(reason: &str) -> String {
+/// The enhanced status code a relay gave in `reason` (`5.1.1`, or `4.4.2` made permanent), if any.
+fn relay_code(reason: &str) -> Option<String> {
     reason
         .split(|c: char| !(c.is_ascii_digit() || c == '.'))
         .find(|t| {
@@ -45,13 +45,37 @@ pub fn status(reason: &str) -> String {
                     .iter()
                     .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
         })
-        .map_or_else(|| "5.0.0".to_owned(), |s| format!("5{}", &s[1..]))
+        .map(|s| format!("5{}", &s[1..]))
+}
+
+/// The status code for a failure: the enhanced code the relay gave (`5.1.1`), else `5.0.0`.
+pub fn status(reason: &str) -> String {
+    relay_code(reason).unwrap_or_else(|| "5.0.0".to_owned())
+}
+
+/// The `Diagnostic-Code` field's value: the relay's words as `smtp;`, Sealpost's own as
+/// `X-Sealpost;` (RFC 3464 §2.3.6), in US-ASCII as the delivery status must be.
+fn diagnostic(reason: &str) -> String {
+    let kind = if relay_code(reason).is_some() {
+        "smtp"
+    } else {
+        "X-Sealpost"
+    };
+    format!("{kind}; {}", ascii_line(reason))
 }
 
 /// One line: a header field value must not break the report.
 fn line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// One line of US-ASCII: anything else becomes `?`.
+fn ascii_line(s: &str) -> String {
+    line(s)
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '?' })
         .collect()
 }
 
@@ -79,16 +103,17 @@ pub fn build(report: &Report<'_>) -> Result<Vec<u8>, MailError> {
         "\nThe other recipients, if any, received it. This report was sent automatically.\n",
     );
     let mut status_text = format!(
-        "Reporting-MTA: dns; {hostname}\r\nArrival-Date: {}\r\n",
+        "Reporting-MTA: dns; {}\r\nArrival-Date: {}\r\n",
+        ascii_line(&hostname),
         Date::new(report.arrived_at).to_rfc822()
     );
     for (address, reason) in report.failures {
         status_text.push_str(&format!(
             "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\n\
-             Diagnostic-Code: smtp; {}\r\nLast-Attempt-Date: {}\r\n",
-            line(address),
+             Diagnostic-Code: {}\r\nLast-Attempt-Date: {}\r\n",
+            ascii_line(address),
             status(reason),
-            line(reason),
+            diagnostic(reason),
             Date::new(report.at).to_rfc822()
         ));
     }
@@ -182,6 +207,33 @@ mod tests {
         assert_eq!(status("gave up: 421 4.4.2 timeout"), "5.4.2");
         assert_eq!(status("connection refused"), "5.0.0");
         assert_eq!(status("version 1.2.3 of x"), "5.0.0");
+    }
+
+    #[test]
+    fn the_delivery_status_is_us_ascii_and_says_whose_words_it_carries() {
+        let raw = build(&Report {
+            hostname: "mx.contoso.example",
+            from_domain: "contoso.example",
+            to: "alex@contoso.example",
+            original: b"Subject: x\r\n\r\n",
+            arrived_at: 0,
+            at: 0,
+            failures: &[
+                (
+                    "bob@fabrikam.example".into(),
+                    "Sealpost gave up: kön är full ✓".into(),
+                ),
+                ("eve@fabrikam.example".into(), "550 5.7.1 refused".into()),
+            ],
+            id: "r3",
+        })
+        .unwrap();
+        let text = String::from_utf8(raw).unwrap();
+        let start = text.find("Reporting-MTA").unwrap();
+        let end = start + text[start..].find("\r\n--").unwrap();
+        assert!(text[start..end].is_ascii(), "{}", &text[start..end]);
+        assert!(text.contains("Diagnostic-Code: X-Sealpost; Sealpost gave up: k?n ?r full ?\r\n"));
+        assert!(text.contains("Diagnostic-Code: smtp; 550 5.7.1 refused\r\n"));
     }
 
     #[test]

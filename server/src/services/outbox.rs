@@ -38,8 +38,20 @@ pub struct Cause<'a> {
     pub expires_at: Option<i64>,
 }
 
-fn context(id: &str) -> Vec<u8> {
-    format!("sealpost outbox mail {id}").into_bytes()
+/// What a kept mail is sealed to: its id and everything that routes it, so a row changed in the
+/// database (another recipient, sender, tenant or purpose) no longer opens.
+fn context(mail: &OutboxMail) -> Vec<u8> {
+    [
+        "sealpost outbox mail",
+        &mail.id,
+        &mail.tenant_id,
+        mail.purpose.as_str(),
+        mail.message_id.as_deref().unwrap_or(""),
+        &mail.recipient,
+        &mail.mail_from,
+    ]
+    .join("\n")
+    .into_bytes()
 }
 
 /// An outbox row for `mail` (one envelope recipient), sealed under the mail key, to be written by
@@ -74,21 +86,21 @@ pub fn prepare_raw(
     to: &str,
     raw: &[u8],
 ) -> Result<OutboxMail, ServiceError> {
-    let id = new_id();
-    let sealed = chunked::seal(state.mail_key.expose_secret(), &context(&id), raw)
-        .map_err(|e| ServiceError::Internal(format!("sealing an outbox mail: {e}")))?;
-    Ok(OutboxMail {
-        id,
+    let mut mail = OutboxMail {
+        id: new_id(),
         tenant_id: cause.tenant_id.to_owned(),
         purpose: cause.purpose,
         message_id: cause.message_id.map(str::to_owned),
         recipient: to.to_owned(),
         mail_from: from.unwrap_or_default().to_owned(),
-        sealed,
+        sealed: Vec::new(),
         created_at: state.clock.now(),
         expires_at: cause.expires_at,
         attempts: 0,
-    })
+    };
+    mail.sealed = chunked::seal(state.mail_key.expose_secret(), &context(&mail), raw)
+        .map_err(|e| ServiceError::Internal(format!("sealing an outbox mail: {e}")))?;
+    Ok(mail)
 }
 
 /// Send these just-written mails now, from the request that wrote them. What cannot be sent now
@@ -116,9 +128,9 @@ pub async fn try_now(state: &AppState, ids: &[String]) -> bool {
     !left
 }
 
-/// Run the worker until the process ends: everything due now, then sleep until the next mail is
-/// due or a request says one is waiting.
-pub async fn run(state: AppState) {
+/// Take back the leases this node's previous run left (a crash). Called at start, before the
+/// listeners and workers run: a lease taken in this run must never be released by it.
+pub async fn take_back_leases(state: &AppState) {
     match state.store.release_outbox_leases(&state.node_id).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(
@@ -129,6 +141,11 @@ pub async fn run(state: AppState) {
             tracing::error!(error = %e, "this node's old outbox leases could not be released")
         }
     }
+}
+
+/// Run the worker until the process ends: everything due now, then sleep until the next mail is
+/// due or a request says one is waiting.
+pub async fn run(state: AppState) {
     loop {
         deliver_due(&state).await;
         let wait = match state.store.next_outbox_due().await {
@@ -223,12 +240,8 @@ async fn deliver(state: &AppState, mail: OutboxMail) -> bool {
 /// Open the mail, sign it with the tenant's DKIM keys for its `From` domain, and hand it to the
 /// relay. Signed as it leaves, so a key made or removed meanwhile counts.
 async fn send(state: &AppState, mail: &OutboxMail) -> Result<(), MailError> {
-    let raw = chunked::open(
-        state.mail_key.expose_secret(),
-        &context(&mail.id),
-        &mail.sealed,
-    )
-    .map_err(|e| MailError::Build(format!("the kept mail does not open: {e}")))?;
+    let raw = chunked::open(state.mail_key.expose_secret(), &context(mail), &mail.sealed)
+        .map_err(|e| MailError::Build(format!("the kept mail does not open: {e}")))?;
     let raw = dkim::sign(state, &mail.tenant_id, raw).await;
     let from = (!mail.mail_from.is_empty()).then_some(mail.mail_from.as_str());
     state

@@ -325,3 +325,31 @@ async fn the_self_test_says_whether_each_record_is_published_and_matches() {
     let (ok, said) = dkim_step(&app, &t.token).await;
     assert!(ok && said.contains("published and matching"), "{said}");
 }
+
+#[tokio::test]
+async fn a_domain_given_up_takes_its_keys_and_its_next_holder_makes_its_own() {
+    let app = TestApp::new().await;
+    let t = app
+        .tenant("Contoso", &["contoso.example", "contoso.org"])
+        .await;
+    let key = json!({"domain": "contoso.org", "algorithm": "ed25519", "selector": "s1"});
+    assert_eq!(
+        new_key(&app, &t.token, key.clone()).await.0,
+        StatusCode::CREATED
+    );
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::PATCH,
+            "/api/admin/tenant",
+            &t.token,
+            Some(&json!({"domains": ["contoso.example"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        keys(&app, &t.token).await.is_empty(),
+        "the key went with the domain"
+    );
+    let next = app.tenant("Northwind", &["contoso.org"]).await;
+    assert_eq!(new_key(&app, &next.token, key).await.0, StatusCode::CREATED);
+}

@@ -11,7 +11,7 @@ use axum::http::{Method, StatusCode};
 use sealpost::config::SmtpTls;
 use sealpost::services::outbox;
 use sealpost::store::outbox::Purpose;
-use sealpost_api::admin::{MessageStatusView, NoticeView};
+use sealpost_api::admin::NoticeView;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -167,16 +167,7 @@ async fn app_with_relay(relay: SocketAddr) -> (TestApp, TestTenant) {
 }
 
 async fn notice_of(app: &TestApp, token: &str, id: &str) -> NoticeView {
-    let (status, view): (_, MessageStatusView) = app
-        .json(
-            Method::GET,
-            &format!("/api/admin/messages/{id}"),
-            token,
-            None::<&()>,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    view.recipients[0].notice.clone()
+    app.status(token, id).await.recipients[0].notice.clone()
 }
 
 const SCRAPE: &str = "scrape-token";
@@ -418,4 +409,25 @@ async fn a_sender_gets_an_rfc_3464_report_through_the_outbox_when_relaying_fails
     );
     assert!(!data.contains("the numbers"), "the body does not go back");
     assert_eq!(metric(&app, "sealpost_outbox_mails").await, 0);
+}
+
+#[tokio::test]
+async fn a_kept_mail_redirected_in_the_database_does_not_open_and_is_never_sent() {
+    let addr = free_addr();
+    let (app, t) = app_with_relay(addr).await;
+    app.send(&t.token, &message("bob@gmail.example")).await;
+    // Someone with write access to the database points the waiting notice (and its link token)
+    // at their own address.
+    let db = app.database().await;
+    let sql = "update outbox set recipient = 'eve@evil.example'";
+    assert_eq!(db.execute(sql, sql).await.unwrap(), 1);
+    let relay = Relay::start(addr, |_| Answer::Take).await;
+    app.clock.advance(15);
+    assert_eq!(outbox::deliver_due(&app.state).await, 1);
+    assert!(relay.taken().is_empty(), "{:?}", relay.taken());
+    assert_eq!(
+        metric(&app, "sealpost_outbox_mails").await,
+        0,
+        "given up, not retried"
+    );
 }

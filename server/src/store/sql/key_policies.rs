@@ -449,6 +449,16 @@ impl KeyPolicyStore for Engine {
                 .await
                 .map_err(db)?
                 .rows_affected();
+            // Notices not sent yet carry the subject and a link to what can no longer be opened.
+            sqlx::query(
+                "delete from outbox where message_id in \
+                 (select id from messages where tenant_id = $1 and policy_id = $2)",
+            )
+            .bind(tenant_id)
+            .bind(policy_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
             count.message_keys = sqlx::query(
                 "update messages set wrapped_key = $1 where tenant_id = $2 and policy_id = $3",
             )

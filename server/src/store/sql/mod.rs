@@ -374,6 +374,16 @@ impl Engine {
                     other => other,
                 })?;
         }
+        // A domain the tenant gives up takes its DKIM keys with it: the next holder signs with
+        // keys of its own, under any selector.
+        sqlx::query(
+            "delete from dkim_keys where tenant_id = $1 and domain not in \
+             (select domain from tenant_domains where tenant_id = $1)",
+        )
+        .bind(tenant_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 }

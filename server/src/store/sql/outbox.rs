@@ -112,14 +112,18 @@ impl OutboxStore for Engine {
             let Some((id,)) = candidate else {
                 return Ok(None);
             };
+            // Still due and free: another worker may have settled or taken it since the select.
             let taken = sqlx::query(
                 "update outbox set lease_until = $1, lease_holder = $2 where id = $3 \
-                 and (lease_until is null or lease_until <= $4)",
+                 and (lease_until is null or lease_until <= $4) \
+                 and (next_attempt_at <= $5 or $6)",
             )
             .bind(lease_until)
             .bind(holder)
             .bind(&id)
             .bind(now)
+            .bind(now)
+            .bind(only.is_some())
             .execute(&self.pool)
             .await
             .map_err(db)?;

@@ -191,10 +191,11 @@ impl PortalStore for Engine {
             // Mail of codes retired above is of no use any more.
             sqlx::query(
                 "delete from outbox where purpose = 'passcode' and recipient = $1 \
-                 and message_id = $2 and lease_holder is null",
+                 and message_id = $2 and (lease_until is null or lease_until <= $3)",
             )
             .bind(&mail.recipient)
             .bind(&p.scope)
+            .bind(p.created_at)
             .execute(&mut *tx)
             .await
             .map_err(db)?;

@@ -700,6 +700,30 @@ async fn a_purge_is_requested_with_reason_and_contact_then_confirmed_and_crypto_
         (status, body["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("confirmation_mismatch"))
     );
+    // A notice of one of the policy's messages still waits in the outbox (the relay was down):
+    // it carries the subject and a link to what the purge makes unreadable.
+    let waiting = sealpost::store::outbox::OutboxMail {
+        id: "waiting-notice".into(),
+        tenant_id: t.id.clone(),
+        purpose: sealpost::store::outbox::Purpose::Notice,
+        message_id: Some(ids[1].clone()),
+        recipient: "carol@yahoo.example".into(),
+        mail_from: "anna@contoso.example".into(),
+        sealed: vec![1; 64],
+        created_at: app.clock.now(),
+        expires_at: None,
+        attempts: 1,
+    };
+    let outbox = |app: &TestApp| {
+        let store = app.state.store.clone();
+        async move { store.outbox_depth().await.unwrap().waiting }
+    };
+    app.state
+        .store
+        .enqueue_outbox(&waiting, app.clock.now() + 60)
+        .await
+        .unwrap();
+    assert_eq!(outbox(&app).await, 1);
     let (status, result): (_, PurgeResult) = app
         .json(
             Method::POST,
@@ -708,6 +732,7 @@ async fn a_purge_is_requested_with_reason_and_contact_then_confirmed_and_crypto_
             Some(&json!({"confirm": "Dep"})),
         )
         .await;
+    assert_eq!(outbox(&app).await, 0, "the purge took the waiting notice");
     assert_eq!(status, StatusCode::OK);
     assert_eq!(result.policy.status, "Purged");
     assert_eq!(

@@ -306,6 +306,16 @@ async fn a_passcode_mail_that_cannot_go_is_dropped_when_its_code_expires() {
         1,
         "the passcode waits"
     );
+    // Asking again retires that code, and its mail with it: still one mail waits, the new code's.
+    app.clock.advance(60);
+    let (status, _) = app.request_passcode(&sent.message_id, &token).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    app.state.settle().await;
+    assert_eq!(
+        metric(&app, "sealpost_outbox_mails").await,
+        1,
+        "the retired code's mail is gone"
+    );
 
     // The relay is back only after the code has expired: the mail is dropped, not sent.
     relay.answer(|_| Answer::Take);

@@ -226,9 +226,10 @@ pub struct BrandingTemplateView {
     /// the default template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_mail_expiry_in_days: Option<u32>,
-    /// The language of this template's notices, a tag like `sv` or `de-CH`: the texts' translations
-    /// for it are used, and Sealpost's own words (button, expiry, footer) are in it where Sealpost
-    /// has them (`en`, `sv`, `de`, `fr`, `es`; English otherwise). Absent: English. Mail flow rules
+    /// The language of this template's notices and its recipients' passcode mail, a tag like `sv`
+    /// or `de-CH`: the texts' translations for it are used, and Sealpost's own words (button,
+    /// expiry, footer, the passcode mail) are in it where Sealpost has them (`en`, `sv`, `de`,
+    /// `fr`, `es`; English otherwise). Absent: English. Mail flow rules
     /// choose a template per recipient, so one template per language reaches each in theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,

@@ -5,6 +5,7 @@ use lettre::message::{Mailbox, MultiPart};
 
 use super::MailError;
 use super::notice::escape_html;
+use super::words::{PasscodeWords, passcode_words};
 use crate::domain::passcode::VALID_FOR;
 
 /// What the code signs in to.
@@ -20,12 +21,10 @@ pub enum Purpose<'a> {
 }
 
 impl Purpose<'_> {
-    fn what(self) -> String {
+    fn what(self, words: &PasscodeWords) -> String {
         match self {
-            Purpose::Read { sender } => format!("read the protected message {sender} sent you"),
-            Purpose::SentMessages => {
-                "see the protected messages you sent and remove external access".to_owned()
-            }
+            Purpose::Read { sender } => words.read.replace("{sender}", sender),
+            Purpose::SentMessages => words.sent_messages.to_owned(),
         }
     }
 }
@@ -44,47 +43,60 @@ pub struct PasscodeMail<'a> {
     pub code: &'a str,
     /// The reference word.
     pub reference: &'a str,
+    /// The language (a recipient's: their message's branding template's); `None`: English.
+    pub language: Option<&'a str>,
 }
 
 /// The subject line (never the code: subjects show on lock screens).
 pub fn subject(m: &PasscodeMail<'_>) -> String {
-    format!("Your one-time passcode (reference: {})", m.reference)
+    passcode_words(m.language)
+        .subject
+        .replace("{reference}", m.reference)
+}
+
+/// The sentences of the mail, the reference word marked by `mark` (plain or bold).
+fn sentences(
+    m: &PasscodeMail<'_>,
+    escape: fn(&str) -> String,
+    mark: fn(&str) -> String,
+) -> [String; 4] {
+    let w = passcode_words(m.language);
+    [
+        escape(&w.intro.replace("{what}", &m.purpose.what(w))),
+        escape(w.reference).replace("{reference}", &mark(&escape(m.reference))),
+        escape(
+            &w.validity
+                .replace("{minutes}", &(VALID_FOR / 60).to_string()),
+        ),
+        escape(&w.sent_by.replace("{tenant}", m.tenant_name)),
+    ]
 }
 
 fn plain(m: &PasscodeMail<'_>) -> String {
+    let [intro, reference, validity, sent_by] = sentences(m, str::to_owned, str::to_owned);
     format!(
-        "Here is your one-time passcode to {what}:\n\n\
-         {code}\n\n\
-         Reference: {reference}. The page where you asked for the code shows the same word; if it \
-         does not, do not enter the code there.\n\n\
-         The code works once and for {minutes} minutes. If you did not ask for it, ignore this \
-         email: nobody can read the message without it.\n\n\
-         Sent by {tenant} with Sealpost.\n",
-        what = m.purpose.what(),
-        code = m.code,
-        reference = m.reference,
-        minutes = VALID_FOR / 60,
-        tenant = m.tenant_name,
+        "{intro}\n\n{code}\n\n{reference}\n\n{validity}\n\n{sent_by}\n",
+        code = m.code
     )
 }
 
 fn html(m: &PasscodeMail<'_>) -> String {
+    let [intro, reference, validity, sent_by] =
+        sentences(m, escape_html, |r| format!("<strong>{r}</strong>"));
+    let subject = escape_html(&subject(m));
     format!(
         r#"<!doctype html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Your one-time passcode</title></head>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{subject}</title></head>
 <body style="margin:0;padding:24px;font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#1b1b1b">
-<p>Here is your one-time passcode to {what}:</p>
+<p>{intro}</p>
 <p style="font-size:28px;font-weight:600;letter-spacing:4px;font-family:Consolas,Menlo,monospace">{code}</p>
-<p>Reference: <strong>{reference}</strong>. The page where you asked for the code shows the same word; if it does not, do not enter the code there.</p>
-<p>The code works once and for {minutes} minutes. If you did not ask for it, ignore this email: nobody can read the message without it.</p>
-<p style="font-size:13px;color:#555">Sent by {tenant} with Sealpost.</p>
+<p>{reference}</p>
+<p>{validity}</p>
+<p style="font-size:13px;color:#555">{sent_by}</p>
 </body></html>
 "#,
-        what = escape_html(&m.purpose.what()),
+        lang = escape_html(m.language.unwrap_or("en")),
         code = escape_html(m.code),
-        reference = escape_html(m.reference),
-        minutes = VALID_FOR / 60,
-        tenant = escape_html(m.tenant_name),
     )
 }
 
@@ -121,6 +133,7 @@ mod tests {
             recipient: "bob@example.net",
             code: "01234567",
             reference: "maple",
+            language: None,
         };
         assert!(!subject(&m).contains("01234567"));
         assert!(subject(&m).contains("maple"));
@@ -136,5 +149,16 @@ mod tests {
             ..m
         };
         assert!(plain(&sender).contains("see the protected messages you sent"));
+        let swedish = PasscodeMail {
+            language: Some("sv-FI"),
+            ..m
+        };
+        assert_eq!(subject(&swedish), "Din engångskod (referens: maple)");
+        assert!(plain(&swedish).contains(
+            "Här är din engångskod för att läsa det skyddade meddelandet som anna@contoso.example skickade till dig:"
+        ));
+        assert!(plain(&swedish).contains("\n01234567\n"));
+        assert!(html(&swedish).contains("Referens: <strong>maple</strong>."));
+        assert!(html(&swedish).contains(r#"<html lang="sv-FI">"#));
     }
 }

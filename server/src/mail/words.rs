@@ -1,7 +1,7 @@
 //! Sealpost's own words in a notice (the subject when none is shown, the first line, the button,
-//! the expiry, the footer), in each language Sealpost has them in, and dates written as that
-//! language writes them. A template's own texts, and their translations, come first; these fill
-//! in what the template leaves out.
+//! the expiry, the footer) and in a recipient's passcode mail, in each language Sealpost has them
+//! in, and dates written as that language writes them. A template's own texts, and their
+//! translations, come first; these fill in what the template leaves out.
 
 /// One language's words.
 #[derive(Debug, PartialEq, Eq)]
@@ -192,6 +192,90 @@ impl Words {
     }
 }
 
+/// One language's words in a passcode mail. `{reference}`, `{what}`, `{sender}`, `{minutes}`,
+/// `{tenant}` are filled in.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PasscodeWords {
+    /// The tag.
+    pub tag: &'static str,
+    /// The subject (never the code).
+    pub subject: &'static str,
+    /// "Here is your one-time passcode to {what}:".
+    pub intro: &'static str,
+    /// What the code does for a recipient.
+    pub read: &'static str,
+    /// What the code does for a sender.
+    pub sent_messages: &'static str,
+    /// The reference word's line.
+    pub reference: &'static str,
+    /// How long it works, and what to do if you did not ask.
+    pub validity: &'static str,
+    /// Who sent it.
+    pub sent_by: &'static str,
+}
+
+const PASSCODE: [PasscodeWords; 5] = [
+    PasscodeWords {
+        tag: "en",
+        subject: "Your one-time passcode (reference: {reference})",
+        intro: "Here is your one-time passcode to {what}:",
+        read: "read the protected message {sender} sent you",
+        sent_messages: "see the protected messages you sent and remove external access",
+        reference: "Reference: {reference}. The page where you asked for the code shows the same word; if it does not, do not enter the code there.",
+        validity: "The code works once and for {minutes} minutes. If you did not ask for it, ignore this email: nobody can read the message without it.",
+        sent_by: "Sent by {tenant} with Sealpost.",
+    },
+    PasscodeWords {
+        tag: "sv",
+        subject: "Din engångskod (referens: {reference})",
+        intro: "Här är din engångskod för att {what}:",
+        read: "läsa det skyddade meddelandet som {sender} skickade till dig",
+        sent_messages: "se de skyddade meddelanden du har skickat och ta bort extern åtkomst",
+        reference: "Referens: {reference}. Sidan där du bad om koden visar samma ord; gör den inte det, ange inte koden där.",
+        validity: "Koden fungerar en gång och i {minutes} minuter. Om du inte bad om den kan du bortse från det här mejlet: ingen kan läsa meddelandet utan den.",
+        sent_by: "Skickat av {tenant} med Sealpost.",
+    },
+    PasscodeWords {
+        tag: "de",
+        subject: "Ihr Einmalcode (Referenz: {reference})",
+        intro: "Hier ist Ihr Einmalcode, um {what}:",
+        read: "die geschützte Nachricht zu lesen, die {sender} Ihnen gesendet hat",
+        sent_messages: "Ihre gesendeten geschützten Nachrichten zu sehen und den externen Zugriff zu entfernen",
+        reference: "Referenz: {reference}. Die Seite, auf der Sie den Code angefordert haben, zeigt dasselbe Wort; wenn nicht, geben Sie den Code dort nicht ein.",
+        validity: "Der Code gilt einmal und {minutes} Minuten lang. Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese E-Mail: Ohne ihn kann niemand die Nachricht lesen.",
+        sent_by: "Gesendet von {tenant} mit Sealpost.",
+    },
+    PasscodeWords {
+        tag: "fr",
+        subject: "Votre code à usage unique (référence : {reference})",
+        intro: "Voici votre code à usage unique pour {what} :",
+        read: "lire le message protégé que {sender} vous a envoyé",
+        sent_messages: "voir les messages protégés que vous avez envoyés et retirer l'accès externe",
+        reference: "Référence : {reference}. La page où vous avez demandé le code affiche le même mot ; sinon, n'y saisissez pas le code.",
+        validity: "Le code fonctionne une seule fois et pendant {minutes} minutes. Si vous ne l'avez pas demandé, ignorez ce message : personne ne peut lire le message sans lui.",
+        sent_by: "Envoyé par {tenant} avec Sealpost.",
+    },
+    PasscodeWords {
+        tag: "es",
+        subject: "Su código de un solo uso (referencia: {reference})",
+        intro: "Este es su código de un solo uso para {what}:",
+        read: "leer el mensaje protegido que {sender} le ha enviado",
+        sent_messages: "ver los mensajes protegidos que ha enviado y quitar el acceso externo",
+        reference: "Referencia: {reference}. La página donde pidió el código muestra la misma palabra; si no es así, no introduzca el código allí.",
+        validity: "El código funciona una vez y durante {minutes} minutos. Si no lo ha pedido, ignore este correo: nadie puede leer el mensaje sin él.",
+        sent_by: "Enviado por {tenant} con Sealpost.",
+    },
+];
+
+/// The passcode words for a language tag, as [`for_language`] chooses.
+pub fn passcode_words(tag: Option<&str>) -> &'static PasscodeWords {
+    let chosen = for_language(tag).tag;
+    PASSCODE
+        .iter()
+        .find(|w| w.tag == chosen)
+        .unwrap_or(&PASSCODE[0])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +310,17 @@ mod tests {
             for_language(Some("es")).date(at),
             "2 de diciembre de 2026, 13:05 UTC"
         );
+    }
+
+    #[test]
+    fn every_language_has_passcode_words_with_every_placeholder() {
+        for w in &ALL {
+            let p = passcode_words(Some(w.tag));
+            assert_eq!(p.tag, w.tag);
+            assert!(p.subject.contains("{reference}") && p.reference.contains("{reference}"));
+            assert!(p.intro.contains("{what}") && p.read.contains("{sender}"));
+            assert!(p.validity.contains("{minutes}") && p.sent_by.contains("{tenant}"));
+        }
     }
 
     #[test]

@@ -15,8 +15,9 @@ use crate::store::{StoreError, Tenant};
 use sealpost_api::ErrorCode;
 
 /// Make a code for `address` in `scope` and store its keyed hash (retiring any earlier one) with
-/// the mail that carries it, in the outbox, then try that mail at once. `true`: it was sent now;
-/// `false`: the relay did not take it yet, and the outbox tries again while the code is valid.
+/// the mail that carries it (in `language`; English if `None`), in the outbox, then try that mail
+/// at once. `true`: it was sent now; `false`: the relay did not take it yet, and the outbox tries
+/// again while the code is valid.
 pub async fn issue(
     state: &AppState,
     tenant: &Tenant,
@@ -24,6 +25,7 @@ pub async fn issue(
     address: &str,
     purpose: Purpose<'_>,
     reference: &str,
+    language: Option<&str>,
 ) -> Result<bool, ServiceError> {
     let now = state.clock.now();
     let code = new_passcode();
@@ -39,6 +41,7 @@ pub async fn issue(
         recipient: address,
         code: &code,
         reference,
+        language,
     })
     .map_err(|e| ServiceError::Internal(format!("the passcode mail could not be built: {e}")))?;
     let expires_at = now + VALID_FOR;

@@ -1,6 +1,7 @@
 //! Notices in the recipient's language, by the path OME admins use: a branding template per
 //! language, chosen by a mail flow rule per recipient. Sent through the SMTP listener in-process,
-//! one message to a Swedish and an English reader gives each a notice in their language.
+//! one message to a Swedish and an English reader gives each a notice in their language, and the
+//! Swedish reader's passcode mail is Swedish too.
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
@@ -84,4 +85,32 @@ async fn a_rule_that_picks_a_swedish_template_gives_its_recipients_a_swedish_not
     assert!(text.contains("has sent you a protected message"), "{text}");
     assert!(text.contains("Read the message"), "{text}");
     assert!(String::from_utf8_lossy(&english[0].raw).contains("Content-Language: en\r\n"));
+
+    // Sven's passcode mail is in his notice's language too.
+    let (_, list): (_, sealpost_api::admin::MessageListView) = app
+        .json(Method::GET, "/api/admin/messages", &t.token, None::<&()>)
+        .await;
+    // Each rule sealed its own message; Sven's is the one under the Swedish template.
+    let id = &list
+        .messages
+        .iter()
+        .find(|m| m.branding_template == "Svenska")
+        .expect("Sven's message")
+        .message_id;
+    let token = app.link_token(id, "sven@fabrikam.se").await;
+    let (status, _) = app.request_passcode(id, &token).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    app.state.settle().await;
+    let mails = app.mails_to("sven@fabrikam.se").await;
+    assert_eq!(mails.len(), 2);
+    let text = text_of(&mails[1].raw);
+    assert!(
+        text.contains("Här är din engångskod för att läsa det skyddade meddelandet"),
+        "{text}"
+    );
+    assert!(
+        mails[1].subject.starts_with("Din engångskod"),
+        "{}",
+        mails[1].subject
+    );
 }

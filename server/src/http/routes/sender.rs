@@ -151,6 +151,7 @@ async fn request_passcode(
                 &address,
                 Purpose::SentMessages,
                 reference,
+                None,
             )
             .await;
             match sent {

@@ -127,6 +127,8 @@ async fn after_answer(
                 .await;
         };
         let message = state.store.message_by_id(&l.message_id).await?;
+        // In the language of the message's notice.
+        let branding = branding_or_default(&state, &l.tenant_id, &message.branding_template).await?;
         let sent = passcodes::issue(
             &state,
             &tenant,
@@ -136,6 +138,7 @@ async fn after_answer(
                 sender: &message.sender,
             },
             reference,
+            branding.view().language.as_deref(),
         )
         .await?;
         let h = happened(&tenant, &l, &client);

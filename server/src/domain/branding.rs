@@ -645,6 +645,26 @@ mod tests {
             .0,
             "invalid_language_tag"
         );
+        for bad in ["", "s", "sv_SE", "sv-", "en-", "日本"] {
+            assert_eq!(
+                code(BrandingTemplateView {
+                    language: Some(bad.into()),
+                    ..named("x")
+                }),
+                ("invalid_language_tag", "language".into()),
+                "{bad:?}"
+            );
+        }
+        for good in ["sv", "de-CH", "zh-Hant-TW"] {
+            assert!(
+                BrandingTemplate::validate(BrandingTemplateView {
+                    language: Some(good.into()),
+                    ..named("x")
+                })
+                .is_ok(),
+                "{good}"
+            );
+        }
         for bad in ["#12345", "#GGGGGG", "blurple", "rgb(1,2,3)", "#1234567"] {
             assert_eq!(
                 code(BrandingTemplateView {

@@ -177,6 +177,22 @@ mod tests {
         .unwrap()
     }
 
+    /// The report, as text, about `failures` of a one-line original.
+    fn text_about(failures: &[(String, String)]) -> String {
+        let raw = build(&Report {
+            hostname: "mx.contoso.example",
+            from_domain: "contoso.example",
+            to: "alex@contoso.example",
+            original: b"Subject: x\r\n\r\n",
+            arrived_at: 0,
+            at: 0,
+            failures,
+            id: "r2",
+        })
+        .unwrap();
+        String::from_utf8(raw).unwrap()
+    }
+
     #[test]
     fn a_report_is_multipart_report_with_a_status_per_recipient_and_the_original_headers() {
         let raw = report();
@@ -211,24 +227,13 @@ mod tests {
 
     #[test]
     fn the_delivery_status_is_us_ascii_and_says_whose_words_it_carries() {
-        let raw = build(&Report {
-            hostname: "mx.contoso.example",
-            from_domain: "contoso.example",
-            to: "alex@contoso.example",
-            original: b"Subject: x\r\n\r\n",
-            arrived_at: 0,
-            at: 0,
-            failures: &[
-                (
-                    "bob@fabrikam.example".into(),
-                    "Sealpost gave up: kön är full ✓".into(),
-                ),
-                ("eve@fabrikam.example".into(), "550 5.7.1 refused".into()),
-            ],
-            id: "r3",
-        })
-        .unwrap();
-        let text = String::from_utf8(raw).unwrap();
+        let text = text_about(&[
+            (
+                "bob@fabrikam.example".into(),
+                "Sealpost gave up: kön är full ✓".into(),
+            ),
+            ("eve@fabrikam.example".into(), "550 5.7.1 refused".into()),
+        ]);
         let start = text.find("Reporting-MTA").unwrap();
         let end = start + text[start..].find("\r\n--").unwrap();
         assert!(text[start..end].is_ascii(), "{}", &text[start..end]);
@@ -238,21 +243,10 @@ mod tests {
 
     #[test]
     fn a_line_break_in_a_reason_cannot_add_a_field() {
-        let raw = build(&Report {
-            hostname: "mx.contoso.example",
-            from_domain: "contoso.example",
-            to: "alex@contoso.example",
-            original: b"Subject: x\r\n\r\n",
-            arrived_at: 0,
-            at: 0,
-            failures: &[(
-                "bob@fabrikam.example".into(),
-                "550 no\r\nAction: delivered".into(),
-            )],
-            id: "r2",
-        })
-        .unwrap();
-        let text = String::from_utf8(raw).unwrap();
+        let text = text_about(&[(
+            "bob@fabrikam.example".into(),
+            "550 no\r\nAction: delivered".into(),
+        )]);
         assert!(!text.contains("\r\nAction: delivered"));
     }
 }

@@ -353,3 +353,27 @@ async fn a_domain_given_up_takes_its_keys_and_its_next_holder_makes_its_own() {
     let next = app.tenant("Northwind", &["contoso.org"]).await;
     assert_eq!(new_key(&app, &next.token, key).await.0, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn a_tenant_cannot_make_keys_without_end() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    for i in 0..20 {
+        let body = json!({"domain": "contoso.example", "algorithm": "ed25519", "selector": format!("k{i}")});
+        assert_eq!(new_key(&app, &t.token, body).await.0, StatusCode::CREATED);
+    }
+    let body = json!({"domain": "contoso.example", "algorithm": "ed25519", "selector": "k20"});
+    let (status, refusal) = app
+        .refusal(
+            Method::POST,
+            "/api/admin/tenant/dkim",
+            &t.token,
+            Some(&body),
+        )
+        .await;
+    assert_eq!(
+        (status, refusal.code.as_str()),
+        (StatusCode::BAD_REQUEST, "too_many_dkim_keys")
+    );
+    assert_eq!(keys(&app, &t.token).await.len(), 20);
+}

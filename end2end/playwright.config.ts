@@ -39,6 +39,28 @@ const rootKeys = ['vault-a', 'vault-b'].map((name) => {
 const mailConfig = path.join(root, 'mail-server.toml');
 fs.writeFileSync(mailConfig, rootKeys.join('\n'));
 
+// The sign-in choices: a third `sealpost serve` on E2E_PORT + 5, reached as `localhost` (a passkey's
+// relying party must be a host name, not an address), with a real OpenID provider (the npm package
+// oidc-provider, support/oidc-provider.mjs) on E2E_PORT + 6 as its one identity provider.
+const signInPort = port + 5;
+const oidcPort = port + 6;
+process.env.SEALPOST_E2E_SIGN_IN_URL = `http://localhost:${signInPort}`;
+process.env.SEALPOST_E2E_SIGN_IN_DIR = path.join(root, 'sign-in-server');
+process.env.SEALPOST_E2E_OIDC_URL = `http://localhost:${oidcPort}`;
+const oidcSecret = 'e2e-client-secret';
+const signInConfig = path.join(root, 'sign-in-server.toml');
+fs.writeFileSync(signInConfig, [
+  `public_url = "http://localhost:${signInPort}"`,
+  '',
+  '[[identity_providers]]',
+  'id = "loopback-id"',
+  'name = "Loopback ID"',
+  `issuer = "http://localhost:${oidcPort}"`,
+  'client_id = "sealpost-e2e"',
+  `client_secret = "${oidcSecret}"`,
+  '',
+].join('\n'));
+
 export default defineConfig({
   testDir: './tests',
   globalTeardown: './support/teardown.ts',
@@ -80,6 +102,36 @@ export default defineConfig({
     },
   ],
   webServer: [
+    {
+      command:
+        `node "${path.resolve(__dirname, 'support/oidc-provider.mjs')}" ${oidcPort} sealpost-e2e ${oidcSecret} ` +
+        `http://localhost:${signInPort}/api/sign-in/callback`,
+      url: `http://localhost:${oidcPort}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+    },
+    {
+      command: `"${bin}" serve`,
+      url: `http://localhost:${signInPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: {
+        SEALPOST_CONFIG: signInConfig,
+        SEALPOST_LISTEN: `127.0.0.1:${signInPort}`,
+        SEALPOST_DATA_DIR: path.join(root, 'sign-in-server'),
+        SEALPOST_DIST_DIR: dist,
+        SEALPOST_LOG_FORMAT: 'json',
+        SEALPOST_SMTP_HOST: '127.0.0.1',
+        SEALPOST_SMTP_PORT: String(smtpPort),
+        SEALPOST_SMTP_TLS: 'none',
+      },
+    },
     {
       command: `"${bin}" demo`,
       url: `http://127.0.0.1:${port}/healthz`,

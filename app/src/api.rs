@@ -8,7 +8,9 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use sealpost_api::ErrorBody;
 use sealpost_api::recipient::{
     AccessView, CSRF_HEADER, ForwardRequest, KeyRequest, KeyResponse, LinkRequest, LinkView,
-    PasscodeRequest, PasscodeResponse, ReplyRequest, SentView, SessionView, SignInRequest,
+    NewPasskeyRequest, PasscodeRequest, PasscodeResponse, PasskeyChallenge,
+    PasskeyChallengeRequest, PasskeySignInRequest, PasskeyView, PasskeysView, ReplyRequest,
+    SentView, SessionView, SignInRequest, SocialSignInRequest, SocialSignInStart,
 };
 use sealpost_api::sender::{
     SenderPasscodeRequest, SenderSessionView, SenderSignInRequest, SentMessagesView,
@@ -122,6 +124,78 @@ pub async fn sign_in(
         keep_signed_in,
     };
     json(post_json(message_id, "session", &body)).await
+}
+
+/// `POST /social/{provider}`: where to send the browser to sign in with the provider.
+pub async fn social_start(
+    message_id: &str,
+    provider: &str,
+    token: &str,
+) -> Answer<SocialSignInStart> {
+    let body = SocialSignInRequest {
+        token: token.to_owned(),
+        keep_signed_in: false,
+    };
+    json(post_json(message_id, &format!("social/{provider}"), &body)).await
+}
+
+/// `POST /passkey-sign-in/challenge`.
+pub async fn passkey_sign_in_challenge(message_id: &str, token: &str) -> Answer<PasskeyChallenge> {
+    let body = PasskeyChallengeRequest {
+        token: token.to_owned(),
+    };
+    json(post_json(message_id, "passkey-sign-in/challenge", &body)).await
+}
+
+/// `POST /passkey-sign-in`.
+pub async fn passkey_sign_in(
+    message_id: &str,
+    token: &str,
+    challenge: String,
+    credential: serde_json::Value,
+) -> Answer<SessionView> {
+    let body = PasskeySignInRequest {
+        token: token.to_owned(),
+        challenge,
+        credential,
+        keep_signed_in: false,
+    };
+    json(post_json(message_id, "passkey-sign-in", &body)).await
+}
+
+/// `POST /passkeys/challenge` (signed in).
+pub async fn passkey_challenge(message_id: &str) -> Answer<PasskeyChallenge> {
+    json(post(message_id, "passkeys/challenge").build()).await
+}
+
+/// `POST /passkeys` (signed in).
+pub async fn add_passkey(
+    message_id: &str,
+    challenge: String,
+    credential: serde_json::Value,
+) -> Answer<PasskeyView> {
+    let body = NewPasskeyRequest {
+        challenge,
+        credential,
+        name: None,
+    };
+    json(post_json(message_id, "passkeys", &body)).await
+}
+
+/// `GET /passkeys` (signed in).
+pub async fn passkeys(message_id: &str) -> Answer<PasskeysView> {
+    json(Request::get(&url(message_id, "passkeys")).build()).await
+}
+
+/// `DELETE /passkeys/{id}` (signed in).
+pub async fn remove_passkey(message_id: &str, id: &str) -> Answer<()> {
+    send(
+        Request::delete(&url(message_id, &format!("passkeys/{id}")))
+            .header(CSRF_HEADER, "1")
+            .build(),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// `GET /session`.

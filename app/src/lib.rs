@@ -13,6 +13,7 @@ pub mod opening;
 pub mod platform_aead;
 pub mod reading;
 mod ui;
+mod webauthn;
 
 /// Mount the portal on the page's body.
 pub fn start() {

@@ -12,20 +12,31 @@ const BIN = process.env.SEALPOST_BIN as string;
 export interface Tenant {
   domain: string;
   token: string;
+  /** The server the tenant lives on. */
+  url: string;
 }
+
+/** A `sealpost serve` under test: where it answers, and its data directory (for the CLI). */
+export interface Server {
+  url: string;
+  dataDir: string;
+}
+
+/** The server most tests use. */
+export const MAIL_SERVER: Server = { url: MAIL_URL, dataDir: DATA_DIR };
 
 let counter = 0;
 /** A fresh tenant with a unique domain, made with `sealpost tenant create`. */
-export function createTenant(name: string): Tenant {
+export function createTenant(name: string, server: Server = MAIL_SERVER): Tenant {
   counter += 1;
   const domain = `t${Date.now().toString(36)}${counter}.example`;
   const out = execFileSync(BIN, ['tenant', 'create', '--name', name, '--domain', domain], {
-    env: { ...process.env, SEALPOST_DATA_DIR: DATA_DIR },
+    env: { ...process.env, SEALPOST_DATA_DIR: server.dataDir },
     encoding: 'utf8',
   });
   const token = out.match(/Admin token \(shown once; store it now\): (\S+)/)?.[1];
   if (!token) throw new Error(`no token in: ${out}`);
-  return { domain, token };
+  return { domain, token, url: server.url };
 }
 
 /** A unique recipient address, so tests never read each other's mail. */
@@ -41,7 +52,7 @@ export async function admin(
   route: string,
   body?: unknown,
 ): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${MAIL_URL}/api/admin${route}`, {
+  const res = await fetch(`${t.url}/api/admin${route}`, {
     method,
     headers: {
       authorization: `Bearer ${t.token}`,
@@ -125,4 +136,25 @@ export function expireNow(messageId: string): Date {
     `update messages set expires_at = ${at} where id = '${messageId}'`,
   ]);
   return new Date(at * 1000);
+}
+
+/** The server with an identity provider (see playwright.config.ts), as the browser reaches it. */
+export const SIGN_IN_SERVER: Server = {
+  url: process.env.SEALPOST_E2E_SIGN_IN_URL as string,
+  dataDir: process.env.SEALPOST_E2E_SIGN_IN_DIR as string,
+};
+
+/** The OpenID provider's address. */
+export const OIDC_URL = process.env.SEALPOST_E2E_OIDC_URL as string;
+
+/** A tenant on the sign-in server whose default branding template offers the identity provider,
+ * with passcodes on or off. */
+export async function socialTenant(name: string, otpEnabled: boolean): Promise<Tenant> {
+  const t = createTenant(name, SIGN_IN_SERVER);
+  const r = await admin(t, 'PATCH', '/branding-templates/default', {
+    social_id_sign_in: true,
+    otp_enabled: otpEnabled,
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return t;
 }

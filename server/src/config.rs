@@ -175,6 +175,32 @@ pub struct Config {
     /// Root keys that data encryption policies may name (`[[root_keys]]` tables; the file only).
     /// The built-in `local` root key (`root.key` in the data directory) is always there.
     pub root_keys: Vec<RootKeyConfig>,
+    /// OpenID Connect providers recipients may sign in with where a branding template allows
+    /// social sign-in (`[[identity_providers]]` tables; the file only). Each is registered with
+    /// the redirect URI `{public_url}/api/sign-in/callback`.
+    pub identity_providers: Vec<IdentityProviderConfig>,
+}
+
+/// One `[[identity_providers]]` table: an OpenID Connect provider (Google, Microsoft and Yahoo are
+/// ordinary ones).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityProviderConfig {
+    /// The name it has in URLs and logs (letters, digits, `-`, `_`; at most 32), e.g. `google`.
+    pub id: String,
+    /// What the portal's button says after "Sign in with", e.g. `Google`.
+    pub name: String,
+    /// The issuer, e.g. `https://accounts.google.com`; its discovery document is read from
+    /// `{issuer}/.well-known/openid-configuration`. `https` unless the host is loopback.
+    pub issuer: String,
+    /// The client id Sealpost is registered under.
+    pub client_id: String,
+    /// The client secret (never logged).
+    pub client_secret: Secret,
+    /// Whether the provider tells `Alex@…` from `alex@…` in the part before the `@`. Google,
+    /// Microsoft and Yahoo do not (the default): addresses are then compared ignoring case.
+    #[serde(default)]
+    pub email_case_sensitive: bool,
 }
 
 /// Where sealed parts are kept.
@@ -262,6 +288,7 @@ impl Default for Config {
             s3_access_key_id: None,
             s3_secret_access_key: None,
             root_keys: Vec::new(),
+            identity_providers: Vec::new(),
         }
     }
 }
@@ -571,7 +598,54 @@ impl Config {
         }
         config.root_key_specs()?;
         config.smtp_proxies()?;
+        config.check_identity_providers()?;
         Ok(config)
+    }
+
+    /// The identity providers' settings, checked: valid, distinct ids and an issuer URL that is
+    /// `https` (or `http` on loopback, for a provider on the same machine).
+    pub fn check_identity_providers(&self) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Setting {
+            name: "identity_providers",
+            message,
+        };
+        for (i, p) in self.identity_providers.iter().enumerate() {
+            let id_ok = !p.id.is_empty()
+                && p.id.len() <= 32
+                && p.id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !id_ok {
+                return Err(bad(format!(
+                    "the id {:?} is not letters, digits, - and _ (at most 32)",
+                    p.id
+                )));
+            }
+            if self.identity_providers[..i].iter().any(|o| o.id == p.id) {
+                return Err(bad(format!("two providers have the id {:?}", p.id)));
+            }
+            if p.name.trim().is_empty() || p.name.chars().count() > 64 {
+                return Err(bad(format!(
+                    "the provider {:?} needs a name of at most 64 characters",
+                    p.id
+                )));
+            }
+            let url = url::Url::parse(&p.issuer)
+                .map_err(|e| bad(format!("the issuer of {:?} is not a URL: {e}", p.id)))?;
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d == "localhost",
+                Some(url::Host::Ipv4(a)) => a.is_loopback(),
+                Some(url::Host::Ipv6(a)) => a.is_loopback(),
+                None => false,
+            };
+            if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+                return Err(bad(format!(
+                    "the issuer of {:?} must be an https URL (http only on this machine)",
+                    p.id
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The load balancers trusted to send a PROXY protocol header, checked.

@@ -16,6 +16,7 @@ pub mod connections;
 pub mod dns;
 pub mod domain;
 pub mod http;
+pub mod identity;
 pub mod keys;
 pub mod mail;
 pub mod metrics;

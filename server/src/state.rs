@@ -47,6 +47,8 @@ pub struct AppState {
     pub answers_running: crate::connections::OneAtATime,
     /// Requests being handled, per client address (`http_max_requests_per_client`).
     pub requests_in_flight: crate::connections::PerClient,
+    /// Identity providers' discovery documents and keys, as last read.
+    pub providers: Arc<crate::identity::ProviderCache>,
 }
 
 /// Why the application could not start.
@@ -136,6 +138,7 @@ impl AppState {
             after_answer: tokio_util::task::TaskTracker::new(),
             answers_running: crate::connections::OneAtATime::default(),
             requests_in_flight: crate::connections::PerClient::new(config_max_requests_per_client),
+            providers: Arc::default(),
         })
     }
 }

@@ -79,6 +79,32 @@ pub async fn show_sign_in(portal: Portal) {
     }
 }
 
+fn storage_key(message_id: &str) -> String {
+    format!("sealpost-link-{message_id}")
+}
+
+/// Keep the link token in this tab's session storage while the browser visits an identity
+/// provider (the address it comes back to has no fragment). Only this tab can read it, and it
+/// goes once the message opens.
+pub fn remember_token(message_id: &str, token: &str) {
+    if let Some(s) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+        let _ = s.set_item(&storage_key(message_id), token);
+    }
+}
+
+/// The token [`remember_token`] kept for `message_id`, if any.
+pub fn recall_token(message_id: &str) -> Option<String> {
+    web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .and_then(|s| s.get_item(&storage_key(message_id)).ok().flatten())
+}
+
+fn forget_token(message_id: &str) {
+    if let Some(s) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+        let _ = s.remove_item(&storage_key(message_id));
+    }
+}
+
 /// Ask the server for the key for a fresh key pair of this page and keep it; returns the lease.
 pub async fn release_key(portal: &Portal, session: &SessionView) -> Result<u32, Stop> {
     let generation = keyring::generation();
@@ -185,6 +211,7 @@ async fn part_bytes(portal: &Portal, part: Part, len: u64) -> Result<Vec<u8>, St
 
 /// Release the key and open the manifest and body.
 pub async fn open(portal: Portal, session: SessionView) {
+    forget_token(&portal.id());
     portal.screen.set(Screen::Opening);
     match open_letter(&portal, session).await {
         Ok(letter) => portal.screen.set(Screen::Reading(Arc::new(letter))),

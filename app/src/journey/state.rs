@@ -64,6 +64,9 @@ pub struct Portal {
     pub screen: RwSignal<Screen>,
     pub message_id: StoredValue<String>,
     pub token: StoredValue<Option<String>>,
+    /// A refusal code to explain on the sign-in page (a sign-in that came back refused, or a
+    /// passkey that did not sign in).
+    pub sign_in_problem: RwSignal<Option<String>>,
 }
 
 impl Portal {
@@ -81,6 +84,7 @@ impl Portal {
             screen: RwSignal::new(Screen::Loading),
             message_id: StoredValue::new(message_id),
             token: StoredValue::new(token),
+            sign_in_problem: RwSignal::new(None),
         }
     }
 

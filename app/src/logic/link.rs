@@ -31,6 +31,19 @@ pub fn parse(path: &str, hash: &str) -> Location {
     Location { message_id, token }
 }
 
+/// The refusal code a sign-in with an identity provider came back with (`?sign_in_error=…`), if
+/// the query has a well-formed one.
+pub fn sign_in_error(search: &str) -> Option<String> {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("sign_in_error="))
+        .filter(|c| {
+            !c.is_empty() && c.len() <= 40 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
+        .map(str::to_owned)
+}
+
 /// Whether `path` is the sender's page, `/sent`.
 pub fn is_sender_page(path: &str) -> bool {
     path.trim_end_matches('/') == "/sent"
@@ -50,6 +63,20 @@ mod tests {
     }
 
     const ID: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_sign_in_error_is_read_from_the_query_only_when_well_formed() {
+        assert_eq!(
+            sign_in_error("?sign_in_error=identity_mismatch").as_deref(),
+            Some("identity_mismatch")
+        );
+        assert_eq!(
+            sign_in_error("?a=1&sign_in_error=sign_in_expired").as_deref(),
+            Some("sign_in_expired")
+        );
+        assert_eq!(sign_in_error("?sign_in_error=<script>"), None);
+        assert_eq!(sign_in_error(""), None);
+    }
 
     #[test]
     fn a_notice_link_names_the_message_and_the_token() {

@@ -4,6 +4,7 @@
 mod attachments;
 mod composer;
 mod frame;
+mod passkeys;
 mod reader;
 mod sent;
 mod shell;
@@ -41,8 +42,22 @@ pub fn App() -> impl IntoView {
     );
     let languages = browser_languages();
     let lang = Lang::from_preferences(languages.iter().map(String::as_str));
-    let portal = Portal::new(lang, here.message_id.unwrap_or_default(), here.token);
+    let id = here.message_id.unwrap_or_default();
+    // Back from an identity provider: no fragment, so the token kept in this tab.
+    let token = here.token.or_else(|| flow::recall_token(&id));
+    let portal = Portal::new(lang, id.clone(), token);
     provide_context(portal);
+    if let Some(code) = link::sign_in_error(&location.search().unwrap_or_default()) {
+        portal.sign_in_problem.set(Some(code));
+        // Said once: a reload does not say it again.
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(
+                &wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&format!("/m/{id}")),
+            );
+        }
+    }
 
     // `<html lang>` follows the chosen language, for screen readers and hyphenation.
     Effect::new(move |_| {

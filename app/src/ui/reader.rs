@@ -140,6 +140,7 @@ pub fn Reader(letter: Arc<Letter>) -> impl IntoView {
                 <div class="letter-body">{body}</div>
                 <Attachments letter=letter.clone() />
                 <p class="help">{move || portal.t().encrypted_note}</p>
+                <super::passkeys::Passkeys />
             </div>
         </article>
     }

@@ -9,10 +9,11 @@ use leptos::task::spawn_local;
 
 use super::shell::focus_heading;
 use crate::api;
-use crate::i18n::fill;
+use crate::i18n::{Texts, fill};
 use crate::journey as flow;
 use crate::journey::state::{CodeSent, Portal, Screen};
 use crate::logic::passcode::{CodeTries, Wrong, normalize};
+use crate::webauthn;
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
@@ -41,6 +42,80 @@ fn send_passcode(portal: Portal, busy: RwSignal<bool>, error: RwSignal<Option<St
             Err(f) => flow::stop(&portal, flow::stop_for(&portal, &f)),
         }
         busy.set(false);
+    });
+}
+
+/// The sentence for a sign-in refusal the page explains (`None`: one it does not know).
+pub fn problem_text(t: &'static Texts, code: &str) -> Option<&'static str> {
+    Some(match ErrorCode::parse(code)? {
+        ErrorCode::SignInExpired => t.sign_in_expired,
+        ErrorCode::IdentityMismatch => t.identity_mismatch,
+        ErrorCode::EmailUnverified => t.email_unverified,
+        ErrorCode::ProviderFailed => t.provider_failed,
+        ErrorCode::SocialSignInUnavailable => t.social_unavailable,
+        ErrorCode::PasskeyInvalid => t.passkey_invalid,
+        ErrorCode::TooManyAttempts => t.too_many_attempts,
+        _ => return None,
+    })
+}
+
+/// Whether the page explains `f` on the sign-in page rather than stopping.
+fn explained(f: &api::ApiFailure) -> bool {
+    problem_text(crate::i18n::Lang::En.texts(), &f.code).is_some()
+}
+
+/// Begin signing in with an identity provider: keep the token for the way back, then go there.
+fn social(portal: Portal, provider: String, busy: RwSignal<bool>) {
+    let Some(token) = portal.token.get_value() else {
+        flow::stop(&portal, crate::logic::stop::Stop::NotFound);
+        return;
+    };
+    busy.set(true);
+    portal.sign_in_problem.set(None);
+    spawn_local(async move {
+        match api::social_start(&portal.id(), &provider, &token).await {
+            Ok(start) => {
+                flow::remember_token(&portal.id(), &token);
+                if window().location().set_href(&start.authorize_url).is_err() {
+                    busy.set(false);
+                }
+            }
+            Err(f) if explained(&f) => {
+                portal.sign_in_problem.set(Some(f.code));
+                busy.set(false);
+            }
+            Err(f) => flow::stop(&portal, flow::stop_for(&portal, &f)),
+        }
+    });
+}
+
+/// Sign in with a passkey of this address.
+fn passkey(portal: Portal, busy: RwSignal<bool>) {
+    let Some(token) = portal.token.get_value() else {
+        flow::stop(&portal, crate::logic::stop::Stop::NotFound);
+        return;
+    };
+    busy.set(true);
+    portal.sign_in_problem.set(None);
+    spawn_local(async move {
+        let id = portal.id();
+        let problem = |code: String| {
+            portal.sign_in_problem.set(Some(code));
+            busy.set(false);
+        };
+        let challenge = match api::passkey_sign_in_challenge(&id, &token).await {
+            Ok(c) => c,
+            Err(f) if explained(&f) => return problem(f.code),
+            Err(f) => return flow::stop(&portal, flow::stop_for(&portal, &f)),
+        };
+        let Ok(credential) = webauthn::sign(&challenge.options).await else {
+            return problem("passkey_cancelled".to_owned());
+        };
+        match api::passkey_sign_in(&id, &token, challenge.challenge, credential).await {
+            Ok(session) => flow::open(portal, session).await,
+            Err(f) if explained(&f) => problem(f.code),
+            Err(f) => flow::stop(&portal, flow::stop_for(&portal, &f)),
+        }
     });
 }
 
@@ -81,9 +156,20 @@ pub fn Intro() -> impl IntoView {
                     {move || link().map(|l| l.recipient_hint).unwrap_or_default()}
                 </strong>
             </p>
-            <p role="alert" class="error">{move || error.get()}</p>
+            <p role="alert" class="error" data-testid="sign-in-problem">
+                {move || error.get().or_else(|| {
+                    portal.sign_in_problem.get().map(|code| {
+                        if code == "passkey_cancelled" {
+                            portal.t().passkey_cancelled.to_owned()
+                        } else {
+                            problem_text(portal.t(), &code).unwrap_or(portal.t().provider_failed).to_owned()
+                        }
+                    })
+                })}
+            </p>
             {move || if link().is_some_and(|l| !l.passcode_sign_in) {
-                view! { <p class="error" data-testid="passcodes-disabled">{portal.t().passcodes_disabled}</p> }.into_any()
+                let others = link().is_some_and(|l| !l.social_providers.is_empty() || l.passkey_sign_in);
+                (!others).then(|| view! { <p class="error" data-testid="passcodes-disabled">{portal.t().passcodes_disabled}</p> }).into_any()
             } else {
                 view! {
                     <button
@@ -95,6 +181,41 @@ pub fn Intro() -> impl IntoView {
                         {move || if busy.get() { portal.t().sending } else { portal.t().send_passcode }}
                     </button>
                 }.into_any()
+            }}
+            {move || {
+                let providers = link().map(|l| l.social_providers).unwrap_or_default();
+                let with_passkey = link().is_some_and(|l| l.passkey_sign_in) && webauthn::supported();
+                let others = !providers.is_empty() || with_passkey;
+                let passcodes = link().is_none_or(|l| l.passcode_sign_in);
+                (others).then(|| view! {
+                    <div class="other-ways" data-testid="other-ways">
+                        {passcodes.then(|| view! { <p>{portal.t().other_ways}</p> })}
+                        {with_passkey.then(|| view! {
+                            <button
+                                class="secondary"
+                                data-testid="passkey-sign-in"
+                                disabled=move || busy.get()
+                                on:click=move |_| passkey(portal, busy)
+                            >
+                                {portal.t().sign_in_with_passkey}
+                            </button>
+                        })}
+                        {providers.into_iter().map(|p| {
+                            let id = p.id.clone();
+                            view! {
+                                <button
+                                    class="secondary"
+                                    data-testid="social-sign-in"
+                                    data-provider=p.id.clone()
+                                    disabled=move || busy.get()
+                                    on:click=move |_| social(portal, id.clone(), busy)
+                                >
+                                    {fill(portal.t().sign_in_with, "name", &p.name)}
+                                </button>
+                            }
+                        }).collect_view()}
+                    </div>
+                })
             }}
         </section>
     }

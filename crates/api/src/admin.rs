@@ -45,6 +45,23 @@ pub struct PendingDomainView {
     pub txt_value: String,
 }
 
+/// A recipient's passkey, as an admin sees it (`GET /api/admin/tenant/passkeys`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct RecipientPasskeyView {
+    /// Its id.
+    pub id: String,
+    /// The recipient address it signs in for.
+    pub address: String,
+    /// What it is called (the browser and system it was made on, unless the recipient named it).
+    pub name: String,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// When it last signed in (RFC 3339), if it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+}
+
 /// A DKIM key that signs the mail Sealpost sends from one of the tenant's domains, and the DNS TXT
 /// record that publishes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,8 +235,9 @@ pub struct BrandingTemplateView {
     /// One-time passcode sign-in (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otp_enabled: Option<bool>,
-    /// Sign-in with a social identity (accepted and stored for OME compatibility; Sealpost signs in
-    /// with passcodes).
+    /// Sign-in with a social identity: the recipient may sign in with an identity provider the
+    /// server is configured with (`[[identity_providers]]`) whose verified address is theirs
+    /// (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub social_id_sign_in: Option<bool>,
     /// Days after sending that external access ends, 0–730; 0 or absent = never. Not settable on

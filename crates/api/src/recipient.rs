@@ -68,6 +68,134 @@ pub struct LinkView {
     /// `OTPEnabled`). When not, the page says so instead of offering to send one.
     #[serde(default = "yes")]
     pub passcode_sign_in: bool,
+    /// The identity providers the recipient may sign in with instead (the branding template's
+    /// `SocialIdSignIn`, and the providers the server is configured with). Empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub social_providers: Vec<SocialProvider>,
+    /// Whether the recipient has a passkey for this address with the sender's organisation, so
+    /// the page offers to sign in with it (only in the answer to a link token).
+    #[serde(default)]
+    pub passkey_sign_in: bool,
+}
+
+/// An identity provider the recipient may sign in with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocialProvider {
+    /// Its id, as in `POST /api/m/{message}/social/{provider}`.
+    pub id: String,
+    /// Its name for the button, "Sign in with {name}".
+    pub name: String,
+}
+
+/// `POST /api/m/{message}/social/{provider}`: begin signing in with an identity provider. The
+/// answer sets a short-lived cookie that binds the sign-in to this browser; the page then goes to
+/// the provider, which sends the browser back to `/api/sign-in/callback`, which signs in and
+/// returns to `/m/{message}` (or, refused, to `/m/{message}?sign_in_error={code}`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocialSignInRequest {
+    /// The link token from the notice.
+    pub token: String,
+    /// Keep the session across browser restarts (up to the absolute limit).
+    #[serde(default)]
+    pub keep_signed_in: bool,
+}
+
+impl std::fmt::Debug for SocialSignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocialSignInRequest")
+            .field("keep_signed_in", &self.keep_signed_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where to send the browser to sign in with the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocialSignInStart {
+    /// The provider's authorization URL (with state, nonce and PKCE challenge).
+    pub authorize_url: String,
+}
+
+/// The first half of a passkey ceremony: a single-use challenge, valid for five minutes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyChallenge {
+    /// The ceremony's id, sent back with the credential.
+    pub challenge: String,
+    /// The options in WebAuthn's JSON form (`{"publicKey": …}`), for
+    /// `PublicKeyCredential.parseCreationOptionsFromJSON` or `…parseRequestOptionsFromJSON`.
+    pub options: serde_json::Value,
+}
+
+/// `POST /api/m/{message}/passkeys`: keep the passkey this device just made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPasskeyRequest {
+    /// The ceremony's id from [`PasskeyChallenge`].
+    pub challenge: String,
+    /// The credential, as the browser's `PublicKeyCredential.toJSON()` gives it.
+    pub credential: serde_json::Value,
+    /// What to call it (the browser and system it was made on); at most 64 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `POST /api/m/{message}/passkey-sign-in/challenge`: begin signing in with a passkey.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyChallengeRequest {
+    /// The link token from the notice.
+    pub token: String,
+}
+
+impl std::fmt::Debug for PasskeyChallengeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasskeyChallengeRequest")
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /api/m/{message}/passkey-sign-in`: sign in with the passkey's answer to the challenge.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeySignInRequest {
+    /// The link token from the notice.
+    pub token: String,
+    /// The ceremony's id from [`PasskeyChallenge`].
+    pub challenge: String,
+    /// The assertion, as the browser's `PublicKeyCredential.toJSON()` gives it.
+    pub credential: serde_json::Value,
+    /// Keep the session across browser restarts (up to the absolute limit).
+    #[serde(default)]
+    pub keep_signed_in: bool,
+}
+
+impl std::fmt::Debug for PasskeySignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasskeySignInRequest")
+            .field("keep_signed_in", &self.keep_signed_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One of the recipient's passkeys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyView {
+    /// Its id.
+    pub id: String,
+    /// What it is called.
+    pub name: String,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// When it last signed in (RFC 3339), if it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+}
+
+/// `GET /api/m/{message}/passkeys`: the signed-in recipient's passkeys with the sender's
+/// organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeysView {
+    pub passkeys: Vec<PasskeyView>,
 }
 
 fn yes() -> bool {

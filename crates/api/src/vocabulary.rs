@@ -97,11 +97,25 @@ pub enum ErrorCode {
     InvalidPublicKey,
     /// What arrived does not open (the portal's own code: the server never sends it).
     DecryptionFailed,
+    /// The message's branding template does not offer that identity provider (`SocialIdSignIn`), or the server has no such provider.
+    SocialSignInUnavailable,
+    /// A social or passkey sign-in's state is unknown, used already, too old, or from another browser: start again.
+    SignInExpired,
+    /// The identity provider's verified address is not the one the message was sent to.
+    IdentityMismatch,
+    /// The identity provider does not vouch for the account's address (`email_verified` is not true).
+    EmailUnverified,
+    /// The identity provider could not be reached, refused, or sent something that does not verify.
+    ProviderFailed,
+    /// The passkey's answer does not verify, or names no passkey of this address.
+    PasskeyInvalid,
+    /// The address has as many passkeys with this organisation as it may; remove one first.
+    TooManyPasskeys,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::NotFound,
         ErrorCode::LinkNotFound,
         ErrorCode::SessionRequired,
@@ -118,6 +132,13 @@ impl ErrorCode {
         ErrorCode::KeyUnavailable,
         ErrorCode::InvalidPublicKey,
         ErrorCode::DecryptionFailed,
+        ErrorCode::SocialSignInUnavailable,
+        ErrorCode::SignInExpired,
+        ErrorCode::IdentityMismatch,
+        ErrorCode::EmailUnverified,
+        ErrorCode::ProviderFailed,
+        ErrorCode::PasskeyInvalid,
+        ErrorCode::TooManyPasskeys,
     ];
 
     /// The code on the wire.
@@ -139,6 +160,13 @@ impl ErrorCode {
             ErrorCode::KeyUnavailable => "key_unavailable",
             ErrorCode::InvalidPublicKey => "invalid_public_key",
             ErrorCode::DecryptionFailed => "decryption_failed",
+            ErrorCode::SocialSignInUnavailable => "social_sign_in_unavailable",
+            ErrorCode::SignInExpired => "sign_in_expired",
+            ErrorCode::IdentityMismatch => "identity_mismatch",
+            ErrorCode::EmailUnverified => "email_unverified",
+            ErrorCode::ProviderFailed => "provider_failed",
+            ErrorCode::PasskeyInvalid => "passkey_invalid",
+            ErrorCode::TooManyPasskeys => "too_many_passkeys",
         }
     }
 

@@ -29,8 +29,20 @@ pub enum PortalEvent {
     PasscodeRejected,
     /// A passcode reached its last wrong try and can no longer be used.
     PasscodeBurned,
-    /// The recipient signed in.
+    /// The recipient signed in with an emailed passcode.
     SignedIn,
+    /// The recipient signed in with an identity provider (the detail names it).
+    SignedInWithProvider,
+    /// A sign-in with an identity provider was refused (the detail says why).
+    ProviderSignInRefused,
+    /// The recipient signed in with a passkey (the detail names it).
+    SignedInWithPasskey,
+    /// A passkey's answer did not verify.
+    PasskeyRefused,
+    /// The recipient made a passkey for their address.
+    PasskeyAdded,
+    /// A passkey of the recipient's was removed (by them, or by an admin: the detail says).
+    PasskeyRemoved,
     /// The recipient signed out.
     SignedOut,
     /// The message key was released to the recipient's page.
@@ -59,6 +71,12 @@ impl PortalEvent {
             PortalEvent::PasscodeRejected => "passcode_rejected",
             PortalEvent::PasscodeBurned => "passcode_burned",
             PortalEvent::SignedIn => "signed_in",
+            PortalEvent::SignedInWithProvider => "signed_in_with_provider",
+            PortalEvent::ProviderSignInRefused => "provider_sign_in_refused",
+            PortalEvent::SignedInWithPasskey => "signed_in_with_passkey",
+            PortalEvent::PasskeyRefused => "passkey_refused",
+            PortalEvent::PasskeyAdded => "passkey_added",
+            PortalEvent::PasskeyRemoved => "passkey_removed",
             PortalEvent::SignedOut => "signed_out",
             PortalEvent::KeyReleased => "key_released",
             PortalEvent::KeyRefused => "key_refused",

@@ -15,6 +15,7 @@ pub mod portal;
 pub mod postgres;
 pub mod records;
 pub mod s3;
+pub mod sign_in;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use key_policies::KeyPolicyStore;
 pub use mail_flow::MailFlowStore;
 pub use outbox::OutboxStore;
 pub use portal::PortalStore;
+pub use sign_in::SignInStore;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -475,6 +477,7 @@ pub trait Store:
     + KeyPolicyStore
     + OutboxStore
     + DkimStore
+    + SignInStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -37,6 +37,7 @@ mod release;
 mod schema_parity;
 mod sender;
 mod shared_state;
+mod sign_in_choices;
 mod smtp;
 mod smtp_limits;
 mod smtp_loops;

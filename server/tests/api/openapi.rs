@@ -117,6 +117,23 @@ fn operations() -> Vec<Op> {
             )
         },
         Op {
+            response: Some(s::<Vec<RecipientPasskeyView>>),
+            query: &[("address", "Only this recipient address's passkeys.")],
+            ..op(
+                "get",
+                "/tenant/passkeys",
+                "Recipients' passkeys with the tenant (each bound to one address).",
+            )
+        },
+        Op {
+            status: 204,
+            ..op(
+                "delete",
+                "/tenant/passkeys/{id}",
+                "Remove a recipient's passkey: it no longer signs in.",
+            )
+        },
+        Op {
             response: Some(s::<Vec<TokenView>>),
             ..op(
                 "get",

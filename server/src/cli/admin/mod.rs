@@ -10,6 +10,7 @@ pub mod client;
 mod dkim;
 mod key_policies;
 mod mail_flow;
+mod passkeys;
 mod self_test;
 mod show;
 
@@ -156,6 +157,13 @@ pub enum AdminCommand {
         conn: Connection,
         #[command(subcommand)]
         action: dkim::DkimAction,
+    },
+    /// Recipients' passkeys: list them, remove one.
+    Passkeys {
+        #[command(flatten)]
+        conn: Connection,
+        #[command(subcommand)]
+        action: passkeys::PasskeysAction,
     },
     /// Customer Key: data encryption policies over two root keys, key roll, purge, and which
     /// policy new messages use (New/Get/Set-DataEncryptionPolicy,
@@ -467,7 +475,8 @@ fn dispatch(command: AdminCommand) -> Outcome {
         | AdminCommand::Connector { conn, .. }
         | AdminCommand::Queue { conn }
         | AdminCommand::Dep { conn, .. }
-        | AdminCommand::Dkim { conn, .. } => conn.clone(),
+        | AdminCommand::Dkim { conn, .. }
+        | AdminCommand::Passkeys { conn, .. } => conn.clone(),
     };
     let client = Client::new(&conn.server, conn.token.as_deref()).map_err(|e| (e, None))?;
     execute(&client, conn.json, command)
@@ -566,6 +575,7 @@ fn execute(client: &Client, json: bool, command: AdminCommand) -> Outcome {
         AdminCommand::Queue { .. } => plain(mail_flow::queue(client, json)),
         AdminCommand::Dep { action, .. } => plain(key_policies::run(client, json, action)),
         AdminCommand::Dkim { action, .. } => plain(dkim::run(client, json, action)),
+        AdminCommand::Passkeys { action, .. } => plain(passkeys::run(client, json, action)),
         AdminCommand::Audit { .. } => plain(
             client
                 .call(Method::GET, "/audit", Body::Empty)

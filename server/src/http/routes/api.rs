@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .nest("/admin", super::admin::router())
         .nest("/m", super::recipient::router())
         .nest("/sender", super::sender::router())
+        .merge(super::recipient::callback_router())
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
         // Nothing the API answers may be kept by a browser or a proxy.

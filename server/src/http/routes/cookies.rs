@@ -28,10 +28,32 @@ pub fn set_cookie(
     value: &str,
     max_age: Option<i64>,
 ) -> Result<(), ApiError> {
+    set_cookie_with(response, name, value, max_age, "Strict")
+}
+
+/// As [`set_cookie`], but `SameSite=Lax`: for the cookie that binds a social sign-in to the
+/// browser, which must come back with the provider's redirect (a top-level navigation from
+/// another site, which carries `Lax` cookies and not `Strict` ones). It grants nothing by itself.
+pub fn set_lax_cookie(
+    response: &mut Response,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> Result<(), ApiError> {
+    set_cookie_with(response, name, value, Some(max_age), "Lax")
+}
+
+fn set_cookie_with(
+    response: &mut Response,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    same_site: &str,
+) -> Result<(), ApiError> {
     let max_age = max_age
         .map(|s| format!("; Max-Age={s}"))
         .unwrap_or_default();
-    let header = format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict{max_age}");
+    let header = format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite={same_site}{max_age}");
     response.headers_mut().append(
         SET_COOKIE,
         HeaderValue::from_str(&header).map_err(|e| ApiError::Internal(e.to_string()))?,

@@ -19,6 +19,7 @@ mod mail_flow;
 mod messages;
 mod outbox;
 mod portal;
+mod sign_in;
 mod templates;
 mod tenants;
 

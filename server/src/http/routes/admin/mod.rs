@@ -6,6 +6,7 @@ mod dkim;
 mod key_policies;
 mod mail_flow;
 mod messages;
+mod passkeys;
 mod portal_log;
 mod rights;
 mod self_test;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(tenant::router())
         .merge(dkim::router())
+        .merge(passkeys::router())
         .merge(branding::router())
         .merge(rights::router())
         .merge(messages::router())

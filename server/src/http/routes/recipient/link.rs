@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sealpost_api::ErrorCode;
-use sealpost_api::recipient::{LinkRequest, LinkView, PortalBranding};
+use sealpost_api::recipient::{LinkRequest, LinkView, PortalBranding, SocialProvider};
 
 use super::SignedIn;
 use super::key::access_state;
@@ -22,6 +22,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::secrets::hash_secret;
 use crate::services::sending::branding_or_default;
+use crate::services::{passkeys, social};
 use crate::state::AppState;
 use crate::store::{StoreError, StoredMessage, Tenant};
 
@@ -29,7 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/{message}/link", post(by_token).get(signed_in))
 }
 
-fn link_not_found() -> ApiError {
+pub(super) fn link_not_found() -> ApiError {
     ApiError::refused(
         StatusCode::NOT_FOUND,
         ErrorCode::LinkNotFound.as_str(),
@@ -53,7 +54,8 @@ async fn by_token(
     };
     let message = state.store.message_by_id(&linked.message_id).await?;
     let tenant = state.store.tenant(&message.tenant_id).await?;
-    view(&state, &tenant, &message, &linked.address).await
+    let passkey = passkeys::has_passkey(&state, &tenant.id, &linked.address).await?;
+    view(&state, &tenant, &message, &linked.address, passkey).await
 }
 
 async fn signed_in(
@@ -65,6 +67,7 @@ async fn signed_in(
         &signed.tenant,
         &signed.message,
         &signed.session.address,
+        false,
     )
     .await
 }
@@ -74,6 +77,7 @@ async fn view(
     tenant: &Tenant,
     message: &StoredMessage,
     address: &str,
+    passkey_sign_in: bool,
 ) -> Result<Json<LinkView>, ApiError> {
     let branding = branding_or_default(state, &tenant.id, &message.branding_template).await?;
     let texts = branding.view();
@@ -103,5 +107,13 @@ async fn view(
             privacy_statement_url: texts.privacy_statement_url.clone(),
         },
         passcode_sign_in: texts.otp_enabled.unwrap_or(true),
+        social_providers: social::offered(state, texts.social_id_sign_in == Some(true))
+            .into_iter()
+            .map(|p| SocialProvider {
+                id: p.id.clone(),
+                name: p.name.clone(),
+            })
+            .collect(),
+        passkey_sign_in,
     }))
 }

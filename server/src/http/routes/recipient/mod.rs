@@ -10,7 +10,12 @@ mod answers;
 mod key;
 mod link;
 mod parts;
+mod passkeys;
 mod sign_in;
+mod social;
+
+pub use passkeys::view as passkey_view;
+pub use social::callback_router;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -41,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .merge(link::router())
         .merge(key::router())
         .merge(parts::router())
+        .merge(social::router())
+        .merge(passkeys::router())
         .layer(DefaultBodyLimit::max(SMALL_BODY));
     Router::new()
         .merge(small)

@@ -22,13 +22,14 @@ use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::http::routes::cookies::{cookie, set_cookie};
 use crate::mail::passcode::Purpose;
-use crate::secrets::{hash_secret, new_id, new_secret, random_byte};
+use crate::secrets::{hash_secret, random_byte};
 use crate::services::passcodes::{self, Checked};
+use crate::services::recipient_sessions::{self, Opened, SignInMethod};
 use crate::services::sending::branding_or_default;
 use crate::services::tracking::{Client, Happened};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::portal::{LinkedRecipient, NewSession};
+use crate::store::portal::LinkedRecipient;
 use sealpost_api::ErrorCode;
 
 pub fn router() -> Router<AppState> {
@@ -41,7 +42,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The recipient a token was made for, if it was made for this message.
-async fn linked(
+pub(super) async fn linked(
     state: &AppState,
     message_id: &str,
     token_hash: &[u8; 32],
@@ -97,7 +98,7 @@ async fn request_passcode(
         .into_response())
 }
 
-fn happened<'a>(
+pub(super) fn happened<'a>(
     tenant: &'a crate::store::Tenant,
     l: &'a LinkedRecipient,
     client: &'a Client,
@@ -156,7 +157,10 @@ async fn after_answer(
 }
 
 /// Refuse passcodes for a message whose branding template turns them off (`OTPEnabled = false`).
-async fn passcodes_allowed(state: &AppState, l: &LinkedRecipient) -> Result<(), ApiError> {
+pub(super) async fn passcodes_allowed(
+    state: &AppState,
+    l: &LinkedRecipient,
+) -> Result<(), ApiError> {
     let message = state.store.message_by_id(&l.message_id).await?;
     let branding = branding_or_default(state, &l.tenant_id, &message.branding_template).await?;
     if branding.view().otp_enabled == Some(false) {
@@ -198,7 +202,6 @@ async fn sign_in(
     client: Client,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<Response, ApiError> {
-    let now = state.clock.now();
     let token_hash = hash_secret(req.token.trim());
     passcodes::count_try(&state, &client.addr, &token_hash).await?;
     let linked = linked(&state, &message_id, &token_hash).await?;
@@ -229,57 +232,52 @@ async fn sign_in(
         return Err(passcode_invalid());
     }
 
-    // A fresh session id at every sign-in; whatever session this browser held for the message ends.
-    let (secret, id_hash) = new_secret("");
-    let binding = new_id();
     let replaced = cookie(&headers, &cookie_name(&message_id)).map(hash_secret);
-    state
-        .store
-        .create_session(
-            &NewSession {
-                id_hash,
-                binding: binding.clone(),
-                scope: l.message_id.clone(),
-                address: l.address.clone(),
-                created_at: now,
-                keep_signed_in: req.keep_signed_in,
-            },
-            replaced.as_ref(),
-        )
-        .await?;
-    h.track(
+    let opened = recipient_sessions::open(
         &state,
-        PortalEvent::SignedIn,
-        if req.keep_signed_in {
-            "keep_signed_in"
-        } else {
-            ""
-        },
+        &tenant,
+        &l,
+        req.keep_signed_in,
+        replaced.as_ref(),
+        SignInMethod::Passcode,
+        &client,
     )
     .await?;
-    let message = state.store.message_by_id(&l.message_id).await?;
-    let times = SessionTimes {
-        created_at: now,
-        last_seen_at: now,
-        keep_signed_in: req.keep_signed_in,
-    };
+    signed_in_response(&l.message_id, &l.address, &opened)
+}
+
+/// The answer to a sign-in that opened a session: the session as the page sees it, and its cookie.
+/// "Keep me signed in" survives closing the browser (until the absolute limit); otherwise the
+/// cookie lasts as long as the browser session.
+pub(super) fn signed_in_response(
+    message_id: &str,
+    address: &str,
+    opened: &Opened,
+) -> Result<Response, ApiError> {
     let mut response = Json(session_view(
-        &l.message_id,
-        &l.address,
-        &binding,
-        &Rights::from_stored(&message.rights),
-        &times,
+        message_id,
+        address,
+        &opened.binding,
+        &opened.rights,
+        &opened.times,
     ))
     .into_response();
-    // "Keep me signed in" survives closing the browser (until the absolute limit); otherwise the
-    // cookie lasts as long as the browser session.
-    set_cookie(
-        &mut response,
-        &cookie_name(&message_id),
-        secret.as_str(),
-        req.keep_signed_in.then_some(ABSOLUTE),
-    )?;
+    set_session_cookie(&mut response, message_id, opened)?;
     Ok(response)
+}
+
+/// Set the session cookie of `opened` on `response`.
+pub(super) fn set_session_cookie(
+    response: &mut Response,
+    message_id: &str,
+    opened: &Opened,
+) -> Result<(), ApiError> {
+    set_cookie(
+        response,
+        &cookie_name(message_id),
+        opened.secret.as_str(),
+        opened.times.keep_signed_in.then_some(ABSOLUTE),
+    )
 }
 
 async fn show_session(

@@ -1,0 +1,65 @@
+//! Recipients' passkeys with the tenant: list them (all, or one address's) and remove one.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use sealpost_api::admin::RecipientPasskeyView;
+use serde::Deserialize;
+
+use super::Admin;
+use crate::clock::rfc3339;
+use crate::http::error::ApiError;
+use crate::services::passkeys::{self, Remover};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tenant/passkeys", get(list))
+        .route("/tenant/passkeys/{id}", delete(remove))
+}
+
+#[derive(Debug, Deserialize)]
+struct Filter {
+    address: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(filter): Query<Filter>,
+) -> Result<Json<Vec<RecipientPasskeyView>>, ApiError> {
+    let address = filter.address.map(|a| a.trim().to_ascii_lowercase());
+    let records = state
+        .store
+        .passkeys(&admin.tenant.id, address.as_deref())
+        .await?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|r| RecipientPasskeyView {
+                id: r.id,
+                address: r.address,
+                name: r.name,
+                created_at: rfc3339(r.created_at),
+                last_used_at: r.last_used_at.map(rfc3339),
+            })
+            .collect(),
+    ))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    passkeys::remove(
+        &state,
+        &admin.tenant,
+        &id,
+        None,
+        Remover::Admin(&admin.token.label),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

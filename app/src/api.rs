@@ -131,10 +131,11 @@ pub async fn social_start(
     message_id: &str,
     provider: &str,
     token: &str,
+    keep_signed_in: bool,
 ) -> Answer<SocialSignInStart> {
     let body = SocialSignInRequest {
         token: token.to_owned(),
-        keep_signed_in: false,
+        keep_signed_in,
     };
     json(post_json(message_id, &format!("social/{provider}"), &body)).await
 }
@@ -153,12 +154,13 @@ pub async fn passkey_sign_in(
     token: &str,
     challenge: String,
     credential: serde_json::Value,
+    keep_signed_in: bool,
 ) -> Answer<SessionView> {
     let body = PasskeySignInRequest {
         token: token.to_owned(),
         challenge,
         credential,
-        keep_signed_in: false,
+        keep_signed_in,
     };
     json(post_json(message_id, "passkey-sign-in", &body)).await
 }

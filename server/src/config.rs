@@ -197,10 +197,6 @@ pub struct IdentityProviderConfig {
     pub client_id: String,
     /// The client secret (never logged).
     pub client_secret: Secret,
-    /// Whether the provider tells `Alex@…` from `alex@…` in the part before the `@`. Google,
-    /// Microsoft and Yahoo do not (the default): addresses are then compared ignoring case.
-    #[serde(default)]
-    pub email_case_sensitive: bool,
 }
 
 /// Where sealed parts are kept.

@@ -37,17 +37,22 @@ impl ProviderCache {
         http: &reqwest::Client,
         now: i64,
     ) -> Result<CoreProviderMetadata, String> {
-        let mut read = self.read.lock().await;
-        if let Some((at, m)) = read.get(&p.id)
+        if let Some((at, m)) = self.read.lock().await.get(&p.id)
             && now - at < KEPT_FOR
         {
             return Ok(m.clone());
         }
+        // Read without holding the lock, so one slow provider never holds up another.
         let issuer = IssuerUrl::new(p.issuer.clone()).map_err(|e| e.to_string())?;
         let m = CoreProviderMetadata::discover_async(issuer, http)
             .await
             .map_err(|e| e.to_string())?;
-        read.insert(p.id.clone(), (now, m.clone()));
+        self.read.lock().await.insert(p.id.clone(), (now, m.clone()));
         Ok(m)
+    }
+
+    /// Forget what was read from `provider_id` (its keys may have changed).
+    pub async fn forget(&self, provider_id: &str) {
+        self.read.lock().await.remove(provider_id);
     }
 }

@@ -19,6 +19,7 @@ enum Said {
     Added,
     NotAdded,
     TooMany,
+    SignInAgain,
 }
 
 fn reload(portal: Portal, list: RwSignal<Vec<PasskeyView>>) {
@@ -52,6 +53,7 @@ fn add(
         said.set(Some(match outcome {
             Ok(_) => Said::Added,
             Err(code) if code == ErrorCode::TooManyPasskeys.as_str() => Said::TooMany,
+            Err(code) if code == ErrorCode::RecentSignInRequired.as_str() => Said::SignInAgain,
             Err(_) => Said::NotAdded,
         }));
         busy.set(false);
@@ -93,6 +95,7 @@ pub fn Passkeys() -> impl IntoView {
                     Said::Added => portal.t().passkey_added,
                     Said::NotAdded => portal.t().passkey_not_added,
                     Said::TooMany => portal.t().too_many_passkeys,
+                    Said::SignInAgain => portal.t().passkey_needs_recent_sign_in,
                 })}
             </p>
             <ul class="passkey-list">

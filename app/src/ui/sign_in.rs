@@ -65,7 +65,7 @@ fn explained(f: &api::ApiFailure) -> bool {
 }
 
 /// Begin signing in with an identity provider: keep the token for the way back, then go there.
-fn social(portal: Portal, provider: String, busy: RwSignal<bool>) {
+fn social(portal: Portal, provider: String, busy: RwSignal<bool>, keep: bool) {
     let Some(token) = portal.token.get_value() else {
         flow::stop(&portal, crate::logic::stop::Stop::NotFound);
         return;
@@ -73,7 +73,7 @@ fn social(portal: Portal, provider: String, busy: RwSignal<bool>) {
     busy.set(true);
     portal.sign_in_problem.set(None);
     spawn_local(async move {
-        match api::social_start(&portal.id(), &provider, &token).await {
+        match api::social_start(&portal.id(), &provider, &token, keep).await {
             Ok(start) => {
                 flow::remember_token(&portal.id(), &token);
                 if window().location().set_href(&start.authorize_url).is_err() {
@@ -90,7 +90,7 @@ fn social(portal: Portal, provider: String, busy: RwSignal<bool>) {
 }
 
 /// Sign in with a passkey of this address.
-fn passkey(portal: Portal, busy: RwSignal<bool>) {
+fn passkey(portal: Portal, busy: RwSignal<bool>, keep: bool) {
     let Some(token) = portal.token.get_value() else {
         flow::stop(&portal, crate::logic::stop::Stop::NotFound);
         return;
@@ -111,7 +111,7 @@ fn passkey(portal: Portal, busy: RwSignal<bool>) {
         let Ok(credential) = webauthn::sign(&challenge.options).await else {
             return problem("passkey_cancelled".to_owned());
         };
-        match api::passkey_sign_in(&id, &token, challenge.challenge, credential).await {
+        match api::passkey_sign_in(&id, &token, challenge.challenge, credential, keep).await {
             Ok(session) => flow::open(portal, session).await,
             Err(f) if explained(&f) => problem(f.code),
             Err(f) => flow::stop(&portal, flow::stop_for(&portal, &f)),
@@ -126,6 +126,7 @@ pub fn Intro() -> impl IntoView {
     let heading = NodeRef::new();
     focus_heading(heading);
     let busy = RwSignal::new(false);
+    let keep = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let link = move || portal.link.get();
     let lang = move || portal.lang.get().tag();
@@ -195,7 +196,7 @@ pub fn Intro() -> impl IntoView {
                                 class="secondary"
                                 data-testid="passkey-sign-in"
                                 disabled=move || busy.get()
-                                on:click=move |_| passkey(portal, busy)
+                                on:click=move |_| passkey(portal, busy, keep.get_untracked())
                             >
                                 {portal.t().sign_in_with_passkey}
                             </button>
@@ -208,12 +209,22 @@ pub fn Intro() -> impl IntoView {
                                     data-testid="social-sign-in"
                                     data-provider=p.id.clone()
                                     disabled=move || busy.get()
-                                    on:click=move |_| social(portal, id.clone(), busy)
+                                    on:click=move |_| social(portal, id.clone(), busy, keep.get_untracked())
                                 >
                                     {fill(portal.t().sign_in_with, "name", &p.name)}
                                 </button>
                             }
                         }).collect_view()}
+                        <div class="checkbox">
+                            <input
+                                id="keep-other"
+                                type="checkbox"
+                                data-testid="keep-signed-in-other"
+                                prop:checked=move || keep.get()
+                                on:change=move |ev| keep.set(event_target_checked(&ev))
+                            />
+                            <label for="keep-other">{move || portal.t().keep_signed_in}</label>
+                        </div>
                     </div>
                 })
             }}

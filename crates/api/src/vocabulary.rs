@@ -111,11 +111,13 @@ pub enum ErrorCode {
     PasskeyInvalid,
     /// The address has as many passkeys with this organisation as it may; remove one first.
     TooManyPasskeys,
+    /// A passkey can be made only soon after signing in; sign in again first.
+    RecentSignInRequired,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::NotFound,
         ErrorCode::LinkNotFound,
         ErrorCode::SessionRequired,
@@ -139,6 +141,7 @@ impl ErrorCode {
         ErrorCode::ProviderFailed,
         ErrorCode::PasskeyInvalid,
         ErrorCode::TooManyPasskeys,
+        ErrorCode::RecentSignInRequired,
     ];
 
     /// The code on the wire.
@@ -167,6 +170,7 @@ impl ErrorCode {
             ErrorCode::ProviderFailed => "provider_failed",
             ErrorCode::PasskeyInvalid => "passkey_invalid",
             ErrorCode::TooManyPasskeys => "too_many_passkeys",
+            ErrorCode::RecentSignInRequired => "recent_sign_in_required",
         }
     }
 

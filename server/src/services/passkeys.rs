@@ -28,6 +28,10 @@ use crate::store::{AuditEvent, StoreError, Tenant};
 /// How long a ceremony's challenge is valid.
 pub const CHALLENGE_VALID_FOR: i64 = 5 * 60;
 
+/// How long after signing in a session may make a passkey: a session left open on a shared
+/// computer (or taken) cannot add a way in that outlives it.
+pub const REGISTER_WITHIN: i64 = 15 * 60;
+
 /// Most passkeys one address may have with one tenant.
 pub const MAX_PER_ADDRESS: u32 = 10;
 
@@ -194,7 +198,9 @@ pub async fn start_registration(
     tenant: &Tenant,
     l: &LinkedRecipient,
     session: &[u8; 32],
+    signed_in_at: i64,
 ) -> Result<Challenge, ServiceError> {
+    recent_sign_in(state, signed_in_at)?;
     let existing = state.store.passkeys(&tenant.id, Some(&l.address)).await?;
     if existing.len() >= MAX_PER_ADDRESS as usize {
         return Err(too_many());
@@ -230,6 +236,18 @@ pub async fn start_registration(
     })
 }
 
+/// A passkey is made only within [`REGISTER_WITHIN`] of signing in.
+fn recent_sign_in(state: &AppState, signed_in_at: i64) -> Result<(), ServiceError> {
+    if state.clock.now() - signed_in_at > REGISTER_WITHIN {
+        return Err(ServiceError::refused(
+            RefusalKind::NotSignedIn,
+            ErrorCode::RecentSignInRequired.as_str(),
+            "A passkey can be made only within 15 minutes of signing in. Sign out, sign in again, then make it.",
+        ));
+    }
+    Ok(())
+}
+
 fn too_many() -> ServiceError {
     ServiceError::conflict(
         ErrorCode::TooManyPasskeys.as_str(),
@@ -245,12 +263,14 @@ pub async fn finish_registration(
     state: &AppState,
     tenant: &Tenant,
     l: &LinkedRecipient,
-    session: &[u8; 32],
+    session: (&[u8; 32], i64),
     challenge: &str,
     credential: serde_json::Value,
     name: Option<&str>,
     client: &Client,
 ) -> Result<PasskeyRecord, ServiceError> {
+    let (session, signed_in_at) = session;
+    recent_sign_in(state, signed_in_at)?;
     let name = checked_name(name, client)?;
     let c = take_challenge(
         state,
@@ -280,9 +300,16 @@ pub async fn finish_registration(
         created_at: state.clock.now(),
         last_used_at: None,
     };
+    let audit = AuditEvent {
+        tenant_id: tenant.id.clone(),
+        at: state.clock.now(),
+        actor: l.address.clone(),
+        action: "passkey.added".to_owned(),
+        target: record.id.clone(),
+    };
     state
         .store
-        .put_passkey(&record, MAX_PER_ADDRESS)
+        .put_passkey(&record, MAX_PER_ADDRESS, &audit)
         .await
         .map_err(|e| match e {
             StoreError::Conflict("too_many_passkeys") => too_many(),
@@ -291,24 +318,18 @@ pub async fn finish_registration(
             }
             other => other.into(),
         })?;
-    state
-        .store
-        .audit(&AuditEvent {
-            tenant_id: tenant.id.clone(),
-            at: state.clock.now(),
-            actor: l.address.clone(),
-            action: "passkey.added".to_owned(),
-            target: record.id.clone(),
-        })
-        .await?;
-    Happened {
+    // Kept and audited; the portal log's entry follows, and its failure does not undo them.
+    let tracked = Happened {
         tenant,
         message_id: &l.message_id,
         recipient: &l.address,
         client,
     }
     .track(state, PortalEvent::PasskeyAdded, &record.name)
-    .await?;
+    .await;
+    if let Err(e) = tracked {
+        tracing::error!(error = %e, "a new passkey could not be added to the portal log");
+    }
     Ok(record)
 }
 
@@ -469,30 +490,33 @@ pub async fn remove(
     let Some(record) = records.into_iter().find(|r| r.id == id) else {
         return Err(ServiceError::NotFound);
     };
-    state.store.delete_passkey(&tenant.id, id, address).await?;
     let actor = match by {
         Remover::Recipient { .. } => record.address.clone(),
         Remover::Admin(label) => label.to_owned(),
     };
+    let audit = AuditEvent {
+        tenant_id: tenant.id.clone(),
+        at: state.clock.now(),
+        actor,
+        action: "passkey.removed".to_owned(),
+        target: format!("{} {}", record.address, record.id),
+    };
     state
         .store
-        .audit(&AuditEvent {
-            tenant_id: tenant.id.clone(),
-            at: state.clock.now(),
-            actor,
-            action: "passkey.removed".to_owned(),
-            target: format!("{} {}", record.address, record.id),
-        })
+        .delete_passkey(&tenant.id, id, address, &audit)
         .await?;
     if let Remover::Recipient { message_id, client } = by {
-        Happened {
+        let tracked = Happened {
             tenant,
             message_id,
             recipient: &record.address,
             client,
         }
         .track(state, PortalEvent::PasskeyRemoved, &record.name)
-        .await?;
+        .await;
+        if let Err(e) = tracked {
+            tracing::error!(error = %e, "a removed passkey could not be added to the portal log");
+        }
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::config::IdentityProviderConfig;
+use crate::domain::address::EmailAddress;
 use crate::domain::portal_log::PortalEvent;
 use crate::identity;
 use crate::secrets::{hash_secret, new_secret};
@@ -160,9 +161,8 @@ pub async fn start(
             Nonce::new_random,
         )
         .add_scope(Scope::new("email".to_owned()))
+        // No login_hint: the URL goes to whoever holds the link, which shows the address masked.
         .set_pkce_challenge(pkce_challenge)
-        // The address the message went to, so the provider suggests the right account.
-        .add_extra_param("login_hint", l.address.clone())
         .url();
     let (browser_secret, browser_hash) = new_secret("");
     let now = state.clock.now();
@@ -192,20 +192,10 @@ pub async fn start(
     })
 }
 
-/// Whether the provider's `claimed` address is the recipient's `address`: the domain ignoring
-/// case always; the part before the `@` ignoring case unless the provider tells case apart.
-pub fn same_address(claimed: &str, address: &str, case_sensitive_local: bool) -> bool {
-    let (Some((cl, cd)), Some((al, ad))) =
-        (claimed.trim().rsplit_once('@'), address.rsplit_once('@'))
-    else {
-        return false;
-    };
-    let local = if case_sensitive_local {
-        cl == al
-    } else {
-        cl.eq_ignore_ascii_case(al)
-    };
-    local && cd.eq_ignore_ascii_case(ad)
+/// Whether the provider's `claimed` address is the recipient's `address` (as stored: parsed and
+/// lower-cased, so `Bob@Example.NET` and `øystein@…` compare as the recipient's own).
+pub fn same_address(claimed: &str, address: &str) -> bool {
+    EmailAddress::parse("email", claimed).is_ok_and(|c| c.as_str() == address)
 }
 
 /// The provider sent the browser back with `code` for the flow `state_param`; `browser_secret` is
@@ -215,6 +205,7 @@ pub async fn finish(
     state_param: &str,
     code: Option<&str>,
     browser_secret: Option<&str>,
+    session_held: &dyn Fn(&str) -> Option<[u8; 32]>,
     client: &Client,
 ) -> Result<Finished, Failed> {
     let now = state.clock.now();
@@ -329,7 +320,7 @@ pub async fn finish(
         );
         return Err(fail(refuse(e, "email_unverified").await));
     };
-    if !same_address(&email, &l.address, p.email_case_sensitive) {
+    if !same_address(&email, &l.address) {
         let e = ServiceError::refused(
             RefusalKind::NotSignedIn,
             ErrorCode::IdentityMismatch.as_str(),
@@ -342,7 +333,8 @@ pub async fn finish(
         &tenant,
         &l,
         flow.keep_signed_in,
-        None,
+        // Whatever session this browser held for the message ends, as with a passcode.
+        session_held(&l.message_id).as_ref(),
         SignInMethod::Provider(&p.id),
         client,
     )
@@ -381,9 +373,14 @@ async fn verify(
     let id_token = tokens
         .id_token()
         .ok_or_else(|| failed(&"no ID token", "no_id_token"))?;
-    let claims = id_token
-        .claims(&client.id_token_verifier(), &Nonce::new(ceremony.nonce))
-        .map_err(|e| failed(&e, "id_token_invalid"))?;
+    let claims = match id_token.claims(&client.id_token_verifier(), &Nonce::new(ceremony.nonce)) {
+        Ok(c) => c,
+        Err(e) => {
+            // Perhaps the provider rolled its keys: read them again next time.
+            state.providers.forget(&p.id).await;
+            return Err(failed(&e, "id_token_invalid"));
+        }
+    };
     if claims.email().is_some() {
         if claims.email_verified() != Some(true) {
             return Ok(None);

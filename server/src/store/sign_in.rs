@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::{AuditEvent, StoreResult};
 
 /// Which ceremony a challenge belongs to (a challenge is only ever taken by its own kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,10 +104,15 @@ pub trait SignInStore: Send + Sync {
         kind: ChallengeKind,
         now: i64,
     ) -> StoreResult<ChallengeRecord>;
-    /// Keep a new passkey, unless its address already has `max` in the tenant
-    /// (`Conflict("too_many_passkeys")`) or the credential is kept already
+    /// Keep a new passkey, with `audit` recording it (both or neither), unless its address already
+    /// has `max` in the tenant (`Conflict("too_many_passkeys")`) or the credential is kept already
     /// (`Conflict("passkey_exists")`).
-    async fn put_passkey(&self, passkey: &PasskeyRecord, max: u32) -> StoreResult<()>;
+    async fn put_passkey(
+        &self,
+        passkey: &PasskeyRecord,
+        max: u32,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
     /// A tenant's passkeys, oldest first; only `address`'s when given.
     async fn passkeys(
         &self,
@@ -116,11 +121,13 @@ pub trait SignInStore: Send + Sync {
     ) -> StoreResult<Vec<PasskeyRecord>>;
     /// Record a sign-in with a passkey: its new counter (in `credential`) and when.
     async fn passkey_used(&self, id: &str, credential: &str, at: i64) -> StoreResult<()>;
-    /// Remove a tenant's passkey (only `address`'s when given); `NotFound` if there is none such.
+    /// Remove a tenant's passkey (only `address`'s when given), with `audit` recording it (both or
+    /// neither); `NotFound` if there is none such.
     async fn delete_passkey(
         &self,
         tenant_id: &str,
         id: &str,
         address: Option<&str>,
+        audit: &AuditEvent,
     ) -> StoreResult<()>;
 }

@@ -504,3 +504,48 @@ fn the_dkim_commands_make_list_show_and_remove_keys() {
     ])
     .fails(1, "");
 }
+
+#[test]
+fn the_passkeys_commands_list_and_remove_recipients_passkeys() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = bootstrap(dir.path(), free_port());
+    let (_server, url) = serve(dir.path(), free_port());
+    let run = |args: &[&str]| cli(&url, Some(&token), args);
+    assert_eq!(run(&["passkeys", "list"]).ok().stdout, "No passkeys.\n");
+
+    // A passkey as the portal keeps one (the commands never read its credential).
+    let tenant = run(&["config", "get", "--json"]).ok().json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let db = dir.path().join("data").join("sealpost.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        for (id, address) in [("a1", "bob@example.net"), ("b2", "carol@example.net")] {
+            sqlx::query(
+                "insert into recipient_passkeys (id, tenant_id, address, user_handle, \
+                 credential_id, credential, name, created_at) values ($1, $2, $3, x'00', $4, '{}', \
+                 'Firefox on Linux', 1795255200)",
+            )
+            .bind(id)
+            .bind(&tenant)
+            .bind(address)
+            .bind(id.as_bytes())
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+    });
+    let listed = run(&["passkeys", "list"]).ok().stdout;
+    assert!(listed.contains("a1  bob@example.net  Firefox on Linux  made 2026-11-21T10:00:00Z  never used"), "{listed}");
+    let bob = run(&["passkeys", "list", "--address", "bob@example.net", "--json"]).ok().json();
+    assert_eq!(bob.as_array().unwrap().len(), 1);
+    assert!(run(&["passkeys", "remove", "a1"]).ok().stdout.contains("Removed passkey a1"));
+    run(&["passkeys", "remove", "a1"]).fails(1, "not_found");
+    let left = run(&["passkeys", "list", "--json"]).ok().json();
+    assert_eq!(left[0]["address"], "carol@example.net");
+    assert_eq!(left.as_array().unwrap().len(), 1);
+}

@@ -118,14 +118,18 @@ fn provider_config(issuer: &str) -> IdentityProviderConfig {
         issuer: issuer.into(),
         client_id: CLIENT_ID.into(),
         client_secret: Secret(CLIENT_SECRET.into()),
-        email_case_sensitive: false,
     }
 }
 
 /// An app with the provider at `issuer`; a tenant whose default template has `SocialIdSignIn`
-/// `social` and `OTPEnabled` `otp`; and a message to `to`. Returns the app, the message id and
-/// the link token.
-async fn setup(issuer: &str, social: bool, otp: bool, to: &str) -> (TestApp, String, String) {
+/// `social` and `OTPEnabled` `otp`; and a message to `to`. Returns the app, the message id, the
+/// link token and the admin token.
+async fn setup(
+    issuer: &str,
+    social: bool,
+    otp: bool,
+    to: &str,
+) -> (TestApp, String, String, String) {
     let issuer = issuer.to_owned();
     let app = TestApp::with_config(|c| c.identity_providers = vec![provider_config(&issuer)]).await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
@@ -141,7 +145,7 @@ async fn setup(issuer: &str, social: bool, otp: bool, to: &str) -> (TestApp, Str
     let sent = app.send(&t.token, &message(to)).await;
     app.state.settle().await;
     let token = app.link_token(&sent.message_id, to).await;
-    (app, sent.message_id, token)
+    (app, sent.message_id, token, t.token)
 }
 
 async fn json_of(res: axum::response::Response) -> serde_json::Value {
@@ -194,6 +198,13 @@ async fn callback(app: &TestApp, query: &str, cookie: Option<&str>) -> (String, 
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("__Host-sp-sign-in=;")),
+        "the flow's cookie is cleared whatever happened"
+    );
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let session = res
         .headers()
@@ -209,7 +220,7 @@ async fn callback(app: &TestApp, query: &str, cookie: Option<&str>) -> (String, 
 #[tokio::test]
 async fn the_template_decides_whether_providers_are_offered_and_started() {
     // No provider process is needed: nothing is started when the template does not offer it.
-    let (app, id, token) = setup("http://localhost:9", false, true, "bob@example.net").await;
+    let (app, id, token, _) = setup("http://localhost:9", false, true, "bob@example.net").await;
     let res = app
         .portal(
             Method::POST,
@@ -243,7 +254,7 @@ async fn the_template_decides_whether_providers_are_offered_and_started() {
 async fn with_social_on_and_passcodes_off_the_provider_signs_in_and_no_passcode_is_sent() {
     let provider = Provider::start();
     let bob = "bob@example.net";
-    let (app, id, token) = setup(&provider.issuer(), true, false, bob).await;
+    let (app, id, token, _) = setup(&provider.issuer(), true, false, bob).await;
     let res = app
         .portal(
             Method::POST,
@@ -268,7 +279,10 @@ async fn with_social_on_and_passcodes_off_the_provider_signs_in_and_no_passcode_
     let url = body["authorize_url"].as_str().unwrap();
     assert_eq!(query_param(url, "code_challenge_method"), "S256");
     assert!(!query_param(url, "nonce").is_empty());
-    assert_eq!(query_param(url, "login_hint"), bob);
+    assert!(
+        !url.contains("example.net"),
+        "the URL goes to whoever holds the link: no address in it"
+    );
     let query = tokio::task::block_in_place(|| provider.sign_in(url, "Bob@Example.NET"));
     let (location, session) = callback(&app, &query, cookie.as_deref()).await;
     assert_eq!(location, format!("/m/{id}"));
@@ -296,10 +310,48 @@ async fn with_social_on_and_passcodes_off_the_provider_signs_in_and_no_passcode_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_sign_in_ends_the_session_the_browser_held_and_needs_the_template_still_to_offer_it()
+ {
+    let provider = Provider::start();
+    let bob = "bob@example.net";
+    let (app, id, token, admin_token) = setup(&provider.issuer(), true, true, bob).await;
+    let old = app.sign_in(&id, bob).await;
+    let admin = admin_token;
+    let (_, body, flow) = start(&app, &id, &token).await;
+    let url = body["authorize_url"].as_str().unwrap().to_owned();
+    let query = tokio::task::block_in_place(|| provider.sign_in(&url, bob));
+    let both = format!("{}; {}", flow.unwrap(), old.cookie);
+    let (location, new) = callback(&app, &query, Some(&both)).await;
+    assert_eq!(location, format!("/m/{id}"));
+    assert_ne!(new.unwrap(), old.cookie);
+    let res = app
+        .portal(Method::GET, &format!("/api/m/{id}/session"), Some(&old.cookie), false, None)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the old session ended");
+
+    // Turned off between the start and the provider's answer: refused.
+    let (_, body, flow) = start(&app, &id, &token).await;
+    let url = body["authorize_url"].as_str().unwrap().to_owned();
+    let query = tokio::task::block_in_place(|| provider.sign_in(&url, bob));
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::PATCH,
+            "/api/admin/branding-templates/default",
+            &admin,
+            Some(&serde_json::json!({ "social_id_sign_in": false })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (location, session) = callback(&app, &query, flow.as_deref()).await;
+    assert_eq!(location, format!("/m/{id}?sign_in_error=social_sign_in_unavailable"));
+    assert!(session.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_address_or_an_unverified_one_does_not_sign_in() {
     let provider = Provider::start();
     let bob = "bob@example.net";
-    let (app, id, token) = setup(&provider.issuer(), true, true, bob).await;
+    let (app, id, token, _) = setup(&provider.issuer(), true, true, bob).await;
     for (login, code) in [
         ("mallory@example.net", "identity_mismatch"),
         ("bob@example.net.evil", "identity_mismatch"),
@@ -318,7 +370,7 @@ async fn another_address_or_an_unverified_one_does_not_sign_in() {
 async fn the_callback_signs_in_only_the_browser_that_began_it() {
     let provider = Provider::start();
     let bob = "bob@example.net";
-    let (app, id, token) = setup(&provider.issuer(), true, true, bob).await;
+    let (app, id, token, _) = setup(&provider.issuer(), true, true, bob).await;
 
     // Login CSRF: the victim's browser is sent to a callback begun in the attacker's.
     let (_, body, _attackers_cookie) = start(&app, &id, &token).await;
@@ -342,7 +394,7 @@ async fn the_callback_signs_in_only_the_browser_that_began_it() {
 async fn a_code_from_another_flow_or_a_made_up_one_is_refused() {
     let provider = Provider::start();
     let bob = "bob@example.net";
-    let (app, id, token) = setup(&provider.issuer(), true, true, bob).await;
+    let (app, id, token, _) = setup(&provider.issuer(), true, true, bob).await;
     // Flow A's state with flow B's code: B's code was issued for B's PKCE challenge and nonce.
     let (_, a, cookie_a) = start(&app, &id, &token).await;
     let (_, b, _) = start(&app, &id, &token).await;
@@ -382,7 +434,7 @@ async fn a_code_from_another_flow_or_a_made_up_one_is_refused() {
 async fn a_flow_expires_after_ten_minutes_and_an_unknown_state_signs_nobody_in() {
     let provider = Provider::start();
     let bob = "bob@example.net";
-    let (app, id, token) = setup(&provider.issuer(), true, true, bob).await;
+    let (app, id, token, _) = setup(&provider.issuer(), true, true, bob).await;
     let (_, body, cookie) = start(&app, &id, &token).await;
     let url = body["authorize_url"].as_str().unwrap().to_owned();
     let query = tokio::task::block_in_place(|| provider.sign_in(&url, bob));
@@ -400,7 +452,7 @@ async fn a_flow_expires_after_ten_minutes_and_an_unknown_state_signs_nobody_in()
 async fn starts_are_counted_with_the_sign_in_tries_per_link() {
     let provider = Provider::start();
     let bob = "bob@example.net";
-    let (app, id, token) = setup(&provider.issuer(), true, true, bob).await;
+    let (app, id, token, _) = setup(&provider.issuer(), true, true, bob).await;
     let limit = app.state.config.limits.sign_in_tries_per_link;
     for _ in 0..limit {
         let (status, body, _) = start(&app, &id, &token).await;
@@ -536,6 +588,39 @@ fn record(tenant_id: &str, address: &str, n: u8) -> sealpost::store::sign_in::Pa
     }
 }
 
+fn added(tenant_id: &str) -> sealpost::store::AuditEvent {
+    sealpost::store::AuditEvent {
+        tenant_id: tenant_id.to_owned(),
+        at: 0,
+        actor: "test".to_owned(),
+        action: "passkey.added".to_owned(),
+        target: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_passkey_is_made_only_soon_after_signing_in() {
+    let (app, _, id, _) = passkey_app().await;
+    let bob = app.sign_in(&id, "bob@example.net").await;
+    // Still signed in (used every few minutes), but signed in more than 15 minutes ago.
+    for _ in 0..4 {
+        app.clock.advance(4 * 60);
+        let res = app
+            .portal(Method::GET, &format!("/api/m/{id}/session"), Some(&bob.cookie), false, None)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let (status, body) = post(
+        &app,
+        &format!("/api/m/{id}/passkeys/challenge"),
+        Some(&bob.cookie),
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "recent_sign_in_required");
+}
+
 #[tokio::test]
 async fn an_address_has_at_most_ten_passkeys_and_admins_remove_only_their_tenants() {
     let (app, admin, id, _) = passkey_app().await;
@@ -543,14 +628,14 @@ async fn an_address_has_at_most_ten_passkeys_and_admins_remove_only_their_tenant
     for n in 0..10 {
         app.state
             .store
-            .put_passkey(&record(&tenant_id, "bob@example.net", n), 10)
+            .put_passkey(&record(&tenant_id, "bob@example.net", n), 10, &added(&tenant_id))
             .await
             .unwrap();
     }
     assert!(
         app.state
             .store
-            .put_passkey(&record(&tenant_id, "bob@example.net", 10), 10)
+            .put_passkey(&record(&tenant_id, "bob@example.net", 10), 10, &added(&tenant_id))
             .await
             .is_err(),
         "the store refuses an eleventh"
@@ -611,7 +696,7 @@ async fn an_address_has_at_most_ten_passkeys_and_admins_remove_only_their_tenant
     // The recipient lists theirs, and cannot remove one of another address's.
     app.state
         .store
-        .put_passkey(&record(&tenant_id, "carol@example.net", 42), 10)
+        .put_passkey(&record(&tenant_id, "carol@example.net", 42), 10, &added(&tenant_id))
         .await
         .unwrap();
     let res = app

@@ -6,6 +6,22 @@
 )]
 use super::*;
 
+/// Record `e` inside a transaction, with the change it records.
+pub(super) async fn insert_audit(
+    tx: &mut Transaction<'_, Db>,
+    e: &AuditEvent,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("insert into audit_events (tenant_id, at, actor, action, target) values ($1, $2, $3, $4, $5)")
+        .bind(&e.tenant_id)
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.target)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl AuditStore for Engine {
     async fn audit(&self, e: &AuditEvent) -> StoreResult<()> {

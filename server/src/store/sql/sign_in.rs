@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 
+use super::audit::insert_audit;
 use super::{Engine, affected, db};
 use crate::store::sign_in::{ChallengeKind, ChallengeRecord, PasskeyRecord, SignInStore};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{AuditEvent, StoreError, StoreResult};
 
 type ChallengeRow = (
     String,
@@ -70,6 +71,12 @@ impl SignInStore for Engine {
         kind: ChallengeKind,
         now: i64,
     ) -> StoreResult<ChallengeRecord> {
+        // Expired ones are forgotten here too, so none outlives its use by long.
+        sqlx::query("delete from sign_in_challenges where expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         // One statement removes and returns it: two requests with the same id cannot both have it.
         let row = sqlx::query_as::<_, ChallengeRow>(
             "delete from sign_in_challenges where id_hash = $1 and kind = $2 \
@@ -99,7 +106,7 @@ impl SignInStore for Engine {
         })
     }
 
-    async fn put_passkey(&self, p: &PasskeyRecord, max: u32) -> StoreResult<()> {
+    async fn put_passkey(&self, p: &PasskeyRecord, max: u32, audit: &AuditEvent) -> StoreResult<()> {
         let mut tx = self
             .begin_write(&format!("passkeys:{}", p.tenant_id))
             .await?;
@@ -134,6 +141,7 @@ impl SignInStore for Engine {
             StoreError::Conflict(_) => StoreError::Conflict("passkey_exists"),
             other => other,
         })?;
+        insert_audit(&mut tx, audit).await.map_err(db)?;
         tx.commit().await.map_err(db)
     }
 
@@ -186,7 +194,9 @@ impl SignInStore for Engine {
         tenant_id: &str,
         id: &str,
         address: Option<&str>,
+        audit: &AuditEvent,
     ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
         let done = sqlx::query(
             "delete from recipient_passkeys where tenant_id = $1 and id = $2 \
              and ($3 is null or address = $3)",
@@ -194,9 +204,11 @@ impl SignInStore for Engine {
         .bind(tenant_id)
         .bind(id)
         .bind(address)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-        affected(done.rows_affected())
+        affected(done.rows_affected())?;
+        insert_audit(&mut tx, audit).await.map_err(db)?;
+        tx.commit().await.map_err(db)
     }
 }

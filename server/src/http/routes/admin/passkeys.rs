@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::Admin;
 use crate::clock::rfc3339;
+use crate::domain::address::EmailAddress;
 use crate::http::error::ApiError;
 use crate::services::passkeys::{self, Remover};
 use crate::state::AppState;
@@ -29,7 +30,10 @@ async fn list(
     admin: Admin,
     Query(filter): Query<Filter>,
 ) -> Result<Json<Vec<RecipientPasskeyView>>, ApiError> {
-    let address = filter.address.map(|a| a.trim().to_ascii_lowercase());
+    let address = filter
+        .address
+        .map(|a| EmailAddress::parse("address", &a).map(|a| a.as_str().to_owned()))
+        .transpose()?;
     let records = state
         .store
         .passkeys(&admin.tenant.id, address.as_deref())

@@ -92,7 +92,7 @@ async fn register(
         &state,
         &signed.tenant,
         &recipient(&signed),
-        &signed.id_hash,
+        (&signed.id_hash, signed.session.times.created_at),
         &req.challenge,
         req.credential,
         req.name.as_deref(),

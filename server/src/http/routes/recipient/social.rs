@@ -15,6 +15,7 @@ use sealpost_api::ErrorCode;
 use sealpost_api::recipient::{SocialSignInRequest, SocialSignInStart};
 use serde::Deserialize;
 
+use super::cookie_name;
 use super::sign_in::{linked, set_session_cookie};
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -126,6 +127,7 @@ async fn callback(
                 &state_param,
                 q.code.as_deref().filter(|c| !c.is_empty()),
                 browser.as_deref(),
+                &|message_id| cookie(&headers, &cookie_name(message_id)).map(hash_secret),
                 &client,
             )
             .await

@@ -47,7 +47,10 @@ impl ProviderCache {
         let m = CoreProviderMetadata::discover_async(issuer, http)
             .await
             .map_err(|e| e.to_string())?;
-        self.read.lock().await.insert(p.id.clone(), (now, m.clone()));
+        self.read
+            .lock()
+            .await
+            .insert(p.id.clone(), (now, m.clone()));
         Ok(m)
     }
 

@@ -540,10 +540,22 @@ fn the_passkeys_commands_list_and_remove_recipients_passkeys() {
         pool.close().await;
     });
     let listed = run(&["passkeys", "list"]).ok().stdout;
-    assert!(listed.contains("a1  bob@example.net  Firefox on Linux  made 2026-11-21T10:00:00Z  never used"), "{listed}");
-    let bob = run(&["passkeys", "list", "--address", "bob@example.net", "--json"]).ok().json();
+    assert!(
+        listed.contains(
+            "a1  bob@example.net  Firefox on Linux  made 2026-11-21T10:00:00Z  never used"
+        ),
+        "{listed}"
+    );
+    let bob = run(&["passkeys", "list", "--address", "bob@example.net", "--json"])
+        .ok()
+        .json();
     assert_eq!(bob.as_array().unwrap().len(), 1);
-    assert!(run(&["passkeys", "remove", "a1"]).ok().stdout.contains("Removed passkey a1"));
+    assert!(
+        run(&["passkeys", "remove", "a1"])
+            .ok()
+            .stdout
+            .contains("Removed passkey a1")
+    );
     run(&["passkeys", "remove", "a1"]).fails(1, "not_found");
     let left = run(&["passkeys", "list", "--json"]).ok().json();
     assert_eq!(left[0]["address"], "carol@example.net");

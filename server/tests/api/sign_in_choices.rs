@@ -325,9 +325,19 @@ async fn a_provider_sign_in_ends_the_session_the_browser_held_and_needs_the_temp
     assert_eq!(location, format!("/m/{id}"));
     assert_ne!(new.unwrap(), old.cookie);
     let res = app
-        .portal(Method::GET, &format!("/api/m/{id}/session"), Some(&old.cookie), false, None)
+        .portal(
+            Method::GET,
+            &format!("/api/m/{id}/session"),
+            Some(&old.cookie),
+            false,
+            None,
+        )
         .await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the old session ended");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old session ended"
+    );
 
     // Turned off between the start and the provider's answer: refused.
     let (_, body, flow) = start(&app, &id, &token).await;
@@ -343,7 +353,10 @@ async fn a_provider_sign_in_ends_the_session_the_browser_held_and_needs_the_temp
         .await;
     assert_eq!(status, StatusCode::OK);
     let (location, session) = callback(&app, &query, flow.as_deref()).await;
-    assert_eq!(location, format!("/m/{id}?sign_in_error=social_sign_in_unavailable"));
+    assert_eq!(
+        location,
+        format!("/m/{id}?sign_in_error=social_sign_in_unavailable")
+    );
     assert!(session.is_none());
 }
 
@@ -606,7 +619,13 @@ async fn a_passkey_is_made_only_soon_after_signing_in() {
     for _ in 0..4 {
         app.clock.advance(4 * 60);
         let res = app
-            .portal(Method::GET, &format!("/api/m/{id}/session"), Some(&bob.cookie), false, None)
+            .portal(
+                Method::GET,
+                &format!("/api/m/{id}/session"),
+                Some(&bob.cookie),
+                false,
+                None,
+            )
             .await;
         assert_eq!(res.status(), StatusCode::OK);
     }
@@ -628,14 +647,22 @@ async fn an_address_has_at_most_ten_passkeys_and_admins_remove_only_their_tenant
     for n in 0..10 {
         app.state
             .store
-            .put_passkey(&record(&tenant_id, "bob@example.net", n), 10, &added(&tenant_id))
+            .put_passkey(
+                &record(&tenant_id, "bob@example.net", n),
+                10,
+                &added(&tenant_id),
+            )
             .await
             .unwrap();
     }
     assert!(
         app.state
             .store
-            .put_passkey(&record(&tenant_id, "bob@example.net", 10), 10, &added(&tenant_id))
+            .put_passkey(
+                &record(&tenant_id, "bob@example.net", 10),
+                10,
+                &added(&tenant_id)
+            )
             .await
             .is_err(),
         "the store refuses an eleventh"
@@ -696,7 +723,11 @@ async fn an_address_has_at_most_ten_passkeys_and_admins_remove_only_their_tenant
     // The recipient lists theirs, and cannot remove one of another address's.
     app.state
         .store
-        .put_passkey(&record(&tenant_id, "carol@example.net", 42), 10, &added(&tenant_id))
+        .put_passkey(
+            &record(&tenant_id, "carol@example.net", 42),
+            10,
+            &added(&tenant_id),
+        )
         .await
         .unwrap();
     let res = app

@@ -106,7 +106,12 @@ impl SignInStore for Engine {
         })
     }
 
-    async fn put_passkey(&self, p: &PasskeyRecord, max: u32, audit: &AuditEvent) -> StoreResult<()> {
+    async fn put_passkey(
+        &self,
+        p: &PasskeyRecord,
+        max: u32,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
         let mut tx = self
             .begin_write(&format!("passkeys:{}", p.tenant_id))
             .await?;

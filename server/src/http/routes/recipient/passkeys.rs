@@ -75,9 +75,14 @@ async fn registration_challenge(
     signed.touch(&state).await?;
     // Each challenge is a row: counted per client and per session.
     passcodes::count_try(&state, &client.addr, &signed.id_hash).await?;
-    let c =
-        passkeys::start_registration(&state, &signed.tenant, &recipient(&signed), &signed.id_hash)
-            .await?;
+    let c = passkeys::start_registration(
+        &state,
+        &signed.tenant,
+        &recipient(&signed),
+        &signed.id_hash,
+        signed.session.times.created_at,
+    )
+    .await?;
     Ok(challenge(c))
 }
 

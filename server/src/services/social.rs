@@ -415,7 +415,8 @@ mod tests {
         assert!(same_address("Øystein@Example.no", "øystein@example.no"));
         assert!(!same_address("bobby@example.net", "bob@example.net"));
         assert!(!same_address("bob@example.net.evil", "bob@example.net"));
-        assert!(!same_address("bob@example.net.", "bob@example.net"));
+        // The same domain written fully qualified is the same mailbox, as Sealpost stores it.
+        assert!(same_address("bob@example.net.", "bob@example.net"));
         assert!(!same_address("bob@evil@example.net", "bob@example.net"));
         assert!(!same_address("not an address", "bob@example.net"));
     }

@@ -64,14 +64,23 @@ fn explained(f: &api::ApiFailure) -> bool {
     problem_text(crate::i18n::Lang::En.texts(), &f.code).is_some()
 }
 
-/// Begin signing in with an identity provider: keep the token for the way back, then go there.
-fn social(portal: Portal, provider: String, busy: RwSignal<bool>, keep: bool) {
+/// The link token, with the page set busy and the last problem cleared; without a token there is
+/// nothing to sign in to, and the page says so.
+fn begin(portal: Portal, busy: RwSignal<bool>) -> Option<String> {
     let Some(token) = portal.token.get_value() else {
         flow::stop(&portal, crate::logic::stop::Stop::NotFound);
-        return;
+        return None;
     };
     busy.set(true);
     portal.sign_in_problem.set(None);
+    Some(token)
+}
+
+/// Begin signing in with an identity provider: keep the token for the way back, then go there.
+fn social(portal: Portal, provider: String, busy: RwSignal<bool>, keep: bool) {
+    let Some(token) = begin(portal, busy) else {
+        return;
+    };
     spawn_local(async move {
         match api::social_start(&portal.id(), &provider, &token, keep).await {
             Ok(start) => {
@@ -91,12 +100,9 @@ fn social(portal: Portal, provider: String, busy: RwSignal<bool>, keep: bool) {
 
 /// Sign in with a passkey of this address.
 fn passkey(portal: Portal, busy: RwSignal<bool>, keep: bool) {
-    let Some(token) = portal.token.get_value() else {
-        flow::stop(&portal, crate::logic::stop::Stop::NotFound);
+    let Some(token) = begin(portal, busy) else {
         return;
     };
-    busy.set(true);
-    portal.sign_in_problem.set(None);
     spawn_local(async move {
         let id = portal.id();
         let problem = |code: String| {

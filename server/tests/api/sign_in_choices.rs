@@ -152,6 +152,20 @@ async fn json_of(res: axum::response::Response) -> serde_json::Value {
     serde_json::from_str(&body_text(res).await).unwrap()
 }
 
+/// What the page is shown for the link token.
+async fn link_view(app: &TestApp, id: &str, token: &str) -> serde_json::Value {
+    let res = app
+        .portal(
+            Method::POST,
+            &format!("/api/m/{id}/link"),
+            None,
+            true,
+            Some(serde_json::json!({ "token": token })),
+        )
+        .await;
+    json_of(res).await
+}
+
 /// Begin a social sign-in; returns the status, the answer and the flow cookie (`name=value`).
 async fn start(
     app: &TestApp,
@@ -173,6 +187,22 @@ async fn start(
         .get("set-cookie")
         .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
     (status, json_of(res).await, cookie)
+}
+
+/// Start a flow and sign in at the provider as `login`; returns the callback's query and the
+/// flow's cookie.
+async fn through_provider(
+    app: &TestApp,
+    provider: &Provider,
+    id: &str,
+    token: &str,
+    login: &str,
+) -> (String, Option<String>) {
+    let (status, body, cookie) = start(app, id, token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let url = body["authorize_url"].as_str().unwrap().to_owned();
+    let query = tokio::task::block_in_place(|| provider.sign_in(&url, login));
+    (query, cookie)
 }
 
 fn query_param(url_or_query: &str, name: &str) -> String {
@@ -221,16 +251,7 @@ async fn callback(app: &TestApp, query: &str, cookie: Option<&str>) -> (String, 
 async fn the_template_decides_whether_providers_are_offered_and_started() {
     // No provider process is needed: nothing is started when the template does not offer it.
     let (app, id, token, _) = setup("http://localhost:9", false, true, "bob@example.net").await;
-    let res = app
-        .portal(
-            Method::POST,
-            &format!("/api/m/{id}/link"),
-            None,
-            true,
-            Some(serde_json::json!({ "token": token })),
-        )
-        .await;
-    let link = json_of(res).await;
+    let link = link_view(&app, &id, &token).await;
     assert!(link.get("social_providers").is_none(), "{link}");
     assert_eq!(link["passcode_sign_in"], true);
     let (status, body, cookie) = start(&app, &id, &token).await;
@@ -255,16 +276,7 @@ async fn with_social_on_and_passcodes_off_the_provider_signs_in_and_no_passcode_
     let provider = Provider::start();
     let bob = "bob@example.net";
     let (app, id, token, _) = setup(&provider.issuer(), true, false, bob).await;
-    let res = app
-        .portal(
-            Method::POST,
-            &format!("/api/m/{id}/link"),
-            None,
-            true,
-            Some(serde_json::json!({ "token": token })),
-        )
-        .await;
-    let link = json_of(res).await;
+    let link = link_view(&app, &id, &token).await;
     assert_eq!(link["passcode_sign_in"], false);
     assert_eq!(
         link["social_providers"],
@@ -317,9 +329,7 @@ async fn a_provider_sign_in_ends_the_session_the_browser_held_and_needs_the_temp
     let (app, id, token, admin_token) = setup(&provider.issuer(), true, true, bob).await;
     let old = app.sign_in(&id, bob).await;
     let admin = admin_token;
-    let (_, body, flow) = start(&app, &id, &token).await;
-    let url = body["authorize_url"].as_str().unwrap().to_owned();
-    let query = tokio::task::block_in_place(|| provider.sign_in(&url, bob));
+    let (query, flow) = through_provider(&app, &provider, &id, &token, bob).await;
     let both = format!("{}; {}", flow.unwrap(), old.cookie);
     let (location, new) = callback(&app, &query, Some(&both)).await;
     assert_eq!(location, format!("/m/{id}"));
@@ -340,9 +350,7 @@ async fn a_provider_sign_in_ends_the_session_the_browser_held_and_needs_the_temp
     );
 
     // Turned off between the start and the provider's answer: refused.
-    let (_, body, flow) = start(&app, &id, &token).await;
-    let url = body["authorize_url"].as_str().unwrap().to_owned();
-    let query = tokio::task::block_in_place(|| provider.sign_in(&url, bob));
+    let (query, flow) = through_provider(&app, &provider, &id, &token, bob).await;
     let (status, _): (_, serde_json::Value) = app
         .json(
             Method::PATCH,
@@ -370,9 +378,7 @@ async fn another_address_or_an_unverified_one_does_not_sign_in() {
         ("bob@example.net.evil", "identity_mismatch"),
         ("unverified:bob@example.net", "email_unverified"),
     ] {
-        let (_, body, cookie) = start(&app, &id, &token).await;
-        let url = body["authorize_url"].as_str().unwrap().to_owned();
-        let query = tokio::task::block_in_place(|| provider.sign_in(&url, login));
+        let (query, cookie) = through_provider(&app, &provider, &id, &token, login).await;
         let (location, session) = callback(&app, &query, cookie.as_deref()).await;
         assert_eq!(location, format!("/m/{id}?sign_in_error={code}"), "{login}");
         assert!(session.is_none(), "{login}");
@@ -386,16 +392,12 @@ async fn the_callback_signs_in_only_the_browser_that_began_it() {
     let (app, id, token, _) = setup(&provider.issuer(), true, true, bob).await;
 
     // Login CSRF: the victim's browser is sent to a callback begun in the attacker's.
-    let (_, body, _attackers_cookie) = start(&app, &id, &token).await;
-    let url = body["authorize_url"].as_str().unwrap().to_owned();
-    let query = tokio::task::block_in_place(|| provider.sign_in(&url, bob));
+    let (query, _attackers_cookie) = through_provider(&app, &provider, &id, &token, bob).await;
     let (location, session) = callback(&app, &query, None).await;
     assert_eq!(location, format!("/m/{id}?sign_in_error=sign_in_expired"));
     assert!(session.is_none());
     let (_, _, other_browser) = start(&app, &id, &token).await;
-    let (_, body, cookie) = start(&app, &id, &token).await;
-    let url = body["authorize_url"].as_str().unwrap().to_owned();
-    let query = tokio::task::block_in_place(|| provider.sign_in(&url, bob));
+    let (query, cookie) = through_provider(&app, &provider, &id, &token, bob).await;
     let (location, _) = callback(&app, &query, other_browser.as_deref()).await;
     assert_eq!(location, format!("/m/{id}?sign_in_error=sign_in_expired"));
     // Refused once, the flow is gone even for the right browser.
@@ -448,9 +450,7 @@ async fn a_flow_expires_after_ten_minutes_and_an_unknown_state_signs_nobody_in()
     let provider = Provider::start();
     let bob = "bob@example.net";
     let (app, id, token, _) = setup(&provider.issuer(), true, true, bob).await;
-    let (_, body, cookie) = start(&app, &id, &token).await;
-    let url = body["authorize_url"].as_str().unwrap().to_owned();
-    let query = tokio::task::block_in_place(|| provider.sign_in(&url, bob));
+    let (query, cookie) = through_provider(&app, &provider, &id, &token, bob).await;
     app.clock.advance(10 * 60 + 1);
     let (location, session) = callback(&app, &query, cookie.as_deref()).await;
     assert_eq!(location, "/?sign_in_error=sign_in_expired");

@@ -26,6 +26,10 @@ process.env.SEALPOST_E2E_MAIL_URL = `http://127.0.0.1:${port + 1}`;
 process.env.SEALPOST_E2E_MAILDEV = `http://127.0.0.1:${maildevWeb}`;
 const dist = path.resolve(__dirname, '../dist');
 
+// The tenant the root keys below belong to (by its domain): the Customer Key journey makes it.
+const CUSTOMER_KEY_DOMAIN = 'fabrikam-customer-key.example';
+process.env.SEALPOST_E2E_CUSTOMER_KEY_DOMAIN = CUSTOMER_KEY_DOMAIN;
+
 // Two root keys in key files for the mail server, so tests can make data encryption policies
 // (the PKCS#11 variant is tested against SoftHSM2 in the server's suite). Made once; the runner
 // and every worker read this file.
@@ -34,7 +38,8 @@ fs.mkdirSync(keysDir, { recursive: true });
 const rootKeys = ['vault-a', 'vault-b'].map((name) => {
   const file = path.join(keysDir, `${name}.key`);
   if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32), { mode: 0o600 });
-  return `[[root_keys]]\nname = "${name}"\nprovider = "file"\npath = ${JSON.stringify(file)}\n`;
+  return `[[root_keys]]\nname = "${name}"\nprovider = "file"\npath = ${JSON.stringify(file)}\n` +
+    `tenant = "${CUSTOMER_KEY_DOMAIN}"\n`;
 });
 const mailConfig = path.join(root, 'mail-server.toml');
 fs.writeFileSync(mailConfig, rootKeys.join('\n'));

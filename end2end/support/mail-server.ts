@@ -26,10 +26,10 @@ export interface Server {
 export const MAIL_SERVER: Server = { url: MAIL_URL, dataDir: DATA_DIR };
 
 let counter = 0;
-/** A fresh tenant with a unique domain, made with `sealpost tenant create`. */
-export function createTenant(name: string, server: Server = MAIL_SERVER): Tenant {
+/** A fresh tenant with a unique domain (or `fixedDomain`), made with `sealpost tenant create`. */
+export function createTenant(name: string, server: Server = MAIL_SERVER, fixedDomain?: string): Tenant {
   counter += 1;
-  const domain = `t${Date.now().toString(36)}${counter}.example`;
+  const domain = fixedDomain ?? `t${Date.now().toString(36)}${counter}.example`;
   const out = execFileSync(BIN, ['tenant', 'create', '--name', name, '--domain', domain], {
     env: { ...process.env, SEALPOST_DATA_DIR: server.dataDir },
     encoding: 'utf8',
@@ -158,3 +158,6 @@ export async function socialTenant(name: string, otpEnabled: boolean): Promise<T
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return t;
 }
+
+/** The domain of the tenant the mail server's root keys belong to (playwright.config.ts). */
+export const CUSTOMER_KEY_DOMAIN = process.env.SEALPOST_E2E_CUSTOMER_KEY_DOMAIN as string;

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import * as fs from 'node:fs';
 import { expectAccessible } from '../support/axe';
 import {
-  MAIL_URL, address, admin, askForPasscode, createTenant, expireNow, mailsTo, noticeLink, passcode,
+  CUSTOMER_KEY_DOMAIN, MAIL_SERVER, MAIL_URL, address, admin, askForPasscode, createTenant, expireNow, mailsTo, noticeLink, passcode,
   send, signIn,
 } from '../support/mail-server';
 import { collectProblems } from '../support/problems';
@@ -138,7 +138,10 @@ test('a page that cannot confirm access closes the message within 30 seconds', a
 });
 
 test('a message whose data encryption policy was purged says so and cannot be opened', async ({ page }) => {
-  const t = createTenant('Fabrikam');
+  // The tenant the operator assigned the root keys to; another tenant cannot name them.
+  const t = createTenant('Fabrikam', MAIL_SERVER, CUSTOMER_KEY_DOMAIN);
+  const other = await admin(createTenant('Contoso'), 'POST', '/data-encryption-policies', { name: 'Stolen', root_keys: ['vault-a', 'vault-b'] });
+  expect(other.body.code).toBe('unknown_root_key');
   // Two policies over the same root keys: purging one keeps the keys for the other.
   for (const name of ['Fabrikam_Global', 'Fabrikam_Keep']) {
     const made = await admin(t, 'POST', '/data-encryption-policies', { name, root_keys: ['vault-a', 'vault-b'] });

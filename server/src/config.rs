@@ -239,6 +239,10 @@ pub struct RootKeyConfig {
     pub pin_file: Option<PathBuf>,
     /// For `pkcs11`: an environment variable holding the user PIN.
     pub pin_env: Option<String>,
+    /// The tenant it belongs to: its id, or one of its proven domains. Only that tenant's
+    /// policies may name it; unset, no tenant's may.
+    #[serde(default)]
+    pub tenant: Option<String>,
 }
 
 impl Default for Config {

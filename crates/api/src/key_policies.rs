@@ -69,7 +69,7 @@ pub struct DataEncryptionPolicyView {
 pub struct DataEncryptionPoliciesView {
     /// The tenant's policies, by name.
     pub policies: Vec<DataEncryptionPolicyView>,
-    /// The root keys a policy can name.
+    /// The root keys the tenant's policies can name: those the operator assigned to it.
     pub root_keys: Vec<RootKeyView>,
 }
 

@@ -226,6 +226,7 @@ fn token_key(name: &str, token: &str, pin: PinSource) -> RootKeyConfig {
         key_label: Some(DEP_KEY.into()),
         pin_file,
         pin_env,
+        tenant: Some("contoso.example".into()),
     }
 }
 

@@ -32,6 +32,7 @@ pub fn file_key(name: &str, path: &Path) -> RootKeyConfig {
         key_label: None,
         pin_file: None,
         pin_env: None,
+        tenant: Some("contoso.example".into()),
     }
 }
 
@@ -53,6 +54,72 @@ async fn app_with_files() -> (TestApp, tempfile::TempDir, TestTenant) {
     let app = TestApp::with_config(|c| c.root_keys = roots).await;
     let tenant = app.tenant("Contoso", &["contoso.example"]).await;
     (app, keys, tenant)
+}
+
+#[tokio::test]
+async fn a_tenant_names_only_the_root_keys_assigned_to_it() {
+    let keys = tempfile::tempdir().unwrap();
+    let mut roots = key_files(keys.path());
+    // vault-c belongs to Fabrikam (by id, below); vault-a and vault-b to contoso.example.
+    roots[2].tenant = None;
+    let app = TestApp::with_config(|c| c.root_keys = roots).await;
+    let contoso = app.tenant("Contoso", &["contoso.example"]).await;
+    let fabrikam = app.tenant("Fabrikam", &["fabrikam.example"]).await;
+    let app = app
+        .reopen(|c| c.root_keys[2].tenant = Some(fabrikam.id.clone()))
+        .await;
+    create_policy(
+        &app,
+        &contoso.token,
+        "Contoso_Global",
+        ["vault-a", "vault-b"],
+    )
+    .await;
+
+    // Fabrikam sees only its own key, and cannot name Contoso's: not to make a policy, and not to
+    // replace a root key of its own policy with one of them.
+    let (_, list): (_, DataEncryptionPoliciesView) = app
+        .json(Method::GET, POLICIES, &fabrikam.token, None::<&()>)
+        .await;
+    let names: Vec<_> = list.root_keys.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, ["local", "vault-c"]);
+    for roots in [["vault-a", "vault-c"], ["vault-c", "vault-b"]] {
+        let (status, e): (_, ErrorBody) = app
+            .refusal(
+                Method::POST,
+                POLICIES,
+                &fabrikam.token,
+                Some(&json!({ "name": "Stolen", "root_keys": roots })),
+            )
+            .await;
+        assert_eq!(
+            (status, e.code.as_str()),
+            (StatusCode::BAD_REQUEST, "unknown_root_key")
+        );
+        assert!(!e.message.contains("Contoso"), "{}", e.message);
+    }
+    let (_, list): (_, DataEncryptionPoliciesView) = app
+        .json(Method::GET, POLICIES, &contoso.token, None::<&()>)
+        .await;
+    let names: Vec<_> = list.root_keys.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, ["local", "vault-a", "vault-b"]);
+    let (status, e) = set_policy(
+        &app,
+        &contoso.token,
+        "Contoso_Global",
+        &SetDataEncryptionPolicy {
+            replace: Some(sealpost_api::key_policies::ReplaceRootKey {
+                old: "vault-a".into(),
+                new: "vault-c".into(),
+            }),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unknown_root_key"))
+    );
 }
 
 pub async fn create_policy(
@@ -854,6 +921,7 @@ async fn without_any_hsm_the_local_key_works_and_an_unreachable_token_is_reporte
         key_label: Some("root".into()),
         pin_file: Some(pin),
         pin_env: None,
+        tenant: Some("contoso.example".into()),
     };
     let file = keys.path().join("a.key");
     LocalKeyFile::create(&file).unwrap();

@@ -18,8 +18,10 @@ fn an_operator_makes_root_keys_and_an_admin_assigns_rolls_and_purges_a_policy() 
     std::fs::write(
         &config,
         format!(
-            "[[root_keys]]\nname = \"vault-a\"\nprovider = \"file\"\npath = \"{a}\"\n\n\
-             [[root_keys]]\nname = \"vault-b\"\nprovider = \"file\"\npath = \"{b}\"\n",
+            "[[root_keys]]\nname = \"vault-a\"\nprovider = \"file\"\npath = \"{a}\"\n\
+             tenant = \"contoso.example\"\n\n\
+             [[root_keys]]\nname = \"vault-b\"\nprovider = \"file\"\npath = \"{b}\"\n\
+             tenant = \"contoso.example\"\n",
             a = keys.join("a.key").display(),
             b = keys.join("b.key").display()
         ),

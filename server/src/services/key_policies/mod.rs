@@ -166,19 +166,43 @@ pub fn check_description(d: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// A root key a policy may name: configured, and not the server's built-in key (with which the
-/// database's holder could open everything, which is what a policy is there to prevent).
-fn check_root(state: &AppState, name: &str) -> Result<(), ServiceError> {
+/// Whether the configured root key `name` belongs to `tenant` (its `tenant` setting is the
+/// tenant's id or one of its domains).
+pub fn owned_by(state: &AppState, tenant: &Tenant, name: &str) -> bool {
+    let Some(owner) = state
+        .config
+        .root_keys
+        .iter()
+        .find(|c| c.name == name)
+        .and_then(|c| c.tenant.as_deref())
+        .map(str::trim)
+    else {
+        return false;
+    };
+    owner == tenant.id
+        || tenant
+            .domains
+            .iter()
+            .any(|d| d.as_str().eq_ignore_ascii_case(owner.trim_end_matches('.')))
+}
+
+/// A root key a policy may name: configured, the tenant's own, and not the server's built-in key
+/// (with which the database's holder could open everything, which is what a policy is there to
+/// prevent). Another tenant's key gets the same answer as one that does not exist, so its name
+/// tells nothing.
+fn check_root(state: &AppState, tenant: &Tenant, name: &str) -> Result<(), ServiceError> {
     if name == LOCAL {
         return Err(bad(
             "local_root_key_not_allowed",
             "A policy's root keys are the tenant's own, outside the server: the built-in \"local\" key cannot be one of them.",
         ));
     }
-    if !state.root_keys.knows(name) {
+    if !state.root_keys.knows(name) || !owned_by(state, tenant, name) {
         return Err(bad(
             "unknown_root_key",
-            format!("No root key is configured as {name:?}; ask the server's operator to add it."),
+            format!(
+                "No root key {name:?} is configured for this tenant; ask the server's operator to add it and assign it to the tenant."
+            ),
         ));
     }
     Ok(())
@@ -211,7 +235,7 @@ pub async fn create(
         ));
     }
     for r in [&a, &b] {
-        check_root(state, r)?;
+        check_root(state, tenant, r)?;
     }
     let id = new_id();
     let root_keys = [a, b];
@@ -255,6 +279,7 @@ pub async fn create(
 /// unwrapped (by either root key) and wrapped afresh under `new`. Message keys do not change.
 pub async fn replace_root(
     state: &AppState,
+    tenant: &Tenant,
     policy: &Policy,
     old: &str,
     new: &str,
@@ -277,7 +302,7 @@ pub async fn replace_root(
             "The new root key is already in the policy; a policy needs two different keys.",
         ));
     }
-    check_root(state, new)?;
+    check_root(state, tenant, new)?;
     let bound = bound(&policy.tenant_id, &policy.id);
     for _ in 0..3 {
         let versions = state.store.policy_data_keys(&policy.id).await?;
@@ -454,10 +479,17 @@ pub async fn view(
     })
 }
 
-/// The root keys a policy can name, as the API shows them.
-pub fn root_key_views(available: &[RootKeyInfo]) -> Vec<RootKeyView> {
+/// The root keys `tenant`'s policies can name (its own), as the API shows them.
+pub fn root_key_views(
+    state: &AppState,
+    tenant: &Tenant,
+    available: &[RootKeyInfo],
+) -> Vec<RootKeyView> {
     available
         .iter()
+        // The built-in key is shown (the tenant's own data key is under it), though no policy may
+        // name it.
+        .filter(|k| k.name == LOCAL || owned_by(state, tenant, &k.name))
         .map(|k| RootKeyView {
             name: k.name.clone(),
             provider: k.provider.to_owned(),

@@ -56,7 +56,7 @@ async fn list(
     }
     Ok(Json(DataEncryptionPoliciesView {
         policies,
-        root_keys: key_policies::root_key_views(&available),
+        root_keys: key_policies::root_key_views(&state, &admin.tenant, &available),
     }))
 }
 
@@ -148,7 +148,7 @@ async fn change(
             .await?;
     }
     if let Some(r) = &req.replace {
-        key_policies::replace_root(&state, &policy, &r.old, &r.new).await?;
+        key_policies::replace_root(&state, &admin.tenant, &policy, &r.old, &r.new).await?;
         admin
             .audit(
                 &state,

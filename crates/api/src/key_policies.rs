@@ -126,6 +126,30 @@ pub struct ReplaceRootKey {
     pub new: String,
 }
 
+/// One sender's data encryption policy and whether their messages are under it
+/// (`Get-MailboxStatistics … | fl DataEncryptionPolicyID, IsEncrypted`); `PUT` with a
+/// [`PolicyAssignment`] sets it (`Set-Mailbox -DataEncryptionPolicy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SenderPolicyView {
+    /// The sender, one of the tenant's addresses.
+    pub address: String,
+    /// The policy assigned to this sender, by name, if any: it wins over the tenant's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_encryption_policy: Option<String>,
+    /// The policy the sender's new messages are sealed under (theirs, else the tenant's), by name;
+    /// absent: the tenant's own data key under the server's built-in root key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_policy: Option<String>,
+    /// The sender's messages.
+    pub messages: u64,
+    /// How many of them are under the effective policy (or, without one, under the tenant's own
+    /// data key).
+    pub messages_under_policy: u64,
+    /// Whether a policy applies and every one of the sender's messages is under it (`IsEncrypted`).
+    pub is_encrypted: bool,
+}
+
 /// `POST /api/admin/data-encryption-policies/{name}/purge`: carry out a requested purge. It cannot
 /// be undone, so the policy's name must be typed again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -120,9 +120,10 @@ pub async fn run(
         attachments: Vec::new(),
     };
     let now = state.clock.now();
-    let sealing_key = crate::services::key_policies::key_for_sealing(state, tenant)
-        .await
-        .map_err(why);
+    let sealing_key =
+        crate::services::key_policies::key_for_sealing(state, tenant, composed.from.as_str())
+            .await
+            .map_err(why);
     let data_key = steps.record(
         "Tenant key",
         sealing_key,

@@ -199,7 +199,7 @@ pub async fn deliver(
     let id = new_id();
     let message_id = MessageId::parse(&id).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let (mut policy_id, mut key_version, mut data_key) =
-        key_policies::key_for_sealing(state, tenant).await?;
+        key_policies::key_for_sealing(state, tenant, composed.from.as_str()).await?;
     let sealed_id = message_id.clone();
     let size = composed.size();
     let (composed, sealed) = tokio::task::spawn_blocking(move || {
@@ -307,7 +307,7 @@ pub async fn deliver(
                 attempts += 1;
                 let tenant = state.store.tenant(&tenant.id).await?;
                 (policy_id, key_version, data_key) =
-                    key_policies::key_for_sealing(state, &tenant).await?;
+                    key_policies::key_for_sealing(state, &tenant, &message.sender).await?;
                 wrapped_key = wrap(&data_key, key_version)?;
             }
             other => {

@@ -151,6 +151,25 @@ pub trait KeyPolicyStore {
     ) -> StoreResult<PurgeCount>;
     /// Assign a policy to the tenant for new messages (`None`: the tenant's own data key).
     async fn assign_policy(&self, tenant_id: &str, policy_id: Option<&str>) -> StoreResult<()>;
+    /// Seal `address`'s new messages under the policy (`None`: under the tenant's choice again).
+    /// `NotFound` if the policy is not the tenant's, or is purged or being purged.
+    async fn assign_sender_policy(
+        &self,
+        tenant_id: &str,
+        address: &str,
+        policy_id: Option<&str>,
+        at: i64,
+    ) -> StoreResult<()>;
+    /// The policy assigned to `address`, if any.
+    async fn sender_policy(&self, tenant_id: &str, address: &str) -> StoreResult<Option<String>>;
+    /// How many messages `address` sent, and how many of them are under `policy_id` (`None`: under
+    /// the tenant's own data key).
+    async fn sender_messages(
+        &self,
+        tenant_id: &str,
+        address: &str,
+        policy_id: Option<&str>,
+    ) -> StoreResult<(u64, u64)>;
     /// Whether any policy not yet purged, of any tenant, names this root key.
     async fn root_key_in_use(&self, root_key: &str) -> StoreResult<bool>;
 }

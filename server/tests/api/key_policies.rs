@@ -10,9 +10,10 @@ use sealpost::keys::LocalKeyFile;
 use sealpost::services::key_policies::roll;
 use sealpost_api::ErrorBody;
 use sealpost_api::admin::AuditEventView;
+use sealpost_api::admin::SendMessageRequest;
 use sealpost_api::key_policies::{
     DataEncryptionPoliciesView, DataEncryptionPolicyView, PolicyAssignment, PurgeResult,
-    SetDataEncryptionPolicy,
+    SenderPolicyView, SetDataEncryptionPolicy,
 };
 use serde_json::json;
 
@@ -119,6 +120,169 @@ async fn a_tenant_names_only_the_root_keys_assigned_to_it() {
     assert_eq!(
         (status, e["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("unknown_root_key"))
+    );
+}
+
+const ANNA: &str = "/api/admin/data-encryption-policy-assignment/senders/Anna@Contoso.example";
+
+async fn policy_of(app: &TestApp, tenant_id: &str, message_id: &str) -> Option<String> {
+    app.state
+        .store
+        .message(tenant_id, message_id)
+        .await
+        .unwrap()
+        .policy_id
+}
+
+#[tokio::test]
+async fn a_senders_policy_wins_over_the_tenants_and_shows_whether_its_messages_are_under_it() {
+    let (app, _keys, t) = app_with_files().await;
+    let wide = create_policy(&app, &t.token, "Tenant_Wide", ["vault-a", "vault-b"]).await;
+    let finance = create_policy(&app, &t.token, "Finance", ["vault-b", "vault-c"]).await;
+    assert_eq!(
+        assign(&app, &t.token, Some("Tenant_Wide")).await.0,
+        StatusCode::OK
+    );
+    let before = app.send(&t.token, &message("bob@example.net")).await;
+
+    let (status, view): (_, SenderPolicyView) = app
+        .json(
+            Method::PUT,
+            ANNA,
+            &t.token,
+            Some(&json!({ "data_encryption_policy": "Finance" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view.address, "anna@contoso.example");
+    assert_eq!(view.data_encryption_policy.as_deref(), Some("Finance"));
+    assert_eq!(view.effective_policy.as_deref(), Some("Finance"));
+    assert_eq!(
+        (view.messages, view.messages_under_policy, view.is_encrypted),
+        (1, 0, false)
+    );
+
+    // Anna's new messages go under Finance; Zoe's under the tenant's; Anna's first stays.
+    let after = app.send(&t.token, &message("bob@example.net")).await;
+    let zoes = app
+        .send(
+            &t.token,
+            &SendMessageRequest {
+                from: "zoe@contoso.example".into(),
+                ..message("bob@example.net")
+            },
+        )
+        .await;
+    assert_eq!(
+        policy_of(&app, &t.id, &after.message_id).await,
+        Some(finance.id.clone())
+    );
+    assert_eq!(
+        policy_of(&app, &t.id, &zoes.message_id).await,
+        Some(wide.id.clone())
+    );
+    assert_eq!(
+        policy_of(&app, &t.id, &before.message_id).await,
+        Some(wide.id.clone())
+    );
+    let (_, view): (_, SenderPolicyView) = app.json(Method::GET, ANNA, &t.token, None::<&()>).await;
+    assert_eq!(
+        (view.messages, view.messages_under_policy, view.is_encrypted),
+        (2, 1, false)
+    );
+    // Both of them open.
+    app.open(&t.id, &after.message_id).await;
+    app.open(&t.id, &zoes.message_id).await;
+
+    // Refused: an address outside the tenant, a policy it does not have, another tenant's.
+    let other = app.tenant("Fabrikam", &["fabrikam.example"]).await;
+    for (path, token, body, want) in [
+        (
+            "/api/admin/data-encryption-policy-assignment/senders/eve@elsewhere.example",
+            &t.token,
+            json!({ "data_encryption_policy": "Finance" }),
+            (StatusCode::UNPROCESSABLE_ENTITY, "sender_not_in_tenant"),
+        ),
+        (
+            ANNA,
+            &t.token,
+            json!({ "data_encryption_policy": "Nope" }),
+            (StatusCode::NOT_FOUND, "policy_not_found"),
+        ),
+        (
+            "/api/admin/data-encryption-policy-assignment/senders/anna@fabrikam.example",
+            &other.token,
+            json!({ "data_encryption_policy": "Finance" }),
+            (StatusCode::NOT_FOUND, "policy_not_found"),
+        ),
+    ] {
+        let (status, e): (_, ErrorBody) = app.refusal(Method::PUT, path, token, Some(&body)).await;
+        assert_eq!((status, e.code.as_str()), want, "{path} {body}");
+    }
+
+    // Back to the tenant's choice for new messages.
+    let (_, view): (_, SenderPolicyView) = app
+        .json(
+            Method::PUT,
+            ANNA,
+            &t.token,
+            Some(&json!({ "data_encryption_policy": null })),
+        )
+        .await;
+    assert_eq!(view.data_encryption_policy, None);
+    assert_eq!(view.effective_policy.as_deref(), Some("Tenant_Wide"));
+    let later = app.send(&t.token, &message("bob@example.net")).await;
+    assert_eq!(
+        policy_of(&app, &t.id, &later.message_id).await,
+        Some(wide.id.clone())
+    );
+
+    // A policy being purged cannot be given to a sender; a purge takes it from its senders.
+    app.json::<serde_json::Value>(
+        Method::PUT,
+        ANNA,
+        &t.token,
+        Some(&json!({ "data_encryption_policy": "Finance" })),
+    )
+    .await;
+    let (status, _) = set_policy(
+        &app,
+        &t.token,
+        "Finance",
+        &SetDataEncryptionPolicy {
+            permanent_data_purge_requested: Some(true),
+            permanent_data_purge_reason: Some("Leaving".into()),
+            permanent_data_purge_contact: Some("it@contoso.example".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, e): (_, ErrorBody) = app
+        .refusal(
+            Method::PUT,
+            "/api/admin/data-encryption-policy-assignment/senders/zoe@contoso.example",
+            &t.token,
+            Some(&json!({ "data_encryption_policy": "Finance" })),
+        )
+        .await;
+    assert_eq!(
+        (status, e.code.as_str()),
+        (StatusCode::CONFLICT, "purge_requested")
+    );
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            &format!("{POLICIES}/Finance/purge"),
+            &t.token,
+            Some(&json!({ "confirm": "Finance" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, view): (_, SenderPolicyView) = app.json(Method::GET, ANNA, &t.token, None::<&()>).await;
+    assert_eq!(
+        view.data_encryption_policy, None,
+        "the purge took the policy from Anna"
     );
 }
 

@@ -113,6 +113,47 @@ fn an_operator_makes_root_keys_and_an_admin_assigns_rolls_and_purges_a_policy() 
             .contains("Contoso_Global")
     );
     run(&["dep", "set", "Contoso_Global"]).fails(2, "say what to change");
+    // One sender's policy (Set-Mailbox -DataEncryptionPolicy, Get-MailboxStatistics).
+    let out = run(&[
+        "dep",
+        "assign",
+        "Contoso_Global",
+        "--sender",
+        "zoe@contoso.example",
+    ])
+    .ok();
+    assert!(
+        out.stdout
+            .contains("DataEncryptionPolicyID : Contoso_Global")
+            && out
+                .stdout
+                .contains("AssignedToSender       : Contoso_Global")
+            // Zoe has sent nothing yet: all of her (no) messages are under it.
+            && out.stdout.contains("IsEncrypted            : True"),
+        "{}",
+        out.stdout
+    );
+    run(&[
+        "dep",
+        "assign",
+        "Contoso_Global",
+        "--sender",
+        "zoe@elsewhere.example",
+    ])
+    .fails(1, "sender_not_in_tenant");
+    let out = run(&["dep", "assign", "--none", "--sender", "zoe@contoso.example"]).ok();
+    assert!(
+        out.stdout.contains("AssignedToSender       : \n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        run(&["dep", "assignment", "--sender", "zoe@contoso.example"])
+            .ok()
+            .stdout
+            .contains("DataEncryptionPolicyID : Contoso_Global"),
+        "the tenant's policy applies again"
+    );
 
     let sent = run(&[
         "send",

@@ -514,6 +514,23 @@ fn operations() -> Vec<Op> {
                 "Seal new messages under a policy, or under the tenant's own data key (null).",
             )
         },
+        Op {
+            response: Some(s::<SenderPolicyView>),
+            ..op(
+                "get",
+                "/data-encryption-policy-assignment/senders/{address}",
+                "One sender's data encryption policy, and whether all its messages are under it (Get-MailboxStatistics | fl DataEncryptionPolicyID, IsEncrypted).",
+            )
+        },
+        Op {
+            request: Some(s::<PolicyAssignment>),
+            response: Some(s::<SenderPolicyView>),
+            ..op(
+                "put",
+                "/data-encryption-policy-assignment/senders/{address}",
+                "Seal one sender's new messages under a policy, winning over the tenant's; null: back to the tenant's (Set-Mailbox -DataEncryptionPolicy).",
+            )
+        },
     ]
 }
 

@@ -69,10 +69,18 @@ pub enum DepAction {
         confirm: String,
     },
     /// Show which policy new messages are sealed under
-    /// (Get-M365DataAtRestEncryptionPolicyAssignment).
-    Assignment,
+    /// (Get-M365DataAtRestEncryptionPolicyAssignment); with `--sender`, one sender's policy and
+    /// whether all its messages are under it (Get-MailboxStatistics | fl DataEncryptionPolicyID,
+    /// IsEncrypted).
+    Assignment {
+        /// One sender address of the tenant's.
+        #[arg(long)]
+        sender: Option<String>,
+    },
     /// Seal new messages under a policy, or with `--none` under the tenant's own data key
-    /// (Set-M365DataAtRestEncryptionPolicyAssignment -DataEncryptionPolicy NAME).
+    /// (Set-M365DataAtRestEncryptionPolicyAssignment -DataEncryptionPolicy NAME); with `--sender`,
+    /// only that sender's, winning over the tenant's (Set-Mailbox -DataEncryptionPolicy NAME;
+    /// `--none`: back to the tenant's choice).
     Assign {
         /// The policy's name.
         #[arg(required_unless_present = "none")]
@@ -80,7 +88,17 @@ pub enum DepAction {
         /// Go back to the tenant's own data key (for new messages; existing ones keep theirs).
         #[arg(long, conflicts_with = "name")]
         none: bool,
+        /// Only this sender address of the tenant's.
+        #[arg(long)]
+        sender: Option<String>,
     },
+}
+
+fn sender_path(address: &str) -> String {
+    format!(
+        "/data-encryption-policy-assignment/senders/{}",
+        segment(address)
+    )
 }
 
 fn policy_path(name: &str) -> String {
@@ -160,7 +178,13 @@ pub fn run(client: &Client, json: bool, action: DepAction) -> Result<String, Fai
                 out
             })
         }
-        DepAction::Assignment => {
+        DepAction::Assignment {
+            sender: Some(sender),
+        } => {
+            let answer = client.call(Method::GET, &sender_path(&sender), Body::Empty)?;
+            output(&answer, json, show::sender_policy)
+        }
+        DepAction::Assignment { sender: None } => {
             let answer = client.call(
                 Method::GET,
                 "/data-encryption-policy-assignment",
@@ -168,12 +192,21 @@ pub fn run(client: &Client, json: bool, action: DepAction) -> Result<String, Fai
             )?;
             output(&answer, json, show::assignment)
         }
-        DepAction::Assign { name, none } => {
+        DepAction::Assign { name, none, sender } => {
             let body = Body::json(&PolicyAssignment {
                 data_encryption_policy: if none { None } else { name },
             })?;
-            let answer = client.call(Method::PUT, "/data-encryption-policy-assignment", body)?;
-            output(&answer, json, show::assignment)
+            match sender {
+                Some(sender) => {
+                    let answer = client.call(Method::PUT, &sender_path(&sender), body)?;
+                    output(&answer, json, show::sender_policy)
+                }
+                None => {
+                    let answer =
+                        client.call(Method::PUT, "/data-encryption-policy-assignment", body)?;
+                    output(&answer, json, show::assignment)
+                }
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use sealpost_api::admin::{
     PortalLogEntryView, RightsTemplateView, TenantView,
 };
 use sealpost_api::key_policies::{
-    DataEncryptionPoliciesView, DataEncryptionPolicyView, PolicyAssignment,
+    DataEncryptionPoliciesView, DataEncryptionPolicyView, PolicyAssignment, SenderPolicyView,
 };
 use sealpost_api::mail_flow::{
     InboundConnectorView, MailFlowRule, RuleAction, RuleCondition, RuleTest, SimulationView,
@@ -394,6 +394,29 @@ pub fn policies(v: &DataEncryptionPoliciesView) -> String {
 }
 
 /// The tenant's assignment.
+/// One sender's policy, as `Get-MailboxStatistics | fl DataEncryptionPolicyID, IsEncrypted` shows it.
+pub fn sender_policy(v: &SenderPolicyView) -> String {
+    list(&[
+        ("Identity", v.address.clone()),
+        (
+            "DataEncryptionPolicyID",
+            v.effective_policy.clone().unwrap_or_default(),
+        ),
+        (
+            "AssignedToSender",
+            v.data_encryption_policy.clone().unwrap_or_default(),
+        ),
+        ("IsEncrypted", yes_no(v.is_encrypted)),
+        (
+            "Messages",
+            format!(
+                "{} ({} under the policy)",
+                v.messages, v.messages_under_policy
+            ),
+        ),
+    ])
+}
+
 pub fn assignment(a: &PolicyAssignment) -> String {
     match &a.data_encryption_policy {
         Some(name) => format!("New messages are sealed under the data encryption policy {name}.\n"),

@@ -353,13 +353,86 @@ pub fn refuse_if_purging(policy: &Policy) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// The data key new messages of `tenant` are sealed under: `(policy id, version, key)`, from the
-/// assigned policy, or the tenant's own data key under the built-in root key.
+/// A sender address of the tenant's, checked (one of its domains), as stored.
+fn tenant_sender(tenant: &Tenant, address: &str) -> Result<String, ServiceError> {
+    let a = crate::domain::address::EmailAddress::parse("address", address)?;
+    if !a.is_in(&tenant.domains) {
+        return Err(crate::domain::ValidationError::new(
+            "address",
+            "sender_not_in_tenant",
+            format!("{a} is not in one of this tenant's domains."),
+        )
+        .into());
+    }
+    Ok(a.as_str().to_owned())
+}
+
+/// `Set-Mailbox -DataEncryptionPolicy`: seal `address`'s new messages under `policy` (`None`:
+/// under the tenant's choice again). Existing messages keep their keys.
+pub async fn assign_sender(
+    state: &AppState,
+    tenant: &Tenant,
+    address: &str,
+    policy: Option<&Policy>,
+) -> Result<String, ServiceError> {
+    let address = tenant_sender(tenant, address)?;
+    if let Some(p) = policy {
+        refuse_if_purging(p)?;
+    }
+    state
+        .store
+        .assign_sender_policy(
+            &tenant.id,
+            &address,
+            policy.map(|p| p.id.as_str()),
+            state.clock.now(),
+        )
+        .await?;
+    Ok(address)
+}
+
+/// What `address` is sealed under and how many of its messages are (`Get-MailboxStatistics`):
+/// `(own policy, effective policy, messages, under the effective one)`, policies by id.
+pub async fn sender_status(
+    state: &AppState,
+    tenant: &Tenant,
+    address: &str,
+) -> Result<(String, Option<String>, Option<String>, u64, u64), ServiceError> {
+    let address = tenant_sender(tenant, address)?;
+    let own = state.store.sender_policy(&tenant.id, &address).await?;
+    let effective = own
+        .clone()
+        .or_else(|| tenant.data_encryption_policy_id.clone());
+    let (total, under) = state
+        .store
+        .sender_messages(&tenant.id, &address, effective.as_deref())
+        .await?;
+    Ok((address, own, effective, total, under))
+}
+
+/// The policy `sender`'s new messages are sealed under: its own (`Set-Mailbox
+/// -DataEncryptionPolicy`), else the tenant's; `None`: the tenant's own data key.
+pub async fn policy_for_sender(
+    state: &AppState,
+    tenant: &Tenant,
+    sender: &str,
+) -> Result<Option<String>, ServiceError> {
+    let own = state
+        .store
+        .sender_policy(&tenant.id, &sender.to_lowercase())
+        .await?;
+    Ok(own.or_else(|| tenant.data_encryption_policy_id.clone()))
+}
+
+/// The data key new messages of `tenant` from `sender` are sealed under: `(policy id, version,
+/// key)`, from the sender's or the tenant's policy, or the tenant's own data key under the
+/// built-in root key.
 pub async fn key_for_sealing(
     state: &AppState,
     tenant: &Tenant,
+    sender: &str,
 ) -> Result<(Option<String>, u32, TenantDataKey), ServiceError> {
-    let Some(policy_id) = &tenant.data_encryption_policy_id else {
+    let Some(policy_id) = &policy_for_sender(state, tenant, sender).await? else {
         let key = state
             .keys
             .unwrap(&tenant.id, tenant.key_version, &tenant.wrapped_data_key)

@@ -478,6 +478,12 @@ impl KeyPolicyStore for Engine {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+            sqlx::query("delete from sender_policies where tenant_id = $1 and policy_id = $2")
+                .bind(tenant_id)
+                .bind(policy_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
             Ok(())
         }
         .await;
@@ -502,6 +508,89 @@ impl KeyPolicyStore for Engine {
         .await
         .map_err(db)?;
         found(done.rows_affected())
+    }
+
+    async fn assign_sender_policy(
+        &self,
+        tenant_id: &str,
+        address: &str,
+        policy_id: Option<&str>,
+        at: i64,
+    ) -> StoreResult<()> {
+        let Some(policy_id) = policy_id else {
+            sqlx::query("delete from sender_policies where tenant_id = $1 and address = $2")
+                .bind(tenant_id)
+                .bind(address)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?;
+            return Ok(());
+        };
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let (usable,): (i64,) = sqlx::query_as(
+            "select count(*) from data_encryption_policies where id = $1 and tenant_id = $2 \
+             and purged_at is null and purge_requested_at is null",
+        )
+        .bind(policy_id)
+        .bind(tenant_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if usable == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("delete from sender_policies where tenant_id = $1 and address = $2")
+            .bind(tenant_id)
+            .bind(address)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "insert into sender_policies (tenant_id, address, policy_id, assigned_at) \
+             values ($1, $2, $3, $4)",
+        )
+        .bind(tenant_id)
+        .bind(address)
+        .bind(policy_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn sender_policy(&self, tenant_id: &str, address: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_as::<_, (String,)>(
+            "select policy_id from sender_policies where tenant_id = $1 and address = $2",
+        )
+        .bind(tenant_id)
+        .bind(address)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(|(p,)| p))
+    }
+
+    async fn sender_messages(
+        &self,
+        tenant_id: &str,
+        address: &str,
+        policy_id: Option<&str>,
+    ) -> StoreResult<(u64, u64)> {
+        let (total, under): (i64, i64) = sqlx::query_as(
+            "select count(*), coalesce(sum(case when policy_id is not distinct from $3 \
+             then 1 else 0 end), 0) from messages where tenant_id = $1 and sender = $2",
+        )
+        .bind(tenant_id)
+        .bind(address)
+        .bind(policy_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok((
+            u64::try_from(total).unwrap_or(0),
+            u64::try_from(under).unwrap_or(0),
+        ))
     }
 
     async fn root_key_in_use(&self, root_key: &str) -> StoreResult<bool> {

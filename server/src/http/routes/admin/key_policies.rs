@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use sealpost_api::key_policies::{
     ConfirmPurge, DataEncryptionPoliciesView, DataEncryptionPolicyView, NewDataEncryptionPolicy,
-    PolicyAssignment, PurgeResult, SetDataEncryptionPolicy,
+    PolicyAssignment, PurgeResult, SenderPolicyView, SetDataEncryptionPolicy,
 };
 
 use super::Admin;
@@ -31,6 +31,82 @@ pub fn router() -> Router<AppState> {
             "/data-encryption-policy-assignment",
             get(assignment).put(assign),
         )
+        .route(
+            "/data-encryption-policy-assignment/senders/{address}",
+            get(sender).put(assign_sender),
+        )
+}
+
+/// A policy's name from its id (policies are never deleted, so one always has a name).
+async fn name_of(
+    state: &AppState,
+    admin: &Admin,
+    id: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    match id {
+        Some(id) => Ok(Some(find(state, admin, &id).await?.name)),
+        None => Ok(None),
+    }
+}
+
+async fn sender_view(
+    state: &AppState,
+    admin: &Admin,
+    address: &str,
+) -> Result<Json<SenderPolicyView>, ApiError> {
+    let (address, own, effective, messages, under) =
+        key_policies::sender_status(state, &admin.tenant, address).await?;
+    let is_encrypted = effective.is_some() && under == messages;
+    Ok(Json(SenderPolicyView {
+        address,
+        data_encryption_policy: name_of(state, admin, own).await?,
+        effective_policy: name_of(state, admin, effective).await?,
+        messages,
+        messages_under_policy: under,
+        is_encrypted,
+    }))
+}
+
+async fn sender(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(address): Path<String>,
+) -> Result<Json<SenderPolicyView>, ApiError> {
+    sender_view(&state, &admin, &address).await
+}
+
+async fn assign_sender(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(address): Path<String>,
+    ApiJson(req): ApiJson<PolicyAssignment>,
+) -> Result<Json<SenderPolicyView>, ApiError> {
+    let policy = match &req.data_encryption_policy {
+        Some(name) => Some(find(&state, &admin, name).await?),
+        None => None,
+    };
+    let address =
+        match key_policies::assign_sender(&state, &admin.tenant, &address, policy.as_ref()).await {
+            Ok(a) => a,
+            // Purged or being purged since it was read.
+            Err(crate::services::error::ServiceError::NotFound) => {
+                return Err(key_policies::policy_purged().into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+    admin
+        .audit(
+            &state,
+            "data_encryption_policy.sender_assigned",
+            &format!(
+                "{address} -> {}",
+                policy
+                    .as_ref()
+                    .map_or("(the tenant's)", |p| p.name.as_str())
+            ),
+        )
+        .await?;
+    sender_view(&state, &admin, &address).await
 }
 
 async fn find(state: &AppState, admin: &Admin, name: &str) -> Result<Policy, ApiError> {

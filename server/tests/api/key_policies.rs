@@ -123,6 +123,40 @@ async fn a_tenant_names_only_the_root_keys_assigned_to_it() {
     );
 }
 
+#[tokio::test]
+async fn a_purge_destroys_only_root_keys_the_tenant_owns() {
+    // A policy made on vault-c while it was Contoso's; the operator has since given it to Fabrikam.
+    let (app, keys, t) = app_with_files().await;
+    create_policy(&app, &t.token, "Old", ["vault-b", "vault-c"]).await;
+    let fabrikam = app.tenant("Fabrikam", &["fabrikam.example"]).await;
+    let app = app
+        .reopen(|c| c.root_keys[2].tenant = Some(fabrikam.id.clone()))
+        .await;
+    let (status, _) = set_policy(
+        &app,
+        &t.token,
+        "Old",
+        &purge_request(Some("Leaving"), Some("it@contoso.example")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, result): (_, PurgeResult) = app
+        .json(
+            Method::POST,
+            &format!("{POLICIES}/Old/purge"),
+            &t.token,
+            Some(&json!({"confirm": "Old"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(result.root_keys_destroyed, ["vault-b"]);
+    assert!(!keys.path().join("vault-b.key").exists());
+    assert!(
+        keys.path().join("vault-c.key").exists(),
+        "Fabrikam's key is left alone"
+    );
+}
+
 const ANNA: &str = "/api/admin/data-encryption-policy-assignment/senders/Anna@Contoso.example";
 
 async fn policy_of(app: &TestApp, tenant_id: &str, message_id: &str) -> Option<String> {

@@ -393,7 +393,6 @@ pub fn policies(v: &DataEncryptionPoliciesView) -> String {
     out
 }
 
-/// The tenant's assignment.
 /// One sender's policy, as `Get-MailboxStatistics | fl DataEncryptionPolicyID, IsEncrypted` shows it.
 pub fn sender_policy(v: &SenderPolicyView) -> String {
     list(&[
@@ -417,6 +416,7 @@ pub fn sender_policy(v: &SenderPolicyView) -> String {
     ])
 }
 
+/// The tenant's assignment.
 pub fn assignment(a: &PolicyAssignment) -> String {
     match &a.data_encryption_policy {
         Some(name) => format!("New messages are sealed under the data encryption policy {name}.\n"),

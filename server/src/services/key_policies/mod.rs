@@ -375,10 +375,17 @@ pub async fn assign_sender(
     address: &str,
     policy: Option<&Policy>,
 ) -> Result<String, ServiceError> {
-    let address = tenant_sender(tenant, address)?;
-    if let Some(p) = policy {
-        refuse_if_purging(p)?;
-    }
+    // Clearing needs no domain check: a sender whose domain the tenant gave up can still be
+    // cleared.
+    let address = match policy {
+        Some(p) => {
+            refuse_if_purging(p)?;
+            tenant_sender(tenant, address)?
+        }
+        None => crate::domain::address::EmailAddress::parse("address", address)?
+            .as_str()
+            .to_owned(),
+    };
     state
         .store
         .assign_sender_policy(

@@ -109,8 +109,11 @@ pub async fn confirm(
         Err(e) => return Err(e.into()),
     };
     let mut destroyed = Vec::new();
+    let tenant = state.store.tenant(&policy.tenant_id).await?;
     for name in &policy.root_keys {
-        if state.store.root_key_in_use(name).await? {
+        // Only the tenant's own keys are destroyed: a policy made before root keys had owners (or
+        // before the operator gave a key to another tenant) must not destroy another's key.
+        if state.store.root_key_in_use(name).await? || !super::owned_by(state, &tenant, name) {
             continue;
         }
         match state.root_keys.destroy(name) {

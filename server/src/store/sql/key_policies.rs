@@ -526,7 +526,9 @@ impl KeyPolicyStore for Engine {
                 .map_err(db)?;
             return Ok(());
         };
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        // Serialized with purges (which take the policy from its senders): a sender is never left
+        // with a policy purged between the check and the write.
+        let mut tx = self.begin_write(KEY_POLICIES).await?;
         let (usable,): (i64,) = sqlx::query_as(
             "select count(*) from data_encryption_policies where id = $1 and tenant_id = $2 \
              and purged_at is null and purge_requested_at is null",

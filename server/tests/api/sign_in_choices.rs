@@ -423,26 +423,18 @@ async fn a_code_from_another_flow_or_a_made_up_one_is_refused() {
     let (location, session) = callback(&app, &swapped, cookie_a.as_deref()).await;
     assert_eq!(location, format!("/m/{id}?sign_in_error=provider_failed"));
     assert!(session.is_none());
-    // A made-up code.
-    let (_, c, cookie_c) = start(&app, &id, &token).await;
-    let state = query_param(c["authorize_url"].as_str().unwrap(), "state");
-    let (location, _) = callback(
-        &app,
-        &format!("code=made-up&state={state}"),
-        cookie_c.as_deref(),
-    )
-    .await;
-    assert_eq!(location, format!("/m/{id}?sign_in_error=provider_failed"));
-    // No code at all (the recipient cancelled at the provider).
-    let (_, d, cookie_d) = start(&app, &id, &token).await;
-    let state = query_param(d["authorize_url"].as_str().unwrap(), "state");
-    let (location, _) = callback(
-        &app,
-        &format!("error=access_denied&state={state}"),
-        cookie_d.as_deref(),
-    )
-    .await;
-    assert_eq!(location, format!("/m/{id}?sign_in_error=provider_failed"));
+    // A made-up code; no code at all (the recipient cancelled at the provider).
+    for answer in ["code=made-up", "error=access_denied"] {
+        let (_, flow, cookie) = start(&app, &id, &token).await;
+        let state = query_param(flow["authorize_url"].as_str().unwrap(), "state");
+        let (location, _) =
+            callback(&app, &format!("{answer}&state={state}"), cookie.as_deref()).await;
+        assert_eq!(
+            location,
+            format!("/m/{id}?sign_in_error=provider_failed"),
+            "{answer}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

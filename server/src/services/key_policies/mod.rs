@@ -345,12 +345,17 @@ pub fn refuse_if_purging(policy: &Policy) -> Result<(), ServiceError> {
         return Err(policy_purged());
     }
     if policy.purge_request.is_some() {
-        return Err(ServiceError::conflict(
-            "purge_requested",
-            "A permanent data purge is requested for this policy; withdraw the request before changing or using it.",
-        ));
+        return Err(purge_requested());
     }
     Ok(())
+}
+
+/// The refusal for a policy whose purge is requested.
+pub fn purge_requested() -> ServiceError {
+    ServiceError::conflict(
+        "purge_requested",
+        "A permanent data purge is requested for this policy; withdraw the request before changing or using it.",
+    )
 }
 
 /// A sender address of the tenant's, checked (one of its domains), as stored.

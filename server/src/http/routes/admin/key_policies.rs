@@ -85,25 +85,15 @@ async fn assign_sender(
         Some(name) => Some(find(&state, &admin, name).await?),
         None => None,
     };
-    let address = match key_policies::assign_sender(
-        &state,
-        &admin.tenant,
-        &address,
-        policy.as_ref(),
-    )
-    .await
-    {
-        Ok(a) => a,
-        // A purge was requested (or carried out) since it was read.
-        Err(crate::services::error::ServiceError::NotFound) => {
-            return Err(crate::services::error::ServiceError::conflict(
-                    "purge_requested",
-                    "A permanent data purge is requested for this policy; withdraw the request before changing or using it.",
-                )
-                .into());
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let address =
+        match key_policies::assign_sender(&state, &admin.tenant, &address, policy.as_ref()).await {
+            Ok(a) => a,
+            // A purge was requested (or carried out) since it was read.
+            Err(crate::services::error::ServiceError::NotFound) => {
+                return Err(key_policies::purge_requested().into());
+            }
+            Err(e) => return Err(e.into()),
+        };
     admin
         .audit(
             &state,

@@ -179,6 +179,32 @@ pub struct Config {
     /// social sign-in (`[[identity_providers]]` tables; the file only). Each is registered with
     /// the redirect URI `{public_url}/api/sign-in/callback`.
     pub identity_providers: Vec<IdentityProviderConfig>,
+    /// Where each data encryption policy's availability key is made and kept (the
+    /// `[availability_key]` table; the file only). Unset: policies have none, and cannot be
+    /// recovered if both their root keys are lost.
+    pub availability_key: Option<AvailabilityKeyConfig>,
+}
+
+/// The `[availability_key]` table: the operator's store of availability keys, one per data
+/// encryption policy (a key file in `directory`, or a key in a PKCS#11 token), which can open the
+/// policy's data key when neither of the tenant's root keys answers, through an explicit, audited
+/// recovery only.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityKeyConfig {
+    /// `file` or `pkcs11`.
+    pub provider: RootKeyKind,
+    /// For `file`: the directory the key files are made in (not the data directory, whose backups
+    /// go with the database's).
+    pub directory: Option<PathBuf>,
+    /// For `pkcs11`: the module, e.g. `/usr/lib/softhsm/libsofthsm2.so`.
+    pub module: Option<PathBuf>,
+    /// For `pkcs11`: the token's label.
+    pub token: Option<String>,
+    /// For `pkcs11`: a file holding the user PIN.
+    pub pin_file: Option<PathBuf>,
+    /// For `pkcs11`: an environment variable holding the user PIN.
+    pub pin_env: Option<String>,
 }
 
 /// One `[[identity_providers]]` table: an OpenID Connect provider (Google, Microsoft and Yahoo are
@@ -289,6 +315,7 @@ impl Default for Config {
             s3_secret_access_key: None,
             root_keys: Vec::new(),
             identity_providers: Vec::new(),
+            availability_key: None,
         }
     }
 }
@@ -597,6 +624,7 @@ impl Config {
             config.s3_secret_access_key = Some(Secret(v));
         }
         config.root_key_specs()?;
+        config.availability_spec()?;
         config.smtp_proxies()?;
         config.check_identity_providers()?;
         Ok(config)
@@ -681,6 +709,16 @@ impl Config {
             out.push((c.name.clone(), spec));
         }
         Ok(out)
+    }
+
+    /// Where availability keys are kept, checked; `None` if the operator keeps none.
+    pub fn availability_spec(&self) -> Result<Option<root_keys::AvailabilitySpec>, ConfigError> {
+        match &self.availability_key {
+            None => Ok(None),
+            Some(c) => root_keys::AvailabilitySpec::from_config(c, &self.data_dir)
+                .map(Some)
+                .map_err(ConfigError::RootKey),
+        }
     }
 
     /// The SMTP listener's host name: as configured, else the public URL's host.
@@ -803,6 +841,43 @@ mod tests {
     }
 
     #[test]
+    fn the_availability_key_store_is_checked_when_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let load = |toml: &str| {
+            let path = dir.path().join("sealpost.toml");
+            std::fs::write(&path, format!("data_dir = \"{}\"\n{toml}", data.display())).unwrap();
+            Config::load_with(Some(&path), |_| None)
+        };
+        let ok = load(
+            "[availability_key]\nprovider = \"pkcs11\"\nmodule = \"/m\"\ntoken = \"T\"\npin_env = \"P\"\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            ok.availability_spec().unwrap(),
+            Some(root_keys::AvailabilitySpec::Pkcs11 { .. })
+        ));
+        for (toml, why) in [
+            (
+                format!("[availability_key]\nprovider = \"file\"\ndirectory = \"{}\"\n", data.join("avail").display()),
+                "outside the data directory",
+            ),
+            ("[availability_key]\nprovider = \"file\"\n".to_owned(), "needs `directory`"),
+            (
+                "[availability_key]\nprovider = \"pkcs11\"\nmodule = \"/m\"\ntoken = \"T\"\n".to_owned(),
+                "exactly one of `pin_file` and `pin_env`",
+            ),
+            (
+                "[availability_key]\nprovider = \"pkcs11\"\nmodule = \"/m\"\ntoken = \"T\"\npin_env = \"P\"\ndirectory = \"/x\"\n".to_owned(),
+                "does not go with it",
+            ),
+        ] {
+            let e = load(&toml).unwrap_err().to_string();
+            assert!(e.contains(why), "{toml}: {e}");
+        }
+    }
+
+    #[test]
     fn every_setting_is_documented() {
         let doc = include_str!("../../docs/CONFIGURATION.md");
         for name in [
@@ -901,6 +976,8 @@ mod tests {
             "key_label",
             "pin_file",
             "pin_env",
+            "availability_key",
+            "directory",
         ] {
             assert!(
                 doc.contains(&format!("`{name}`")),

@@ -108,7 +108,11 @@ impl AppState {
         let local = Arc::new(LocalKeyFile::open_or_create(
             &config.data_dir.join("root.key"),
         )?);
-        let root_keys = Arc::new(RootKeys::new(local.clone(), config.root_key_specs()?));
+        let root_keys = Arc::new(RootKeys::new(
+            local.clone(),
+            config.root_key_specs()?,
+            config.availability_spec()?,
+        ));
         root_keys.report();
         let keys: Arc<dyn RootKeyProvider> = local;
         let mailer = Mailer::from_config(&config, store.clone(), clock.clone())?;

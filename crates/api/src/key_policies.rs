@@ -1,7 +1,9 @@
 //! Customer Key (`/api/admin/data-encryption-policies`, `/api/admin/data-encryption-policy-assignment`):
 //! a tenant's data encryption policies, each naming two root keys the server is configured with, so
 //! that the tenant, not the database, holds what unlocks its mail. Mirrors Exchange Online's
-//! `New-/Get-/Set-DataEncryptionPolicy` and `Set-/Get-M365DataAtRestEncryptionPolicyAssignment`.
+//! `New-/Get-/Set-DataEncryptionPolicy`, `Set-/Get-M365DataAtRestEncryptionPolicyAssignment`,
+//! `Set-Mailbox -DataEncryptionPolicy` (per sender, and `$null` to roll back), the availability
+//! key's recovery, and the roll back to service-managed keys.
 
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +59,9 @@ pub struct DataEncryptionPolicyView {
     pub messages: u64,
     /// Whether new messages of the tenant are sealed under it.
     pub assigned: bool,
+    /// Whether its data key is also wrapped under the server's availability key for it, which
+    /// an explicit recovery can use when neither root key answers (destroyed by a purge).
+    pub availability_key: bool,
     /// When it was created (RFC 3339).
     pub created_at: String,
     /// A purge request, and the purge.
@@ -137,6 +142,11 @@ pub struct SenderPolicyView {
     /// The policy assigned to this sender, by name, if any: it wins over the tenant's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_encryption_policy: Option<String>,
+    /// Whether the sender was rolled back to service-managed keys (`Set-Mailbox
+    /// -DataEncryptionPolicy $null`): its new messages are sealed under the tenant's own data key,
+    /// whatever the tenant's policy.
+    #[serde(default)]
+    pub service_managed: bool,
     /// The policy the sender's new messages are sealed under (theirs, else the tenant's), by name;
     /// absent: the tenant's own data key under the server's built-in root key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,6 +158,10 @@ pub struct SenderPolicyView {
     pub messages_under_policy: u64,
     /// Whether a policy applies and every one of the sender's messages is under it (`IsEncrypted`).
     pub is_encrypted: bool,
+    /// Of a sender rolled back: how many of its messages are still to be moved from a policy to
+    /// the tenant's own data key.
+    #[serde(default)]
+    pub roll_back_left: u64,
 }
 
 /// `POST /api/admin/data-encryption-policies/{name}/purge`: carry out a requested purge. It cannot
@@ -172,6 +186,36 @@ pub struct PurgeResult {
     pub message_keys_destroyed: u64,
     /// Root keys destroyed in their provider (a key another policy still uses is kept).
     pub root_keys_destroyed: Vec<String>,
+    /// Whether the policy's availability key was destroyed (it had one).
+    pub availability_key_destroyed: bool,
+}
+
+/// `POST /api/admin/data-encryption-policies/{name}/recover`: when neither of the policy's root
+/// keys answers, open its data key with the server's availability key and wrap it under two new
+/// root keys, which take the old ones' place. Refused while either old one answers. Audited with
+/// the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecoverDataEncryptionPolicy {
+    /// Exactly two different root keys of the tenant's, by name.
+    pub root_keys: Vec<String>,
+    /// Why (≤ 512), kept in the audit log.
+    pub reason: String,
+}
+
+/// A tenant's roll back to service-managed keys
+/// (`GET`/`POST /api/admin/data-encryption-policy-assignment/roll-back`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct RollBackView {
+    /// When it was asked for (RFC 3339), while messages are still being moved; absent when none
+    /// is under way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<String>,
+    /// Messages still under a policy that it is to move (those of a policy whose purge is
+    /// requested wait for the request to be withdrawn).
+    pub messages_left: u64,
 }
 
 /// `GET`/`PUT /api/admin/data-encryption-policy-assignment`

@@ -203,7 +203,11 @@ fn root_keys(config: &Config) -> anyhow::Result<crate::keys::RootKeys> {
     let local = std::sync::Arc::new(LocalKeyFile::open_or_create(
         &config.data_dir.join("root.key"),
     )?);
-    Ok(crate::keys::RootKeys::new(local, config.root_key_specs()?))
+    Ok(crate::keys::RootKeys::new(
+        local,
+        config.root_key_specs()?,
+        config.availability_spec()?,
+    ))
 }
 
 async fn tenant_by_domain(store: &dyn Store, domain: &str) -> anyhow::Result<Tenant> {
@@ -252,6 +256,12 @@ pub fn run(cli: Cli) -> ExitCode {
                         None => println!("{}  {}  available", k.name, k.provider),
                         Some(p) => println!("{}  {}  NOT AVAILABLE: {p}", k.name, k.provider),
                     }
+                }
+                match roots.availability().describe() {
+                    Some(at) => println!("availability keys: one per policy, {at}"),
+                    None => println!(
+                        "availability keys: none kept ([availability_key] is not configured)"
+                    ),
                 }
                 Ok(())
             })

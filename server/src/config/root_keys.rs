@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{RootKeyConfig, RootKeyKind};
+use super::{AvailabilityKeyConfig, RootKeyConfig, RootKeyKind};
 
 /// The name of the built-in root key (`root.key` in the data directory).
 pub const LOCAL: &str = "local";
@@ -105,4 +105,109 @@ pub enum PinSource {
     File(PathBuf),
     /// An environment variable holding the PIN.
     Env(String),
+}
+
+/// Where availability keys are made and kept: one key per data encryption policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AvailabilitySpec {
+    /// A 32-byte key file per policy in this directory.
+    Directory(PathBuf),
+    /// A non-extractable AES-256 key per policy in this token (the key's label is its name).
+    Pkcs11 {
+        /// The PKCS#11 module.
+        module: PathBuf,
+        /// The token's label.
+        token: String,
+        /// Where the user PIN is read from.
+        pin: PinSource,
+    },
+}
+
+impl AvailabilitySpec {
+    /// From the `[availability_key]` table, or a sentence saying what is wrong. A directory
+    /// inside the data directory is refused: its backups go with the database's, and whoever has
+    /// both could open every policy's messages.
+    pub fn from_config(
+        c: &AvailabilityKeyConfig,
+        data_dir: &std::path::Path,
+    ) -> Result<AvailabilitySpec, String> {
+        match c.provider {
+            RootKeyKind::File => {
+                if c.module.is_some()
+                    || c.token.is_some()
+                    || c.pin_file.is_some()
+                    || c.pin_env.is_some()
+                {
+                    return Err(
+                        "the availability key store is a directory: only `directory` goes with it"
+                            .into(),
+                    );
+                }
+                let dir = c
+                    .directory
+                    .clone()
+                    .ok_or("the availability key store needs `directory`")?;
+                // Compared as absolute paths, through symbolic links where the path exists yet.
+                let full = |p: &std::path::Path| {
+                    p.canonicalize()
+                        .or_else(|_| std::path::absolute(p))
+                        .unwrap_or_else(|_| p.to_owned())
+                };
+                let inside =
+                    |a: &std::path::Path, b: &std::path::Path| full(a).starts_with(full(b));
+                if inside(&dir, data_dir) {
+                    return Err("the availability key directory must be outside the data directory, whose backups go with the database's".into());
+                }
+                Ok(AvailabilitySpec::Directory(dir))
+            }
+            RootKeyKind::Pkcs11 => {
+                if c.directory.is_some() {
+                    return Err(
+                        "the availability key store is a token: `directory` does not go with it"
+                            .into(),
+                    );
+                }
+                let module = c
+                    .module
+                    .clone()
+                    .ok_or("the availability key store needs `module`")?;
+                let token = c
+                    .token
+                    .clone()
+                    .filter(|t| !t.trim().is_empty())
+                    .ok_or("the availability key store needs `token`")?;
+                let pin = match (&c.pin_file, &c.pin_env) {
+                    (Some(f), None) => PinSource::File(f.clone()),
+                    (None, Some(v)) => PinSource::Env(v.clone()),
+                    _ => {
+                        return Err("the availability key store needs exactly one of `pin_file` and `pin_env` (never the PIN itself)".into());
+                    }
+                };
+                Ok(AvailabilitySpec::Pkcs11 { module, token, pin })
+            }
+        }
+    }
+
+    /// Where the availability key called `name` is.
+    pub fn key(&self, name: &str) -> RootKeySpec {
+        match self {
+            AvailabilitySpec::Directory(dir) => RootKeySpec::File(dir.join(format!("{name}.key"))),
+            AvailabilitySpec::Pkcs11 { module, token, pin } => {
+                RootKeySpec::Pkcs11(Pkcs11Location {
+                    module: module.clone(),
+                    token: token.clone(),
+                    key: name.to_owned(),
+                    pin: pin.clone(),
+                })
+            }
+        }
+    }
+
+    /// Where, for operators.
+    pub fn describe(&self) -> String {
+        match self {
+            AvailabilitySpec::Directory(dir) => format!("key files in {}", dir.display()),
+            AvailabilitySpec::Pkcs11 { token, .. } => format!("PKCS#11 token {token:?}"),
+        }
+    }
 }

@@ -4,13 +4,18 @@
 //! A provider is behind [`RootKeyProvider`]: the built-in `local` root key is a key file created on
 //! first run with mode 0600 (whoever can read it and the database can read every message not under
 //! a data encryption policy); more root keys, in files or in PKCS#11 tokens, are configured by name
-//! in [`RootKeys`] for data encryption policies to use.
+//! in [`RootKeys`] for data encryption policies to use, and the operator's [`AvailabilityKeys`] (one
+//! per policy) hold a third copy of each policy's data key for an explicit recovery.
 
+mod availability;
 mod local_file;
 pub mod pkcs11;
 mod ring;
 
-pub use crate::config::root_keys::{LOCAL, PinSource, Pkcs11Location, RootKeySpec, valid_name};
+pub use crate::config::root_keys::{
+    AvailabilitySpec, LOCAL, PinSource, Pkcs11Location, RootKeySpec, valid_name,
+};
+pub use availability::AvailabilityKeys;
 pub use local_file::LocalKeyFile;
 pub use pkcs11::Pkcs11RootKey;
 pub use ring::{RootKeyInfo, RootKeys};

@@ -117,6 +117,20 @@ impl Pkcs11RootKey {
     /// Sign in to the token and find the root key; with `create`, make it (AES-256, sensitive,
     /// never extractable) if the token has no key of that label.
     pub fn open(location: &Pkcs11Location, create: bool) -> Result<Pkcs11RootKey, KeyError> {
+        Pkcs11RootKey::find(location, create)?.ok_or_else(|| {
+            KeyError::Unavailable(format!(
+                "token {:?} has no key labelled {:?}",
+                location.token, location.key
+            ))
+        })
+    }
+
+    /// As [`Pkcs11RootKey::open`], with `None` when the token answers but has no such key (and
+    /// `create` is false).
+    pub fn find(
+        location: &Pkcs11Location,
+        create: bool,
+    ) -> Result<Option<Pkcs11RootKey>, KeyError> {
         let ctx = context(&location.module)?;
         let slot = slot(&ctx, &location.token)?;
         let token = &location.token;
@@ -164,12 +178,7 @@ impl Pkcs11RootKey {
                 .map_err(|e| {
                     KeyError::Unavailable(format!("making a root key in token {token:?}: {e}"))
                 })?,
-            [] => {
-                return Err(KeyError::Unavailable(format!(
-                    "token {token:?} has no key labelled {:?}",
-                    location.key
-                )));
-            }
+            [] => return Ok(None),
             _ => {
                 return Err(KeyError::Unavailable(format!(
                     "token {token:?} has several keys labelled {:?}",
@@ -177,11 +186,11 @@ impl Pkcs11RootKey {
                 )));
             }
         };
-        Ok(Pkcs11RootKey {
+        Ok(Some(Pkcs11RootKey {
             location: location.clone(),
             session: Mutex::new(session),
             key,
-        })
+        }))
     }
 
     /// Where the key is.

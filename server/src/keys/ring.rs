@@ -8,8 +8,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::{KeyError, LocalKeyFile, Pkcs11RootKey, RootKeyProvider};
-use crate::config::root_keys::{LOCAL, RootKeySpec};
+use super::{AvailabilityKeys, KeyError, LocalKeyFile, Pkcs11RootKey, RootKeyProvider};
+use crate::config::root_keys::{AvailabilitySpec, LOCAL, RootKeySpec};
 
 impl RootKeySpec {
     fn provider_name(&self) -> &'static str {
@@ -19,7 +19,7 @@ impl RootKeySpec {
         }
     }
 
-    fn open(&self, create: bool) -> Result<Arc<dyn RootKeyProvider>, KeyError> {
+    pub(super) fn open(&self, create: bool) -> Result<Arc<dyn RootKeyProvider>, KeyError> {
         Ok(match self {
             RootKeySpec::File(path) => {
                 if create && !path.exists() {
@@ -54,6 +54,7 @@ struct Entry {
 pub struct RootKeys {
     local: Arc<LocalKeyFile>,
     configured: Vec<Entry>,
+    availability: AvailabilityKeys,
 }
 
 impl std::fmt::Debug for RootKeys {
@@ -70,7 +71,11 @@ impl std::fmt::Debug for RootKeys {
 
 impl RootKeys {
     /// The built-in key and the configured ones (opened when first needed).
-    pub fn new(local: Arc<LocalKeyFile>, configured: Vec<(String, RootKeySpec)>) -> RootKeys {
+    pub fn new(
+        local: Arc<LocalKeyFile>,
+        configured: Vec<(String, RootKeySpec)>,
+        availability: Option<AvailabilitySpec>,
+    ) -> RootKeys {
         let configured = configured
             .into_iter()
             .map(|(name, spec)| Entry {
@@ -79,7 +84,16 @@ impl RootKeys {
                 open: Mutex::new(None),
             })
             .collect();
-        RootKeys { local, configured }
+        RootKeys {
+            local,
+            configured,
+            availability: AvailabilityKeys::new(availability),
+        }
+    }
+
+    /// The operator's availability keys.
+    pub fn availability(&self) -> &AvailabilityKeys {
+        &self.availability
     }
 
     /// Try every configured key once and log (without key material) each that does not answer;
@@ -89,6 +103,11 @@ impl RootKeys {
             if let Some(problem) = k.problem {
                 tracing::error!(root_key = %k.name, error = %problem, "a configured root key is not available");
             }
+        }
+        if !self.configured.is_empty() && !self.availability.configured() {
+            tracing::warn!(
+                "no [availability_key] store is configured: a data encryption policy whose two root keys are both lost cannot be recovered"
+            );
         }
     }
 

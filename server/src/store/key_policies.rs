@@ -1,10 +1,11 @@
-//! What data encryption policies store: each policy (its two root keys, its current data-key
-//! version, a purge request and a purge), each version of its data key wrapped under both root
-//! keys, which policy a tenant has assigned, and the re-wrapping of message keys in a key roll.
+//! What data encryption policies store: each policy (its two root keys, its availability key, its
+//! current data-key version, a purge request and a purge), each version of its data key wrapped
+//! under both root keys and the availability key, which policy a tenant and each sender has, and
+//! the re-wrapping of message keys in a key roll, a recovery and a roll back.
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::{AuditEvent, StoreResult};
 
 /// A data encryption policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,8 @@ pub struct Policy {
     pub description: String,
     /// The two root keys, by configured name.
     pub root_keys: [String; 2],
+    /// The name of its availability key in the operator's availability key store, if it has one.
+    pub availability_key: Option<String>,
     /// The data-key version new messages are sealed under.
     pub current_version: u32,
     /// When it was created.
@@ -50,6 +53,29 @@ pub struct WrappedDataKey {
     pub version: u32,
     /// Under `root_keys[0]` and `root_keys[1]`.
     pub wrapped: [Vec<u8>; 2],
+    /// Under the policy's availability key, if it has one.
+    pub availability: Option<Vec<u8>>,
+}
+
+/// What a sender's new messages are sealed under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SenderKeys {
+    /// The tenant's choice (no setting of its own).
+    FollowTenant,
+    /// The tenant's own data key under the service's root key, whatever the tenant's policy: the
+    /// sender was rolled back (`Set-Mailbox -DataEncryptionPolicy $null`).
+    ServiceManaged,
+    /// This policy (by id).
+    Policy(String),
+}
+
+/// A message key to move from a policy to the tenant's own data key (a roll back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollBackRow {
+    /// The message key as it is now.
+    pub key: MessageKeyRow,
+    /// The policy it is under now.
+    pub policy_id: String,
 }
 
 /// A message key to move to a newer data-key version.
@@ -105,7 +131,8 @@ pub trait KeyPolicyStore {
         rewrapped: &[(u32, Vec<u8>)],
     ) -> StoreResult<()>;
     /// Add `next` as the policy's current data-key version, if its current version is still
-    /// `next.version - 1` (`Conflict` otherwise: another roll won).
+    /// `next.version - 1` and it has an availability key exactly when `next` is wrapped under one
+    /// (`Conflict` otherwise: another roll won, or the policy was given an availability key).
     async fn add_policy_data_key(
         &self,
         policy_id: &str,
@@ -151,17 +178,17 @@ pub trait KeyPolicyStore {
     ) -> StoreResult<PurgeCount>;
     /// Assign a policy to the tenant for new messages (`None`: the tenant's own data key).
     async fn assign_policy(&self, tenant_id: &str, policy_id: Option<&str>) -> StoreResult<()>;
-    /// Seal `address`'s new messages under the policy (`None`: under the tenant's choice again).
-    /// `NotFound` if the policy is not the tenant's, or is purged or being purged.
+    /// What `address`'s new messages are sealed under. `NotFound` if the policy is not the
+    /// tenant's, or is purged or being purged.
     async fn assign_sender_policy(
         &self,
         tenant_id: &str,
         address: &str,
-        policy_id: Option<&str>,
+        keys: &SenderKeys,
         at: i64,
     ) -> StoreResult<()>;
-    /// The policy assigned to `address`, if any.
-    async fn sender_policy(&self, tenant_id: &str, address: &str) -> StoreResult<Option<String>>;
+    /// What `address`'s new messages are sealed under.
+    async fn sender_policy(&self, tenant_id: &str, address: &str) -> StoreResult<SenderKeys>;
     /// How many messages `address` sent, and how many of them are under `policy_id` (`None`: under
     /// the tenant's own data key).
     async fn sender_messages(
@@ -172,4 +199,42 @@ pub trait KeyPolicyStore {
     ) -> StoreResult<(u64, u64)>;
     /// Whether any policy not yet purged, of any tenant, names this root key.
     async fn root_key_in_use(&self, root_key: &str) -> StoreResult<bool>;
+    /// Policies not purged nor being purged that have no availability key.
+    async fn policies_without_availability(&self) -> StoreResult<Vec<Policy>>;
+    /// Give a policy the availability key `name`, with every data-key version wrapped under it
+    /// (`wrapped`, by version), in one transaction. `Conflict` if the versions changed meanwhile
+    /// or it has one already.
+    async fn set_policy_availability(
+        &self,
+        policy_id: &str,
+        name: &str,
+        wrapped: &[(u32, Vec<u8>)],
+    ) -> StoreResult<()>;
+    /// Recovery: put `roots` in the place of both root keys, with every data-key version
+    /// re-wrapped under them (`rewrapped`, by version), and record `audit`, in one transaction.
+    /// `Conflict` if the versions changed meanwhile; `NotFound` if the policy is purged or being
+    /// purged.
+    async fn recover_policy(
+        &self,
+        policy_id: &str,
+        roots: &[String; 2],
+        rewrapped: &[(u32, [Vec<u8>; 2])],
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// Roll the tenant back to service-managed keys: no policy for new messages, no sender
+    /// assignments to policies, and every message sealed under a policy until `at` to be moved
+    /// under the tenant's own data key by the background worker.
+    async fn roll_back_tenant(&self, tenant_id: &str, at: i64) -> StoreResult<()>;
+    /// When the tenant's roll back was asked for, while it is not finished.
+    async fn roll_back_requested(&self, tenant_id: &str) -> StoreResult<Option<i64>>;
+    /// How many messages a roll back still has to move: the tenant's (`None`), or one sender's.
+    async fn roll_back_left(&self, tenant_id: &str, sender: Option<&str>) -> StoreResult<u64>;
+    /// Up to `limit` message keys (of every tenant) that a roll back is to move: of a rolled-back
+    /// sender, or sealed before the tenant's roll back; never of a policy purged or being purged.
+    async fn message_keys_to_roll_back(&self, limit: u32) -> StoreResult<Vec<RollBackRow>>;
+    /// Write message keys re-wrapped under their tenant's own data key at `version` (each only if
+    /// it is still under the policy and version it was read at, and the policy is not being
+    /// purged), in one transaction; then end the tenants' roll backs that have nothing left.
+    /// Returns how many moved.
+    async fn store_rolled_back_keys(&self, rows: &[RollBackRow], version: u32) -> StoreResult<u64>;
 }

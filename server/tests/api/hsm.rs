@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use axum::http::{Method, StatusCode};
-use sealpost::config::{RootKeyConfig, RootKeyKind};
+use sealpost::config::{AvailabilityKeyConfig, RootKeyConfig, RootKeyKind};
 use sealpost::keys::{KeyError, PinSource, Pkcs11Location, Pkcs11RootKey, RootKeyProvider};
 use sealpost_api::key_policies::{PurgeResult, SetDataEncryptionPolicy};
 use sealpost_envelope::TenantDataKey;
@@ -51,7 +51,7 @@ fn root_keys_in_softhsm_wrap_inside_the_token_and_refuse_clearly() {
         ),
     )
     .unwrap();
-    for label in ["vault-a", "vault-b", "vault-c"] {
+    for label in ["vault-a", "vault-b", "vault-c", "availability"] {
         softhsm(
             &conf,
             &[
@@ -199,7 +199,10 @@ fn inside_softhsm() {
         .enable_all()
         .build()
         .unwrap()
-        .block_on(policy_journey(&dir));
+        .block_on(async {
+            policy_journey(&dir).await;
+            availability_journey(&dir).await;
+        });
 }
 
 /// After destruction a new key of the same label is a different key: the old wraps stay shut.
@@ -389,4 +392,115 @@ async fn policy_journey(dir: &Path) {
         .filter(|(p, _)| p.starts_with(app.data_dir()))
         .collect();
     assert_nothing_opens(&db, &ids, &manifests);
+}
+
+/// The availability key in a token of the operator's: made with the policy, never used by key
+/// release, recovering the policy once both of the tenant's keys are destroyed in their tokens, and
+/// destroyed in its token by the purge.
+async fn availability_journey(dir: &Path) {
+    let pin = PinSource::File(dir.join("pin"));
+    let key = |name: &str, token: &str, label: &str| RootKeyConfig {
+        key_label: Some(label.into()),
+        ..token_key(name, token, pin.clone())
+    };
+    let roots = vec![
+        key("hsm-1", "vault-a", "recovery-1"),
+        key("hsm-2", "vault-b", "recovery-2"),
+        key("hsm-3", "vault-c", "recovery-3"),
+        key("hsm-4", "vault-c", "recovery-4"),
+    ];
+    let store = AvailabilityKeyConfig {
+        provider: RootKeyKind::Pkcs11,
+        directory: None,
+        module: Some(PathBuf::from(MODULE)),
+        token: Some("availability".into()),
+        pin_file: Some(dir.join("pin")),
+        pin_env: None,
+    };
+    let app = TestApp::with_config(|c| {
+        c.root_keys = roots;
+        c.availability_key = Some(store);
+    })
+    .await;
+    for name in ["hsm-1", "hsm-2", "hsm-3", "hsm-4"] {
+        app.state.root_keys.create(name).unwrap();
+    }
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let dep = create_policy(&app, &t.token, "Recoverable", ["hsm-1", "hsm-2"]).await;
+    assert!(dep.availability_key);
+    let availability = location(
+        "availability",
+        &format!("sealpost-availability-{}", dep.id),
+        pin.clone(),
+    );
+    assert!(Pkcs11RootKey::find(&availability, false).unwrap().is_some());
+    assign(&app, &t.token, Some("Recoverable")).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(send(&app, &t.token, "bob@gmail.example").await);
+    }
+    let s = app.sign_in(&ids[0], "bob@gmail.example").await;
+
+    // Both of the tenant's keys destroyed in their tokens.
+    for (token, label) in [("vault-a", "recovery-1"), ("vault-b", "recovery-2")] {
+        Pkcs11RootKey::open(&location(token, label, pin.clone()), false)
+            .unwrap()
+            .destroy()
+            .unwrap();
+    }
+    let app = app.reopen(|_| {}).await;
+    let (status, body, _) = app.request_key(&s).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("key_unavailable")),
+        "the availability key is never used by key release"
+    );
+    let (status, body): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            &format!("{POLICIES}/Recoverable/recover"),
+            &t.token,
+            Some(&serde_json::json!({
+                "root_keys": ["hsm-3", "hsm-4"],
+                "reason": "Both HSMs were lost",
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body, _) = app.request_key(&s).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for id in &ids {
+        app.open(&t.id, id).await;
+    }
+
+    // The purge destroys the availability key in its token, with the new root keys.
+    set_policy(
+        &app,
+        &t.token,
+        "Recoverable",
+        &SetDataEncryptionPolicy {
+            permanent_data_purge_requested: Some(true),
+            permanent_data_purge_reason: Some("Leaving the service".into()),
+            permanent_data_purge_contact: Some("dpo@contoso.example".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let (status, result): (_, PurgeResult) = app
+        .json(
+            Method::POST,
+            &format!("{POLICIES}/Recoverable/purge"),
+            &t.token,
+            Some(&serde_json::json!({"confirm": "Recoverable"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(result.availability_key_destroyed);
+    assert_eq!(result.root_keys_destroyed, ["hsm-3", "hsm-4"]);
+    assert!(Pkcs11RootKey::find(&availability, false).unwrap().is_none());
+    let (status, body, _) = app.request_key(&s).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::GONE, Some("message_purged"))
+    );
 }

@@ -38,7 +38,7 @@ pub fn file_key(name: &str, path: &Path) -> RootKeyConfig {
 }
 
 /// Key files `vault-a`, `vault-b`, `vault-c` in `dir`, made the way `sealpost root-key create` does.
-fn key_files(dir: &Path) -> Vec<RootKeyConfig> {
+pub fn key_files(dir: &Path) -> Vec<RootKeyConfig> {
     ["vault-a", "vault-b", "vault-c"]
         .iter()
         .map(|name| {
@@ -159,7 +159,7 @@ async fn a_purge_destroys_only_root_keys_the_tenant_owns() {
 
 const ANNA: &str = "/api/admin/data-encryption-policy-assignment/senders/Anna@Contoso.example";
 
-async fn policy_of(app: &TestApp, tenant_id: &str, message_id: &str) -> Option<String> {
+pub async fn policy_of(app: &TestApp, tenant_id: &str, message_id: &str) -> Option<String> {
     app.state
         .store
         .message(tenant_id, message_id)
@@ -389,7 +389,7 @@ pub fn roll() -> SetDataEncryptionPolicy {
     }
 }
 
-fn purge_request(reason: Option<&str>, contact: Option<&str>) -> SetDataEncryptionPolicy {
+pub fn purge_request(reason: Option<&str>, contact: Option<&str>) -> SetDataEncryptionPolicy {
     SetDataEncryptionPolicy {
         permanent_data_purge_requested: Some(true),
         permanent_data_purge_reason: reason.map(str::to_owned),
@@ -598,7 +598,7 @@ async fn either_root_key_alone_opens_and_without_both_release_is_refused_without
 }
 
 /// The bytes of every sealed part of a message, as stored.
-async fn sealed_parts(app: &TestApp, tenant: &str, id: &str) -> Vec<Vec<u8>> {
+pub async fn sealed_parts(app: &TestApp, tenant: &str, id: &str) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for part in ["manifest", "body-0"] {
         out.push(app.state.store.read_part(tenant, id, part).await.unwrap());

@@ -20,6 +20,8 @@ mod http;
 mod http_limits;
 mod key_policies;
 mod key_policies_cli;
+mod key_policies_recovery;
+mod key_policies_roll_back;
 mod mail_flow;
 mod messages;
 mod mime;

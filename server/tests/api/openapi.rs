@@ -492,7 +492,17 @@ fn operations() -> Vec<Op> {
             ..op(
                 "post",
                 "/data-encryption-policies/{name}/purge",
-                "Carry out a requested purge: the policy's data keys and message keys are destroyed, and its root keys where no other policy uses them. Cannot be undone.",
+                "Carry out a requested purge: the policy's availability key is destroyed first (nothing starts if it cannot be), then its data keys and message keys, and its root keys where no other policy uses them. Cannot be undone.",
+            )
+        },
+        Op {
+            cmdlet: Some("(Microsoft: the availability key, used by Microsoft on request)"),
+            request: Some(s::<RecoverDataEncryptionPolicy>),
+            response: Some(s::<DataEncryptionPolicyView>),
+            ..op(
+                "post",
+                "/data-encryption-policies/{name}/recover",
+                "When neither of the policy's root keys answers, open its data key with the server's availability key and wrap it under two new root keys of the tenant's, which take the old ones' place. Refused while either answers; audited with the reason.",
             )
         },
         Op {
@@ -529,6 +539,34 @@ fn operations() -> Vec<Op> {
                 "put",
                 "/data-encryption-policy-assignment/senders/{address}",
                 "Seal one sender's new messages under a policy, winning over the tenant's; null: back to the tenant's (Set-Mailbox -DataEncryptionPolicy).",
+            )
+        },
+        Op {
+            cmdlet: Some("Set-Mailbox -DataEncryptionPolicy $null"),
+            status: 202,
+            response: Some(s::<SenderPolicyView>),
+            ..op(
+                "post",
+                "/data-encryption-policy-assignment/senders/{address}/roll-back",
+                "Roll one sender back to service-managed keys: its new messages are sealed under the tenant's own data key whatever the tenant's policy, and its messages under a policy are re-wrapped there in the background.",
+            )
+        },
+        Op {
+            response: Some(s::<RollBackView>),
+            ..op(
+                "get",
+                "/data-encryption-policy-assignment/roll-back",
+                "How far the tenant's roll back to service-managed keys is.",
+            )
+        },
+        Op {
+            cmdlet: Some("(Microsoft: roll back from Customer Key, by support request)"),
+            status: 202,
+            response: Some(s::<RollBackView>),
+            ..op(
+                "post",
+                "/data-encryption-policy-assignment/roll-back",
+                "Roll the tenant back to service-managed keys: no policy for new messages or for any sender, and every message sealed under a policy until now re-wrapped under the tenant's own data key in the background (a policy being purged keeps its messages until the request is withdrawn).",
             )
         },
     ]

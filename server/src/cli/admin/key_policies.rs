@@ -1,10 +1,12 @@
-//! `sealpost dep …`: data encryption policies (`New-/Get-/Set-DataEncryptionPolicy`) and the
-//! tenant's assignment (`Set-/Get-M365DataAtRestEncryptionPolicyAssignment`), against the admin API.
+//! `sealpost dep …`: data encryption policies (`New-/Get-/Set-DataEncryptionPolicy`), the tenant's
+//! and each sender's assignment (`Set-/Get-M365DataAtRestEncryptionPolicyAssignment`,
+//! `Set-Mailbox -DataEncryptionPolicy`), recovery with the availability key, and the roll back to
+//! service-managed keys, against the admin API.
 
 use clap::Subcommand;
 use sealpost_api::key_policies::{
-    ConfirmPurge, NewDataEncryptionPolicy, PolicyAssignment, PurgeResult, ReplaceRootKey,
-    SetDataEncryptionPolicy,
+    ConfirmPurge, NewDataEncryptionPolicy, PolicyAssignment, PurgeResult,
+    RecoverDataEncryptionPolicy, ReplaceRootKey, SetDataEncryptionPolicy,
 };
 use ureq::http::Method;
 
@@ -67,6 +69,31 @@ pub enum DepAction {
         /// The policy's name again, to confirm.
         #[arg(long, value_name = "NAME")]
         confirm: String,
+    },
+    /// When neither of a policy's root keys answers, open its data key with the server's
+    /// availability key and wrap it under two new root keys, which take the old ones' place.
+    /// Refused while either old one answers. Audited with the reason.
+    Recover {
+        /// The policy's name or id.
+        name: String,
+        /// A new root key by name; give exactly two.
+        #[arg(long = "root-key", value_name = "NAME", num_args = 1, required = true)]
+        root_keys: Vec<String>,
+        /// Why (kept in the audit log).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Roll back to service-managed keys: the tenant's messages under policies (or, with
+    /// `--sender`, that sender's, as Set-Mailbox -DataEncryptionPolicy $null does) are re-wrapped
+    /// under the tenant's own data key in the background; new ones are sealed there too. With
+    /// `--status`, only show how far it is.
+    RollBack {
+        /// Only this sender address of the tenant's.
+        #[arg(long)]
+        sender: Option<String>,
+        /// Show progress instead of starting one.
+        #[arg(long)]
+        status: bool,
     },
     /// Show which policy new messages are sealed under
     /// (Get-M365DataAtRestEncryptionPolicyAssignment); with `--sender`, one sender's policy and
@@ -166,17 +193,57 @@ pub fn run(client: &Client, json: bool, action: DepAction) -> Result<String, Fai
             output(&answer, json, |r: &PurgeResult| {
                 let mut out = show::policy(&r.policy);
                 out.push_str(&format!(
-                    "Destroyed {} data key version(s) and {} message key(s); root keys destroyed in their provider: {}.\n",
+                    "Destroyed {} data key version(s) and {} message key(s); root keys destroyed in their provider: {}; availability key destroyed: {}.\n",
                     r.data_keys_destroyed,
                     r.message_keys_destroyed,
                     if r.root_keys_destroyed.is_empty() {
                         "none".to_owned()
                     } else {
                         r.root_keys_destroyed.join(", ")
-                    }
+                    },
+                    if r.availability_key_destroyed { "yes" } else { "none to destroy" }
                 ));
                 out
             })
+        }
+        DepAction::Recover {
+            name,
+            root_keys,
+            reason,
+        } => {
+            let answer = client.call(
+                Method::POST,
+                &format!("{}/recover", policy_path(&name)),
+                Body::json(&RecoverDataEncryptionPolicy { root_keys, reason })?,
+            )?;
+            output(&answer, json, show::policy)
+        }
+        DepAction::RollBack {
+            sender: Some(sender),
+            status,
+        } => {
+            let answer = if status {
+                client.call(Method::GET, &sender_path(&sender), Body::Empty)?
+            } else {
+                client.call(
+                    Method::POST,
+                    &format!("{}/roll-back", sender_path(&sender)),
+                    Body::Empty,
+                )?
+            };
+            output(&answer, json, show::sender_policy)
+        }
+        DepAction::RollBack {
+            sender: None,
+            status,
+        } => {
+            let method = if status { Method::GET } else { Method::POST };
+            let answer = client.call(
+                method,
+                "/data-encryption-policy-assignment/roll-back",
+                Body::Empty,
+            )?;
+            output(&answer, json, show::roll_back)
         }
         DepAction::Assignment {
             sender: Some(sender),

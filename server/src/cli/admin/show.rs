@@ -5,7 +5,8 @@ use sealpost_api::admin::{
     PortalLogEntryView, RightsTemplateView, TenantView,
 };
 use sealpost_api::key_policies::{
-    DataEncryptionPoliciesView, DataEncryptionPolicyView, PolicyAssignment, SenderPolicyView,
+    DataEncryptionPoliciesView, DataEncryptionPolicyView, PolicyAssignment, RollBackView,
+    SenderPolicyView,
 };
 use sealpost_api::mail_flow::{
     InboundConnectorView, MailFlowRule, RuleAction, RuleCondition, RuleTest, SimulationView,
@@ -357,6 +358,7 @@ pub fn policy(p: &DataEncryptionPolicyView) -> String {
         ("KeyVersion", p.key_version.to_string()),
         ("Messages", p.messages.to_string()),
         ("Assigned", yes_no(p.assigned)),
+        ("AvailabilityKey", yes_no(p.availability_key)),
         ("Created", p.created_at.clone()),
     ];
     if let Some(purge) = &p.purge {
@@ -395,16 +397,18 @@ pub fn policies(v: &DataEncryptionPoliciesView) -> String {
 
 /// One sender's policy, as `Get-MailboxStatistics | fl DataEncryptionPolicyID, IsEncrypted` shows it.
 pub fn sender_policy(v: &SenderPolicyView) -> String {
-    list(&[
+    let assigned = if v.service_managed {
+        "(service-managed keys)".to_owned()
+    } else {
+        v.data_encryption_policy.clone().unwrap_or_default()
+    };
+    let mut rows = vec![
         ("Identity", v.address.clone()),
         (
             "DataEncryptionPolicyID",
             v.effective_policy.clone().unwrap_or_default(),
         ),
-        (
-            "AssignedToSender",
-            v.data_encryption_policy.clone().unwrap_or_default(),
-        ),
+        ("AssignedToSender", assigned),
         ("IsEncrypted", yes_no(v.is_encrypted)),
         (
             "Messages",
@@ -413,7 +417,36 @@ pub fn sender_policy(v: &SenderPolicyView) -> String {
                 v.messages, v.messages_under_policy
             ),
         ),
-    ])
+    ];
+    if v.service_managed {
+        rows.push((
+            "RollBack",
+            if v.roll_back_left == 0 {
+                "done".to_owned()
+            } else {
+                format!("{} message(s) left to move", v.roll_back_left)
+            },
+        ));
+    }
+    list(&rows)
+}
+
+/// The tenant's roll back to service-managed keys.
+pub fn roll_back(v: &RollBackView) -> String {
+    match &v.requested_at {
+        Some(at) => format!(
+            "Rolling back to service-managed keys since {at}: {} message(s) left to move.\n",
+            v.messages_left
+        ),
+        None if v.messages_left == 0 => {
+            "No roll back is under way; none of the tenant's messages is waiting for one.\n"
+                .to_owned()
+        }
+        None => format!(
+            "No roll back is under way ({} message(s) left).\n",
+            v.messages_left
+        ),
+    }
 }
 
 /// The tenant's assignment.

@@ -5,21 +5,25 @@
 //!
 //! - [`roll`]: a new data-key version, and the background re-wrap of every message key under it.
 //! - [`purge`]: a request with reason and contact, then on confirmation the crypto-shred.
+//! - [`availability`]: the operator's availability key of each policy, and the recovery with it.
+//! - [`roll_back`]: a sender or the tenant back to service-managed keys.
 //! - Here: creating, replacing a root key (`-Replace`), assignment, and unwrapping a message's data
 //!   key for sealing and for key release.
 
+pub mod availability;
 pub mod purge;
 pub mod roll;
+pub mod roll_back;
 
 use sealpost_api::key_policies::{DataEncryptionPolicyView, PurgeView, RootKeyView};
 use sealpost_envelope::TenantDataKey;
 
 use crate::clock::rfc3339;
-use crate::keys::{KeyError, LOCAL, RootKeyInfo, RootKeys};
+use crate::keys::{AvailabilityKeys, KeyError, LOCAL, RootKeyInfo, RootKeys};
 use crate::secrets::new_id;
 use crate::services::error::{RefusalKind, ServiceError};
 use crate::state::AppState;
-use crate::store::key_policies::{Policy, WrappedDataKey};
+use crate::store::key_policies::{Policy, SenderKeys, WrappedDataKey};
 use crate::store::{StoreError, StoredMessage, Tenant};
 
 const MAX_NAME_LEN: usize = 64;
@@ -27,7 +31,7 @@ const MAX_DESCRIPTION_LEN: usize = 256;
 
 /// What a policy's data keys are bound to when wrapped: the tenant and the policy (never a bare
 /// tenant id, which is what the tenant's own data key is bound to).
-fn bound(tenant_id: &str, policy_id: &str) -> String {
+pub(super) fn bound(tenant_id: &str, policy_id: &str) -> String {
     format!("dep:{tenant_id}:{policy_id}")
 }
 
@@ -112,22 +116,33 @@ pub fn unwrap_data_key(
     Err(KeyError::Unavailable(reasons.join("; ")))
 }
 
-/// Wrap a data key under both of a policy's root keys (both must answer).
-fn wrap_under_both(
+/// Wrap one version of a policy's data key under both of its root keys and, if it has one, its
+/// availability key (all must answer).
+fn wrap_version(
     roots: &RootKeys,
-    tenant_id: &str,
-    policy_id: &str,
-    root_keys: &[String; 2],
+    policy: &Policy,
     version: u32,
     key: &TenantDataKey,
-) -> Result<[Vec<u8>; 2], KeyError> {
-    let bound = bound(tenant_id, policy_id);
-    let a = roots.get(&root_keys[0])?.wrap(&bound, version, key)?;
-    let b = roots.get(&root_keys[1])?.wrap(&bound, version, key)?;
-    Ok([a, b])
+) -> Result<WrappedDataKey, KeyError> {
+    let bound = bound(&policy.tenant_id, &policy.id);
+    let a = roots
+        .get(&policy.root_keys[0])?
+        .wrap(&bound, version, key)?;
+    let b = roots
+        .get(&policy.root_keys[1])?
+        .wrap(&bound, version, key)?;
+    let availability = match &policy.availability_key {
+        Some(name) => Some(roots.availability().get(name)?.wrap(&bound, version, key)?),
+        None => None,
+    };
+    Ok(WrappedDataKey {
+        version,
+        wrapped: [a, b],
+        availability,
+    })
 }
 
-fn roots_unreachable(e: KeyError) -> ServiceError {
+pub(super) fn roots_unreachable(e: KeyError) -> ServiceError {
     tracing::error!(error = %e, "a root key could not be used for a policy change");
     ServiceError::unavailable(
         "root_key_unavailable",
@@ -135,7 +150,7 @@ fn roots_unreachable(e: KeyError) -> ServiceError {
     )
 }
 
-fn bad(code: &'static str, message: impl Into<String>) -> ServiceError {
+pub(super) fn bad(code: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::refused(RefusalKind::NotPossible, code, message)
 }
 
@@ -190,7 +205,11 @@ pub fn owned_by(state: &AppState, tenant: &Tenant, name: &str) -> bool {
 /// (with which the database's holder could open everything, which is what a policy is there to
 /// prevent). Another tenant's key gets the same answer as one that does not exist, so its name
 /// tells nothing.
-fn check_root(state: &AppState, tenant: &Tenant, name: &str) -> Result<(), ServiceError> {
+pub(super) fn check_root(
+    state: &AppState,
+    tenant: &Tenant,
+    name: &str,
+) -> Result<(), ServiceError> {
     if name == LOCAL {
         return Err(bad(
             "local_root_key_not_allowed",
@@ -238,40 +257,58 @@ pub async fn create(
         check_root(state, tenant, r)?;
     }
     let id = new_id();
-    let root_keys = [a, b];
-    let data_key = TenantDataKey::generate();
-    let wrapped = wrap_under_both(&state.root_keys, &tenant.id, &id, &root_keys, 1, &data_key)
-        .map_err(roots_unreachable)?;
-    drop(data_key);
+    let availability = state.root_keys.availability();
+    let availability_key = availability
+        .configured()
+        .then(|| AvailabilityKeys::name_for(&id));
     let policy = Policy {
         id,
         tenant_id: tenant.id.clone(),
         name: name.to_owned(),
         description: description.trim().to_owned(),
-        root_keys,
+        root_keys: [a, b],
+        availability_key,
         current_version: 1,
         created_at: state.clock.now(),
         created_by: actor.to_owned(),
         purge_request: None,
         purged: None,
     };
-    match state
-        .store
-        .create_policy(
-            &policy,
-            &WrappedDataKey {
-                version: 1,
-                wrapped,
-            },
-        )
-        .await
-    {
+    if let Some(name) = &policy.availability_key {
+        availability
+            .create(name)
+            .map_err(availability::availability_unreachable)?;
+    }
+    // Made for this policy only: if the policy is not stored, its availability key goes.
+    let forget_availability = || {
+        if let Some(name) = &policy.availability_key
+            && let Err(e) = availability.destroy(name)
+        {
+            tracing::error!(error = %e, "the availability key of a policy that was not made could not be removed");
+        }
+    };
+    let data_key = TenantDataKey::generate();
+    let first = match wrap_version(&state.root_keys, &policy, 1, &data_key) {
+        Ok(w) => w,
+        Err(e) => {
+            forget_availability();
+            return Err(roots_unreachable(e));
+        }
+    };
+    drop(data_key);
+    match state.store.create_policy(&policy, &first).await {
         Ok(()) => Ok(policy),
-        Err(StoreError::Conflict(_)) => Err(ServiceError::conflict(
-            "already_exists",
-            "The tenant already has a policy of that name.",
-        )),
-        Err(e) => Err(e.into()),
+        Err(StoreError::Conflict(_)) => {
+            forget_availability();
+            Err(ServiceError::conflict(
+                "already_exists",
+                "The tenant already has a policy of that name.",
+            ))
+        }
+        Err(e) => {
+            forget_availability();
+            Err(e.into())
+        }
     }
 }
 
@@ -359,7 +396,7 @@ pub fn purge_requested() -> ServiceError {
 }
 
 /// A sender address of the tenant's, checked (one of its domains), as stored.
-fn tenant_sender(tenant: &Tenant, address: &str) -> Result<String, ServiceError> {
+pub(super) fn tenant_sender(tenant: &Tenant, address: &str) -> Result<String, ServiceError> {
     let a = crate::domain::address::EmailAddress::parse("address", address)?;
     if !a.is_in(&tenant.domains) {
         return Err(crate::domain::ValidationError::new(
@@ -382,48 +419,83 @@ pub async fn assign_sender(
 ) -> Result<String, ServiceError> {
     // Clearing needs no domain check: a sender whose domain the tenant gave up can still be
     // cleared.
-    let address = match policy {
+    let (address, keys) = match policy {
         Some(p) => {
             refuse_if_purging(p)?;
-            tenant_sender(tenant, address)?
+            (
+                tenant_sender(tenant, address)?,
+                SenderKeys::Policy(p.id.clone()),
+            )
         }
-        None => crate::domain::address::EmailAddress::parse("address", address)?
-            .as_str()
-            .to_owned(),
+        None => (
+            crate::domain::address::EmailAddress::parse("address", address)?
+                .as_str()
+                .to_owned(),
+            SenderKeys::FollowTenant,
+        ),
     };
     state
         .store
-        .assign_sender_policy(
-            &tenant.id,
-            &address,
-            policy.map(|p| p.id.as_str()),
-            state.clock.now(),
-        )
+        .assign_sender_policy(&tenant.id, &address, &keys, state.clock.now())
         .await?;
     Ok(address)
 }
 
-/// What `address` is sealed under and how many of its messages are (`Get-MailboxStatistics`):
-/// `(own policy, effective policy, messages, under the effective one)`, policies by id.
+/// One sender's keys, as `Get-MailboxStatistics` shows them; policies by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderStatus {
+    /// The address, as stored.
+    pub address: String,
+    /// The sender's own setting.
+    pub own: SenderKeys,
+    /// The policy its new messages are sealed under (`None`: service-managed keys).
+    pub effective: Option<String>,
+    /// Its messages.
+    pub messages: u64,
+    /// How many of them are under `effective`.
+    pub under_effective: u64,
+    /// How many a roll back still has to move to service-managed keys.
+    pub roll_back_left: u64,
+}
+
+/// What `address` is sealed under and how many of its messages are (`Get-MailboxStatistics`).
 pub async fn sender_status(
     state: &AppState,
     tenant: &Tenant,
     address: &str,
-) -> Result<(String, Option<String>, Option<String>, u64, u64), ServiceError> {
+) -> Result<SenderStatus, ServiceError> {
     let address = tenant_sender(tenant, address)?;
     let own = state.store.sender_policy(&tenant.id, &address).await?;
-    let effective = own
-        .clone()
-        .or_else(|| tenant.data_encryption_policy_id.clone());
-    let (total, under) = state
+    let effective = effective_policy(tenant, &own);
+    let (messages, under_effective) = state
         .store
         .sender_messages(&tenant.id, &address, effective.as_deref())
         .await?;
-    Ok((address, own, effective, total, under))
+    let roll_back_left = state
+        .store
+        .roll_back_left(&tenant.id, Some(&address))
+        .await?;
+    Ok(SenderStatus {
+        address,
+        own,
+        effective,
+        messages,
+        under_effective,
+        roll_back_left,
+    })
+}
+
+fn effective_policy(tenant: &Tenant, own: &SenderKeys) -> Option<String> {
+    match own {
+        SenderKeys::Policy(id) => Some(id.clone()),
+        SenderKeys::ServiceManaged => None,
+        SenderKeys::FollowTenant => tenant.data_encryption_policy_id.clone(),
+    }
 }
 
 /// The policy `sender`'s new messages are sealed under: its own (`Set-Mailbox
-/// -DataEncryptionPolicy`), else the tenant's; `None`: the tenant's own data key.
+/// -DataEncryptionPolicy`), else the tenant's; `None`: the tenant's own data key (also for a sender
+/// rolled back to service-managed keys).
 pub async fn policy_for_sender(
     state: &AppState,
     tenant: &Tenant,
@@ -433,7 +505,7 @@ pub async fn policy_for_sender(
         .store
         .sender_policy(&tenant.id, &sender.to_lowercase())
         .await?;
-    Ok(own.or_else(|| tenant.data_encryption_policy_id.clone()))
+    Ok(effective_policy(tenant, &own))
 }
 
 /// The data key new messages of `tenant` from `sender` are sealed under: `(policy id, version,
@@ -474,27 +546,28 @@ pub fn purged() -> ServiceError {
 }
 
 /// The data key a stored message's key is wrapped under, with the message as it was when that key
-/// was found: a roll may move the message to a newer version (and retire the old one) between
-/// reading the message and reading the key, so a missing version means read the message again.
+/// was found: a roll may move the message to a newer version (and retire the old one), and a roll
+/// back may move it off its policy, between reading the message and reading the key, so a missing
+/// version means read the message again.
 pub async fn key_for_message(
     state: &AppState,
     tenant: &Tenant,
     m: &StoredMessage,
 ) -> Result<(TenantDataKey, Option<StoredMessage>), ServiceError> {
-    let Some(policy_id) = &m.policy_id else {
-        let key = state
-            .keys
-            .unwrap(&tenant.id, m.key_version, &tenant.wrapped_data_key)
-            .map_err(key_unavailable)?;
-        return Ok((key, None));
-    };
-    let policy = state.store.policy(&tenant.id, policy_id).await?;
-    if policy.purged.is_some() {
-        return Err(purged());
-    }
     let mut reread: Option<StoredMessage> = None;
     for _ in 0..4 {
         let current = reread.as_ref().unwrap_or(m);
+        let Some(policy_id) = &current.policy_id else {
+            let key = state
+                .keys
+                .unwrap(&tenant.id, current.key_version, &tenant.wrapped_data_key)
+                .map_err(key_unavailable)?;
+            return Ok((key, reread));
+        };
+        let policy = state.store.policy(&tenant.id, policy_id).await?;
+        if policy.purged.is_some() {
+            return Err(purged());
+        }
         match state
             .store
             .policy_data_key(&policy.id, current.key_version)
@@ -552,6 +625,7 @@ pub async fn view(
         key_version: policy.current_version,
         messages: progress.1,
         assigned: tenant.data_encryption_policy_id.as_deref() == Some(policy.id.as_str()),
+        availability_key: policy.availability_key.is_some(),
         created_at: rfc3339(policy.created_at),
         purge: policy.purge_request.as_ref().map(|r| PurgeView {
             requested_at: rfc3339(r.at),
@@ -594,6 +668,7 @@ mod tests {
             name: "n".into(),
             description: String::new(),
             root_keys: ["a".into(), "b".into()],
+            availability_key: None,
             current_version: 2,
             created_at: 0,
             created_by: "x".into(),

@@ -99,6 +99,19 @@ pub async fn confirm(
             "To carry out the purge, type the policy's name exactly as it is shown.",
         ));
     }
+    // The availability key goes first: until it is destroyed the purge is not final, so a purge
+    // that cannot destroy it does not start (and is carried out when confirmed again).
+    let availability_key_destroyed = match &policy.availability_key {
+        Some(name) => {
+            state
+                .root_keys
+                .availability()
+                .destroy(name)
+                .map_err(super::availability::availability_unreachable)?;
+            true
+        }
+        None => false,
+    };
     let count = match state
         .store
         .purge_policy(&policy.tenant_id, &policy.id, by, state.clock.now())
@@ -133,6 +146,7 @@ pub async fn confirm(
         data_keys = count.data_keys,
         message_keys = count.message_keys,
         root_keys_destroyed = ?destroyed,
+        availability_key_destroyed,
         "a permanent data purge was carried out"
     );
     let tenant = state.store.tenant(&policy.tenant_id).await?;
@@ -142,5 +156,6 @@ pub async fn confirm(
         data_keys_destroyed: count.data_keys,
         message_keys_destroyed: count.message_keys,
         root_keys_destroyed: destroyed,
+        availability_key_destroyed,
     })
 }

@@ -1,6 +1,8 @@
 //! Key roll (`Set-DataEncryptionPolicy -Refresh`): a new version of a policy's data key, which new
 //! messages get at once, and a background worker that re-wraps every older message key under it —
-//! the 32-byte key is unwrapped and wrapped again; sealed content is never touched.
+//! the 32-byte key is unwrapped and wrapped again; sealed content is never touched. The same
+//! worker carries out roll backs (`roll_back`) and gives policies their availability keys
+//! (`availability::backfill`).
 //!
 //! The roll's whole state is in the database (each message's version against the policy's), and
 //! each batch commits in one transaction that writes a key only where the message is still at the
@@ -16,11 +18,11 @@ use sealpost_envelope::{
     MessageId, TenantDataKey, WrapBinding, unwrap_message_key, wrap_message_key,
 };
 
-use super::{refuse_if_purging, unwrap_data_key, wrap_under_both};
+use super::{refuse_if_purging, unwrap_data_key, wrap_version};
 use crate::keys::KeyError;
 use crate::services::error::ServiceError;
 use crate::state::AppState;
-use crate::store::key_policies::{MessageKeyRow, Policy, WrappedDataKey};
+use crate::store::key_policies::{MessageKeyRow, Policy};
 use crate::store::{StoreError, StoreResult};
 
 /// Message keys re-wrapped per transaction.
@@ -36,26 +38,12 @@ pub async fn start(state: &AppState, policy: &Policy) -> Result<u32, ServiceErro
     refuse_if_purging(policy)?;
     let next = policy.current_version + 1;
     let key = TenantDataKey::generate();
-    let wrapped = wrap_under_both(
-        &state.root_keys,
-        &policy.tenant_id,
-        &policy.id,
-        &policy.root_keys,
-        next,
-        &key,
-    )
-    .map_err(super::roots_unreachable)?;
+    let wrapped =
+        wrap_version(&state.root_keys, policy, next, &key).map_err(super::roots_unreachable)?;
     drop(key);
     match state
         .store
-        .add_policy_data_key(
-            &policy.id,
-            &WrappedDataKey {
-                version: next,
-                wrapped,
-            },
-            state.clock.now(),
-        )
+        .add_policy_data_key(&policy.id, &wrapped, state.clock.now())
         .await
     {
         Ok(()) => {}
@@ -87,14 +75,33 @@ pub enum RollError {
     Message(String),
 }
 
-/// One batch of at most `limit` message keys for each policy being rolled. Returns how many moved
-/// (0: nothing is rolling).
+/// One pass of the key worker: a batch of at most `limit` message keys for each policy being
+/// rolled, a batch of roll backs, and availability keys for policies without one. Returns how many
+/// message keys moved (0: nothing is rolling or rolling back). A policy whose keys do not answer
+/// does not hold up the others; if nothing moved because of one, its reason is the error.
 pub async fn step(state: &AppState, limit: u32) -> Result<u64, RollError> {
     let mut moved = 0;
+    let mut failed = None;
     for policy in state.store.rolling_policies().await? {
-        moved += step_policy(state, &policy, limit).await?;
+        match step_policy(state, &policy, limit).await {
+            Ok(n) => moved += n,
+            Err(e) => {
+                tracing::warn!(policy = %policy.id, error = %e, "a policy's key roll is waiting");
+                failed.get_or_insert(e);
+            }
+        }
     }
-    Ok(moved)
+    match super::roll_back::step(state, limit).await {
+        Ok(n) => moved += n,
+        Err(e) => {
+            failed.get_or_insert(e);
+        }
+    }
+    super::availability::backfill(state).await;
+    match failed {
+        Some(e) if moved == 0 => Err(e),
+        _ => Ok(moved),
+    }
 }
 
 async fn step_policy(state: &AppState, policy: &Policy, limit: u32) -> Result<u64, RollError> {
@@ -120,7 +127,7 @@ async fn step_policy(state: &AppState, policy: &Policy, limit: u32) -> Result<u6
                 }
             }
         };
-        rolled.push(rewrap(policy, &row, old, &target)?);
+        rolled.push(rewrap(&row, old, &target, policy.current_version)?);
     }
     Ok(state
         .store
@@ -137,11 +144,13 @@ async fn data_key(
     Ok(unwrap_data_key(&state.root_keys, policy, &wrapped)?)
 }
 
-fn rewrap(
-    policy: &Policy,
+/// A message key unwrapped with `old` (the data key it is under) and wrapped again with `new` at
+/// version `to`; the row's `key_version` stays the one it was read at (the write checks it).
+pub(super) fn rewrap(
     row: &MessageKeyRow,
     old: &TenantDataKey,
     new: &TenantDataKey,
+    to: u32,
 ) -> Result<MessageKeyRow, RollError> {
     let broken = || RollError::Message(row.message_id.clone());
     let id = MessageId::parse(&row.message_id).map_err(|_| broken())?;
@@ -161,7 +170,7 @@ fn rewrap(
         &WrapBinding {
             tenant_id: &row.tenant_id,
             message_id: &id,
-            key_version: policy.current_version,
+            key_version: to,
         },
     )
     .map_err(|_| broken())?;

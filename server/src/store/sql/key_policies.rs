@@ -9,12 +9,14 @@ use async_trait::async_trait;
 
 use sqlx::Transaction;
 
+use super::audit::insert_audit;
 use super::db;
 use super::{Db, Engine};
 use crate::store::key_policies::{
-    KeyPolicyStore, MessageKeyRow, Policy, PurgeCount, PurgeRequest, WrappedDataKey,
+    KeyPolicyStore, MessageKeyRow, Policy, PurgeCount, PurgeRequest, RollBackRow, SenderKeys,
+    WrappedDataKey,
 };
-use crate::store::{StoreError, StoreResult};
+use crate::store::{AuditEvent, StoreError, StoreResult};
 
 /// `NotFound` when a conditional change touched no row.
 fn found(rows: u64) -> StoreResult<()> {
@@ -48,11 +50,13 @@ struct PolicyRow {
     purge_contact: Option<String>,
     purged_at: Option<i64>,
     purged_by: Option<String>,
+    availability_key: Option<String>,
 }
 
 const POLICY_COLUMNS: &str = "id, tenant_id, name, description, root_key_1, root_key_2, \
      current_version, created_at, created_by, purge_requested_at, purge_requested_by, \
-     purge_reason, purge_contact, purged_at, purged_by from data_encryption_policies";
+     purge_reason, purge_contact, purged_at, purged_by, availability_key \
+     from data_encryption_policies";
 
 fn version(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(0)
@@ -66,6 +70,7 @@ impl From<PolicyRow> for Policy {
             name: r.name,
             description: r.description,
             root_keys: [r.root_key_1, r.root_key_2],
+            availability_key: r.availability_key,
             current_version: version(r.current_version),
             created_at: r.created_at,
             created_by: r.created_by,
@@ -80,13 +85,39 @@ impl From<PolicyRow> for Policy {
     }
 }
 
-type KeyRow = (i64, Vec<u8>, Vec<u8>);
+type KeyRow = (i64, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
+const KEY_COLUMNS: &str =
+    "version, wrapped_1, wrapped_2, wrapped_availability from policy_data_keys";
 
 fn data_key(row: KeyRow) -> WrappedDataKey {
     WrappedDataKey {
         version: version(row.0),
         wrapped: [row.1, row.2],
+        availability: row.3,
     }
+}
+
+/// The versions of a policy's data key, read inside `tx`, checked against those `given`:
+/// `Conflict` if a roll or purge changed them since they were read.
+async fn same_versions(
+    tx: &mut Transaction<'static, Db>,
+    policy_id: &str,
+    mut given: Vec<u32>,
+) -> StoreResult<()> {
+    let versions: Vec<(i64,)> = sqlx::query_as(
+        "select version from policy_data_keys where policy_id = $1 order by version",
+    )
+    .bind(policy_id)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    given.sort_unstable();
+    let stored: Vec<u32> = versions.into_iter().map(|(v,)| version(v)).collect();
+    if stored != given {
+        return Err(StoreError::Conflict("versions_changed"));
+    }
+    Ok(())
 }
 
 /// Commit `tx` if `result` is `Ok`; otherwise drop it, which rolls it back.
@@ -102,8 +133,8 @@ impl KeyPolicyStore for Engine {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query(
             "insert into data_encryption_policies (id, tenant_id, name, name_key, description, \
-             root_key_1, root_key_2, current_version, created_at, created_by) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             root_key_1, root_key_2, current_version, created_at, created_by, availability_key) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&policy.id)
         .bind(&policy.tenant_id)
@@ -115,17 +146,19 @@ impl KeyPolicyStore for Engine {
         .bind(i64::from(policy.current_version))
         .bind(policy.created_at)
         .bind(&policy.created_by)
+        .bind(&policy.availability_key)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
         sqlx::query(
-            "insert into policy_data_keys (policy_id, version, wrapped_1, wrapped_2, created_at) \
-             values ($1, $2, $3, $4, $5)",
+            "insert into policy_data_keys (policy_id, version, wrapped_1, wrapped_2, \
+             wrapped_availability, created_at) values ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&policy.id)
         .bind(i64::from(first.version))
         .bind(&first.wrapped[0])
         .bind(&first.wrapped[1])
+        .bind(&first.availability)
         .bind(policy.created_at)
         .execute(&mut *tx)
         .await
@@ -176,10 +209,9 @@ impl KeyPolicyStore for Engine {
     }
 
     async fn policy_data_keys(&self, policy_id: &str) -> StoreResult<Vec<WrappedDataKey>> {
-        let rows = sqlx::query_as::<_, KeyRow>(
-            "select version, wrapped_1, wrapped_2 from policy_data_keys where policy_id = $1 \
-             order by version",
-        )
+        let rows = sqlx::query_as::<_, KeyRow>(&format!(
+            "select {KEY_COLUMNS} where policy_id = $1 order by version"
+        ))
         .bind(policy_id)
         .fetch_all(&self.pool)
         .await
@@ -188,10 +220,9 @@ impl KeyPolicyStore for Engine {
     }
 
     async fn policy_data_key(&self, policy_id: &str, version: u32) -> StoreResult<WrappedDataKey> {
-        sqlx::query_as::<_, KeyRow>(
-            "select version, wrapped_1, wrapped_2 from policy_data_keys \
-             where policy_id = $1 and version = $2",
-        )
+        sqlx::query_as::<_, KeyRow>(&format!(
+            "select {KEY_COLUMNS} where policy_id = $1 and version = $2"
+        ))
         .bind(policy_id)
         .bind(i64::from(version))
         .fetch_one(&self.pool)
@@ -214,19 +245,7 @@ impl KeyPolicyStore for Engine {
         };
         let mut tx = self.begin_write(KEY_POLICIES).await?;
         let result = async {
-            let versions: Vec<(i64,)> = sqlx::query_as(
-                "select version from policy_data_keys where policy_id = $1 order by version",
-            )
-            .bind(policy_id)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?;
-            let mut given: Vec<u32> = rewrapped.iter().map(|(v, _)| *v).collect();
-            given.sort_unstable();
-            let stored: Vec<u32> = versions.into_iter().map(|(v,)| version(v)).collect();
-            if stored != given {
-                return Err(StoreError::Conflict("versions_changed"));
-            }
+            same_versions(&mut tx, policy_id, rewrapped.iter().map(|(v, _)| *v).collect()).await?;
             for (v, wrapped) in rewrapped {
                 sqlx::query(&format!(
                     "update policy_data_keys set {key_column} = $1 where policy_id = $2 and version = $3"
@@ -265,11 +284,14 @@ impl KeyPolicyStore for Engine {
             let done = sqlx::query(
                 "update data_encryption_policies set current_version = $1 \
                  where id = $2 and current_version = $3 and purged_at is null \
-                 and purge_requested_at is null",
+                 and purge_requested_at is null and (availability_key is null) = $4",
             )
             .bind(i64::from(next.version))
             .bind(policy_id)
             .bind(i64::from(next.version) - 1)
+            // Wrapped under the availability key exactly when the policy has one (it may have
+            // been given one since it was read).
+            .bind(next.availability.is_none())
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -277,13 +299,14 @@ impl KeyPolicyStore for Engine {
                 return Err(StoreError::Conflict("version_changed"));
             }
             sqlx::query(
-                "insert into policy_data_keys (policy_id, version, wrapped_1, wrapped_2, created_at) \
-                 values ($1, $2, $3, $4, $5)",
+                "insert into policy_data_keys (policy_id, version, wrapped_1, wrapped_2, \
+                 wrapped_availability, created_at) values ($1, $2, $3, $4, $5, $6)",
             )
             .bind(policy_id)
             .bind(i64::from(next.version))
             .bind(&next.wrapped[0])
             .bind(&next.wrapped[1])
+            .bind(&next.availability)
             .bind(at)
             .execute(&mut *tx)
             .await
@@ -514,63 +537,77 @@ impl KeyPolicyStore for Engine {
         &self,
         tenant_id: &str,
         address: &str,
-        policy_id: Option<&str>,
+        keys: &SenderKeys,
         at: i64,
     ) -> StoreResult<()> {
-        let Some(policy_id) = policy_id else {
-            sqlx::query("delete from sender_policies where tenant_id = $1 and address = $2")
-                .bind(tenant_id)
-                .bind(address)
-                .execute(&self.pool)
-                .await
-                .map_err(db)?;
-            return Ok(());
+        let policy_id = match keys {
+            SenderKeys::FollowTenant => {
+                sqlx::query("delete from sender_policies where tenant_id = $1 and address = $2")
+                    .bind(tenant_id)
+                    .bind(address)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db)?;
+                return Ok(());
+            }
+            SenderKeys::ServiceManaged => None,
+            SenderKeys::Policy(id) => Some(id.as_str()),
         };
         // Serialized with purges (which take the policy from its senders): a sender is never left
         // with a policy purged between the check and the write.
         let mut tx = self.begin_write(KEY_POLICIES).await?;
-        let (usable,): (i64,) = sqlx::query_as(
-            "select count(*) from data_encryption_policies where id = $1 and tenant_id = $2 \
-             and purged_at is null and purge_requested_at is null",
-        )
-        .bind(policy_id)
-        .bind(tenant_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if usable == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("delete from sender_policies where tenant_id = $1 and address = $2")
+        let result = async {
+            if let Some(policy_id) = policy_id {
+                let (usable,): (i64,) = sqlx::query_as(
+                    "select count(*) from data_encryption_policies where id = $1 and tenant_id = $2 \
+                     and purged_at is null and purge_requested_at is null",
+                )
+                .bind(policy_id)
+                .bind(tenant_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+                if usable == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            sqlx::query("delete from sender_policies where tenant_id = $1 and address = $2")
+                .bind(tenant_id)
+                .bind(address)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query(
+                "insert into sender_policies (tenant_id, address, policy_id, assigned_at) \
+                 values ($1, $2, $3, $4)",
+            )
             .bind(tenant_id)
             .bind(address)
+            .bind(policy_id)
+            .bind(at)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        sqlx::query(
-            "insert into sender_policies (tenant_id, address, policy_id, assigned_at) \
-             values ($1, $2, $3, $4)",
-        )
-        .bind(tenant_id)
-        .bind(address)
-        .bind(policy_id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
     }
 
-    async fn sender_policy(&self, tenant_id: &str, address: &str) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_as::<_, (String,)>(
+    async fn sender_policy(&self, tenant_id: &str, address: &str) -> StoreResult<SenderKeys> {
+        let row = sqlx::query_as::<_, (Option<String>,)>(
             "select policy_id from sender_policies where tenant_id = $1 and address = $2",
         )
         .bind(tenant_id)
         .bind(address)
         .fetch_optional(&self.pool)
         .await
-        .map_err(db)?
-        .map(|(p,)| p))
+        .map_err(db)?;
+        Ok(match row {
+            None => SenderKeys::FollowTenant,
+            Some((None,)) => SenderKeys::ServiceManaged,
+            Some((Some(id),)) => SenderKeys::Policy(id),
+        })
     }
 
     async fn sender_messages(
@@ -607,4 +644,248 @@ impl KeyPolicyStore for Engine {
         .map_err(db)?;
         Ok(n > 0)
     }
+
+    async fn policies_without_availability(&self) -> StoreResult<Vec<Policy>> {
+        let rows = sqlx::query_as::<_, PolicyRow>(&format!(
+            "select {POLICY_COLUMNS} where availability_key is null and purged_at is null \
+             and purge_requested_at is null order by created_at"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Policy::from).collect())
+    }
+
+    async fn set_policy_availability(
+        &self,
+        policy_id: &str,
+        name: &str,
+        wrapped: &[(u32, Vec<u8>)],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write(KEY_POLICIES).await?;
+        let result = async {
+            same_versions(
+                &mut tx,
+                policy_id,
+                wrapped.iter().map(|(v, _)| *v).collect(),
+            )
+            .await?;
+            let done = sqlx::query(
+                "update data_encryption_policies set availability_key = $1 \
+                 where id = $2 and availability_key is null and purged_at is null",
+            )
+            .bind(name)
+            .bind(policy_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict("availability_key_set"));
+            }
+            for (v, w) in wrapped {
+                sqlx::query(
+                    "update policy_data_keys set wrapped_availability = $1 \
+                     where policy_id = $2 and version = $3",
+                )
+                .bind(w)
+                .bind(policy_id)
+                .bind(i64::from(*v))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn recover_policy(
+        &self,
+        policy_id: &str,
+        roots: &[String; 2],
+        rewrapped: &[(u32, [Vec<u8>; 2])],
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write(KEY_POLICIES).await?;
+        let result = async {
+            same_versions(
+                &mut tx,
+                policy_id,
+                rewrapped.iter().map(|(v, _)| *v).collect(),
+            )
+            .await?;
+            let done = sqlx::query(
+                "update data_encryption_policies set root_key_1 = $1, root_key_2 = $2 \
+                 where id = $3 and purged_at is null and purge_requested_at is null",
+            )
+            .bind(&roots[0])
+            .bind(&roots[1])
+            .bind(policy_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            found(done.rows_affected())?;
+            for (v, [a, b]) in rewrapped {
+                sqlx::query(
+                    "update policy_data_keys set wrapped_1 = $1, wrapped_2 = $2 \
+                     where policy_id = $3 and version = $4",
+                )
+                .bind(a)
+                .bind(b)
+                .bind(policy_id)
+                .bind(i64::from(*v))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+            insert_audit(&mut tx, audit).await.map_err(db)?;
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn roll_back_tenant(&self, tenant_id: &str, at: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write(KEY_POLICIES).await?;
+        let result = async {
+            let done = sqlx::query(
+                "update tenants set data_encryption_policy_id = null, roll_back_requested_at = $1 \
+                 where id = $2",
+            )
+            .bind(at)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            found(done.rows_affected())?;
+            sqlx::query(
+                "delete from sender_policies where tenant_id = $1 and policy_id is not null",
+            )
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn roll_back_requested(&self, tenant_id: &str) -> StoreResult<Option<i64>> {
+        let (at,): (Option<i64>,) =
+            sqlx::query_as("select roll_back_requested_at from tenants where id = $1")
+                .bind(tenant_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(at)
+    }
+
+    async fn roll_back_left(&self, tenant_id: &str, sender: Option<&str>) -> StoreResult<u64> {
+        let (n,): (i64,) = match sender {
+            None => sqlx::query_as(&format!(
+                "select count(*) from messages m {UNDER_UNPURGED_POLICY} \
+                 join tenants t on t.id = m.tenant_id \
+                 where m.tenant_id = $1 and t.roll_back_requested_at is not null \
+                 and m.created_at <= t.roll_back_requested_at"
+            ))
+            .bind(tenant_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?,
+            Some(sender) => sqlx::query_as(&format!(
+                "select count(*) from messages m {UNDER_UNPURGED_POLICY} \
+                 where m.tenant_id = $1 and m.sender = $2 and exists ( \
+                     select 1 from sender_policies s where s.tenant_id = m.tenant_id \
+                     and s.address = m.sender and s.policy_id is null)"
+            ))
+            .bind(tenant_id)
+            .bind(sender)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn message_keys_to_roll_back(&self, limit: u32) -> StoreResult<Vec<RollBackRow>> {
+        let rows: Vec<(String, String, String, i64, Vec<u8>)> = sqlx::query_as(&format!(
+            "select m.tenant_id, m.id, m.policy_id, m.key_version, m.wrapped_key \
+             from messages m {UNDER_LIVE_POLICY} join tenants t on t.id = m.tenant_id \
+             where (t.roll_back_requested_at is not null \
+                    and m.created_at <= t.roll_back_requested_at) \
+             or exists (select 1 from sender_policies s where s.tenant_id = m.tenant_id \
+                        and s.address = m.sender and s.policy_id is null) \
+             order by m.policy_id, m.key_version, m.id limit $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(tenant_id, message_id, policy_id, v, wrapped_key)| RollBackRow {
+                    key: MessageKeyRow {
+                        tenant_id,
+                        message_id,
+                        key_version: version(v),
+                        wrapped_key,
+                    },
+                    policy_id,
+                },
+            )
+            .collect())
+    }
+
+    async fn store_rolled_back_keys(&self, rows: &[RollBackRow], to: u32) -> StoreResult<u64> {
+        let mut tx = self.begin_write(KEY_POLICIES).await?;
+        let mut moved = 0u64;
+        let result = async {
+            for r in rows {
+                let done = sqlx::query(
+                    "update messages set wrapped_key = $1, key_version = $2, policy_id = null \
+                     where tenant_id = $3 and id = $4 and policy_id = $5 and key_version = $6 \
+                     and exists (select 1 from data_encryption_policies p \
+                         where p.id = messages.policy_id and p.purged_at is null \
+                         and p.purge_requested_at is null)",
+                )
+                .bind(&r.key.wrapped_key)
+                .bind(i64::from(to))
+                .bind(&r.key.tenant_id)
+                .bind(&r.key.message_id)
+                .bind(&r.policy_id)
+                .bind(i64::from(r.key.key_version))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                moved += done.rows_affected();
+            }
+            sqlx::query(&format!(
+                "update tenants set roll_back_requested_at = null \
+                 where roll_back_requested_at is not null and not exists ( \
+                     select 1 from messages m {UNDER_UNPURGED_POLICY} \
+                     where m.tenant_id = tenants.id \
+                     and m.created_at <= tenants.roll_back_requested_at)"
+            ))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await?;
+        Ok(moved)
+    }
 }
+
+/// Joins a message (`m`) to its policy, where the policy is neither purged nor being purged: the
+/// messages a roll back moves now.
+const UNDER_LIVE_POLICY: &str = "join data_encryption_policies p on p.id = m.policy_id \
+     and p.purged_at is null and p.purge_requested_at is null";
+
+/// Joins a message (`m`) to its policy, where the policy is not purged: the messages a roll back
+/// still has to move (those of a policy being purged, once the request is withdrawn).
+const UNDER_UNPURGED_POLICY: &str = "join data_encryption_policies p on p.id = m.policy_id \
+     and p.purged_at is null";

@@ -8,16 +8,18 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use sealpost_api::key_policies::{
     ConfirmPurge, DataEncryptionPoliciesView, DataEncryptionPolicyView, NewDataEncryptionPolicy,
-    PolicyAssignment, PurgeResult, SenderPolicyView, SetDataEncryptionPolicy,
+    PolicyAssignment, PurgeResult, RecoverDataEncryptionPolicy, RollBackView, SenderPolicyView,
+    SetDataEncryptionPolicy,
 };
 
 use super::Admin;
+use crate::clock::rfc3339;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
-use crate::services::key_policies::{self, purge, roll};
+use crate::services::key_policies::{self, availability, purge, roll, roll_back};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::key_policies::Policy;
+use crate::store::key_policies::{Policy, SenderKeys};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,6 +28,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/data-encryption-policies/{name}/purge",
             post(confirm_purge),
+        )
+        .route("/data-encryption-policies/{name}/recover", post(recover))
+        .route(
+            "/data-encryption-policy-assignment/roll-back",
+            get(roll_back_status).post(roll_back),
+        )
+        .route(
+            "/data-encryption-policy-assignment/senders/{address}/roll-back",
+            post(roll_back_sender),
         )
         .route(
             "/data-encryption-policy-assignment",
@@ -54,16 +65,20 @@ async fn sender_view(
     admin: &Admin,
     address: &str,
 ) -> Result<Json<SenderPolicyView>, ApiError> {
-    let (address, own, effective, messages, under) =
-        key_policies::sender_status(state, &admin.tenant, address).await?;
-    let is_encrypted = effective.is_some() && under == messages;
+    let status = key_policies::sender_status(state, &admin.tenant, address).await?;
+    let own = match &status.own {
+        SenderKeys::Policy(id) => Some(id.clone()),
+        _ => None,
+    };
     Ok(Json(SenderPolicyView {
-        address,
+        address: status.address,
         data_encryption_policy: name_of(state, admin, own).await?,
-        effective_policy: name_of(state, admin, effective).await?,
-        messages,
-        messages_under_policy: under,
-        is_encrypted,
+        service_managed: status.own == SenderKeys::ServiceManaged,
+        is_encrypted: status.effective.is_some() && status.under_effective == status.messages,
+        effective_policy: name_of(state, admin, status.effective).await?,
+        messages: status.messages,
+        messages_under_policy: status.under_effective,
+        roll_back_left: status.roll_back_left,
     }))
 }
 
@@ -337,4 +352,80 @@ async fn assign(
     Ok(Json(PolicyAssignment {
         data_encryption_policy: name,
     }))
+}
+
+async fn recover(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<RecoverDataEncryptionPolicy>,
+) -> Result<Json<DataEncryptionPolicyView>, ApiError> {
+    let policy = find(&state, &admin, &name).await?;
+    // Audited in the same transaction as the recovery.
+    availability::recover(
+        &state,
+        &admin.tenant,
+        &policy,
+        &admin.token.label,
+        &req.root_keys,
+        &req.reason,
+    )
+    .await?;
+    let policy = find(&state, &admin, &policy.id).await?;
+    Ok(Json(
+        key_policies::view(&state, &admin.tenant, &policy, &state.root_keys.list()).await?,
+    ))
+}
+
+async fn roll_back_view(state: &AppState, admin: &Admin) -> Result<RollBackView, ApiError> {
+    let tenant = state.store.tenant(&admin.tenant.id).await?;
+    let (requested_at, messages_left) = roll_back::tenant_status(state, &tenant).await?;
+    Ok(RollBackView {
+        requested_at: requested_at.map(rfc3339),
+        messages_left,
+    })
+}
+
+async fn roll_back_status(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<Json<RollBackView>, ApiError> {
+    Ok(Json(roll_back_view(&state, &admin).await?))
+}
+
+async fn roll_back(
+    State(state): State<AppState>,
+    admin: Admin,
+) -> Result<(StatusCode, Json<RollBackView>), ApiError> {
+    roll_back::tenant(&state, &admin.tenant).await?;
+    admin
+        .audit(
+            &state,
+            "data_encryption_policy.rolled_back",
+            "(the tenant, to service-managed keys)",
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(roll_back_view(&state, &admin).await?),
+    ))
+}
+
+async fn roll_back_sender(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(address): Path<String>,
+) -> Result<(StatusCode, Json<SenderPolicyView>), ApiError> {
+    let address = roll_back::sender(&state, &admin.tenant, &address).await?;
+    admin
+        .audit(
+            &state,
+            "data_encryption_policy.sender_rolled_back",
+            &format!("{address} -> (service-managed keys)"),
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        sender_view(&state, &admin, &address).await?,
+    ))
 }

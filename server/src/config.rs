@@ -862,6 +862,13 @@ mod tests {
                 format!("[availability_key]\nprovider = \"file\"\ndirectory = \"{}\"\n", data.join("avail").display()),
                 "outside the data directory",
             ),
+            (
+                format!(
+                    "[availability_key]\nprovider = \"file\"\ndirectory = \"{}\"\n",
+                    dir.path().join("other/../data/./avail").display()
+                ),
+                "outside the data directory",
+            ),
             ("[availability_key]\nprovider = \"file\"\n".to_owned(), "needs `directory`"),
             (
                 "[availability_key]\nprovider = \"pkcs11\"\nmodule = \"/m\"\ntoken = \"T\"\n".to_owned(),

@@ -7,9 +7,15 @@
 alter table data_encryption_policies add column availability_key text;
 alter table policy_data_keys add column wrapped_availability bytea;
 
--- Roll back to service-managed keys. A tenant's roll back re-wraps, in the background, every
--- message it sealed under a policy up to this moment under its own data key; cleared when done.
-alter table tenants add column roll_back_requested_at bigint;
+-- Roll backs to service-managed keys under way: the tenant's (sender '') or one sender's. Each
+-- moves, in the background, every message of its tenant (or sender) sealed under a policy until
+-- `requested_at` under the tenant's own data key; the row goes when nothing is left.
+create table key_roll_backs (
+    tenant_id text not null references tenants (id) on delete cascade,
+    sender text not null,
+    requested_at bigint not null,
+    primary key (tenant_id, sender)
+);
 
 -- A sender's row with no policy is a sender rolled back to service-managed keys
 -- (Set-Mailbox -DataEncryptionPolicy $null): its new messages are sealed under the tenant's own

@@ -147,11 +147,25 @@ impl AvailabilitySpec {
                     .directory
                     .clone()
                     .ok_or("the availability key store needs `directory`")?;
-                // Compared as absolute paths, through symbolic links where the path exists yet.
+                // Compared as absolute paths without `.` and `..`, through symbolic links where
+                // the path exists yet.
                 let full = |p: &std::path::Path| {
-                    p.canonicalize()
-                        .or_else(|_| std::path::absolute(p))
-                        .unwrap_or_else(|_| p.to_owned())
+                    p.canonicalize().unwrap_or_else(|_| {
+                        let mut out = PathBuf::new();
+                        for c in std::path::absolute(p)
+                            .unwrap_or_else(|_| p.to_owned())
+                            .components()
+                        {
+                            match c {
+                                std::path::Component::ParentDir => {
+                                    out.pop();
+                                }
+                                std::path::Component::CurDir => {}
+                                other => out.push(other),
+                            }
+                        }
+                        out
+                    })
                 };
                 let inside =
                     |a: &std::path::Path, b: &std::path::Path| full(a).starts_with(full(b));

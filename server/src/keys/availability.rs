@@ -32,9 +32,13 @@ impl AvailabilityKeys {
         self.spec.as_ref().map(AvailabilitySpec::describe)
     }
 
-    /// The name of a policy's availability key (its file's stem, or its label in the token).
-    pub fn name_for(policy_id: &str) -> String {
-        format!("sealpost-availability-{policy_id}")
+    /// A new name for a policy's availability key (its file's stem, or its label in the token):
+    /// the policy's id and a random part, so that two nodes making one at once never make two
+    /// keys of one name (the one stored wins; the other is destroyed).
+    pub fn new_name(policy_id: &str) -> String {
+        let mut random = [0u8; 6];
+        crate::secrets::fill_random(&mut random);
+        format!("sealpost-availability-{policy_id}-{}", hex::encode(random))
     }
 
     fn spec(&self, name: &str) -> Result<RootKeySpec, KeyError> {
@@ -95,21 +99,26 @@ mod tests {
         let keys = AvailabilityKeys::new(Some(AvailabilitySpec::Directory(
             dir.path().join("availability"),
         )));
-        let a = keys.create(&AvailabilityKeys::name_for("p1")).unwrap();
-        let b = keys.create(&AvailabilityKeys::name_for("p2")).unwrap();
+        let (n1, n2) = (
+            AvailabilityKeys::new_name("p1"),
+            AvailabilityKeys::new_name("p2"),
+        );
+        assert_ne!(n1, AvailabilityKeys::new_name("p1"));
+        let a = keys.create(&n1).unwrap();
+        let b = keys.create(&n2).unwrap();
         let dk = TenantDataKey::generate();
         let w = a.wrap("dep:t:p1", 1, &dk).unwrap();
         assert!(b.unwrap("dep:t:p1", 1, &w).is_err(), "one key per policy");
         // Made again: the same key, taken up.
-        let again = keys.create(&AvailabilityKeys::name_for("p1")).unwrap();
+        let again = keys.create(&n1).unwrap();
         assert_eq!(
             again.unwrap("dep:t:p1", 1, &w).unwrap().expose_secret(),
             dk.expose_secret()
         );
-        assert!(keys.destroy(&AvailabilityKeys::name_for("p1")).unwrap());
-        assert!(!keys.destroy(&AvailabilityKeys::name_for("p1")).unwrap());
-        assert!(keys.get(&AvailabilityKeys::name_for("p1")).is_err());
-        assert!(keys.get(&AvailabilityKeys::name_for("p2")).is_ok());
+        assert!(keys.destroy(&n1).unwrap());
+        assert!(!keys.destroy(&n1).unwrap());
+        assert!(keys.get(&n1).is_err());
+        assert!(keys.get(&n2).is_ok());
 
         let none = AvailabilityKeys::new(None);
         assert!(!none.configured());

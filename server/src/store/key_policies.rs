@@ -168,7 +168,8 @@ pub trait KeyPolicyStore {
     ) -> StoreResult<()>;
     /// Carry out a purge: delete every data-key version and every message key under the policy,
     /// unassign it from the tenant, and mark it purged; then checkpoint the journal so no copy of
-    /// the deleted keys stays in it. `NotFound` if there is no purge request or it already ran.
+    /// the deleted keys stays in it. `NotFound` if there is no purge request or it already ran;
+    /// `Conflict` if the policy has an availability key (destroy and clear it first).
     async fn purge_policy(
         &self,
         tenant_id: &str,
@@ -202,14 +203,17 @@ pub trait KeyPolicyStore {
     /// Policies not purged nor being purged that have no availability key.
     async fn policies_without_availability(&self) -> StoreResult<Vec<Policy>>;
     /// Give a policy the availability key `name`, with every data-key version wrapped under it
-    /// (`wrapped`, by version), in one transaction. `Conflict` if the versions changed meanwhile
-    /// or it has one already.
+    /// (`wrapped`, by version), in one transaction. `Conflict` if the versions changed meanwhile,
+    /// it has one already, or a purge was requested.
     async fn set_policy_availability(
         &self,
         policy_id: &str,
         name: &str,
         wrapped: &[(u32, Vec<u8>)],
     ) -> StoreResult<()>;
+    /// Forget a policy's availability key `name` (destroyed by a purge about to run) and every
+    /// copy wrapped under it.
+    async fn clear_policy_availability(&self, policy_id: &str, name: &str) -> StoreResult<()>;
     /// Recovery: put `roots` in the place of both root keys, with every data-key version
     /// re-wrapped under them (`rewrapped`, by version), and record `audit`, in one transaction.
     /// `Conflict` if the versions changed meanwhile; `NotFound` if the policy is purged or being
@@ -222,19 +226,35 @@ pub trait KeyPolicyStore {
         audit: &AuditEvent,
     ) -> StoreResult<()>;
     /// Roll the tenant back to service-managed keys: no policy for new messages, no sender
-    /// assignments to policies, and every message sealed under a policy until `at` to be moved
-    /// under the tenant's own data key by the background worker.
+    /// assignments to policies, and a roll back under way for every message sealed under a policy
+    /// until `at`.
     async fn roll_back_tenant(&self, tenant_id: &str, at: i64) -> StoreResult<()>;
-    /// When the tenant's roll back was asked for, while it is not finished.
-    async fn roll_back_requested(&self, tenant_id: &str) -> StoreResult<Option<i64>>;
-    /// How many messages a roll back still has to move: the tenant's (`None`), or one sender's.
+    /// When the roll back of the tenant (`None`) or of one sender was asked for, while it is under
+    /// way.
+    async fn roll_back_requested(
+        &self,
+        tenant_id: &str,
+        sender: Option<&str>,
+    ) -> StoreResult<Option<i64>>;
+    /// How many messages the roll back of the tenant (`None`) or of one sender still has to move
+    /// (0 when none is under way). Those of a policy being purged count, until the purge.
     async fn roll_back_left(&self, tenant_id: &str, sender: Option<&str>) -> StoreResult<u64>;
-    /// Up to `limit` message keys (of every tenant) that a roll back is to move: of a rolled-back
-    /// sender, or sealed before the tenant's roll back; never of a policy purged or being purged.
-    async fn message_keys_to_roll_back(&self, limit: u32) -> StoreResult<Vec<RollBackRow>>;
-    /// Write message keys re-wrapped under their tenant's own data key at `version` (each only if
-    /// it is still under the policy and version it was read at, and the policy is not being
-    /// purged), in one transaction; then end the tenants' roll backs that have nothing left.
-    /// Returns how many moved.
+    /// Whether any roll back is under way (on any tenant).
+    async fn roll_backs_pending(&self) -> StoreResult<bool>;
+    /// Policies (of every tenant; not purged nor being purged) with messages a roll back is to
+    /// move.
+    async fn roll_back_policies(&self) -> StoreResult<Vec<Policy>>;
+    /// Up to `limit` of a policy's message keys that a roll back is to move.
+    async fn message_keys_to_roll_back(
+        &self,
+        policy_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<RollBackRow>>;
+    /// Write message keys re-wrapped under their tenant's own data key at `version`, each only if
+    /// it is still under the policy and version it was read at, a roll back still covers it, and
+    /// the policy is not being purged, in one transaction. Returns how many moved.
     async fn store_rolled_back_keys(&self, rows: &[RollBackRow], version: u32) -> StoreResult<u64>;
+    /// End the roll backs asked for before `before` that have nothing left to move. Returns how
+    /// many ended.
+    async fn finish_roll_backs(&self, before: i64) -> StoreResult<u64>;
 }

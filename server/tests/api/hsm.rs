@@ -428,11 +428,16 @@ async fn availability_journey(dir: &Path) {
     let t = app.tenant("Contoso", &["contoso.example"]).await;
     let dep = create_policy(&app, &t.token, "Recoverable", ["hsm-1", "hsm-2"]).await;
     assert!(dep.availability_key);
-    let availability = location(
-        "availability",
-        &format!("sealpost-availability-{}", dep.id),
-        pin.clone(),
-    );
+    let (label,): (String,) = app
+        .database()
+        .await
+        .fetch_one(&format!(
+            "select availability_key from data_encryption_policies where id = '{}'",
+            dep.id
+        ))
+        .await;
+    assert!(label.starts_with(&format!("sealpost-availability-{}-", dep.id)));
+    let availability = location("availability", &label, pin.clone());
     assert!(Pkcs11RootKey::find(&availability, false).unwrap().is_some());
     assign(&app, &t.token, Some("Recoverable")).await;
     let mut ids = Vec::new();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use axum::http::{Method, StatusCode};
 use sealpost::config::{AvailabilityKeyConfig, RootKeyConfig, RootKeyKind};
 use sealpost::keys::LocalKeyFile;
-use sealpost::services::key_policies::roll;
+use sealpost::services::key_policies::{availability, roll};
 use sealpost_api::admin::AuditEventView;
 use sealpost_api::key_policies::{DataEncryptionPolicyView, PurgeResult};
 use serde_json::json;
@@ -48,8 +48,20 @@ fn roots(dir: &Path) -> Vec<RootKeyConfig> {
     roots
 }
 
+/// The policy's one availability key file in `dir` (its name has a random part).
 fn key_path(dir: &Path, policy: &DataEncryptionPolicyView) -> PathBuf {
-    dir.join(format!("sealpost-availability-{}.key", policy.id))
+    let prefix = format!("sealpost-availability-{}-", policy.id);
+    let found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".key"))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].clone()
 }
 
 async fn recover(
@@ -291,11 +303,9 @@ async fn a_purge_that_cannot_destroy_the_availability_key_does_not_start() {
         &purge_request(Some("Leaving"), Some("dpo@contoso.example")),
     )
     .await;
-    // The key file cannot be read (a directory stands in its place).
     let file = key_path(&store, &dep);
-    let aside = store.join("aside");
+    let aside = outside.path().join("aside");
     std::fs::rename(&file, &aside).unwrap();
-    std::fs::create_dir(&file).unwrap();
     let confirm = || async {
         app.json::<serde_json::Value>(
             Method::POST,
@@ -305,6 +315,15 @@ async fn a_purge_that_cannot_destroy_the_availability_key_does_not_start() {
         )
         .await
     };
+    // Not where the store keeps it (the operator moved it): the purge would not be final.
+    let (status, body) = confirm().await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("availability_key_missing")),
+        "{body}"
+    );
+    // There, but it cannot be read (a directory stands in its place).
+    std::fs::create_dir(&file).unwrap();
     let (status, body) = confirm().await;
     assert_eq!(
         (status, body["code"].as_str()),
@@ -381,7 +400,8 @@ async fn a_policy_made_before_the_availability_store_gets_its_key_in_the_backgro
     let app = app
         .reopen(|c| c.availability_key = Some(availability_dir(&store)))
         .await;
-    roll::step(&app.state, 0).await.unwrap();
+    assert_eq!(availability::backfill(&app.state).await, 1);
+    assert_eq!(availability::backfill(&app.state).await, 0, "once");
     let view = policy(&app, &t.token, "Dep").await;
     assert!(view.availability_key);
     assert!(key_path(&store, &dep).exists());

@@ -7,7 +7,7 @@
 use axum::http::{Method, StatusCode};
 use sealpost::config::RootKeyConfig;
 use sealpost::keys::LocalKeyFile;
-use sealpost::services::key_policies::roll;
+use sealpost::services::key_policies::{roll, roll_back};
 use sealpost_api::ErrorBody;
 use sealpost_api::admin::{AuditEventView, SendMessageRequest};
 use sealpost_api::key_policies::{PolicyAssignment, RollBackView, SenderPolicyView};
@@ -85,14 +85,22 @@ async fn a_sender_rolled_back_has_its_messages_moved_to_service_keys_across_a_cr
         sealed.push(sealed_parts(&app, &t.id, id).await);
     }
 
-    let (status, view): (_, SenderPolicyView) = app
-        .json(
+    // Changing her mind before the worker ran: nothing moves.
+    let roll_back_anna = || async {
+        app.json::<SenderPolicyView>(
             Method::POST,
             &format!("{ANNA}/roll-back"),
             &t.token,
             None::<&()>,
         )
-        .await;
+        .await
+    };
+    assert_eq!(roll_back_anna().await.0, StatusCode::ACCEPTED);
+    put_sender(&app, &t.token, ANNA, Some("Finance")).await;
+    assert_eq!(roll::run_to_end(&app.state).await.unwrap(), 0);
+    assert!(policy_of(&app, &t.id, &annas[1]).await.is_some());
+
+    let (status, view) = roll_back_anna().await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert!(view.service_managed);
     assert_eq!(
@@ -106,14 +114,15 @@ async fn a_sender_rolled_back_has_its_messages_moved_to_service_keys_across_a_cr
     assert_eq!(policy_of(&app, &t.id, &new).await, None);
     annas.push(new);
 
-    // Two at a time; everything opens in between; then a crash, and the rest.
-    assert_eq!(roll::step(&app.state, 2).await.unwrap(), 2);
+    // Two at a time from each policy (Wide's one, Finance's two of three); everything opens in
+    // between; then a crash, and the rest.
+    assert_eq!(roll::step(&app.state, 2).await.unwrap(), 3);
     for id in &annas {
         app.open(&t.id, id).await;
     }
-    assert_eq!(sender(&app, &t.token, ANNA).await.roll_back_left, 2);
+    assert_eq!(sender(&app, &t.token, ANNA).await.roll_back_left, 1);
     let app = app.reopen(|_| {}).await;
-    assert_eq!(roll::run_to_end(&app.state).await.unwrap(), 2);
+    assert_eq!(roll::run_to_end(&app.state).await.unwrap(), 1);
     let view = sender(&app, &t.token, ANNA).await;
     assert_eq!(
         (
@@ -306,6 +315,12 @@ async fn a_tenant_rolled_back_leaves_customer_key_and_a_policy_being_purged_keep
     assert_eq!(roll::run_to_end(&app.state).await.unwrap(), 1);
     assert_eq!(policy_of(&app, &t.id, &leas).await, None);
     app.open(&t.id, &leas).await;
+    // Done; it ends once a message being sealed when it was asked for would have been stored.
+    let view = roll_back_view(&app, &t.token).await;
+    assert!(view.requested_at.is_some());
+    assert_eq!(view.messages_left, 0);
+    app.clock.advance(roll_back::GRACE_SECONDS + 1);
+    roll::step(&app.state, 10).await.unwrap();
     assert_eq!(
         roll_back_view(&app, &t.token).await,
         RollBackView {
@@ -335,11 +350,14 @@ async fn a_tenant_rolled_back_leaves_customer_key_and_a_policy_being_purged_keep
 }
 
 #[tokio::test]
-async fn a_roll_back_waits_for_the_policys_root_keys_and_says_so() {
+async fn a_roll_back_waits_for_a_policys_root_keys_without_holding_up_the_others() {
     let (app, keys, t) = app().await;
     create_policy(&app, &t.token, "Wide", ["vault-a", "vault-b"]).await;
+    create_policy(&app, &t.token, "Other", ["vault-c", "vault-a"]).await;
     assign(&app, &t.token, Some("Wide")).await;
-    let id = send_from(&app, &t.token, "zoe@contoso.example").await;
+    put_sender(&app, &t.token, ANNA, Some("Other")).await;
+    let zoes = send_from(&app, &t.token, "zoe@contoso.example").await;
+    let annas = send_from(&app, &t.token, "anna@contoso.example").await;
     for name in ["vault-a", "vault-b"] {
         let from = keys.path().join(format!("{name}.key"));
         std::fs::rename(&from, from.with_extension("away")).unwrap();
@@ -354,7 +372,9 @@ async fn a_roll_back_waits_for_the_policys_root_keys_and_says_so() {
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    // Nothing moves, and the worker is told why (it backs off and tries again).
+    // Other's message moves (vault-c answers); Wide's waits, and the worker is told why.
+    assert_eq!(roll::step(&app.state, 10).await.unwrap(), 1);
+    assert_eq!(policy_of(&app, &t.id, &annas).await, None);
     assert!(roll::step(&app.state, 10).await.is_err());
     assert_eq!(roll_back_view(&app, &t.token).await.messages_left, 1);
     for name in ["vault-a", "vault-b"] {
@@ -363,6 +383,7 @@ async fn a_roll_back_waits_for_the_policys_root_keys_and_says_so() {
     }
     let app = app.reopen(|_| {}).await;
     assert_eq!(roll::run_to_end(&app.state).await.unwrap(), 1);
-    assert_eq!(policy_of(&app, &t.id, &id).await, None);
-    app.open(&t.id, &id).await;
+    assert_eq!(policy_of(&app, &t.id, &zoes).await, None);
+    app.open(&t.id, &zoes).await;
+    app.open(&t.id, &annas).await;
 }

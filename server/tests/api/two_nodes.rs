@@ -60,14 +60,30 @@ fn mail_text(maildev: &Maildev, needle: &str) -> String {
     }
 }
 
-/// The passcode in the mail that names `reference`.
-fn passcode_mail(maildev: &Maildev, reference: &str) -> String {
-    mail_text(maildev, &format!("Reference: {reference}."))
-        .lines()
-        .map(str::trim)
-        .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
-        .unwrap()
-        .to_owned()
+/// The passcode in the mail that names `reference` and is not one of `seen`: a reference is one of
+/// 256 words, so a second request may get the first one's word again.
+fn passcode_mail(maildev: &Maildev, reference: &str, seen: &[String]) -> String {
+    let needle = format!("Reference: {reference}.");
+    let start = Instant::now();
+    loop {
+        for m in maildev.list() {
+            let text = m["text"].as_str().unwrap_or_default();
+            let code = text
+                .lines()
+                .map(str::trim)
+                .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()));
+            if let Some(code) =
+                code.filter(|c| text.contains(&needle) && !seen.iter().any(|s| s == c))
+            {
+                return code.to_owned();
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no mail with {needle:?} arrived"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 #[test]
@@ -168,7 +184,8 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
         &json!({"token": link}),
     );
     assert_eq!(status, 202, "{body}");
-    let code = passcode_mail(&maildev, body["reference"].as_str().unwrap());
+    let first = passcode_mail(&maildev, body["reference"].as_str().unwrap(), &[]);
+    let code = first.clone();
     let wrong = if code == "00000000" {
         "00000001"
     } else {
@@ -202,7 +219,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
         &json!({"token": link}),
     );
     assert_eq!(status, 202, "{body}");
-    let code = passcode_mail(&maildev, body["reference"].as_str().unwrap());
+    let code = passcode_mail(&maildev, body["reference"].as_str().unwrap(), &[first]);
     let (status, head, body) = portal(
         &a,
         &format!("/api/m/{id}/session"),

@@ -3,11 +3,13 @@
 //! per policy (`keys::AvailabilityKeys`).
 //!
 //! - It is made with the policy; a policy made before the operator configured a store gets one in
-//!   the background as soon as one of its root keys answers ([`backfill`]).
+//!   the background as soon as one of its root keys answers ([`backfill`]). Each key's name has a
+//!   random part, so two nodes making one at once never make two keys of one name.
 //! - It is used only by [`recover`]: an admin's explicit request, with a reason, allowed only when
 //!   neither of the policy's root keys answers, which puts two new root keys in their place and is
 //!   written in the same transaction as its audit entry. Key release and sealing never try it.
-//! - A purge destroys it (`purge::confirm`).
+//! - A purge destroys it and forgets it before anything else (`purge::confirm`); a purge whose
+//!   availability key cannot be destroyed, or is not found, does not start.
 
 use sealpost_envelope::TenantDataKey;
 
@@ -189,21 +191,49 @@ async fn give(state: &AppState, policy: &Policy) -> Result<bool, RollError> {
         .iter()
         .map(|v| Ok((v.version, unwrap_data_key(&state.root_keys, policy, v)?)))
         .collect::<Result<Vec<(u32, TenantDataKey)>, KeyError>>()?;
-    let name = AvailabilityKeys::name_for(&policy.id);
-    let availability = state.root_keys.availability().create(&name)?;
+    let store = state.root_keys.availability();
+    let name = AvailabilityKeys::new_name(&policy.id);
+    let availability = store.create(&name)?;
     let bound = bound(&policy.tenant_id, &policy.id);
-    let wrapped = keys
+    let given = match keys
         .iter()
         .map(|(v, k)| Ok((*v, availability.wrap(&bound, *v, k)?)))
-        .collect::<Result<Vec<_>, KeyError>>()?;
-    match state
-        .store
-        .set_policy_availability(&policy.id, &name, &wrapped)
-        .await
+        .collect::<Result<Vec<_>, KeyError>>()
     {
-        Ok(()) => Ok(true),
-        // A roll or another node got there first: the next pass looks again.
-        Err(StoreError::Conflict(_)) => Ok(false),
+        Ok(wrapped) => state
+            .store
+            .set_policy_availability(&policy.id, &name, &wrapped)
+            .await
+            .map_err(RollError::from),
         Err(e) => Err(e.into()),
+    };
+    match given {
+        Ok(()) => Ok(true),
+        // A roll, a purge request or another node got there first: this key is not needed (the
+        // next pass looks again).
+        Err(RollError::Store(StoreError::Conflict(_))) => {
+            discard(store, &name);
+            Ok(false)
+        }
+        Err(e) => {
+            discard(store, &name);
+            Err(e)
+        }
     }
+}
+
+/// Destroy an availability key made for nothing.
+fn discard(store: &AvailabilityKeys, name: &str) {
+    if let Err(e) = store.destroy(name) {
+        tracing::error!(error = %e, "an availability key that was not needed could not be removed");
+    }
+}
+
+/// The refusal when a policy's availability key is not where the store should have it.
+pub fn availability_key_missing() -> ServiceError {
+    tracing::error!("a policy's availability key is not in the availability key store");
+    ServiceError::conflict(
+        "availability_key_missing",
+        "The policy's availability key is not where the server keeps availability keys (was the server's availability key setting changed?); nothing was purged. Ask the server's operator to check it, then confirm again.",
+    )
 }

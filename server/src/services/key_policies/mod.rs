@@ -117,22 +117,25 @@ pub fn unwrap_data_key(
 }
 
 /// Wrap one version of a policy's data key under both of its root keys and, if it has one, its
-/// availability key (all must answer).
+/// availability key (all must answer; which one did not is in the refusal).
 fn wrap_version(
     roots: &RootKeys,
     policy: &Policy,
     version: u32,
     key: &TenantDataKey,
-) -> Result<WrappedDataKey, KeyError> {
+) -> Result<WrappedDataKey, ServiceError> {
     let bound = bound(&policy.tenant_id, &policy.id);
-    let a = roots
-        .get(&policy.root_keys[0])?
-        .wrap(&bound, version, key)?;
-    let b = roots
-        .get(&policy.root_keys[1])?
-        .wrap(&bound, version, key)?;
+    let under = |name: &str| roots.get(name)?.wrap(&bound, version, key);
+    let a = under(&policy.root_keys[0]).map_err(roots_unreachable)?;
+    let b = under(&policy.root_keys[1]).map_err(roots_unreachable)?;
     let availability = match &policy.availability_key {
-        Some(name) => Some(roots.availability().get(name)?.wrap(&bound, version, key)?),
+        Some(name) => Some(
+            roots
+                .availability()
+                .get(name)
+                .and_then(|k| k.wrap(&bound, version, key))
+                .map_err(availability::availability_unreachable)?,
+        ),
         None => None,
     };
     Ok(WrappedDataKey {
@@ -260,7 +263,7 @@ pub async fn create(
     let availability = state.root_keys.availability();
     let availability_key = availability
         .configured()
-        .then(|| AvailabilityKeys::name_for(&id));
+        .then(|| AvailabilityKeys::new_name(&id));
     let policy = Policy {
         id,
         tenant_id: tenant.id.clone(),
@@ -292,7 +295,7 @@ pub async fn create(
         Ok(w) => w,
         Err(e) => {
             forget_availability();
-            return Err(roots_unreachable(e));
+            return Err(e);
         }
     };
     drop(data_key);

@@ -100,14 +100,25 @@ pub async fn confirm(
         ));
     }
     // The availability key goes first: until it is destroyed the purge is not final, so a purge
-    // that cannot destroy it does not start (and is carried out when confirmed again).
+    // that cannot destroy it does not start. Once destroyed, it is forgotten (a purge that then
+    // fails leaves a policy without one, which the background gives a new one if the request is
+    // withdrawn); the purge itself runs only on a policy without one.
     let availability_key_destroyed = match &policy.availability_key {
         Some(name) => {
-            state
-                .root_keys
-                .availability()
-                .destroy(name)
-                .map_err(super::availability::availability_unreachable)?;
+            let store = state.root_keys.availability();
+            match store.destroy(name) {
+                Ok(true) => {}
+                Ok(false) => return Err(super::availability::availability_key_missing()),
+                Err(e) => return Err(super::availability::availability_unreachable(e)),
+            }
+            match state
+                .store
+                .clear_policy_availability(&policy.id, name)
+                .await
+            {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
             true
         }
         None => false,
@@ -119,6 +130,12 @@ pub async fn confirm(
     {
         Ok(c) => c,
         Err(StoreError::NotFound) => return Err(not_requested()),
+        Err(StoreError::Conflict(_)) => {
+            return Err(ServiceError::conflict(
+                "policy_busy",
+                "The policy was given an availability key while the purge started; confirm the purge again.",
+            ));
+        }
         Err(e) => return Err(e.into()),
     };
     let mut destroyed = Vec::new();

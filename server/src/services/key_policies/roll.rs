@@ -38,8 +38,7 @@ pub async fn start(state: &AppState, policy: &Policy) -> Result<u32, ServiceErro
     refuse_if_purging(policy)?;
     let next = policy.current_version + 1;
     let key = TenantDataKey::generate();
-    let wrapped =
-        wrap_version(&state.root_keys, policy, next, &key).map_err(super::roots_unreachable)?;
+    let wrapped = wrap_version(&state.root_keys, policy, next, &key)?;
     drop(key);
     match state
         .store
@@ -76,9 +75,9 @@ pub enum RollError {
 }
 
 /// One pass of the key worker: a batch of at most `limit` message keys for each policy being
-/// rolled, a batch of roll backs, and availability keys for policies without one. Returns how many
-/// message keys moved (0: nothing is rolling or rolling back). A policy whose keys do not answer
-/// does not hold up the others; if nothing moved because of one, its reason is the error.
+/// rolled, and for each policy a roll back is moving messages from. Returns how many message keys
+/// moved (0: nothing is rolling or rolling back). A policy whose keys do not answer does not hold
+/// up the others; if nothing moved because of one, its reason is the error.
 pub async fn step(state: &AppState, limit: u32) -> Result<u64, RollError> {
     let mut moved = 0;
     let mut failed = None;
@@ -97,7 +96,6 @@ pub async fn step(state: &AppState, limit: u32) -> Result<u64, RollError> {
             failed.get_or_insert(e);
         }
     }
-    super::availability::backfill(state).await;
     match failed {
         Some(e) if moved == 0 => Err(e),
         _ => Ok(moved),
@@ -188,7 +186,14 @@ pub(super) fn rewrap(
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     let wake: Arc<tokio::sync::Notify> = state.key_roll.clone();
     tokio::spawn(async move {
+        let mut last_backfill: Option<tokio::time::Instant> = None;
         loop {
+            // Availability keys for policies without one, at most once per idle period (a policy
+            // whose root keys are lost would otherwise be tried, and logged, on every pass).
+            if last_backfill.is_none_or(|at| at.elapsed() >= IDLE) {
+                last_backfill = Some(tokio::time::Instant::now());
+                super::availability::backfill(&state).await;
+            }
             match step(&state, BATCH).await {
                 Ok(0) => {
                     let _ = tokio::time::timeout(IDLE, wake.notified()).await;

@@ -9,9 +9,11 @@
 //! - A tenant rolled back has no policy for new messages and no sender assigned to a policy, and
 //!   every message it sealed under a policy until then is moved.
 //!
-//! As in a key roll, the whole state is in the database, each batch is one transaction that moves
-//! a key only where the message is still where it was read, and a crash loses at most the batch in
-//! flight. The policy's root keys must still answer (Microsoft's "you must still retain your
+//! As in a key roll, the whole state is in the database (a row per roll back under way, which
+//! covers its tenant's or sender's messages sealed until it was asked for), each batch is one
+//! transaction that moves a key only where the message is still where it was read and still
+//! covered, and a crash loses at most the batch in flight. A roll back ends once nothing is left,
+//! [`GRACE_SECONDS`] after it was asked for at the earliest. The policy's root keys must still answer (Microsoft's "you must still retain your
 //! Customer Key … for data to be rewrapped"); messages of a policy being purged are left alone.
 
 use std::collections::HashMap;
@@ -62,110 +64,95 @@ pub async fn tenant(state: &AppState, tenant: &Tenant) -> Result<(), ServiceErro
     Ok(())
 }
 
-/// A tenant's roll back: when it was asked for (while it is not finished) and how many messages
-/// it still has to move.
+/// A roll back ends this long after it was asked for, at the earliest, once nothing is left: a
+/// message being sealed under the old policy when it was asked for is stored within that time,
+/// and is still moved.
+pub const GRACE_SECONDS: i64 = 300;
+
+/// A tenant's roll back: when it was asked for (while it is under way) and how many messages it
+/// still has to move.
 pub async fn tenant_status(
     state: &AppState,
     tenant: &Tenant,
 ) -> Result<(Option<i64>, u64), ServiceError> {
     Ok((
-        state.store.roll_back_requested(&tenant.id).await?,
+        state.store.roll_back_requested(&tenant.id, None).await?,
         state.store.roll_back_left(&tenant.id, None).await?,
     ))
 }
 
-/// One batch of at most `limit` message keys moved to their tenants' own data keys. Returns how
-/// many moved. Messages of a policy whose root keys do not answer are left for a later batch; if
-/// nothing could move because of that, the reason is the error.
+/// One batch of at most `limit` message keys for each policy a roll back is moving messages
+/// from, to their tenants' own data keys; then the roll backs with nothing left end. Returns how
+/// many moved. A policy whose root keys do not answer waits without holding up the others; if
+/// nothing could move because of one, its reason is the error.
 pub async fn step(state: &AppState, limit: u32) -> Result<u64, RollError> {
-    let rows = state.store.message_keys_to_roll_back(limit).await?;
-    if rows.is_empty() {
-        // Ends the roll backs that had nothing to move.
-        state.store.store_rolled_back_keys(&[], 1).await?;
+    if !state.store.roll_backs_pending().await? {
         return Ok(0);
     }
+    let mut moved = 0;
     let mut failed: Option<RollError> = None;
-    // Each tenant's own data key, and each (policy, version) data key the batch needs, once.
     let mut tenant_keys: HashMap<String, (u32, TenantDataKey)> = HashMap::new();
-    let mut data_keys: HashMap<(String, u32), TenantDataKey> = HashMap::new();
-    let mut policies: HashMap<String, Option<Policy>> = HashMap::new();
-    for row in &rows {
-        if !tenant_keys.contains_key(&row.key.tenant_id) {
-            let tenant = state.store.tenant(&row.key.tenant_id).await?;
-            match state
-                .keys
-                .unwrap(&tenant.id, tenant.key_version, &tenant.wrapped_data_key)
-            {
-                Ok(k) => {
-                    tenant_keys.insert(tenant.id.clone(), (tenant.key_version, k));
-                }
-                Err(e) => {
-                    failed.get_or_insert(e.into());
-                }
-            }
-        }
-        let slot = (row.policy_id.clone(), row.key.key_version);
-        if data_keys.contains_key(&slot) {
-            continue;
-        }
-        if !policies.contains_key(&row.policy_id) {
-            let p = match state.store.policy(&row.key.tenant_id, &row.policy_id).await {
-                Ok(p) => Some(p),
-                Err(StoreError::NotFound) => None,
-                Err(e) => return Err(e.into()),
-            };
-            policies.insert(row.policy_id.clone(), p);
-        }
-        let Some(Some(policy)) = policies.get(&row.policy_id) else {
-            continue;
-        };
-        match state
-            .store
-            .policy_data_key(&policy.id, row.key.key_version)
-            .await
-        {
-            Ok(w) => match unwrap_data_key(&state.root_keys, policy, &w) {
-                Ok(k) => {
-                    data_keys.insert(slot, k);
-                }
-                Err(e) => {
-                    failed.get_or_insert(e.into());
-                }
-            },
-            // Retired meanwhile: the message moved already; it is skipped.
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let mut by_version: HashMap<u32, Vec<RollBackRow>> = HashMap::new();
-    for row in rows {
-        let (Some((to, tenant_key)), Some(old)) = (
-            tenant_keys.get(&row.key.tenant_id),
-            data_keys.get(&(row.policy_id.clone(), row.key.key_version)),
-        ) else {
-            continue;
-        };
-        match rewrap(&row.key, old, tenant_key, *to) {
-            Ok(key) => by_version.entry(*to).or_default().push(RollBackRow {
-                key,
-                policy_id: row.policy_id,
-            }),
+    for policy in state.store.roll_back_policies().await? {
+        match step_policy(state, &policy, limit, &mut tenant_keys).await {
+            Ok(n) => moved += n,
             Err(e) => {
-                tracing::error!(error = %e, "a message key could not be rolled back");
+                tracing::warn!(policy = %policy.id, error = %e, "a roll back is waiting for a policy's keys");
                 failed.get_or_insert(e);
             }
         }
     }
-    let mut moved = 0;
-    for (to, rows) in by_version {
-        moved += state.store.store_rolled_back_keys(&rows, to).await?;
-    }
+    state
+        .store
+        .finish_roll_backs(state.clock.now() - GRACE_SECONDS)
+        .await?;
     match failed {
         Some(e) if moved == 0 => Err(e),
-        Some(e) => {
-            tracing::warn!(error = %e, "some message keys could not be rolled back yet");
-            Ok(moved)
-        }
-        None => Ok(moved),
+        _ => Ok(moved),
     }
+}
+
+async fn step_policy(
+    state: &AppState,
+    policy: &Policy,
+    limit: u32,
+    tenant_keys: &mut HashMap<String, (u32, TenantDataKey)>,
+) -> Result<u64, RollError> {
+    let rows = state
+        .store
+        .message_keys_to_roll_back(&policy.id, limit)
+        .await?;
+    if !tenant_keys.contains_key(&policy.tenant_id) {
+        let tenant = state.store.tenant(&policy.tenant_id).await?;
+        let key = state
+            .keys
+            .unwrap(&tenant.id, tenant.key_version, &tenant.wrapped_data_key)?;
+        tenant_keys.insert(tenant.id.clone(), (tenant.key_version, key));
+    }
+    let Some((to, tenant_key)) = tenant_keys.get(&policy.tenant_id) else {
+        return Ok(0);
+    };
+    let mut data_keys: HashMap<u32, TenantDataKey> = HashMap::new();
+    let mut moving = Vec::with_capacity(rows.len());
+    for row in rows {
+        let old = match data_keys.entry(row.key.key_version) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                match state
+                    .store
+                    .policy_data_key(&policy.id, row.key.key_version)
+                    .await
+                {
+                    Ok(w) => e.insert(unwrap_data_key(&state.root_keys, policy, &w)?),
+                    // Retired meanwhile: the message moved already; it is skipped.
+                    Err(StoreError::NotFound) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        moving.push(RollBackRow {
+            key: rewrap(&row.key, old, tenant_key, *to)?,
+            policy_id: row.policy_id,
+        });
+    }
+    Ok(state.store.store_rolled_back_keys(&moving, *to).await?)
 }

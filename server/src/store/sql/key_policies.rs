@@ -456,7 +456,7 @@ impl KeyPolicyStore for Engine {
             let done = sqlx::query(
                 "update data_encryption_policies set purged_at = $1, purged_by = $2 \
                  where tenant_id = $3 and id = $4 and purged_at is null \
-                 and purge_requested_at is not null",
+                 and purge_requested_at is not null and availability_key is null",
             )
             .bind(at)
             .bind(by)
@@ -465,7 +465,23 @@ impl KeyPolicyStore for Engine {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-            found(done.rows_affected())?;
+            if done.rows_affected() == 0 {
+                // Given an availability key since it was destroyed and cleared: not final yet.
+                let (kept,): (i64,) = sqlx::query_as(
+                    "select count(*) from data_encryption_policies where tenant_id = $1 \
+                     and id = $2 and purged_at is null and availability_key is not null",
+                )
+                .bind(tenant_id)
+                .bind(policy_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+                return Err(if kept > 0 {
+                    StoreError::Conflict("availability_key_set")
+                } else {
+                    StoreError::NotFound
+                });
+            }
             count.data_keys = sqlx::query("delete from policy_data_keys where policy_id = $1")
                 .bind(policy_id)
                 .execute(&mut *tx)
@@ -541,16 +557,7 @@ impl KeyPolicyStore for Engine {
         at: i64,
     ) -> StoreResult<()> {
         let policy_id = match keys {
-            SenderKeys::FollowTenant => {
-                sqlx::query("delete from sender_policies where tenant_id = $1 and address = $2")
-                    .bind(tenant_id)
-                    .bind(address)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(db)?;
-                return Ok(());
-            }
-            SenderKeys::ServiceManaged => None,
+            SenderKeys::FollowTenant | SenderKeys::ServiceManaged => None,
             SenderKeys::Policy(id) => Some(id.as_str()),
         };
         // Serialized with purges (which take the policy from its senders): a sender is never left
@@ -577,6 +584,17 @@ impl KeyPolicyStore for Engine {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            // Any change of the sender's setting ends a roll back of theirs under way; rolling
+            // back starts one.
+            sqlx::query("delete from key_roll_backs where tenant_id = $1 and sender = $2")
+                .bind(tenant_id)
+                .bind(address)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            if *keys == SenderKeys::FollowTenant {
+                return Ok(());
+            }
             sqlx::query(
                 "insert into sender_policies (tenant_id, address, policy_id, assigned_at) \
                  values ($1, $2, $3, $4)",
@@ -588,6 +606,18 @@ impl KeyPolicyStore for Engine {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+            if *keys == SenderKeys::ServiceManaged {
+                sqlx::query(
+                    "insert into key_roll_backs (tenant_id, sender, requested_at) \
+                     values ($1, $2, $3)",
+                )
+                .bind(tenant_id)
+                .bind(address)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
             Ok(())
         }
         .await;
@@ -672,7 +702,8 @@ impl KeyPolicyStore for Engine {
             .await?;
             let done = sqlx::query(
                 "update data_encryption_policies set availability_key = $1 \
-                 where id = $2 and availability_key is null and purged_at is null",
+                 where id = $2 and availability_key is null and purged_at is null \
+                 and purge_requested_at is null",
             )
             .bind(name)
             .bind(policy_id)
@@ -746,23 +777,23 @@ impl KeyPolicyStore for Engine {
         finish(tx, result).await
     }
 
-    async fn roll_back_tenant(&self, tenant_id: &str, at: i64) -> StoreResult<()> {
+    async fn clear_policy_availability(&self, policy_id: &str, name: &str) -> StoreResult<()> {
         let mut tx = self.begin_write(KEY_POLICIES).await?;
         let result = async {
             let done = sqlx::query(
-                "update tenants set data_encryption_policy_id = null, roll_back_requested_at = $1 \
-                 where id = $2",
+                "update data_encryption_policies set availability_key = null \
+                 where id = $1 and availability_key = $2",
             )
-            .bind(at)
-            .bind(tenant_id)
+            .bind(policy_id)
+            .bind(name)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
             found(done.rows_affected())?;
             sqlx::query(
-                "delete from sender_policies where tenant_id = $1 and policy_id is not null",
+                "update policy_data_keys set wrapped_availability = null where policy_id = $1",
             )
-            .bind(tenant_id)
+            .bind(policy_id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -772,70 +803,118 @@ impl KeyPolicyStore for Engine {
         finish(tx, result).await
     }
 
-    async fn roll_back_requested(&self, tenant_id: &str) -> StoreResult<Option<i64>> {
-        let (at,): (Option<i64>,) =
-            sqlx::query_as("select roll_back_requested_at from tenants where id = $1")
+    async fn roll_back_tenant(&self, tenant_id: &str, at: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write(KEY_POLICIES).await?;
+        let result = async {
+            let done =
+                sqlx::query("update tenants set data_encryption_policy_id = null where id = $1")
+                    .bind(tenant_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            found(done.rows_affected())?;
+            sqlx::query(
+                "delete from sender_policies where tenant_id = $1 and policy_id is not null",
+            )
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            sqlx::query("delete from key_roll_backs where tenant_id = $1 and sender = ''")
                 .bind(tenant_id)
-                .fetch_one(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-        Ok(at)
+            sqlx::query(
+                "insert into key_roll_backs (tenant_id, sender, requested_at) values ($1, '', $2)",
+            )
+            .bind(tenant_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
+    }
+
+    async fn roll_back_requested(
+        &self,
+        tenant_id: &str,
+        sender: Option<&str>,
+    ) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_as::<_, (i64,)>(
+            "select requested_at from key_roll_backs where tenant_id = $1 and sender = $2",
+        )
+        .bind(tenant_id)
+        .bind(sender.unwrap_or_default())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(|(at,)| at))
     }
 
     async fn roll_back_left(&self, tenant_id: &str, sender: Option<&str>) -> StoreResult<u64> {
-        let (n,): (i64,) = match sender {
-            None => sqlx::query_as(&format!(
-                "select count(*) from messages m {UNDER_UNPURGED_POLICY} \
-                 join tenants t on t.id = m.tenant_id \
-                 where m.tenant_id = $1 and t.roll_back_requested_at is not null \
-                 and m.created_at <= t.roll_back_requested_at"
-            ))
-            .bind(tenant_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?,
-            Some(sender) => sqlx::query_as(&format!(
-                "select count(*) from messages m {UNDER_UNPURGED_POLICY} \
-                 where m.tenant_id = $1 and m.sender = $2 and exists ( \
-                     select 1 from sender_policies s where s.tenant_id = m.tenant_id \
-                     and s.address = m.sender and s.policy_id is null)"
-            ))
-            .bind(tenant_id)
-            .bind(sender)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?,
-        };
+        let (n,): (i64,) = sqlx::query_as(&format!(
+            "select count(*) from key_roll_backs r join messages m {COVERED} \
+             join data_encryption_policies p on p.id = m.policy_id and p.purged_at is null \
+             where r.tenant_id = $1 and r.sender = $2"
+        ))
+        .bind(tenant_id)
+        .bind(sender.unwrap_or_default())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn message_keys_to_roll_back(&self, limit: u32) -> StoreResult<Vec<RollBackRow>> {
-        let rows: Vec<(String, String, String, i64, Vec<u8>)> = sqlx::query_as(&format!(
-            "select m.tenant_id, m.id, m.policy_id, m.key_version, m.wrapped_key \
-             from messages m {UNDER_LIVE_POLICY} join tenants t on t.id = m.tenant_id \
-             where (t.roll_back_requested_at is not null \
-                    and m.created_at <= t.roll_back_requested_at) \
-             or exists (select 1 from sender_policies s where s.tenant_id = m.tenant_id \
-                        and s.address = m.sender and s.policy_id is null) \
-             order by m.policy_id, m.key_version, m.id limit $1"
+    async fn roll_backs_pending(&self) -> StoreResult<bool> {
+        let (n,): (i64,) = sqlx::query_as("select count(*) from key_roll_backs")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    async fn roll_back_policies(&self) -> StoreResult<Vec<Policy>> {
+        let rows = sqlx::query_as::<_, PolicyRow>(&format!(
+            "select {POLICY_COLUMNS} p where purged_at is null and purge_requested_at is null \
+             and id in (select m.policy_id from key_roll_backs r join messages m {COVERED}) \
+             order by created_at"
         ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Policy::from).collect())
+    }
+
+    async fn message_keys_to_roll_back(
+        &self,
+        policy_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<RollBackRow>> {
+        let rows: Vec<(String, String, i64, Vec<u8>)> = sqlx::query_as(&format!(
+            "select m.tenant_id, m.id, m.key_version, m.wrapped_key from messages m \
+             where m.policy_id = $1 and {} order by m.key_version, m.id limit $2",
+            covered("m")
+        ))
+        .bind(policy_id)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
         Ok(rows
             .into_iter()
-            .map(
-                |(tenant_id, message_id, policy_id, v, wrapped_key)| RollBackRow {
-                    key: MessageKeyRow {
-                        tenant_id,
-                        message_id,
-                        key_version: version(v),
-                        wrapped_key,
-                    },
-                    policy_id,
+            .map(|(tenant_id, message_id, v, wrapped_key)| RollBackRow {
+                key: MessageKeyRow {
+                    tenant_id,
+                    message_id,
+                    key_version: version(v),
+                    wrapped_key,
                 },
-            )
+                policy_id: policy_id.to_owned(),
+            })
             .collect())
     }
 
@@ -844,13 +923,16 @@ impl KeyPolicyStore for Engine {
         let mut moved = 0u64;
         let result = async {
             for r in rows {
-                let done = sqlx::query(
+                // Still where it was read, still covered by a roll back (the sender may have been
+                // given a policy again meanwhile), and its policy not being purged.
+                let done = sqlx::query(&format!(
                     "update messages set wrapped_key = $1, key_version = $2, policy_id = null \
                      where tenant_id = $3 and id = $4 and policy_id = $5 and key_version = $6 \
-                     and exists (select 1 from data_encryption_policies p \
+                     and {} and exists (select 1 from data_encryption_policies p \
                          where p.id = messages.policy_id and p.purged_at is null \
                          and p.purge_requested_at is null)",
-                )
+                    covered("messages")
+                ))
                 .bind(&r.key.wrapped_key)
                 .bind(i64::from(to))
                 .bind(&r.key.tenant_id)
@@ -862,30 +944,40 @@ impl KeyPolicyStore for Engine {
                 .map_err(db)?;
                 moved += done.rows_affected();
             }
-            sqlx::query(&format!(
-                "update tenants set roll_back_requested_at = null \
-                 where roll_back_requested_at is not null and not exists ( \
-                     select 1 from messages m {UNDER_UNPURGED_POLICY} \
-                     where m.tenant_id = tenants.id \
-                     and m.created_at <= tenants.roll_back_requested_at)"
-            ))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
             Ok(())
         }
         .await;
         finish(tx, result).await?;
         Ok(moved)
     }
+
+    async fn finish_roll_backs(&self, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "delete from key_roll_backs where requested_at < $1 and not exists ( \
+                 select 1 from messages m \
+                 join data_encryption_policies p on p.id = m.policy_id and p.purged_at is null \
+                 where m.tenant_id = key_roll_backs.tenant_id \
+                 and (key_roll_backs.sender = '' or m.sender = key_roll_backs.sender) \
+                 and m.created_at <= key_roll_backs.requested_at)",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
 }
 
-/// Joins a message (`m`) to its policy, where the policy is neither purged nor being purged: the
-/// messages a roll back moves now.
-const UNDER_LIVE_POLICY: &str = "join data_encryption_policies p on p.id = m.policy_id \
-     and p.purged_at is null and p.purge_requested_at is null";
+/// The join from a roll back (`r`) to the messages (`m`) it covers: its tenant's (or sender's)
+/// messages under a policy sealed until it was asked for.
+const COVERED: &str = "on m.tenant_id = r.tenant_id \
+     and (r.sender = '' or m.sender = r.sender) and m.created_at <= r.requested_at \
+     and m.policy_id is not null";
 
-/// Joins a message (`m`) to its policy, where the policy is not purged: the messages a roll back
-/// still has to move (those of a policy being purged, once the request is withdrawn).
-const UNDER_UNPURGED_POLICY: &str = "join data_encryption_policies p on p.id = m.policy_id \
-     and p.purged_at is null";
+/// Whether a roll back covers the message in table (or alias) `t`.
+fn covered(t: &str) -> String {
+    format!(
+        "exists (select 1 from key_roll_backs r where r.tenant_id = {t}.tenant_id \
+         and (r.sender = '' or {t}.sender = r.sender) and {t}.created_at <= r.requested_at)"
+    )
+}

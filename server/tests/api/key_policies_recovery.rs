@@ -262,6 +262,12 @@ async fn the_availability_key_recovers_a_policy_only_when_both_root_keys_are_gon
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    // Not while a purge is requested: it would undo the tenant's decision to destroy the keys.
+    let (status, body) = recover(&app, &t.token, "Dep", &["vault-a", "vault-b"], "Undo").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("purge_requested"))
+    );
     let (status, result): (_, PurgeResult) = app
         .json(
             Method::POST,
@@ -355,6 +361,15 @@ async fn a_policy_made_before_the_availability_store_gets_its_key_in_the_backgro
     let t = app.tenant("Contoso", &["contoso.example"]).await;
     let dep = create_policy(&app, &t.token, "Dep", ["vault-a", "vault-b"]).await;
     assert!(!dep.availability_key);
+    // A policy on its way out is given none: its purge must not leave a key behind.
+    create_policy(&app, &t.token, "Leaving", ["vault-c", "vault-d"]).await;
+    set_policy(
+        &app,
+        &t.token,
+        "Leaving",
+        &purge_request(Some("Leaving"), Some("dpo@contoso.example")),
+    )
+    .await;
     assign(&app, &t.token, Some("Dep")).await;
     let first = send(&app, &t.token, "bob@gmail.example").await;
     set_policy(&app, &t.token, "Dep", &roll()).await;
@@ -393,7 +408,7 @@ async fn a_policy_made_before_the_availability_store_gets_its_key_in_the_backgro
     );
     let (_, list): (_, serde_json::Value) =
         app.json(Method::GET, POLICIES, &t.token, None::<&()>).await;
-    assert_eq!(list["policies"].as_array().unwrap().len(), 1);
+    assert_eq!(list["policies"].as_array().unwrap().len(), 2);
 
     // Configured: the worker wraps every version under a new availability key, using the root
     // key that answers (vault-b).
@@ -402,6 +417,7 @@ async fn a_policy_made_before_the_availability_store_gets_its_key_in_the_backgro
         .await;
     assert_eq!(availability::backfill(&app.state).await, 1);
     assert_eq!(availability::backfill(&app.state).await, 0, "once");
+    assert!(!policy(&app, &t.token, "Leaving").await.availability_key);
     let view = policy(&app, &t.token, "Dep").await;
     assert!(view.availability_key);
     assert!(key_path(&store, &dep).exists());

@@ -181,6 +181,10 @@ export default defineConfig({
         SEALPOST_SMTP_PORT: String(smtpPort),
         SEALPOST_SMTP_TLS: 'none',
         SEALPOST_SMTP_LISTEN: `127.0.0.1:${smartHost}`,
+        // scripts/bench measures the load on PostgreSQL too: the same server on a database URL.
+        ...(process.env.SEALPOST_BENCH_DATABASE_URL
+          ? { SEALPOST_DATABASE_URL: process.env.SEALPOST_BENCH_DATABASE_URL }
+          : {}),
       },
     },
   ],

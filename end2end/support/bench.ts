@@ -138,16 +138,19 @@ export async function peakMemory<T>(browser: Browser, work: () => Promise<T>): P
   }
 }
 
-/** The `sealpost serve` process the Playwright config started (its command line names the binary and `serve`). */
+/** The mail server's `sealpost serve` process, which the Playwright config started (by its command line and its listening address). */
 export function serverPid(): number {
   const bin = process.env.SEALPOST_BIN as string;
+  // The mail server (the one the benchmarks load), not the sign-in server beside it.
+  const listen = `SEALPOST_LISTEN=${new URL(process.env.SEALPOST_E2E_MAIL_URL as string).host}`;
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv[0] === bin && argv[1] === 'serve') return Number(pid);
+      const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      if (argv[0] === bin && argv[1] === 'serve' && env.includes(listen)) return Number(pid);
     } catch { /* gone */ }
   }
-  throw new Error('no sealpost serve process');
+  throw new Error('no sealpost serve process for the mail server');
 }
 
 /** CPU seconds a process has used (user + system). */

@@ -16,14 +16,17 @@ export interface Tenant {
   url: string;
 }
 
-/** A `sealpost serve` under test: where it answers, and its data directory (for the CLI). */
+/** A `sealpost serve` under test: where it answers, and its data directory and database (for
+ * the CLI). */
 export interface Server {
   url: string;
   dataDir: string;
+  /** A PostgreSQL URL (scripts/bench's second load run), else SQLite in the data directory. */
+  databaseUrl?: string;
 }
 
 /** The server most tests use. */
-export const MAIL_SERVER: Server = { url: MAIL_URL, dataDir: DATA_DIR };
+export const MAIL_SERVER: Server = { url: MAIL_URL, dataDir: DATA_DIR, databaseUrl: process.env.SEALPOST_BENCH_DATABASE_URL };
 
 let counter = 0;
 /** A fresh tenant with a unique domain (or `fixedDomain`), made with `sealpost tenant create`. */
@@ -31,7 +34,7 @@ export function createTenant(name: string, server: Server = MAIL_SERVER, fixedDo
   counter += 1;
   const domain = fixedDomain ?? `t${Date.now().toString(36)}${counter}.example`;
   const out = execFileSync(BIN, ['tenant', 'create', '--name', name, '--domain', domain], {
-    env: { ...process.env, SEALPOST_DATA_DIR: server.dataDir },
+    env: { ...process.env, SEALPOST_DATA_DIR: server.dataDir, ...(server.databaseUrl ? { SEALPOST_DATABASE_URL: server.databaseUrl } : {}) },
     encoding: 'utf8',
   });
   const token = out.match(/Admin token \(shown once; store it now\): (\S+)/)?.[1];

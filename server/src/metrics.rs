@@ -65,6 +65,7 @@ type Latency = Family<Route, Histogram, fn() -> Histogram>;
 pub struct Metrics {
     registry: Registry,
     key_decisions: Family<Outcome, Counter>,
+    decision_commits: Counter,
     passcodes: Family<Outcome, Counter>,
     notices: Family<Outcome, Counter>,
     bounces: Family<Outcome, Counter>,
@@ -120,6 +121,12 @@ impl Metrics {
             "Key requests by outcome: released, or the refusal's code",
             key_decisions.clone(),
         );
+        let decision_commits = Counter::default();
+        registry.register(
+            "sealpost_key_decision_commits",
+            "Durable commits that recorded key decisions (several share one under load)",
+            decision_commits.clone(),
+        );
         let passcodes = Family::<Outcome, Counter>::default();
         registry.register(
             "sealpost_passcodes",
@@ -165,6 +172,7 @@ impl Metrics {
         Metrics {
             registry,
             key_decisions,
+            decision_commits,
             passcodes,
             notices,
             bounces,
@@ -180,6 +188,11 @@ impl Metrics {
         self.key_decisions
             .get_or_create(&outcome(refusal.unwrap_or("released")))
             .inc();
+    }
+
+    /// A commit that recorded key decisions ended (successful or not).
+    pub fn decision_commit(&self) {
+        self.decision_commits.inc();
     }
 
     /// A try to send an outbox mail of `purpose` (`notice`, `passcode`, `bounce`) ended so

@@ -49,6 +49,10 @@ pub struct AppState {
     pub requests_in_flight: crate::connections::PerClient,
     /// Identity providers' discovery documents and keys, as last read.
     pub providers: Arc<crate::identity::ProviderCache>,
+    /// Policies' data keys as their root keys last unwrapped them (kept for seconds).
+    pub data_keys: Arc<crate::keys::cache::DataKeyCache>,
+    /// Where key releases and refusals are recorded, many to one durable commit.
+    pub decisions: crate::store::decisions::DecisionWriter,
 }
 
 /// Why the application could not start.
@@ -125,8 +129,13 @@ impl AppState {
         let mail_key =
             Arc::new(server_key(store.as_ref(), keys.as_ref(), MAIL_KEY, clock.now()).await?);
         let config_max_requests_per_client = config.http_max_requests_per_client;
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         Ok(AppState {
             config: Arc::new(config),
+            decisions: crate::store::decisions::DecisionWriter::spawn(
+                store.clone(),
+                metrics.clone(),
+            ),
             store,
             keys,
             root_keys,
@@ -137,7 +146,8 @@ impl AppState {
             outbox: Arc::new(tokio::sync::Notify::new()),
             mail_queue: Arc::new(tokio::sync::Notify::new()),
             key_roll: Arc::new(tokio::sync::Notify::new()),
-            metrics: Arc::new(crate::metrics::Metrics::new()),
+            metrics,
+            data_keys: Arc::default(),
             node_id,
             after_answer: tokio_util::task::TaskTracker::new(),
             answers_running: crate::connections::OneAtATime::default(),

@@ -8,6 +8,7 @@
 //! per policy) hold a third copy of each policy's data key for an explicit recovery.
 
 mod availability;
+pub mod cache;
 mod local_file;
 pub mod pkcs11;
 mod ring;

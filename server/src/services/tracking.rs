@@ -7,6 +7,7 @@
 use crate::domain::portal_log::{ChainBreak, ChainHead, ChainVerifier, LogEntry, PortalEvent};
 use crate::services::error::ServiceError;
 use crate::state::AppState;
+use crate::store::decisions::DecisionRecord;
 use crate::store::{AuditEvent, Store, StoreError, Tenant};
 
 /// Who is asking: the client's address and user agent (`http::extract` reads them from a request,
@@ -42,46 +43,77 @@ impl Happened<'_> {
         }
         state
             .store
-            .append_portal_log(&LogEntry {
-                tenant_id: self.tenant.id.clone(),
-                at: state.clock.now(),
-                message_id: self.message_id.to_owned(),
-                recipient: self.recipient.to_owned(),
-                event: event.as_str().to_owned(),
-                detail: detail.to_owned(),
-                client_addr: self.client.addr.clone(),
-                user_agent: self.client.user_agent.clone(),
-            })
+            .append_portal_log(&self.entry(state.clock.now(), event, detail))
             .await?;
         Ok(())
     }
 
-    /// Record a key release (`refusal` = `None`) or refusal in the audit log, always, and in the
-    /// portal tracking log if kept.
-    pub async fn key_decision(
+    /// The portal log entry for `event` at `at`.
+    fn entry(&self, at: i64, event: PortalEvent, detail: &str) -> LogEntry {
+        LogEntry {
+            tenant_id: self.tenant.id.clone(),
+            at,
+            message_id: self.message_id.to_owned(),
+            recipient: self.recipient.to_owned(),
+            event: event.as_str().to_owned(),
+            detail: detail.to_owned(),
+            client_addr: self.client.addr.clone(),
+            user_agent: self.client.user_agent.clone(),
+        }
+    }
+
+    /// Record a key refusal (`code`) in the audit log, always, and in the portal tracking log if
+    /// kept; durable when this returns.
+    pub async fn key_refused(&self, state: &AppState, code: &str) -> Result<(), ServiceError> {
+        self.key_decision(state, Some(code), false, None).await
+    }
+
+    /// Record a key release as [`Self::key_refused`] records a refusal, with what the release
+    /// changes: the recipient's first open (`first_open`), and the session's last use
+    /// (`touched`: the hash of its id, when it is due). All of it is written in one group commit
+    /// shared with concurrent releases (`store::decisions`), and is durable when this returns.
+    pub async fn key_released(
+        &self,
+        state: &AppState,
+        first_open: bool,
+        touched: Option<[u8; 32]>,
+    ) -> Result<(), ServiceError> {
+        self.key_decision(state, None, first_open, touched).await
+    }
+
+    async fn key_decision(
         &self,
         state: &AppState,
         refusal: Option<&str>,
+        first_open: bool,
+        touched: Option<[u8; 32]>,
     ) -> Result<(), ServiceError> {
         state.metrics.key_decision(refusal);
-        let action = match refusal {
-            None => "key.released".to_owned(),
-            Some(code) => format!("key.refused.{code}"),
+        let at = state.clock.now();
+        let (action, event, detail) = match refusal {
+            None => ("key.released".to_owned(), PortalEvent::KeyReleased, ""),
+            Some(code) => (format!("key.refused.{code}"), PortalEvent::KeyRefused, code),
         };
+        let portal = self
+            .tenant
+            .portal_tracking_logs
+            .then(|| self.entry(at, event, detail));
         state
-            .store
-            .audit(&AuditEvent {
-                tenant_id: self.tenant.id.clone(),
-                at: state.clock.now(),
-                actor: self.recipient.to_owned(),
-                action,
-                target: self.message_id.to_owned(),
+            .decisions
+            .record(DecisionRecord {
+                audit: AuditEvent {
+                    tenant_id: self.tenant.id.clone(),
+                    at,
+                    actor: self.recipient.to_owned(),
+                    action,
+                    target: self.message_id.to_owned(),
+                },
+                portal,
+                opened: first_open.then(|| (self.message_id.to_owned(), self.recipient.to_owned())),
+                touched,
             })
             .await?;
-        match refusal {
-            None => self.track(state, PortalEvent::KeyReleased, "").await,
-            Some(code) => self.track(state, PortalEvent::KeyRefused, code).await,
-        }
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod blob_store;
 pub mod blobs;
+pub mod decisions;
 pub mod dkim;
 pub mod key_policies;
 pub mod mail_flow;

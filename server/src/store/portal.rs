@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 
 use super::blob_store::ByteStream;
-use super::{StoreResult, StoredMessage};
+use super::decisions::DecisionRecord;
+use super::{StoreResult, StoredMessage, Tenant};
 use crate::domain::portal_log::{ChainedEntry, LogEntry};
 use crate::domain::session::SessionTimes;
 
@@ -93,6 +94,15 @@ pub struct StoredSession {
     pub times: SessionTimes,
 }
 
+/// A recipient's session with the message it is signed in to and that message's tenant, read
+/// together (what every signed-in request needs first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionContext {
+    pub session: StoredSession,
+    pub message: StoredMessage,
+    pub tenant: Tenant,
+}
+
 /// What to search the portal log for; every field narrows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortalLogFilter {
@@ -170,12 +180,18 @@ pub trait PortalStore: Send + Sync {
     ) -> StoreResult<()>;
     /// A session by the hash of its id.
     async fn session(&self, id_hash: &[u8; 32]) -> StoreResult<StoredSession>;
+    /// A recipient's session by the hash of its id, with its message and tenant, in as few round
+    /// trips as the engine allows (`NotFound` if there is no such session or it is not signed in
+    /// to a message).
+    async fn session_context(&self, id_hash: &[u8; 32]) -> StoreResult<SessionContext>;
     /// Record use of a session.
     async fn touch_session(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<()>;
     /// End a session.
     async fn end_session(&self, id_hash: &[u8; 32]) -> StoreResult<()>;
-    /// Record the first time a recipient opened the message.
-    async fn mark_opened(&self, message_id: &str, address: &str, now: i64) -> StoreResult<()>;
+    /// Write key decisions (see [`super::decisions`]), all in one transaction with one durable
+    /// commit: each one's audit event, first open, session use and portal log entry, chained in
+    /// the order given.
+    async fn record_decisions(&self, records: &[DecisionRecord]) -> StoreResult<()>;
     /// A sealed part's size (only parts the database lists for this tenant's message).
     async fn part_size(&self, tenant_id: &str, message_id: &str, part: &str) -> StoreResult<u64>;
     /// `len` bytes of a part from `first`, streamed from the blob store (ask [`Self::part_size`]

@@ -445,6 +445,8 @@ async fn availability_journey(dir: &Path) {
         ids.push(send(&app, &t.token, "bob@gmail.example").await);
     }
     let s = app.sign_in(&ids[0], "bob@gmail.example").await;
+    let (status, body, _) = app.request_key(&s).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     // Both of the tenant's keys destroyed in their tokens.
     for (token, label) in [("vault-a", "recovery-1"), ("vault-b", "recovery-2")] {
@@ -453,6 +455,16 @@ async fn availability_journey(dir: &Path) {
             .destroy()
             .unwrap();
     }
+    // A running node keeps the data key it unwrapped for `keys::cache::TTL_SECONDS`, no longer.
+    let (status, body, _) = app.request_key(&s).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.clock.advance(sealpost::keys::cache::TTL_SECONDS);
+    let (status, body, _) = app.request_key(&s).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("key_unavailable")),
+        "a destroyed root key stops releases once the node's copy has expired"
+    );
     let app = app.reopen(|_| {}).await;
     let (status, body, _) = app.request_key(&s).await;
     assert_eq!(

@@ -989,6 +989,10 @@ async fn a_purge_is_requested_with_reason_and_contact_then_confirmed_and_crypto_
         .await
         .unwrap();
     assert_eq!(outbox(&app).await, 1);
+    assert!(
+        !app.state.data_keys.is_empty(),
+        "sealing kept Dep's data key"
+    );
     let (status, result): (_, PurgeResult) = app
         .json(
             Method::POST,
@@ -997,6 +1001,10 @@ async fn a_purge_is_requested_with_reason_and_contact_then_confirmed_and_crypto_
             Some(&json!({"confirm": "Dep"})),
         )
         .await;
+    assert!(
+        app.state.data_keys.is_empty(),
+        "the purge forgot it at once"
+    );
     assert_eq!(outbox(&app).await, 0, "the purge took the waiting notice");
     assert_eq!(status, StatusCode::OK);
     assert_eq!(result.policy.status, "Purged");

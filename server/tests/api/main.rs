@@ -36,6 +36,7 @@ mod processes;
 mod queue_leases;
 mod recipient;
 mod release;
+mod release_durability;
 mod schema_parity;
 mod sender;
 mod shared_state;

@@ -293,3 +293,88 @@ pub fn json_of(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
 }
+
+/// POST `body` to a portal route, with the CSRF header and the session cookie if given.
+pub fn portal(
+    addr: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: &serde_json::Value,
+) -> (u16, String, serde_json::Value) {
+    let mut headers = vec![("X-Sealpost-Request", "1".to_owned())];
+    if let Some(c) = cookie {
+        headers.push(("Cookie", c.to_owned()));
+    }
+    let (status, head, body) = http_with(addr, "POST", path, &headers, Some(body));
+    let value = if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        json_of(&body)
+    };
+    (status, head, value)
+}
+
+/// The text of the first mail (as maildev decoded it) that contains `needle`.
+pub fn mail_text(maildev: &Maildev, needle: &str) -> String {
+    let start = Instant::now();
+    loop {
+        for m in maildev.list() {
+            let text = m["text"].as_str().unwrap_or_default();
+            if text.contains(needle) {
+                return text.to_owned();
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no mail with {needle:?} arrived"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The passcode in the mail that names `reference` and is not one of `seen`: a reference is one of
+/// 256 words, so a second request may get the first one's word again.
+pub fn passcode_mail(maildev: &Maildev, reference: &str, seen: &[String]) -> String {
+    let needle = format!("Reference: {reference}.");
+    let start = Instant::now();
+    loop {
+        for m in maildev.list() {
+            let text = m["text"].as_str().unwrap_or_default();
+            let code = text
+                .lines()
+                .map(str::trim)
+                .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()));
+            if let Some(code) =
+                code.filter(|c| text.contains(&needle) && !seen.iter().any(|s| s == c))
+            {
+                return code.to_owned();
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no mail with {needle:?} arrived"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The link token in the newest notice maildev holds.
+pub fn notice_link(maildev: &Maildev) -> String {
+    let notice = mail_text(maildev, "#t=spl_");
+    notice[notice.find("#t=").unwrap() + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
+
+/// Turn on the tenant's portal tracking log through the admin API.
+pub fn enable_portal_log(addr: &str, token: &str) {
+    let (status, body) = http(
+        addr,
+        "PATCH",
+        "/api/admin/tenant",
+        Some(token),
+        Some(&serde_json::json!({ "enable_portal_tracking_logs": true })),
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+}

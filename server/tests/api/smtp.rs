@@ -11,8 +11,8 @@ use sealpost_api::admin::{MessageStatusView, NoticeView};
 use serde_json::json;
 
 use crate::processes::{
-    Running, bootstrap, cookie_of, free_port, http, http_with, json_of, maildev_bin, sealpost,
-    serve, wait_for_port,
+    Running, bootstrap, cookie_of, enable_portal_log, free_port, http, http_with, json_of,
+    maildev_bin, sealpost, serve, wait_for_port,
 };
 
 #[test]
@@ -155,14 +155,7 @@ fn a_protected_message_sent_over_smtp_arrives_as_a_branded_notice() {
     assert_eq!(inline.contents(), &logo[..]);
 
     // The recipient's journey over the real server: a passcode by SMTP, a session, the key.
-    let (status, _) = http(
-        &addr,
-        "PATCH",
-        "/api/admin/tenant",
-        Some(&token),
-        Some(&json!({ "enable_portal_tracking_logs": true })),
-    );
-    assert_eq!(status, 200);
+    enable_portal_log(&addr, &token);
     let link: String = text[text.find(&link_prefix).unwrap() + link_prefix.len() - 4..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')

@@ -7,83 +7,20 @@
 //! PostgreSQL, it fails.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::blobs_s3::{ACCESS, BUCKET, S3Server, SECRET};
 use crate::helpers::test_database;
 use crate::processes::{
-    Maildev, Running, cookie_of, http, http_with, json_of, sealpost, serve_with,
+    Maildev, Running, cookie_of, http, http_with, json_of, notice_link, passcode_mail, portal,
+    sealpost, serve_with,
 };
 
 /// One node: its process and host:port.
 struct Node {
     _process: Running,
     addr: String,
-}
-
-fn portal(
-    node: &Node,
-    path: &str,
-    cookie: Option<&str>,
-    body: &serde_json::Value,
-) -> (u16, String, serde_json::Value) {
-    let mut headers = vec![("X-Sealpost-Request", "1".to_owned())];
-    if let Some(c) = cookie {
-        headers.push(("Cookie", c.to_owned()));
-    }
-    let (status, head, body) = http_with(&node.addr, "POST", path, &headers, Some(body));
-    let value = if body.is_empty() {
-        serde_json::Value::Null
-    } else {
-        json_of(&body)
-    };
-    (status, head, value)
-}
-
-/// The text of the first mail (as maildev decoded it) that contains `needle`.
-fn mail_text(maildev: &Maildev, needle: &str) -> String {
-    let start = Instant::now();
-    loop {
-        for m in maildev.list() {
-            let text = m["text"].as_str().unwrap_or_default();
-            if text.contains(needle) {
-                return text.to_owned();
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no mail with {needle:?} arrived"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// The passcode in the mail that names `reference` and is not one of `seen`: a reference is one of
-/// 256 words, so a second request may get the first one's word again.
-fn passcode_mail(maildev: &Maildev, reference: &str, seen: &[String]) -> String {
-    let needle = format!("Reference: {reference}.");
-    let start = Instant::now();
-    loop {
-        for m in maildev.list() {
-            let text = m["text"].as_str().unwrap_or_default();
-            let code = text
-                .lines()
-                .map(str::trim)
-                .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()));
-            if let Some(code) =
-                code.filter(|c| text.contains(&needle) && !seen.iter().any(|s| s == c))
-            {
-                return code.to_owned();
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no mail with {needle:?} arrived"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]
@@ -170,15 +107,11 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     let id = json_of(&body)["MessageId"].as_str().unwrap().to_owned();
     assert!(s3.keys().iter().any(|k| k.contains(&id)), "{:?}", s3.keys());
-    let notice = mail_text(&maildev, "#t=spl_");
-    let link: String = notice[notice.find("#t=").unwrap() + 3..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
+    let link = notice_link(&maildev);
 
     // A passcode asked for on B; wrong tries on both nodes count toward the same five.
     let (status, _, body) = portal(
-        &b,
+        &b.addr,
         &format!("/api/m/{id}/passcode"),
         None,
         &json!({"token": link}),
@@ -193,7 +126,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
     };
     for node in [&a, &b, &a, &b, &a] {
         let (status, _, _) = portal(
-            node,
+            &node.addr,
             &format!("/api/m/{id}/session"),
             None,
             &json!({"token": link, "passcode": wrong}),
@@ -201,7 +134,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
         assert_eq!(status, 401);
     }
     let (status, _, _) = portal(
-        &b,
+        &b.addr,
         &format!("/api/m/{id}/session"),
         None,
         &json!({"token": link, "passcode": code}),
@@ -213,7 +146,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
 
     // A fresh code signs in on A; B honours the session and releases the key.
     let (status, _, body) = portal(
-        &a,
+        &a.addr,
         &format!("/api/m/{id}/passcode"),
         None,
         &json!({"token": link}),
@@ -221,7 +154,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
     assert_eq!(status, 202, "{body}");
     let code = passcode_mail(&maildev, body["reference"].as_str().unwrap(), &[first]);
     let (status, head, body) = portal(
-        &a,
+        &a.addr,
         &format!("/api/m/{id}/session"),
         None,
         &json!({"token": link, "passcode": code}),
@@ -234,7 +167,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
         "public_key": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key())
     });
     let key_path = format!("/api/m/{id}/key");
-    let (status, _, body) = portal(&b, &key_path, Some(&cookie), &key_body);
+    let (status, _, body) = portal(&b.addr, &key_path, Some(&cookie), &key_body);
     assert_eq!(status, 200, "{body}");
     // The sealed manifest, written through A, is read through B from the shared bucket.
     let (status, _, manifest) = http_with(
@@ -256,7 +189,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
         None,
     );
     assert_eq!(status, 200);
-    let (status, _, body) = portal(&a, &key_path, Some(&cookie), &key_body);
+    let (status, _, body) = portal(&a.addr, &key_path, Some(&cookie), &key_body);
     assert_eq!(
         (status, body["code"].as_str()),
         (403, Some("message_revoked"))
@@ -268,7 +201,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
     for n in 8..=40 {
         let node = if n % 2 == 0 { &a } else { &b };
         let (status, head, body) = portal(
-            node,
+            &node.addr,
             &format!("/api/m/{id}/session"),
             None,
             &json!({"token": format!("made-up-{n}"), "passcode": "12345678"}),

@@ -116,6 +116,21 @@ pub fn unwrap_data_key(
     Err(KeyError::Unavailable(reasons.join("; ")))
 }
 
+/// As [`unwrap_data_key`], through the node's cache of unwrapped data keys (`keys::cache`: found
+/// only by exactly these wraps, kept for seconds), for sealing and key release.
+fn cached_data_key(
+    state: &AppState,
+    policy: &Policy,
+    key: &WrappedDataKey,
+) -> Result<TenantDataKey, KeyError> {
+    let id = crate::keys::cache::digest(&policy.id, key.version, &policy.root_keys, &key.wrapped);
+    state
+        .data_keys
+        .get_or_unwrap(state.clock.now(), &policy.id, id, || {
+            unwrap_data_key(&state.root_keys, policy, key)
+        })
+}
+
 /// Wrap one version of a policy's data key under both of its root keys and, if it has one, its
 /// availability key (all must answer; which one did not is in the refusal).
 fn wrap_version(
@@ -532,7 +547,7 @@ pub async fn key_for_sealing(
         .store
         .policy_data_key(&policy.id, policy.current_version)
         .await?;
-    let key = unwrap_data_key(&state.root_keys, &policy, &wrapped).map_err(key_unavailable)?;
+    let key = cached_data_key(state, &policy, &wrapped).map_err(key_unavailable)?;
     Ok((Some(policy.id), policy.current_version, key))
 }
 
@@ -577,8 +592,7 @@ pub async fn key_for_message(
             .await
         {
             Ok(wrapped) => {
-                let key = unwrap_data_key(&state.root_keys, &policy, &wrapped)
-                    .map_err(key_unavailable)?;
+                let key = cached_data_key(state, &policy, &wrapped).map_err(key_unavailable)?;
                 return Ok((key, reread));
             }
             Err(StoreError::NotFound) => {

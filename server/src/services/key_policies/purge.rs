@@ -128,7 +128,12 @@ pub async fn confirm(
         .purge_policy(&policy.tenant_id, &policy.id, by, state.clock.now())
         .await
     {
-        Ok(c) => c,
+        Ok(c) => {
+            // Other nodes' copies expire within `keys::cache::TTL_SECONDS`, and none can be
+            // found meanwhile: the wraps they are found by are gone.
+            state.data_keys.forget_policy(&policy.id);
+            c
+        }
         Err(StoreError::NotFound) => return Err(not_requested()),
         Err(StoreError::Conflict(_)) => {
             return Err(ServiceError::conflict(

@@ -22,6 +22,48 @@ pub(super) async fn insert_audit(
     Ok(())
 }
 
+/// Most audit events written by one statement (five values each, well under either engine's
+/// limit on bound values).
+pub(super) const AUDIT_ROWS_PER_INSERT: usize = 64;
+
+/// Record several events inside a transaction with one statement (at most
+/// [`AUDIT_ROWS_PER_INSERT`] of them), in the order given.
+pub(super) async fn insert_audits<'e>(
+    tx: &mut Transaction<'_, Db>,
+    events: impl ExactSizeIterator<Item = &'e AuditEvent>,
+) -> Result<(), sqlx::Error> {
+    if events.len() == 0 {
+        return Ok(());
+    }
+    let mut sql =
+        String::from("insert into audit_events (tenant_id, at, actor, action, target) values ");
+    for i in 0..events.len() {
+        let n = i * 5;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5
+        ));
+    }
+    let mut query = sqlx::query(&sql);
+    for e in events {
+        query = query
+            .bind(&e.tenant_id)
+            .bind(e.at)
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.target);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
 #[async_trait]
 impl AuditStore for Engine {
     async fn audit(&self, e: &AuditEvent) -> StoreResult<()> {

@@ -81,6 +81,31 @@ struct TenantRow {
     portal_log_retention_days: Option<i64>,
 }
 
+impl TenantRow {
+    /// The tenant, with its domains (sorted here).
+    fn into_tenant(self, domains: &[&str]) -> Tenant {
+        let mut domains: Vec<Domain> = domains
+            .iter()
+            .filter_map(|d| Domain::parse("domain", d).ok())
+            .collect();
+        domains.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+        Tenant {
+            id: self.id,
+            name: self.name,
+            domains,
+            show_subject_in_notice: self.show_subject_in_notice,
+            portal_tracking_logs: self.portal_tracking_logs,
+            wrapped_data_key: self.wrapped_data_key,
+            key_version: u32::try_from(self.key_version).unwrap_or(0),
+            created_at: self.created_at,
+            data_encryption_policy_id: self.data_encryption_policy_id,
+            portal_log_retention_days: self
+                .portal_log_retention_days
+                .and_then(|d| u32::try_from(d).ok()),
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct TokenRow {
     id: String,
@@ -326,32 +351,7 @@ impl Engine {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        Ok(StoredMessage {
-            id: row.id,
-            tenant_id: row.tenant_id,
-            sender: row.sender,
-            branding_template: row.branding_template,
-            rights_template: row.rights_template,
-            rights: row.rights,
-            wrapped_key: row.wrapped_key,
-            policy_id: row.policy_id,
-            key_version: u32::try_from(row.key_version).unwrap_or(0),
-            size: u64::try_from(row.size).unwrap_or(0),
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-            revocation: revocation(row.revoked_at, row.revoked_by),
-            recipients: recipients.into_iter().map(Into::into).collect(),
-            parent: match (
-                row.parent_id,
-                row.relation.as_deref().and_then(Relation::parse),
-            ) {
-                (Some(message_id), Some(relation)) => Some(ParentLink {
-                    message_id,
-                    relation,
-                }),
-                _ => None,
-            },
-        })
+        Ok(message_from(row, recipients))
     }
 
     async fn replace_domains(
@@ -386,6 +386,36 @@ impl Engine {
         .await
         .map_err(db)?;
         Ok(())
+    }
+}
+
+/// A message from its row and its recipients' rows (in the order they were added).
+fn message_from(row: MessageRow, recipients: Vec<RecipientRow>) -> StoredMessage {
+    StoredMessage {
+        id: row.id,
+        tenant_id: row.tenant_id,
+        sender: row.sender,
+        branding_template: row.branding_template,
+        rights_template: row.rights_template,
+        rights: row.rights,
+        wrapped_key: row.wrapped_key,
+        policy_id: row.policy_id,
+        key_version: u32::try_from(row.key_version).unwrap_or(0),
+        size: u64::try_from(row.size).unwrap_or(0),
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        revocation: revocation(row.revoked_at, row.revoked_by),
+        recipients: recipients.into_iter().map(Into::into).collect(),
+        parent: match (
+            row.parent_id,
+            row.relation.as_deref().and_then(Relation::parse),
+        ) {
+            (Some(message_id), Some(relation)) => Some(ParentLink {
+                message_id,
+                relation,
+            }),
+            _ => None,
+        },
     }
 }
 

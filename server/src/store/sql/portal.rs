@@ -4,16 +4,22 @@
 //! racing for the last try or the last passcode of the hour cannot both win, and two appends
 //! cannot chain to the same entry.
 
-use async_trait::async_trait;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::LazyLock;
 
-use super::Engine;
-use super::{MESSAGE_COLUMNS, MessageRow, blob, db};
+use async_trait::async_trait;
+use sqlx::Transaction;
+
+use super::audit::{AUDIT_ROWS_PER_INSERT, insert_audits};
+use super::{Db, Engine};
+use super::{MESSAGE_COLUMNS, MessageRow, RecipientRow, TenantRow, blob, db, message_from};
 use crate::domain::portal_log::{ChainedEntry, GENESIS, LogEntry, entry_hash};
 use crate::domain::session::{ABSOLUTE, SessionTimes};
 use crate::store::blob_store::ByteStream;
+use crate::store::decisions::DecisionRecord;
 use crate::store::portal::{
     LinkedRecipient, MAX_RATE_WINDOW, NewPasscode, NewSession, PortalLogFilter, PortalStore,
-    RateCheck, StoredPasscode, StoredSession,
+    RateCheck, SessionContext, StoredPasscode, StoredSession,
 };
 use crate::store::{StoreError, StoreResult, StoredMessage};
 
@@ -54,6 +60,149 @@ impl From<LogRow> for ChainedEntry {
 
 const LOG_COLUMNS: &str = "tenant_id, seq, at, message_id, recipient, event, detail, client_addr, \
      user_agent, prev_hash, hash";
+
+/// The lock a tenant's portal log is appended and pruned under.
+fn portal_log_lock(tenant_id: &str) -> String {
+    format!("portal_log:{tenant_id}")
+}
+
+/// Append `e` to its tenant's chain inside `tx`, which holds [`portal_log_lock`]. `heads` keeps
+/// each tenant's head as appended in this transaction, so a batch reads each head once.
+async fn append_chained(
+    tx: &mut Transaction<'_, Db>,
+    heads: &mut HashMap<String, (u64, Vec<u8>)>,
+    e: &LogEntry,
+) -> StoreResult<ChainedEntry> {
+    let (seq, prev_hash) = match heads.get(&e.tenant_id) {
+        Some((seq, hash)) => (seq + 1, hash.clone()),
+        None => {
+            // The newest entry; if retention pruned them all, the checkpoint it left.
+            let head = sqlx::query_as::<_, (i64, Vec<u8>)>(
+                "select seq, hash from portal_log where tenant_id = $1 \
+                 union all select seq, hash from portal_log_checkpoints where tenant_id = $2 \
+                 order by seq desc limit 1",
+            )
+            .bind(&e.tenant_id)
+            .bind(&e.tenant_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db)?;
+            match head {
+                Some((seq, hash)) => (u64::try_from(seq).unwrap_or(0) + 1, hash),
+                None => (1, GENESIS.to_vec()),
+            }
+        }
+    };
+    let hash = entry_hash(&prev_hash, seq, e);
+    sqlx::query(&format!(
+        "insert into portal_log ({LOG_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ))
+    .bind(&e.tenant_id)
+    .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+    .bind(e.at)
+    .bind(&e.message_id)
+    .bind(&e.recipient)
+    .bind(&e.event)
+    .bind(&e.detail)
+    .bind(&e.client_addr)
+    .bind(&e.user_agent)
+    .bind(&prev_hash)
+    .bind(hash.as_slice())
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    heads.insert(e.tenant_id.clone(), (seq, hash.to_vec()));
+    Ok(ChainedEntry {
+        seq,
+        entry: e.clone(),
+        prev_hash,
+        hash: hash.to_vec(),
+    })
+}
+
+/// A session with its message (the columns [`MessageRow`] reads, by their own names) and tenant.
+#[derive(sqlx::FromRow)]
+struct ContextRow {
+    s_binding: String,
+    s_scope: String,
+    s_address: String,
+    s_created_at: i64,
+    s_last_seen_at: i64,
+    s_keep_signed_in: bool,
+    #[sqlx(flatten)]
+    message: MessageRow,
+    t_name: String,
+    t_show_subject_in_notice: bool,
+    t_portal_tracking_logs: bool,
+    t_wrapped_data_key: Vec<u8>,
+    t_key_version: i64,
+    t_created_at: i64,
+    t_data_encryption_policy_id: Option<String>,
+    t_portal_log_retention_days: Option<i64>,
+    /// The tenant's domains, separated by spaces (which no domain holds).
+    t_domains: Option<String>,
+    #[sqlx(flatten)]
+    recipient: ContextRecipient,
+}
+
+/// One recipient of the message (a row per recipient; the other columns repeat).
+#[derive(sqlx::FromRow)]
+struct ContextRecipient {
+    r_address: String,
+    r_kind: String,
+    r_notice_state: Option<String>,
+    r_notice_at: Option<i64>,
+    r_notice_error: Option<String>,
+    r_notice_next_at: Option<i64>,
+    r_opened_at: Option<i64>,
+    r_revoked_at: Option<i64>,
+    r_revoked_by: Option<String>,
+}
+
+impl From<ContextRecipient> for RecipientRow {
+    fn from(r: ContextRecipient) -> Self {
+        RecipientRow {
+            address: r.r_address,
+            kind: r.r_kind,
+            notice_state: r.r_notice_state,
+            notice_at: r.r_notice_at,
+            notice_error: r.r_notice_error,
+            notice_next_at: r.r_notice_next_at,
+            opened_at: r.r_opened_at,
+            revoked_at: r.r_revoked_at,
+            revoked_by: r.r_revoked_by,
+        }
+    }
+}
+
+/// One query for a session, its message, the message's recipients (a row each) and its tenant.
+static CONTEXT_QUERY: LazyLock<String> = LazyLock::new(|| {
+    let message: Vec<String> = MESSAGE_COLUMNS
+        .split(',')
+        .map(|c| format!("m.{}", c.trim()))
+        .collect();
+    format!(
+        "select s.binding as s_binding, s.scope as s_scope, s.address as s_address, \
+         s.created_at as s_created_at, s.last_seen_at as s_last_seen_at, \
+         s.keep_signed_in as s_keep_signed_in, {}, \
+         t.name as t_name, t.show_subject_in_notice as t_show_subject_in_notice, \
+         t.portal_tracking_logs as t_portal_tracking_logs, \
+         t.wrapped_data_key as t_wrapped_data_key, t.key_version as t_key_version, \
+         t.created_at as t_created_at, \
+         t.data_encryption_policy_id as t_data_encryption_policy_id, \
+         t.portal_log_retention_days as t_portal_log_retention_days, \
+         (select string_agg(d.domain, ' ') from tenant_domains d where d.tenant_id = t.id) \
+           as t_domains, \
+         r.address as r_address, r.kind as r_kind, r.notice_state as r_notice_state, \
+         r.notice_at as r_notice_at, r.notice_error as r_notice_error, \
+         r.notice_next_at as r_notice_next_at, r.opened_at as r_opened_at, \
+         r.revoked_at as r_revoked_at, r.revoked_by as r_revoked_by \
+         from sessions s join messages m on m.id = s.scope join tenants t on t.id = m.tenant_id \
+         join recipients r on r.message_id = m.id \
+         where s.id_hash = $1 order by r.rowid",
+        message.join(", ")
+    )
+});
 
 #[async_trait]
 impl PortalStore for Engine {
@@ -316,6 +465,52 @@ impl PortalStore for Engine {
         })
     }
 
+    async fn session_context(&self, id_hash: &[u8; 32]) -> StoreResult<SessionContext> {
+        let mut rows = sqlx::query_as::<_, ContextRow>(&CONTEXT_QUERY)
+            .bind(id_hash.as_slice())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .into_iter();
+        // A message always has its recipients: no row is no session (or not a message's).
+        let row = rows.next().ok_or(StoreError::NotFound)?;
+        let mut recipients = vec![row.recipient.into()];
+        recipients.extend(rows.map(|r| r.recipient.into()));
+        let session = StoredSession {
+            binding: row.s_binding,
+            scope: row.s_scope,
+            address: row.s_address,
+            times: SessionTimes {
+                created_at: row.s_created_at,
+                last_seen_at: row.s_last_seen_at,
+                keep_signed_in: row.s_keep_signed_in,
+            },
+        };
+        let domains: Vec<&str> = row
+            .t_domains
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let tenant = TenantRow {
+            id: row.message.tenant_id.clone(),
+            name: row.t_name,
+            show_subject_in_notice: row.t_show_subject_in_notice,
+            portal_tracking_logs: row.t_portal_tracking_logs,
+            wrapped_data_key: row.t_wrapped_data_key,
+            key_version: row.t_key_version,
+            created_at: row.t_created_at,
+            data_encryption_policy_id: row.t_data_encryption_policy_id,
+            portal_log_retention_days: row.t_portal_log_retention_days,
+        }
+        .into_tenant(&domains);
+        Ok(SessionContext {
+            session,
+            message: message_from(row.message, recipients),
+            tenant,
+        })
+    }
+
     async fn touch_session(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<()> {
         sqlx::query(
             "update sessions set last_seen_at = $1 where id_hash = $2 and last_seen_at < $1",
@@ -334,20 +529,6 @@ impl PortalStore for Engine {
             .execute(&self.pool)
             .await
             .map_err(db)?;
-        Ok(())
-    }
-
-    async fn mark_opened(&self, message_id: &str, address: &str, now: i64) -> StoreResult<()> {
-        sqlx::query(
-            "update recipients set opened_at = $1 \
-             where message_id = $2 and address = $3 and opened_at is null",
-        )
-        .bind(now)
-        .bind(message_id)
-        .bind(address)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
         Ok(())
     }
 
@@ -404,52 +585,70 @@ impl PortalStore for Engine {
         self.server_key(name).await?.ok_or(StoreError::NotFound)
     }
 
+    async fn record_decisions(&self, records: &[DecisionRecord]) -> StoreResult<()> {
+        let tenants: BTreeSet<String> = records
+            .iter()
+            .filter_map(|r| r.portal.as_ref())
+            .map(|e| portal_log_lock(&e.tenant_id))
+            .collect();
+        let locks: Vec<&str> = tenants.iter().map(String::as_str).collect();
+        let mut tx = self.begin_write_all(&locks).await?;
+        for chunk in records.chunks(AUDIT_ROWS_PER_INSERT) {
+            insert_audits(&mut tx, chunk.iter().map(|r| &r.audit))
+                .await
+                .map_err(db)?;
+        }
+        // Rows changed in one order, so two nodes' batches never wait for each other in a circle.
+        let mut opened: Vec<(&str, &str, i64)> = records
+            .iter()
+            .filter_map(|r| {
+                r.opened
+                    .as_ref()
+                    .map(|(m, a)| (m.as_str(), a.as_str(), r.audit.at))
+            })
+            .collect();
+        opened.sort_unstable();
+        for (message_id, address, at) in opened {
+            sqlx::query(
+                "update recipients set opened_at = $1 \
+                 where message_id = $2 and address = $3 and opened_at is null",
+            )
+            .bind(at)
+            .bind(message_id)
+            .bind(address)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        let mut touched: Vec<(&[u8; 32], i64)> = records
+            .iter()
+            .filter_map(|r| r.touched.as_ref().map(|h| (h, r.audit.at)))
+            .collect();
+        touched.sort_unstable();
+        for (id_hash, at) in touched {
+            sqlx::query(
+                "update sessions set last_seen_at = $1 where id_hash = $2 and last_seen_at < $1",
+            )
+            .bind(at)
+            .bind(id_hash.as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        let mut heads = HashMap::new();
+        for entry in records.iter().filter_map(|r| r.portal.as_ref()) {
+            append_chained(&mut tx, &mut heads, entry).await?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
     async fn append_portal_log(&self, e: &LogEntry) -> StoreResult<ChainedEntry> {
         // The write lock is held before the head is read, so two appends (from any process on
         // this database) cannot both chain to the same entry.
-        let mut tx = self
-            .begin_write(&format!("portal_log:{}", e.tenant_id))
-            .await?;
-        // The newest entry; if retention pruned them all, the checkpoint it left.
-        let head = sqlx::query_as::<_, (i64, Vec<u8>)>(
-            "select seq, hash from portal_log where tenant_id = $1 \
-             union all select seq, hash from portal_log_checkpoints where tenant_id = $2 \
-             order by seq desc limit 1",
-        )
-        .bind(&e.tenant_id)
-        .bind(&e.tenant_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let (seq, prev_hash) = match head {
-            Some((seq, hash)) => (u64::try_from(seq).unwrap_or(0) + 1, hash),
-            None => (1, GENESIS.to_vec()),
-        };
-        let hash = entry_hash(&prev_hash, seq, e);
-        sqlx::query(&format!(
-            "insert into portal_log ({LOG_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        ))
-        .bind(&e.tenant_id)
-        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-        .bind(e.at)
-        .bind(&e.message_id)
-        .bind(&e.recipient)
-        .bind(&e.event)
-        .bind(&e.detail)
-        .bind(&e.client_addr)
-        .bind(&e.user_agent)
-        .bind(&prev_hash)
-        .bind(hash.as_slice())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        let mut tx = self.begin_write(&portal_log_lock(&e.tenant_id)).await?;
+        let chained = append_chained(&mut tx, &mut HashMap::new(), e).await?;
         tx.commit().await.map_err(db)?;
-        Ok(ChainedEntry {
-            seq,
-            entry: e.clone(),
-            prev_hash,
-            hash: hash.to_vec(),
-        })
+        Ok(chained)
     }
 
     async fn portal_log(
@@ -512,7 +711,7 @@ impl PortalStore for Engine {
 
     async fn prune_portal_log(&self, tenant_id: &str, before: i64, now: i64) -> StoreResult<u64> {
         // The same lock appending takes, so the chain does not move while it is cut.
-        let mut tx = self.begin_write(&format!("portal_log:{tenant_id}")).await?;
+        let mut tx = self.begin_write(&portal_log_lock(tenant_id)).await?;
         // The prefix: every entry before the first one written at or after `before`.
         let (first_kept, last) = sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
             "select (select min(seq) from portal_log where tenant_id = $1 and at >= $2), \

@@ -67,30 +67,15 @@ impl TenantStore for Engine {
         .fetch_one(&self.pool)
         .await
         .map_err(db)?;
-        let domains = sqlx::query_as::<_, (String,)>(
+        let domains: Vec<(String,)> = sqlx::query_as(
             "select domain from tenant_domains where tenant_id = $1 order by domain",
         )
         .bind(tenant_id)
         .fetch_all(&self.pool)
         .await
-        .map_err(db)?
-        .into_iter()
-        .filter_map(|(d,)| Domain::parse("domain", &d).ok())
-        .collect();
-        Ok(Tenant {
-            id: row.id,
-            name: row.name,
-            domains,
-            show_subject_in_notice: row.show_subject_in_notice,
-            portal_tracking_logs: row.portal_tracking_logs,
-            wrapped_data_key: row.wrapped_data_key,
-            key_version: u32::try_from(row.key_version).unwrap_or(0),
-            created_at: row.created_at,
-            data_encryption_policy_id: row.data_encryption_policy_id,
-            portal_log_retention_days: row
-                .portal_log_retention_days
-                .and_then(|d| u32::try_from(d).ok()),
-        })
+        .map_err(db)?;
+        let domains: Vec<&str> = domains.iter().map(|(d,)| d.as_str()).collect();
+        Ok(row.into_tenant(&domains))
     }
 
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Tenant> {

@@ -87,6 +87,12 @@ impl SqliteStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 
+    /// As [`Self::begin_write`], for a write that a server engine would serialize on several
+    /// locks (SQLite has one writer at a time, whatever the locks).
+    async fn begin_write_all(&self, _locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+
     /// As [`Self::begin_write`] (SQLite has one writer at a time, whatever the locks), for counts
     /// that may lose their last moments in a power cut (the rate limits' events): the commit goes
     /// to the journal without waiting for the disk, so a flood of counted tries is not one fsync

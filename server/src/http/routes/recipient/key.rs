@@ -21,7 +21,7 @@ use crate::services::sending::message_key;
 use crate::services::tracking::{Client, Happened};
 use crate::state::AppState;
 use crate::store::StoredMessage;
-use crate::store::portal::StoredSession;
+use crate::store::portal::SessionContext;
 
 /// How long a page may keep a released key before asking again (never past the expiry).
 pub const LEASE_SECONDS: i64 = 10 * 60;
@@ -47,18 +47,16 @@ fn invalid_public_key() -> ApiError {
 /// Record that a session which has just ended was refused the key.
 async fn refused_after_session_ended(
     state: &AppState,
-    session: &StoredSession,
+    ended: &SessionContext,
     client: &Client,
 ) -> Result<(), ApiError> {
-    let message = state.store.message_by_id(&session.scope).await?;
-    let tenant = state.store.tenant(&message.tenant_id).await?;
     Happened {
-        tenant: &tenant,
-        message_id: &message.id,
-        recipient: &session.address,
+        tenant: &ended.tenant,
+        message_id: &ended.message.id,
+        recipient: &ended.session.address,
         client,
     }
-    .key_decision(state, Some(ErrorCode::SessionExpired.as_str()))
+    .key_refused(state, ErrorCode::SessionExpired.as_str())
     .await?;
     Ok(())
 }
@@ -90,18 +88,18 @@ async fn release_key(
         .ok()
         .filter(|k| k.len() == PUBLIC_KEY_LEN)
     else {
-        h.key_decision(&state, Some(ErrorCode::InvalidPublicKey.as_str()))
+        h.key_refused(&state, ErrorCode::InvalidPublicKey.as_str())
             .await?;
         return Err(invalid_public_key());
     };
     if let Err(refusal) = check(&signed.facts(now), Right::View) {
-        h.key_decision(&state, Some(refusal.code())).await?;
+        h.key_refused(&state, refusal.code()).await?;
         return Err(refusal_error(refusal, &signed.message));
     }
     let (message_id, key) = match message_key(&state, &signed.tenant, &signed.message).await {
         Ok(k) => k,
         Err(ServiceError::Key(refusal)) => {
-            h.key_decision(&state, Some(refusal.code())).await?;
+            h.key_refused(&state, refusal.code()).await?;
             return Err(refusal_error(refusal, &signed.message));
         }
         Err(e) => return Err(e.into()),
@@ -120,25 +118,21 @@ async fn release_key(
     let release = match release {
         Ok(r) => r,
         Err(e) => {
-            h.key_decision(&state, Some(ErrorCode::InvalidPublicKey.as_str()))
+            h.key_refused(&state, ErrorCode::InvalidPublicKey.as_str())
                 .await?;
             return Err(e);
         }
     };
-    signed.touch(&state).await?;
     // The first open is kept; later releases (a reload, a new lease) need no write for it.
     let opened = signed
         .message
         .recipients
         .iter()
         .any(|r| r.address == signed.session.address && r.opened_at.is_some());
-    if !opened {
-        state
-            .store
-            .mark_opened(&signed.message.id, &signed.session.address, now)
-            .await?;
-    }
-    h.key_decision(&state, None).await?;
+    // The release is answered only once it is recorded, with the first open and the session's
+    // use, in the group commit it shares with concurrent releases.
+    h.key_released(&state, !opened, signed.touch_due(now))
+        .await?;
     let lease = match signed.message.expires_at {
         Some(at) => LEASE_SECONDS.min(at - now),
         None => LEASE_SECONDS,

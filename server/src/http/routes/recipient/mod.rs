@@ -34,7 +34,7 @@ use crate::domain::rights::{Right, Rights};
 use crate::http::error::ApiError;
 use crate::secrets::hash_secret;
 use crate::state::AppState;
-use crate::store::portal::StoredSession;
+use crate::store::portal::{SessionContext, StoredSession};
 use crate::store::{StoreError, StoredMessage, Tenant};
 
 /// The recipient routes (mounted under `/api/m`).
@@ -88,14 +88,14 @@ fn session_required() -> ApiError {
     )
 }
 
-/// Why a request is not signed in; `ended` is the session when it was found but is over (so the
-/// key route can record who was refused).
+/// Why a request is not signed in; `ended` is the session (with its message and tenant) when it
+/// was found but is over, so the key route can record who was refused.
 #[derive(Debug)]
 pub struct NotSignedIn {
     /// The answer.
     pub error: ApiError,
     /// The session that just ended, if that is the reason.
-    pub ended: Option<StoredSession>,
+    pub ended: Option<Box<SessionContext>>,
 }
 
 impl From<ApiError> for NotSignedIn {
@@ -134,8 +134,12 @@ impl FromRequestParts<AppState> for SignedIn {
         let secret = cookie(&parts.headers, &cookie_name(message_id))
             .ok_or_else(|| NotSignedIn::from(session_required()))?;
         let id_hash = hash_secret(secret);
-        let session = match state.store.session(&id_hash).await {
-            Ok(s) => s,
+        let SessionContext {
+            session,
+            message,
+            tenant,
+        } = match state.store.session_context(&id_hash).await {
+            Ok(c) => c,
             Err(StoreError::NotFound) => return Err(session_required().into()),
             Err(e) => return Err(e.into()),
         };
@@ -150,11 +154,13 @@ impl FromRequestParts<AppState> for SignedIn {
                     ErrorCode::SessionExpired.as_str(),
                     "Your session has ended. Ask for a new passcode to sign in again.",
                 ),
-                ended: Some(session),
+                ended: Some(Box::new(SessionContext {
+                    session,
+                    message,
+                    tenant,
+                })),
             });
         }
-        let message = state.store.message_by_id(&session.scope).await?;
-        let tenant = state.store.tenant(&message.tenant_id).await?;
         Ok(SignedIn {
             id_hash,
             session,
@@ -165,6 +171,11 @@ impl FromRequestParts<AppState> for SignedIn {
 }
 
 impl SignedIn {
+    /// The hash of the session's id if its use at `now` is to be written (see [`Self::touch`]).
+    pub fn touch_due(&self, now: i64) -> Option<[u8; 32]> {
+        self.session.times.needs_touch(now).then_some(self.id_hash)
+    }
+
     /// The facts the release rules judge, now.
     pub fn facts(&self, now: i64) -> ReleaseFacts<'_> {
         facts(&self.message, &self.session.address, now)
@@ -178,7 +189,7 @@ impl SignedIn {
     /// Count this request as use of the session (moves the idle limit), written at most every
     /// [`crate::domain::session::TOUCH_EVERY`] seconds.
     pub async fn touch(&self, state: &AppState) -> Result<(), ApiError> {
-        if !self.session.times.needs_touch(state.clock.now()) {
+        if self.touch_due(state.clock.now()).is_none() {
             return Ok(());
         }
         Ok(state

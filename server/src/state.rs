@@ -130,6 +130,11 @@ impl AppState {
             Arc::new(server_key(store.as_ref(), keys.as_ref(), MAIL_KEY, clock.now()).await?);
         let config_max_requests_per_client = config.http_max_requests_per_client;
         let metrics = Arc::new(crate::metrics::Metrics::new());
+        let data_keys = Arc::new(crate::keys::cache::DataKeyCache::default());
+        tokio::spawn(crate::keys::cache::sweep_every(
+            Arc::downgrade(&data_keys),
+            clock.clone(),
+        ));
         Ok(AppState {
             config: Arc::new(config),
             decisions: crate::store::decisions::DecisionWriter::spawn(
@@ -147,7 +152,7 @@ impl AppState {
             mail_queue: Arc::new(tokio::sync::Notify::new()),
             key_roll: Arc::new(tokio::sync::Notify::new()),
             metrics,
-            data_keys: Arc::default(),
+            data_keys,
             node_id,
             after_answer: tokio_util::task::TaskTracker::new(),
             answers_running: crate::connections::OneAtATime::default(),

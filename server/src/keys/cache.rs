@@ -7,17 +7,24 @@
 //! versions, a root key replacement new wraps, and a purge removes the wraps, and each is a
 //! different digest or none at all. What the cache does change is when a root key that has gone
 //! (taken out of its token, or a token unplugged) stops releases: at most [`TTL_SECONDS`] later,
-//! the same bound within which a revocation reaches an open page. Entries live no longer than
-//! that, and a purge on this node forgets its policy's at once.
+//! the same bound within which a revocation reaches an open page. Expired entries are dropped
+//! (and their keys zeroed) at every use and by [`sweep_every`] every [`SWEEP_SECONDS`], so no key
+//! stays in memory much past its time on an idle node; a purge on this node forgets its policy's
+//! at once.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, Weak};
 
 use sealpost_envelope::TenantDataKey;
 use sha2::{Digest, Sha256};
 
+use crate::clock::Clock;
+
 /// How long an unwrapped data key is kept, in seconds.
 pub const TTL_SECONDS: i64 = 30;
+
+/// How often an idle node drops expired keys, in seconds.
+pub const SWEEP_SECONDS: u64 = 5;
 
 /// Most keys kept (a tenant has a few versions per policy; more are unwrapped afresh).
 const CAPACITY: usize = 4096;
@@ -25,7 +32,8 @@ const CAPACITY: usize = 4096;
 struct Entry {
     policy_id: String,
     until: i64,
-    key: TenantDataKey,
+    /// Boxed, so the map moving its entries never leaves copies of the key behind.
+    key: Box<TenantDataKey>,
 }
 
 /// The cache ([`AppState`](crate::state::AppState) holds one per node).
@@ -73,24 +81,32 @@ impl DataKeyCache {
         id: [u8; 32],
         unwrap: impl FnOnce() -> Result<TenantDataKey, E>,
     ) -> Result<TenantDataKey, E> {
-        if let Some(e) = self.lock().get(&id).filter(|e| e.until > now) {
-            return Ok(TenantDataKey::from_bytes(*e.key.expose_secret()));
+        {
+            let mut entries = self.lock();
+            entries.retain(|_, e| e.until > now);
+            if let Some(e) = entries.get(&id) {
+                return Ok(TenantDataKey::from_bytes(*e.key.expose_secret()));
+            }
         }
         // Unwrapped without the lock held: a token may take a while.
         let key = unwrap()?;
         let mut entries = self.lock();
-        entries.retain(|_, e| e.until > now);
         if entries.len() < CAPACITY {
             entries.insert(
                 id,
                 Entry {
                     policy_id: policy_id.to_owned(),
                     until: now + TTL_SECONDS,
-                    key: TenantDataKey::from_bytes(*key.expose_secret()),
+                    key: Box::new(TenantDataKey::from_bytes(*key.expose_secret())),
                 },
             );
         }
         Ok(key)
+    }
+
+    /// Drop every key whose time is up at `now`.
+    pub fn sweep(&self, now: i64) {
+        self.lock().retain(|_, e| e.until > now);
     }
 
     /// Forget every key of `policy_id` (it is being purged).
@@ -113,6 +129,17 @@ impl DataKeyCache {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Drop expired keys every [`SWEEP_SECONDS`] for as long as the cache is in use.
+pub async fn sweep_every(cache: Weak<DataKeyCache>, clock: Clock) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(SWEEP_SECONDS)).await;
+        let Some(cache) = cache.upgrade() else {
+            return;
+        };
+        cache.sweep(clock.now());
     }
 }
 
@@ -149,6 +176,12 @@ mod tests {
         }
         assert_eq!(cache.len(), 1);
         cache.forget_policy("p1");
+        assert!(cache.is_empty());
+        // An idle node's sweep drops a key once its time is up, not before.
+        get(200, id);
+        cache.sweep(200 + TTL_SECONDS - 1);
+        assert_eq!(cache.len(), 1);
+        cache.sweep(200 + TTL_SECONDS);
         assert!(cache.is_empty());
     }
 

@@ -6,7 +6,8 @@
 //! decisions share one fsync instead of waiting for one each.
 //!
 //! If a shared commit fails, each of its records is written again alone, so one record the
-//! database refuses fails only its own request.
+//! database refuses fails only its own request; when two in a row fail too, the database itself
+//! is failing and the rest are refused at once.
 
 use std::sync::Arc;
 
@@ -66,13 +67,9 @@ async fn write_batches(
     mut queue: mpsc::Receiver<Job>,
 ) {
     let mut jobs: Vec<Job> = Vec::with_capacity(BATCH);
-    let write = async |records: &[DecisionRecord]| {
-        metrics.decision_commit();
-        store.record_decisions(records).await
-    };
     while queue.recv_many(&mut jobs, BATCH).await > 0 {
         let (records, answers): (Vec<DecisionRecord>, Vec<_>) = jobs.drain(..).unzip();
-        match write(&records).await {
+        match write(&*store, &metrics, &records).await {
             Ok(()) => {
                 for answer in answers {
                     let _ = answer.send(Ok(()));
@@ -85,10 +82,48 @@ async fn write_batches(
             }
             Err(e) => {
                 tracing::warn!(error = %e, records = records.len(), "a shared commit of key decisions failed; writing each alone");
-                for (record, answer) in records.into_iter().zip(answers) {
-                    let _ = answer.send(write(std::slice::from_ref(&record)).await);
-                }
+                alone(&*store, &metrics, records, answers).await;
             }
         }
+    }
+}
+
+/// One transaction of decisions, counted in the metrics when it commits.
+async fn write(
+    store: &dyn Store,
+    metrics: &Metrics,
+    records: &[DecisionRecord],
+) -> StoreResult<()> {
+    let written = store.record_decisions(records).await;
+    if written.is_ok() {
+        metrics.decision_commit();
+    }
+    written
+}
+
+/// Write each record of a failed batch on its own, so one the database refuses fails only its own
+/// request. When two in a row fail, the database itself is failing (busy, unreachable): the rest
+/// are answered with that error at once rather than each waiting for its own timeout.
+async fn alone(
+    store: &dyn Store,
+    metrics: &Metrics,
+    records: Vec<DecisionRecord>,
+    answers: Vec<oneshot::Sender<StoreResult<()>>>,
+) {
+    let mut failed_in_a_row = 0;
+    for (record, answer) in records.into_iter().zip(answers) {
+        if failed_in_a_row >= 2 {
+            let _ = answer.send(Err(StoreError::Database(
+                "the database failed to record key decisions".into(),
+            )));
+            continue;
+        }
+        let written = write(store, metrics, std::slice::from_ref(&record)).await;
+        failed_in_a_row = if written.is_ok() {
+            0
+        } else {
+            failed_in_a_row + 1
+        };
+        let _ = answer.send(written);
     }
 }

@@ -214,3 +214,64 @@ fn counter(metrics: &str, name: &str) -> u64 {
         .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
         .unwrap_or_else(|| panic!("no {name} in {metrics}"))
 }
+
+/// One record the database refuses (an audit event of a tenant that does not exist) in a shared
+/// commit: the commit fails, each record is written alone, and only that one fails. Two refused in
+/// a row: the database is taken to be failing, and the rest are refused at once.
+#[tokio::test]
+async fn a_record_the_database_refuses_fails_alone_in_a_shared_commit() {
+    use futures_util::future::join_all;
+    use sealpost::store::AuditEvent;
+    use sealpost::store::decisions::DecisionRecord;
+
+    let app = crate::helpers::TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let record = |tenant: &str, target: &str| DecisionRecord {
+        audit: AuditEvent {
+            tenant_id: tenant.to_owned(),
+            at: app.clock.now(),
+            actor: "bob@gmail.example".into(),
+            action: "key.released".into(),
+            target: target.to_owned(),
+        },
+        portal: None,
+        opened: None,
+        touched: None,
+    };
+    let writer = &app.state.decisions;
+    // Queued together before the writer runs (this test's runtime has one thread), so one batch.
+    let done = join_all(
+        [
+            record(&t.id, "m1"),
+            record("no-such-tenant", "m2"),
+            record(&t.id, "m3"),
+        ]
+        .map(|r| writer.record(r)),
+    )
+    .await;
+    assert!(
+        done[0].is_ok() && done[1].is_err() && done[2].is_ok(),
+        "{done:?}"
+    );
+    let done = join_all(
+        [
+            record("no-such-tenant", "m4"),
+            record("no-such-tenant", "m5"),
+            record(&t.id, "m6"),
+        ]
+        .map(|r| writer.record(r)),
+    )
+    .await;
+    assert!(done.iter().all(Result::is_err), "{done:?}");
+    let written: Vec<String> = app
+        .state
+        .store
+        .audit_events(&t.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.actor == "bob@gmail.example")
+        .map(|e| e.target)
+        .collect();
+    assert_eq!(written, ["m3", "m1"], "newest first; nothing half-written");
+}

@@ -78,6 +78,18 @@ impl PgStore {
         Ok(tx)
     }
 
+    /// As [`Self::begin_write_all`], for records that must be on disk when the commit returns (key
+    /// decisions, answered only then): `synchronous_commit = on` for this transaction, whatever
+    /// the role or database was set to.
+    async fn begin_durable_all(&self, locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
+        let mut tx = self.begin_write_all(locks).await?;
+        sqlx::query("set local synchronous_commit = on")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        Ok(tx)
+    }
+
     /// As [`Self::begin_write_all`], for counts that may lose their last moments in a crash of
     /// the database server (the rate limits' events): the commit does not wait for the
     /// write-ahead log to reach the disk (`synchronous_commit = off`, this transaction only).

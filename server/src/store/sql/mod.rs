@@ -82,13 +82,12 @@ struct TenantRow {
 }
 
 impl TenantRow {
-    /// The tenant, with its domains (sorted here).
+    /// The tenant, with its domains (in the order given: the database's, `order by domain`).
     fn into_tenant(self, domains: &[&str]) -> Tenant {
-        let mut domains: Vec<Domain> = domains
+        let domains = domains
             .iter()
             .filter_map(|d| Domain::parse("domain", d).ok())
             .collect();
-        domains.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
         Tenant {
             id: self.id,
             name: self.name,

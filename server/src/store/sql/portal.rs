@@ -139,7 +139,7 @@ struct ContextRow {
     t_created_at: i64,
     t_data_encryption_policy_id: Option<String>,
     t_portal_log_retention_days: Option<i64>,
-    /// The tenant's domains, separated by spaces (which no domain holds).
+    /// The tenant's domains in the database's order, separated by spaces (which no domain holds).
     t_domains: Option<String>,
     #[sqlx(flatten)]
     recipient: ContextRecipient,
@@ -191,7 +191,8 @@ static CONTEXT_QUERY: LazyLock<String> = LazyLock::new(|| {
          t.created_at as t_created_at, \
          t.data_encryption_policy_id as t_data_encryption_policy_id, \
          t.portal_log_retention_days as t_portal_log_retention_days, \
-         (select string_agg(d.domain, ' ') from tenant_domains d where d.tenant_id = t.id) \
+         (select string_agg(d.domain, ' ' order by d.domain) from tenant_domains d \
+           where d.tenant_id = t.id) \
            as t_domains, \
          r.address as r_address, r.kind as r_kind, r.notice_state as r_notice_state, \
          r.notice_at as r_notice_at, r.notice_error as r_notice_error, \
@@ -592,7 +593,7 @@ impl PortalStore for Engine {
             .map(|e| portal_log_lock(&e.tenant_id))
             .collect();
         let locks: Vec<&str> = tenants.iter().map(String::as_str).collect();
-        let mut tx = self.begin_write_all(&locks).await?;
+        let mut tx = self.begin_durable_all(&locks).await?;
         for chunk in records.chunks(AUDIT_ROWS_PER_INSERT) {
             insert_audits(&mut tx, chunk.iter().map(|r| &r.audit))
                 .await

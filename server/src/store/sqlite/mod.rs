@@ -93,6 +93,12 @@ impl SqliteStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 
+    /// As [`Self::begin_write_all`], for records that must be on disk when the commit returns (key
+    /// decisions): this pool's connections commit with `synchronous = FULL`.
+    async fn begin_durable_all(&self, locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
+        self.begin_write_all(locks).await
+    }
+
     /// As [`Self::begin_write`] (SQLite has one writer at a time, whatever the locks), for counts
     /// that may lose their last moments in a power cut (the rate limits' events): the commit goes
     /// to the journal without waiting for the disk, so a flood of counted tries is not one fsync

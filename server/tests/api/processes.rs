@@ -378,3 +378,22 @@ pub fn enable_portal_log(addr: &str, token: &str) {
     );
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
 }
+
+/// Send a protected message from anna@contoso.example to bob@gmail.example through the admin
+/// API; returns its id.
+pub fn send_to_bob(addr: &str, token: &str, subject: &str, text: &str) -> String {
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/api/admin/messages",
+        Some(token),
+        Some(&serde_json::json!({
+            "from": "anna@contoso.example",
+            "to": ["bob@gmail.example"],
+            "subject": subject,
+            "text": text,
+        })),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    json_of(&body)["MessageId"].as_str().unwrap().to_owned()
+}

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::processes::{
     Maildev, bootstrap, cookie_of, enable_portal_log, http, json_of, notice_link, passcode_mail,
-    portal, serve,
+    portal, send_to_bob, serve,
 };
 
 /// POST a key request; the status, or `None` if the server went away before answering in full.
@@ -50,20 +50,7 @@ fn a_crash_during_group_commits_loses_no_acknowledged_release() {
     let (server, url) = serve(dir.path(), maildev.smtp);
     let addr = url.trim_start_matches("http://").to_owned();
     enable_portal_log(&addr, &token);
-    let (status, body) = http(
-        &addr,
-        "POST",
-        "/api/admin/messages",
-        Some(&token),
-        Some(&json!({
-            "from": "anna@contoso.example",
-            "to": ["bob@gmail.example"],
-            "subject": "Durable",
-            "text": "Hello Bob.",
-        })),
-    );
-    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-    let id = json_of(&body)["MessageId"].as_str().unwrap().to_owned();
+    let id = send_to_bob(&addr, &token, "Durable", "Hello Bob.");
     let link = notice_link(&maildev);
     let (status, _, body) = portal(
         &addr,

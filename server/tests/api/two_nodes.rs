@@ -13,8 +13,8 @@ use serde_json::json;
 use crate::blobs_s3::{ACCESS, BUCKET, S3Server, SECRET};
 use crate::helpers::test_database;
 use crate::processes::{
-    Maildev, Running, cookie_of, http, http_with, json_of, notice_link, passcode_mail, portal,
-    sealpost, serve_with,
+    Maildev, Running, cookie_of, http, http_with, notice_link, passcode_mail, portal, sealpost,
+    send_to_bob, serve_with,
 };
 
 /// One node: its process and host:port.
@@ -92,20 +92,7 @@ fn two_nodes_share_sign_in_passcode_counts_revocation_and_blobs() {
     assert_ne!(node_ids[0], node_ids[1], "each node has its own id");
 
     // Sent through A: sealed into the shared bucket, the notice mailed.
-    let (status, body) = http(
-        &a.addr,
-        "POST",
-        "/api/admin/messages",
-        Some(&token),
-        Some(&json!({
-            "from": "anna@contoso.example",
-            "to": ["bob@gmail.example"],
-            "subject": "Två noder",
-            "text": "Hej Bob.",
-        })),
-    );
-    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-    let id = json_of(&body)["MessageId"].as_str().unwrap().to_owned();
+    let id = send_to_bob(&a.addr, &token, "Två noder", "Hej Bob.");
     assert!(s3.keys().iter().any(|k| k.contains(&id)), "{:?}", s3.keys());
     let link = notice_link(&maildev);
 

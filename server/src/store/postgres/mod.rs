@@ -82,20 +82,25 @@ impl PgStore {
     /// decisions, answered only then): `synchronous_commit = on` for this transaction, whatever
     /// the role or database was set to.
     async fn begin_durable_all(&self, locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
-        let mut tx = self.begin_write_all(locks).await?;
-        sqlx::query("set local synchronous_commit = on")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        Ok(tx)
+        self.begin_committing(locks, "on").await
     }
 
     /// As [`Self::begin_write_all`], for counts that may lose their last moments in a crash of
     /// the database server (the rate limits' events): the commit does not wait for the
     /// write-ahead log to reach the disk (`synchronous_commit = off`, this transaction only).
     async fn begin_count_all(&self, locks: &[&str]) -> StoreResult<Transaction<'static, Db>> {
+        self.begin_committing(locks, "off").await
+    }
+
+    /// [`Self::begin_write_all`] with `synchronous_commit` set to `setting` (`on` or `off`) for
+    /// this transaction only.
+    async fn begin_committing(
+        &self,
+        locks: &[&str],
+        setting: &'static str,
+    ) -> StoreResult<Transaction<'static, Db>> {
         let mut tx = self.begin_write_all(locks).await?;
-        sqlx::query("set local synchronous_commit = off")
+        sqlx::query(&format!("set local synchronous_commit = {setting}"))
             .execute(&mut *tx)
             .await
             .map_err(db)?;

@@ -64,6 +64,35 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A change sent with PATCH: a JSON merge patch (RFC 7396), which is an object of the fields to
+/// change. Anything else — an array, a string, `null` — is refused with `invalid_patch` (serde
+/// would otherwise read an array as a struct's fields in order); then it is read as `T`, refused
+/// as [`ApiJson`] refuses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MergePatch<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for MergePatch<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ApiJson(value) = ApiJson::<serde_json::Value>::from_request(req, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_patch",
+                "A change is a JSON object naming the fields to change (a merge patch), e.g. {\"name\": \"Contoso\"}.",
+            ));
+        }
+        serde_json::from_value(value).map(MergePatch).map_err(|e| {
+            ApiError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("The request body is not valid: {e}"),
+            )
+        })
+    }
+}
+
 /// The largest request body read where a message's content may come in: room for base64 (4/3)
 /// and JSON or MIME around the content limit. The content itself is checked exactly after decoding.
 pub fn body_limit(config: &crate::config::Config) -> usize {

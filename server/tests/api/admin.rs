@@ -159,6 +159,41 @@ async fn tenant_settings_change_and_a_domain_belongs_to_one_tenant() {
     assert!(err.message.contains("colour"), "{}", err.message);
 }
 
+/// A PATCH is a merge patch: an object. An array would otherwise be read as the fields in order
+/// (`[null, null]` changed nothing and answered 200); every PATCH route refuses anything else.
+#[tokio::test]
+async fn a_change_that_is_not_an_object_is_refused() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    for path in [
+        "/api/admin/tenant",
+        "/api/admin/branding-templates/default",
+        "/api/admin/data-encryption-policies/Missing",
+    ] {
+        for body in [
+            json!([null, null]),
+            json!(["Renamed"]),
+            json!("x"),
+            json!(null),
+            json!(7),
+        ] {
+            let (status, err) = app
+                .refusal(Method::PATCH, path, &t.token, Some(&body))
+                .await;
+            assert_eq!(
+                (status, err.code.as_str()),
+                (StatusCode::BAD_REQUEST, "invalid_patch"),
+                "{path} {body}"
+            );
+        }
+    }
+    let (status, view): (_, serde_json::Value) = app
+        .json(Method::GET, "/api/admin/tenant", &t.token, None::<&()>)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["name"], "Contoso", "nothing was changed");
+}
+
 #[tokio::test]
 async fn branding_templates_can_be_created_listed_shown_changed_and_removed() {
     let app = TestApp::new().await;

@@ -10,7 +10,7 @@ use super::Admin;
 use crate::domain::ValidationError;
 use crate::domain::branding::{BrandingTemplate, DEFAULT_TEMPLATE, contrast_warning, merge_patch};
 use crate::http::error::ApiError;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, MergePatch};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -70,7 +70,7 @@ async fn update(
     State(state): State<AppState>,
     admin: Admin,
     Path(name): Path<String>,
-    ApiJson(patch): ApiJson<serde_json::Value>,
+    MergePatch(patch): MergePatch<serde_json::Value>,
 ) -> Result<(HeaderMap, Json<BrandingTemplateView>), ApiError> {
     let current = state
         .store

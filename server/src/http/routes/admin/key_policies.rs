@@ -15,7 +15,7 @@ use sealpost_api::key_policies::{
 use super::Admin;
 use crate::clock::rfc3339;
 use crate::http::error::ApiError;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, MergePatch};
 use crate::services::key_policies::{self, availability, purge, roll, roll_back};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -210,7 +210,7 @@ async fn change(
     State(state): State<AppState>,
     admin: Admin,
     Path(name): Path<String>,
-    ApiJson(req): ApiJson<SetDataEncryptionPolicy>,
+    MergePatch(req): MergePatch<SetDataEncryptionPolicy>,
 ) -> Result<Json<DataEncryptionPolicyView>, ApiError> {
     one_change(&req)?;
     let policy = find(&state, &admin, &name).await?;

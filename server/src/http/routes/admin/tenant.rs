@@ -15,7 +15,7 @@ use crate::domain::ValidationError;
 use crate::domain::address::Domain;
 use crate::domain::validation::check_name;
 use crate::http::error::ApiError;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, MergePatch};
 use crate::services::domains;
 use crate::services::tenants::{MAX_TENANT_NAME_LEN, new_token, parse_domains};
 use crate::state::AppState;
@@ -85,7 +85,7 @@ async fn verify_domain(
 async fn update(
     State(state): State<AppState>,
     admin: Admin,
-    ApiJson(req): ApiJson<UpdateTenantRequest>,
+    MergePatch(req): MergePatch<UpdateTenantRequest>,
 ) -> Result<Json<TenantView>, ApiError> {
     let mut tenant = admin.tenant.clone();
     if let Some(name) = &req.name {

@@ -39,6 +39,15 @@ fn too_large_body() -> ApiError {
     )
 }
 
+/// A body that is not the JSON the route takes, with the parser's explanation.
+fn invalid_json(why: impl std::fmt::Display) -> ApiError {
+    ApiError::refused(
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+        format!("The request body is not valid: {why}"),
+    )
+}
+
 /// JSON body; a bad body is refused with `invalid_json` and the parser's explanation.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
@@ -55,11 +64,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "Send the body as JSON with Content-Type: application/json.",
             )),
             Err(JsonRejection::BytesRejection(e)) => Err(unreadable_body(&e)),
-            Err(e) => Err(ApiError::refused(
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-                format!("The request body is not valid: {}", e.body_text()),
-            )),
+            Err(e) => Err(invalid_json(e.body_text())),
         }
     }
 }
@@ -83,13 +88,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for MergePatch<T> {
                 "A change is a JSON object naming the fields to change (a merge patch), e.g. {\"name\": \"Contoso\"}.",
             ));
         }
-        serde_json::from_value(value).map(MergePatch).map_err(|e| {
-            ApiError::refused(
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-                format!("The request body is not valid: {e}"),
-            )
-        })
+        serde_json::from_value(value)
+            .map(MergePatch)
+            .map_err(invalid_json)
     }
 }
 

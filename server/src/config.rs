@@ -74,6 +74,35 @@ impl Default for Limits {
     }
 }
 
+/// Large attachments sent through the API in windows (`[uploads]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Uploads {
+    /// Largest attachment, in bytes.
+    pub max_attachment_size: u64,
+    /// Bytes the attachments of one tenant's drafts may declare in all.
+    pub max_bytes_per_tenant: u64,
+    /// Drafts one tenant may have at once.
+    pub max_drafts_per_tenant: u32,
+    /// Plaintext bytes per window: a multiple of 16 KiB, from 64 KiB to 64 MiB (at least 5 MiB
+    /// with S3, whose parts must be).
+    pub window_size: u64,
+    /// Windows one node seals at once; each holds about one window of memory.
+    pub windows_at_once: u32,
+}
+
+impl Default for Uploads {
+    fn default() -> Self {
+        Uploads {
+            max_attachment_size: 2 * 1024 * 1024 * 1024,
+            max_bytes_per_tenant: 20 * 1024 * 1024 * 1024,
+            max_drafts_per_tenant: 100,
+            window_size: 8 * 1024 * 1024,
+            windows_at_once: 4,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -124,6 +153,8 @@ pub struct Config {
     pub http_max_requests_per_client: usize,
     /// What one outsider may make the server do.
     pub limits: Limits,
+    /// Attachments sent in windows.
+    pub uploads: Uploads,
     /// The bearer token `/metrics` asks for. Unset: `/metrics` answers only clients on the same
     /// machine (loopback).
     pub metrics_token: Option<Secret>,
@@ -295,6 +326,7 @@ impl Default for Config {
             http_max_connections_per_client: 64,
             http_max_requests_per_client: 32,
             limits: Limits::default(),
+            uploads: Uploads::default(),
             metrics_token: None,
             smtp_listen: None,
             smtp_listen_hostname: None,
@@ -534,6 +566,44 @@ impl Config {
                 })?;
             }
         }
+        for (name, target) in [
+            (
+                "SEALPOST_UPLOAD_MAX_ATTACHMENT_SIZE",
+                &mut config.uploads.max_attachment_size,
+            ),
+            (
+                "SEALPOST_UPLOAD_MAX_BYTES_PER_TENANT",
+                &mut config.uploads.max_bytes_per_tenant,
+            ),
+            (
+                "SEALPOST_UPLOAD_WINDOW_SIZE",
+                &mut config.uploads.window_size,
+            ),
+        ] {
+            if let Some(v) = env(name) {
+                *target = v.parse().map_err(|_| ConfigError::Env {
+                    name,
+                    message: format!("expected a number of bytes, got {v:?}"),
+                })?;
+            }
+        }
+        for (name, target) in [
+            (
+                "SEALPOST_UPLOAD_MAX_DRAFTS_PER_TENANT",
+                &mut config.uploads.max_drafts_per_tenant,
+            ),
+            (
+                "SEALPOST_UPLOAD_WINDOWS_AT_ONCE",
+                &mut config.uploads.windows_at_once,
+            ),
+        ] {
+            if let Some(v) = env(name) {
+                *target = v.parse().map_err(|_| ConfigError::Env {
+                    name,
+                    message: format!("expected a whole number, got {v:?}"),
+                })?;
+            }
+        }
         if let Some(v) = env("SEALPOST_SMTP_LISTEN") {
             config.smtp_listen = Some(v.parse().map_err(|_| ConfigError::Env {
                 name: "SEALPOST_SMTP_LISTEN",
@@ -627,7 +697,40 @@ impl Config {
         config.availability_spec()?;
         config.smtp_proxies()?;
         config.check_identity_providers()?;
+        config.check_uploads()?;
         Ok(config)
+    }
+
+    /// Whether the `[uploads]` settings can be used.
+    pub fn check_uploads(&self) -> Result<(), ConfigError> {
+        const KIB: u64 = 1024;
+        let u = &self.uploads;
+        let chunk = sealpost_envelope::chunked::CHUNK_SIZE as u64;
+        let min = if self.blob_store == BlobStoreKind::S3 {
+            5 * KIB * KIB
+        } else {
+            64 * KIB
+        };
+        if !u.window_size.is_multiple_of(chunk)
+            || u.window_size < min
+            || u.window_size > 64 * KIB * KIB
+        {
+            return Err(ConfigError::Setting {
+                name: "uploads.window_size",
+                message: format!(
+                    "{} is not a multiple of 16 KiB from {} KiB to 64 MiB",
+                    u.window_size,
+                    min / KIB
+                ),
+            });
+        }
+        if u.windows_at_once == 0 {
+            return Err(ConfigError::Setting {
+                name: "uploads.windows_at_once",
+                message: "at least one window must be allowed".into(),
+            });
+        }
+        Ok(())
     }
 
     /// The identity providers' settings, checked: valid, distinct ids and an issuer URL that is
@@ -885,6 +988,46 @@ mod tests {
     }
 
     #[test]
+    fn upload_windows_must_be_whole_chunks_and_large_enough_for_s3() {
+        let load = |toml: &str, env: &[(&str, &str)]| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("sealpost.toml");
+            std::fs::write(&path, toml).unwrap();
+            let env: Vec<(String, String)> = env
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect();
+            Config::load_with(Some(&path), |name| {
+                env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            })
+        };
+        let ok = load("[uploads]\nwindow_size = 65536\nwindows_at_once = 2\n", &[]).unwrap();
+        assert_eq!(ok.uploads.window_size, 65536);
+        assert_eq!(
+            load("", &[("SEALPOST_UPLOAD_WINDOW_SIZE", "16777216")])
+                .unwrap()
+                .uploads
+                .window_size,
+            16 << 20
+        );
+        for (toml, env) in [
+            ("[uploads]\nwindow_size = 65537\n", None),
+            ("[uploads]\nwindow_size = 16384\n", None),
+            ("[uploads]\nwindow_size = 134217728\n", None),
+            ("[uploads]\nwindows_at_once = 0\n", None),
+            (
+                "blob_store = \"s3\"\ns3_bucket = \"b\"\n[uploads]\nwindow_size = 1048576\n",
+                None,
+            ),
+            ("", Some(("SEALPOST_UPLOAD_WINDOW_SIZE", "lots"))),
+        ] {
+            let env: Vec<(&str, &str)> = env.into_iter().collect();
+            let e = load(toml, &env).unwrap_err().to_string();
+            assert!(e.contains("uploads") || e.contains("UPLOAD"), "{toml}: {e}");
+        }
+    }
+
+    #[test]
     fn every_setting_is_documented() {
         let doc = include_str!("../../docs/CONFIGURATION.md");
         for name in [
@@ -951,6 +1094,16 @@ mod tests {
             "SEALPOST_LIMIT_SENDER_PASSCODES_PER_DOMAIN",
             "forward_recipients_per_tenant",
             "SEALPOST_LIMIT_FORWARD_RECIPIENTS_PER_TENANT",
+            "max_attachment_size",
+            "max_bytes_per_tenant",
+            "max_drafts_per_tenant",
+            "window_size",
+            "windows_at_once",
+            "SEALPOST_UPLOAD_MAX_ATTACHMENT_SIZE",
+            "SEALPOST_UPLOAD_MAX_BYTES_PER_TENANT",
+            "SEALPOST_UPLOAD_MAX_DRAFTS_PER_TENANT",
+            "SEALPOST_UPLOAD_WINDOW_SIZE",
+            "SEALPOST_UPLOAD_WINDOWS_AT_ONCE",
             "SEALPOST_SMTP_LISTEN",
             "SEALPOST_SMTP_LISTEN_HOSTNAME",
             "SEALPOST_SMTP_LISTEN_CERT",

@@ -51,6 +51,9 @@ pub struct AppState {
     pub providers: Arc<crate::identity::ProviderCache>,
     /// Policies' data keys as their root keys last unwrapped them (kept for seconds).
     pub data_keys: Arc<crate::keys::cache::DataKeyCache>,
+    /// Upload windows this node may seal at once (`uploads.windows_at_once`): each holds one
+    /// window of memory.
+    pub upload_windows: Arc<tokio::sync::Semaphore>,
     /// Where key releases and refusals are recorded, many to one durable commit.
     pub decisions: crate::store::decisions::DecisionWriter,
 }
@@ -129,6 +132,9 @@ impl AppState {
         let mail_key =
             Arc::new(server_key(store.as_ref(), keys.as_ref(), MAIL_KEY, clock.now()).await?);
         let config_max_requests_per_client = config.http_max_requests_per_client;
+        let upload_windows = Arc::new(tokio::sync::Semaphore::new(
+            usize::try_from(config.uploads.windows_at_once).unwrap_or(1),
+        ));
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let data_keys = Arc::new(crate::keys::cache::DataKeyCache::default());
         tokio::spawn(crate::keys::cache::sweep_every(
@@ -153,6 +159,7 @@ impl AppState {
             key_roll: Arc::new(tokio::sync::Notify::new()),
             metrics,
             data_keys,
+            upload_windows,
             node_id,
             after_answer: tokio_util::task::TaskTracker::new(),
             answers_running: crate::connections::OneAtATime::default(),

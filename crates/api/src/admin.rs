@@ -353,6 +353,72 @@ pub struct SendMessageRequest {
     pub expires_in_days: Option<u32>,
 }
 
+/// `POST /api/admin/drafts`: begin a message whose attachments are sent in windows, each sealed
+/// as it arrives (for attachments larger than a JSON body should carry).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateDraftRequest {
+    /// Sender; must be an address in one of the tenant's domains, and the same when the draft is
+    /// sent (its data encryption policy seals the attachments).
+    pub from: String,
+}
+
+/// `POST /api/admin/drafts/{id}/attachments`: declare an attachment, then send its bytes window
+/// by window with `PUT /api/admin/drafts/{id}/attachments/{index}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateDraftAttachmentRequest {
+    /// File name.
+    pub name: String,
+    /// MIME type; `application/octet-stream` if absent.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// For inline images: the `Content-ID` the HTML body refers to as `cid:…`.
+    #[serde(default)]
+    pub content_id: Option<String>,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// A draft and how far each attachment's upload is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct DraftView {
+    /// The draft's id, which the message will have.
+    pub id: String,
+    /// Sender.
+    pub from: String,
+    /// When it goes, with whatever was uploaded, unless sent.
+    pub expires_at: String,
+    /// Bytes per window: every `PUT` carries exactly one window (the last one the rest).
+    pub window_size: u64,
+    /// Its attachments, in order; they come first in the message.
+    pub attachments: Vec<DraftAttachmentView>,
+}
+
+/// One attachment of a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct DraftAttachmentView {
+    /// Its place among the message's attachments, and in its upload URL.
+    pub index: u32,
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Content-ID, for inline images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Bytes received, sealed and stored: where the next window starts.
+    pub received: u64,
+    /// Whether every byte is.
+    pub complete: bool,
+}
+
 /// Query string for a raw (`message/rfc822`) send.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

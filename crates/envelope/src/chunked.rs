@@ -306,6 +306,26 @@ impl Encryptor {
         (encryptor, header)
     }
 
+    /// Go on sealing a message whose first `next_index` chunks (all full) were sealed earlier
+    /// under `header`, which is checked against the key and context first. For uploads that arrive
+    /// over several requests: the caller MUST keep each chunk index's plaintext the same if it
+    /// seals that chunk again, since the nonce is the same.
+    pub fn resume(
+        input_key: &InputKey,
+        context: &[u8],
+        header: &[u8],
+        next_index: u64,
+    ) -> Result<Self> {
+        if next_index >= MAX_CHUNKS {
+            return Err(Error::Malformed);
+        }
+        Ok(Encryptor {
+            cipher: ChunkCipher::from_header(input_key, context, header)?,
+            index: next_index,
+            pending: Zeroizing::new(Vec::with_capacity(CHUNK_SIZE)),
+        })
+    }
+
     /// Encrypt more plaintext, appending every completed chunk to `out`.
     ///
     /// A full 16 KiB chunk is flushed as soon as it is complete: the final chunk is always short.

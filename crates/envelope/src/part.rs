@@ -169,6 +169,42 @@ impl PartSealer {
         }
     }
 
+    /// The prefix a part sealed over several requests starts with (the version byte and a fresh
+    /// Cobblestone header), to keep until the part is finished and hand to
+    /// [`PartSealer::resume`] for each piece.
+    pub fn start(key: &MessageKey, message: &MessageId, part: Part) -> [u8; 1 + HEADER_SIZE] {
+        PartSealer::new(key, message, part)
+            .header
+            .unwrap_or([0u8; 1 + HEADER_SIZE])
+    }
+
+    /// Go on sealing a part begun with [`PartSealer::start`], at chunk `next_chunk` (every chunk
+    /// before it was full). At chunk 0 the prefix is written first, as [`PartSealer::new`] does.
+    /// The prefix is checked against the key and the part's place. Sealing a chunk index again
+    /// MUST use the same plaintext (its nonce is the same): the caller keeps that promise.
+    pub fn resume(
+        key: &MessageKey,
+        message: &MessageId,
+        part: Part,
+        prefix: &[u8],
+        next_chunk: u64,
+    ) -> Result<Self> {
+        let (&version, header) = prefix.split_first().ok_or(Error::Truncated)?;
+        check_version(version)?;
+        let encryptor = Encryptor::resume(
+            key.expose_secret(),
+            &part_context(message, part),
+            header,
+            next_chunk,
+        )?;
+        let mut framed = [0u8; 1 + HEADER_SIZE];
+        framed.copy_from_slice(prefix);
+        Ok(PartSealer {
+            header: (next_chunk == 0).then_some(framed),
+            encryptor,
+        })
+    }
+
     fn emit_header(&mut self, out: &mut Vec<u8>) {
         if let Some(header) = self.header.take() {
             out.extend_from_slice(&header);
@@ -307,6 +343,50 @@ mod tests {
 
     fn id(s: &str) -> MessageId {
         MessageId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_part_sealed_in_pieces_resumed_at_chunk_boundaries_opens_whole() {
+        use crate::chunked::CHUNK_SIZE;
+        let key = MessageKey::generate();
+        let message = id("m1");
+        let part = Part::Attachment(2);
+        for len in [
+            0,
+            10,
+            3 * CHUNK_SIZE,
+            3 * CHUNK_SIZE + 7,
+            7 * CHUNK_SIZE + 1,
+        ] {
+            let plain: Vec<u8> = (0..len).map(|i| (i % 239) as u8).collect();
+            let prefix = PartSealer::start(&key, &message, part);
+            let mut sealed = Vec::new();
+            let window = 2 * CHUNK_SIZE;
+            let mut at = 0;
+            loop {
+                let end = (at + window).min(len);
+                let mut sealer =
+                    PartSealer::resume(&key, &message, part, &prefix, (at / CHUNK_SIZE) as u64)
+                        .unwrap();
+                sealer.update(&plain[at..end], &mut sealed).unwrap();
+                if end == len {
+                    sealer.finalize(&mut sealed).unwrap();
+                    break;
+                }
+                at = end;
+            }
+            assert_eq!(sealed.len() as u64, sealed_len(len as u64));
+            assert!(
+                open_part(&key, &message, part, &sealed).unwrap() == plain,
+                "{len}"
+            );
+        }
+        // The prefix is checked: another part's, another message's or a cut one is refused.
+        let prefix = PartSealer::start(&key, &message, part);
+        assert!(PartSealer::resume(&key, &message, Part::Attachment(3), &prefix, 1).is_err());
+        assert!(PartSealer::resume(&key, &id("m2"), part, &prefix, 1).is_err());
+        assert!(PartSealer::resume(&key, &message, part, &prefix[..20], 1).is_err());
+        assert!(PartSealer::resume(&MessageKey::generate(), &message, part, &prefix, 0).is_err());
     }
 
     #[test]

@@ -125,6 +125,8 @@ async fn run_with(
         state.store.clone(),
         state.clock.clone(),
     ));
+    // Removes drafts nobody sent in time, with what was uploaded for them.
+    tokio::spawn(crate::services::uploads::sweep_every_minute(state.clone()));
     let after_answer = state.after_answer.clone();
     let limits = crate::http::listener::Limits::from_config(&state.config);
     crate::http::listener::serve(listener, router(state), limits, stop).await;

@@ -207,40 +207,12 @@ impl ComposedMessage {
             .into());
         }
         for (i, a) in self.attachments.iter().enumerate() {
-            let field = format!("attachments[{i}].name");
-            check_text(&field, &a.name, MAX_ATTACHMENT_NAME_LEN)?;
-            if a.name.trim().is_empty() || a.name.contains(['\r', '\n']) {
-                return Err(ValidationError::new(
-                    field,
-                    "invalid_name",
-                    "Each attachment needs a one-line name.",
-                )
-                .into());
-            }
-            let ct_ok = a.content_type.split_once('/').is_some_and(|(t, s)| {
-                !t.is_empty() && !s.is_empty() && !a.content_type.chars().any(|c| c.is_control())
-            });
-            if let Some(cid) = &a.content_id
-                && (cid.len() > 255 || cid.chars().any(char::is_control))
-            {
-                return Err(ValidationError::new(
-                    format!("attachments[{i}].content_id"),
-                    "invalid_content_id",
-                    "A Content-ID must be one line of at most 255 bytes.",
-                )
-                .into());
-            }
-            if !ct_ok || a.content_type.len() > 255 {
-                return Err(ValidationError::new(
-                    format!("attachments[{i}].content_type"),
-                    "invalid_content_type",
-                    format!(
-                        "{:?} is not a MIME type like application/pdf.",
-                        a.content_type
-                    ),
-                )
-                .into());
-            }
+            check_attachment(
+                &format!("attachments[{i}]."),
+                &a.name,
+                &a.content_type,
+                a.content_id.as_deref(),
+            )?;
         }
         let size = self.size();
         if size > limit {
@@ -267,6 +239,48 @@ impl ComposedMessage {
             .filter(|(a, _)| seen.insert(a.as_str().to_owned()))
             .collect()
     }
+}
+
+/// Check one attachment's name, MIME type and Content-ID; `field_prefix` names it in a refusal
+/// (`attachments[2].`).
+pub fn check_attachment(
+    field_prefix: &str,
+    name: &str,
+    content_type: &str,
+    content_id: Option<&str>,
+) -> Result<(), ValidationError> {
+    let field = format!("{field_prefix}name");
+    check_text(&field, name, MAX_ATTACHMENT_NAME_LEN)?;
+    if name.trim().is_empty() || name.contains(['\r', '\n']) {
+        return Err(ValidationError::new(
+            field,
+            "invalid_name",
+            "Each attachment needs a one-line name.",
+        ));
+    }
+    let ct_ok = content_type.split_once('/').is_some_and(|(t, s)| {
+        !t.is_empty() && !s.is_empty() && !content_type.chars().any(|c| c.is_control())
+    });
+    if let Some(cid) = content_id
+        && (cid.len() > 255 || cid.chars().any(char::is_control))
+    {
+        return Err(ValidationError::new(
+            format!("{field_prefix}content_id"),
+            "invalid_content_id",
+            "A Content-ID must be one line of at most 255 bytes.",
+        ));
+    }
+    if !ct_ok || content_type.len() > 255 {
+        return Err(ValidationError::new(
+            format!("{field_prefix}content_type"),
+            "invalid_content_type",
+            format!(
+                "{:?} is not a MIME type like application/pdf.",
+                content_type
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

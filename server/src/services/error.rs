@@ -120,6 +120,9 @@ impl From<StoreError> for ServiceError {
                 "domain_taken",
                 "One of these domains already belongs to another tenant.",
             ),
+            StoreError::Conflict("draft_gone") => {
+                ServiceError::conflict("draft_gone", "This draft was already sent or deleted.")
+            }
             StoreError::Conflict(_) => {
                 ServiceError::conflict("already_exists", "Something with this name already exists.")
             }

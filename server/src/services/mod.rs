@@ -21,3 +21,4 @@ pub mod sending;
 pub mod social;
 pub mod tenants;
 pub mod tracking;
+pub mod uploads;

@@ -101,6 +101,7 @@ fn answer_delivery(
             relation,
         }),
         recipients,
+        draft: None,
     }
 }
 

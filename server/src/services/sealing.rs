@@ -16,7 +16,19 @@ pub fn seal(
     composed: &ComposedMessage,
     sent_at: i64,
 ) -> sealpost_envelope::Result<(MessageKey, Vec<SealedPart>)> {
-    let key = MessageKey::generate();
+    seal_with(MessageKey::generate(), id, composed, sent_at, &[])
+}
+
+/// Seal `composed` under `key` as message `id`, whose first attachments, `uploaded`, are already
+/// sealed under that key (a draft's): they are listed first in the manifest, and `composed`'s
+/// own attachments follow them.
+pub fn seal_with(
+    key: MessageKey,
+    id: &MessageId,
+    composed: &ComposedMessage,
+    sent_at: i64,
+    uploaded: &[AttachmentEntry],
+) -> sealpost_envelope::Result<(MessageKey, Vec<SealedPart>)> {
     let mut bodies: Vec<(&str, &[u8])> = Vec::new();
     if let Some(t) = &composed.text {
         bodies.push(("text/plain; charset=utf-8", t.as_bytes()));
@@ -45,15 +57,13 @@ pub fn seal(
                 size: b.len() as u64,
             })
             .collect(),
-        attachments: composed
-            .attachments
-            .iter()
-            .map(|a| AttachmentEntry {
+        attachments: (uploaded.iter().cloned())
+            .chain(composed.attachments.iter().map(|a| AttachmentEntry {
                 name: a.name.clone(),
                 content_type: a.content_type.clone(),
                 size: a.bytes.len() as u64,
                 content_id: a.content_id.clone(),
-            })
+            }))
             .collect(),
     };
     let mut parts = vec![SealedPart {
@@ -66,7 +76,8 @@ pub fn seal(
             bytes: seal_part(&key, id, Part::Body(n), bytes)?,
         });
     }
-    for (n, a) in (0u32..).zip(&composed.attachments) {
+    let first = u32::try_from(uploaded.len()).map_err(|_| sealpost_envelope::Error::Malformed)?;
+    for (n, a) in (first..).zip(&composed.attachments) {
         parts.push(SealedPart {
             name: Part::Attachment(n).name(),
             bytes: seal_part(&key, id, Part::Attachment(n), &a.bytes)?,

@@ -181,6 +181,7 @@ pub async fn run(
                 link_token_hash: hash_secret(&new_id()),
             }],
             parts: parts.clone(),
+            draft: None,
             parent: None,
             // Nobody gets mail from a self-test.
             notices: Vec::new(),

@@ -30,7 +30,7 @@ use crate::services::sealing;
 use crate::state::AppState;
 use crate::store::{
     AuditEvent, NewMessage, NewRecipient, NoticeState, ParentLink, StoreError, StoredMessage,
-    Tenant,
+    Tenant, UploadedPart,
 };
 
 /// Prefix of link token secrets.
@@ -55,6 +55,27 @@ pub async fn send(
     send_to(state, tenant, actor, composed, options, external).await
 }
 
+/// As [`send`], for a message whose id and key a draft reserved and whose first attachments it
+/// already sealed (see `services::uploads`).
+pub async fn send_draft(
+    state: &AppState,
+    tenant: &Tenant,
+    actor: &str,
+    composed: ComposedMessage,
+    options: SendOptions,
+    draft: DraftSeal,
+) -> Result<String, ServiceError> {
+    let external: Vec<(EmailAddress, &'static str)> = composed
+        .recipients()
+        .into_iter()
+        .filter(|(a, _)| !a.is_in(&tenant.domains))
+        .map(|(a, k)| (a.clone(), k))
+        .collect();
+    let mut delivery = delivery_for(state, tenant, &composed, options, external).await?;
+    delivery.draft = Some(draft);
+    deliver(state, tenant, actor, composed, delivery).await
+}
+
 /// As [`send`], to the given external recipients (`to`, `cc` or `bcc`) rather than the message's
 /// own external To and Cc: the SMTP listener seals for the envelope's recipients.
 pub async fn send_to(
@@ -65,6 +86,19 @@ pub async fn send_to(
     options: SendOptions,
     external: Vec<(EmailAddress, &'static str)>,
 ) -> Result<String, ServiceError> {
+    let delivery = delivery_for(state, tenant, &composed, options, external).await?;
+    deliver(state, tenant, actor, composed, delivery).await
+}
+
+/// The checks every send makes, and the delivery they settle: the sender in the tenant, someone
+/// outside it, the templates and the expiry.
+async fn delivery_for(
+    state: &AppState,
+    tenant: &Tenant,
+    composed: &ComposedMessage,
+    options: SendOptions,
+    external: Vec<(EmailAddress, &'static str)>,
+) -> Result<Delivery, ServiceError> {
     if !composed.from.is_in(&tenant.domains) {
         return Err(ValidationError::new(
             "from",
@@ -125,21 +159,27 @@ pub async fn send_to(
     };
     let now = state.clock.now();
     let expires_at = expiry(now, options.expires_in_days, branding.expiry_days())?;
-    deliver(
-        state,
-        tenant,
-        actor,
-        composed,
-        Delivery {
-            branding,
-            rights_template: rights.name.clone(),
-            rights: rights.rights,
-            expires_at,
-            parent: None,
-            recipients: external,
-        },
-    )
-    .await
+    Ok(Delivery {
+        branding,
+        rights_template: rights.name.clone(),
+        rights: rights.rights,
+        expires_at,
+        parent: None,
+        recipients: external,
+        draft: None,
+    })
+}
+
+/// A draft's reservation: the message's id and key, and its attachments already sealed under
+/// them, in order.
+#[derive(Debug)]
+pub struct DraftSeal {
+    pub id: String,
+    pub key: MessageKey,
+    /// What the manifest lists for them.
+    pub attachments: Vec<sealpost_envelope::AttachmentEntry>,
+    /// Their sealed parts, in the blob store.
+    pub parts: Vec<UploadedPart>,
 }
 
 /// How a composed message is to be delivered: its templates, expiry, the message it answers, and
@@ -157,6 +197,8 @@ pub struct Delivery {
     pub parent: Option<ParentLink>,
     /// Who reads it in the portal (`to` or `cc`).
     pub recipients: Vec<(EmailAddress, &'static str)>,
+    /// Sent from a draft: its id, key and sealed attachments.
+    pub draft: Option<DraftSeal>,
 }
 
 /// A tenant's branding template by name, or the default one if it has since been removed.
@@ -194,16 +236,20 @@ pub async fn deliver(
         expires_at,
         parent,
         recipients: external,
+        draft,
     } = delivery;
     let now = state.clock.now();
-    let id = new_id();
+    let (id, draft_key, uploaded, uploaded_parts) = match draft {
+        Some(d) => (d.id, d.key, d.attachments, Some(d.parts)),
+        None => (new_id(), MessageKey::generate(), Vec::new(), None),
+    };
     let message_id = MessageId::parse(&id).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let (mut policy_id, mut key_version, mut data_key) =
         key_policies::key_for_sealing(state, tenant, composed.from.as_str()).await?;
     let sealed_id = message_id.clone();
-    let size = composed.size();
+    let size = composed.size() + uploaded.iter().map(|a| a.size).sum::<u64>();
     let (composed, sealed) = tokio::task::spawn_blocking(move || {
-        let sealed = sealing::seal(&sealed_id, &composed, now);
+        let sealed = sealing::seal_with(draft_key, &sealed_id, &composed, now, &uploaded);
         (composed, sealed)
     })
     .await
@@ -292,6 +338,7 @@ pub async fn deliver(
         expires_at,
         recipients,
         parts,
+        draft: uploaded_parts,
         parent,
         notices,
     };

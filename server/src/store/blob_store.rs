@@ -31,6 +31,24 @@ pub enum Staged {
     S3,
 }
 
+/// A part being uploaded window by window.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub tenant_id: &'a str,
+    pub message_id: &'a str,
+    /// `attachment-N`.
+    pub part: &'a str,
+    /// S3: the multipart upload.
+    pub upload_id: Option<&'a str>,
+}
+
+impl Upload<'_> {
+    fn s3_upload(&self) -> std::io::Result<&str> {
+        self.upload_id
+            .ok_or_else(|| std::io::Error::other("the multipart upload was not begun"))
+    }
+}
+
 fn joined<T>(r: Result<std::io::Result<T>, tokio::task::JoinError>) -> std::io::Result<T> {
     r.map_err(std::io::Error::other)?
 }
@@ -90,6 +108,108 @@ impl BlobStore {
                 joined(tokio::task::spawn_blocking(move || d.remove(&t, &m)).await)
             }
             BlobStore::S3(s) => s.remove(tenant_id, message_id).await,
+        }
+    }
+
+    /// Remove some parts of a message (none there is fine).
+    pub async fn remove_parts(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        parts: &[&str],
+    ) -> std::io::Result<()> {
+        match self {
+            BlobStore::Dir(d) => {
+                let (d, t, m) = (d.clone(), tenant_id.to_owned(), message_id.to_owned());
+                let parts: Vec<String> = parts.iter().map(|p| (*p).to_owned()).collect();
+                joined(tokio::task::spawn_blocking(move || d.remove_parts(&t, &m, &parts)).await)
+            }
+            BlobStore::S3(s) => s.remove_parts(tenant_id, message_id, parts).await,
+        }
+    }
+
+    /// Begin uploading a part window by window (a draft's attachment, sealed straight to where
+    /// the message's part will be). S3: a multipart upload, whose id is returned.
+    pub async fn begin_upload(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+    ) -> std::io::Result<Option<String>> {
+        match self {
+            BlobStore::Dir(_) => Ok(None),
+            BlobStore::S3(s) => s.begin_upload(tenant_id, message_id, part).await.map(Some),
+        }
+    }
+
+    /// Store window `number` of an upload, the sealed bytes from `offset` of the part; returns
+    /// the window's ETag (S3). Storing a window again replaces it.
+    pub async fn write_window(
+        &self,
+        upload: &Upload<'_>,
+        number: usize,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> std::io::Result<Option<String>> {
+        match self {
+            BlobStore::Dir(d) => {
+                let d = d.clone();
+                let (t, m, p) = (
+                    upload.tenant_id.to_owned(),
+                    upload.message_id.to_owned(),
+                    upload.part.to_owned(),
+                );
+                joined(
+                    tokio::task::spawn_blocking(move || d.write_window(&t, &m, &p, offset, &bytes))
+                        .await,
+                )
+                .map(|()| None)
+            }
+            BlobStore::S3(s) => {
+                let id = upload.s3_upload()?;
+                s.put_window(
+                    upload.tenant_id,
+                    upload.message_id,
+                    upload.part,
+                    id,
+                    number,
+                    bytes,
+                )
+                .await
+                .map(Some)
+            }
+        }
+    }
+
+    /// Every window is stored: make the part whole (S3: complete the multipart upload).
+    pub async fn finish_upload(
+        &self,
+        upload: &Upload<'_>,
+        etags: &[String],
+    ) -> std::io::Result<()> {
+        match self {
+            BlobStore::Dir(_) => Ok(()),
+            BlobStore::S3(s) => {
+                s.finish_upload(
+                    upload.tenant_id,
+                    upload.message_id,
+                    upload.part,
+                    upload.s3_upload()?,
+                    etags,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Give up an unfinished upload (S3: abort it, so its windows are not kept).
+    pub async fn abort_upload(&self, upload: &Upload<'_>) -> std::io::Result<()> {
+        match (self, upload.upload_id) {
+            (BlobStore::S3(s), Some(id)) => {
+                s.abort_upload(upload.tenant_id, upload.message_id, upload.part, id)
+                    .await
+            }
+            _ => Ok(()),
         }
     }
 

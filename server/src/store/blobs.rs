@@ -102,7 +102,8 @@ impl BlobDir {
         Ok(staged)
     }
 
-    /// Move staged parts into place as `tenant_id/message_id` (one rename).
+    /// Move staged parts into place as `tenant_id/message_id` (one rename), or, for a draft whose
+    /// attachments are already there, into that directory part by part.
     pub fn publish(
         &self,
         mut staged: Staged,
@@ -118,6 +119,14 @@ impl BlobDir {
             .dir
             .take()
             .ok_or_else(|| std::io::Error::other("already published"))?;
+        if target.is_dir() {
+            staged.dir = Some(dir.clone());
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                std::fs::rename(entry.path(), target.join(entry.file_name()))?;
+            }
+            return sync_dir(&target);
+        }
         if let Err(e) = std::fs::rename(&dir, &target) {
             staged.dir = Some(dir);
             return Err(e);
@@ -131,6 +140,64 @@ impl BlobDir {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+
+    /// Remove some parts of a message (none there is fine).
+    pub fn remove_parts(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        parts: &[String],
+    ) -> std::io::Result<()> {
+        let dir = self.message_dir(tenant_id, message_id)?;
+        for part in parts {
+            match std::fs::remove_file(dir.join(safe_name(part)?)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Write `bytes` at `offset` of a part being uploaded (a draft's attachment, kept where the
+    /// message's part will be), cutting off whatever an earlier, failed write left past
+    /// `offset`, and sync. A part shorter than `offset` has lost stored bytes: refused.
+    pub fn write_window(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+        offset: u64,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let dir = self.message_dir(tenant_id, message_id)?;
+        if !dir.is_dir() {
+            let parent = dir
+                .parent()
+                .ok_or_else(|| std::io::Error::other("blob path has no parent"))?;
+            create_private_dir(&dir)?;
+            sync_dir(parent)?;
+        }
+        let path = dir.join(safe_name(part)?);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(offset == 0)
+            .truncate(false)
+            .open(&path)?;
+        if f.metadata()?.len() < offset {
+            return Err(std::io::Error::other(
+                "the stored part is shorter than its received windows",
+            ));
+        }
+        f.set_len(offset)?;
+        f.seek(SeekFrom::Start(offset))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        if offset == 0 {
+            sync_dir(&dir)?;
+        }
+        Ok(())
     }
 
     /// Where a published part is kept (for reading ranges of it).

@@ -9,6 +9,7 @@ pub mod blob_store;
 pub mod blobs;
 pub mod decisions;
 pub mod dkim;
+pub mod drafts;
 pub mod key_policies;
 pub mod mail_flow;
 pub mod outbox;
@@ -29,6 +30,7 @@ use crate::domain::address::Domain;
 use crate::domain::rights::RightsTemplate;
 
 pub use dkim::DkimStore;
+pub use drafts::DraftStore;
 pub use key_policies::KeyPolicyStore;
 pub use mail_flow::MailFlowStore;
 pub use outbox::OutboxStore;
@@ -128,6 +130,15 @@ pub struct NewRecipient {
     pub link_token_hash: [u8; 32],
 }
 
+/// A part sealed into the blob store before its message was written (a draft's attachment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedPart {
+    /// `attachment-N`.
+    pub name: String,
+    /// Its sealed length.
+    pub size: u64,
+}
+
 /// Everything about a message, stored together or not at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
@@ -157,6 +168,9 @@ pub struct NewMessage {
     pub recipients: Vec<NewRecipient>,
     /// Sealed manifest, bodies and attachments.
     pub parts: Vec<SealedPart>,
+    /// Sent from a draft: the draft goes with the write, and its attachments, already sealed in
+    /// the blob store under the message's id, become parts of the message.
+    pub draft: Option<Vec<UploadedPart>>,
     /// The message this one answers or forwards.
     pub parent: Option<ParentLink>,
     /// Each recipient's notice, kept in the outbox in the same transaction, due at `created_at`.
@@ -479,6 +493,7 @@ pub trait Store:
     + OutboxStore
     + DkimStore
     + SignInStore
+    + DraftStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -487,6 +502,8 @@ pub trait Store:
     /// Whether the database answers and the blob store is there (for `/readyz`); the error says
     /// which is not.
     async fn check_ready(&self) -> StoreResult<()>;
+    /// Where sealed parts are kept (for uploads, written window by window).
+    fn blobs(&self) -> &blob_store::BlobStore;
 }
 
 /// Open the configured database, with sealed parts in `blobs`: PostgreSQL when `database_url` is

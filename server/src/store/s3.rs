@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, GetRange, ObjectStore, PutPayload};
 
@@ -31,6 +32,8 @@ pub type ByteStream =
 #[derive(Debug, Clone)]
 pub struct S3Blobs {
     store: Arc<dyn ObjectStore>,
+    /// The same store, for multipart uploads resumed across requests and nodes.
+    multipart: Arc<AmazonS3>,
     prefix: String,
 }
 
@@ -71,8 +74,10 @@ impl S3Blobs {
             .build()
             .map_err(|e| std::io::Error::other(format!("the S3 settings: {e}")))?;
         let prefix = config.s3_prefix.trim_matches('/').to_owned();
+        let multipart = Arc::new(store);
         Ok(S3Blobs {
-            store: Arc::new(store),
+            store: multipart.clone(),
+            multipart,
             prefix,
         })
     }
@@ -106,6 +111,96 @@ impl S3Blobs {
                 .put(&key, PutPayload::from(part.bytes.clone()))
                 .await
                 .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Begin a multipart upload of one part (a draft's attachment); returns its id.
+    pub async fn begin_upload(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+    ) -> std::io::Result<String> {
+        let key = self.key(tenant_id, message_id, part)?;
+        self.multipart.create_multipart(&key).await.map_err(io)
+    }
+
+    /// Store window `number` (from 0) of a multipart upload; returns its ETag. Storing a window
+    /// again replaces it.
+    pub async fn put_window(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+        upload_id: &str,
+        number: usize,
+        bytes: Vec<u8>,
+    ) -> std::io::Result<String> {
+        let key = self.key(tenant_id, message_id, part)?;
+        let id = upload_id.to_owned();
+        self.multipart
+            .put_part(&key, &id, number, PutPayload::from(bytes))
+            .await
+            .map(|p| p.content_id)
+            .map_err(io)
+    }
+
+    /// Make the object from every window stored, in order.
+    pub async fn finish_upload(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+        upload_id: &str,
+        etags: &[String],
+    ) -> std::io::Result<()> {
+        let key = self.key(tenant_id, message_id, part)?;
+        let parts = etags
+            .iter()
+            .map(|e| PartId {
+                content_id: e.clone(),
+            })
+            .collect();
+        self.multipart
+            .complete_multipart(&key, &upload_id.to_owned(), parts)
+            .await
+            .map(|_| ())
+            .map_err(io)
+    }
+
+    /// Give up a multipart upload and what it stored.
+    pub async fn abort_upload(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+        upload_id: &str,
+    ) -> std::io::Result<()> {
+        let key = self.key(tenant_id, message_id, part)?;
+        match self
+            .multipart
+            .abort_multipart(&key, &upload_id.to_owned())
+            .await
+        {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// Delete some parts of a message (none there is fine).
+    pub async fn remove_parts(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        parts: &[&str],
+    ) -> std::io::Result<()> {
+        for part in parts {
+            let key = self.key(tenant_id, message_id, part)?;
+            match self.store.delete(&key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(io(e)),
+            }
         }
         Ok(())
     }

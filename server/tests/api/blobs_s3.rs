@@ -221,3 +221,84 @@ async fn deleting_a_message_removes_its_objects_and_the_sweep_removes_only_old_o
     assert!(keys.iter().any(|k| k.contains("newrphan")), "{keys:?}");
     app.open(&t.id, &kept).await;
 }
+
+#[tokio::test]
+async fn a_draft_attachment_is_a_multipart_upload_resumed_window_by_window() {
+    use crate::uploads::{bytes, declare, new_draft, send_draft};
+    use sha2::{Digest, Sha256};
+    const WINDOW: u64 = 5 * 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = S3Server::start(&dir.path().join("s3"));
+    let url = s3.url.clone();
+    let app = TestApp::with_config(|c| {
+        c.blob_store = BlobStoreKind::S3;
+        c.s3_endpoint = Some(url);
+        c.s3_bucket = Some(BUCKET.into());
+        c.s3_prefix = "mail".into();
+        c.s3_access_key_id = Some(ACCESS.into());
+        c.s3_secret_access_key = Some(sealpost::config::Secret(SECRET.into()));
+        c.uploads.window_size = WINDOW;
+    })
+    .await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let draft = new_draft(&app, &t.token).await;
+    let data = bytes(WINDOW as usize + 100_000, 9);
+    declare(&app, &t.token, &draft.id, "survey.bin", data.len() as u64).await;
+    let put = |start: u64| {
+        let end = (start + WINDOW).min(data.len() as u64);
+        Request::put(format!("/api/admin/drafts/{}/attachments/0", draft.id))
+            .header("authorization", format!("Bearer {}", t.token))
+            .header(
+                "content-range",
+                format!("bytes {start}-{}/{}", end - 1, data.len()),
+            )
+            .body(Body::from(data[start as usize..end as usize].to_vec()))
+            .unwrap()
+    };
+    let res = app.router.clone().oneshot(put(0)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // One window stored as a part of the upload: no object yet, and none in the local directory.
+    let object = format!("mail/{}/{}/attachment-0", t.id, draft.id);
+    assert!(!s3.keys().contains(&object), "{:?}", s3.keys());
+    assert!(!app.data_dir().join("blobs").join(&t.id).exists());
+
+    // The last window completes the object; sending the draft adds the manifest and body.
+    let res = app.router.clone().oneshot(put(WINDOW)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(s3.keys().contains(&object), "{:?}", s3.keys());
+    let (status, sent) = send_draft(&app, &t.token, &draft.id, &message("bob@gmail.example")).await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    let (_, _, attachments) = app.open(&t.id, &draft.id).await;
+    assert_eq!(Sha256::digest(&attachments[0]), Sha256::digest(&data));
+
+    // A draft deleted halfway leaves no object and no upload behind.
+    let gone = new_draft(&app, &t.token).await;
+    declare(&app, &t.token, &gone.id, "survey.bin", data.len() as u64).await;
+    let first = Request::put(format!("/api/admin/drafts/{}/attachments/0", gone.id))
+        .header("authorization", format!("Bearer {}", t.token))
+        .header(
+            "content-range",
+            format!("bytes 0-{}/{}", WINDOW - 1, data.len()),
+        )
+        .body(Body::from(data[..WINDOW as usize].to_vec()))
+        .unwrap();
+    assert_eq!(
+        app.router.clone().oneshot(first).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let res = app
+        .call(
+            axum::http::Method::DELETE,
+            &format!("/api/admin/drafts/{}", gone.id),
+            Some(&t.token),
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(
+        s3.keys().iter().all(|k| !k.contains(&gone.id)),
+        "{:?}",
+        s3.keys()
+    );
+}

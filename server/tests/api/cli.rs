@@ -561,3 +561,68 @@ fn the_passkeys_commands_list_and_remove_recipients_passkeys() {
     assert_eq!(left[0]["address"], "carol@example.net");
     assert_eq!(left.as_array().unwrap().len(), 1);
 }
+
+/// A file larger than one request goes through a draft, window by window from disk, and the
+/// message holds it whole.
+#[tokio::test]
+async fn a_file_too_large_for_one_request_is_sent_in_windows_from_the_command_line() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let maildev = Maildev::start(dir.path());
+    let token = bootstrap(dir.path(), maildev.smtp);
+    let (server, url) = crate::processes::serve_with(
+        dir.path(),
+        maildev.smtp,
+        &[("SEALPOST_UPLOAD_WINDOW_SIZE", "1048576".to_owned())],
+    );
+    let big: Vec<u8> = (0..5 * 1024 * 1024 + 123u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let (large, small) = (dir.path().join("survey.bin"), dir.path().join("notes.txt"));
+    std::fs::write(&large, &big).unwrap();
+    std::fs::write(&small, "short").unwrap();
+    let sent = cli(
+        &url,
+        Some(&token),
+        &[
+            "send",
+            "--from",
+            "anna@contoso.example",
+            "--to",
+            "bob@example.net",
+            "--text",
+            "The survey.",
+            "--attach",
+            small.to_str().unwrap(),
+            "--attach",
+            large.to_str().unwrap(),
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let id = sent["MessageId"].as_str().unwrap().to_owned();
+    drop(server);
+
+    // Opened from the server's own data directory: the large file first, then the small one.
+    let data = dir.path().join("data");
+    let app = crate::helpers::TestApp::with_config(|c| {
+        c.data_dir = data;
+        c.database_url = None;
+    })
+    .await;
+    let (tenant,): (String,) = app
+        .database()
+        .await
+        .fetch_one("select id from tenants where name = 'Contoso'")
+        .await;
+    let (manifest, _, attachments) = app.open(&tenant, &id).await;
+    let names: Vec<&str> = manifest
+        .attachments
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(names, ["survey.bin", "notes.txt"]);
+    assert_eq!(Sha256::digest(&attachments[0]), Sha256::digest(&big));
+    assert_eq!(attachments[1], b"short");
+}

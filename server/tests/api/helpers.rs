@@ -138,7 +138,7 @@ impl TestApp {
     }
 
     pub fn data_dir(&self) -> std::path::PathBuf {
-        self.dirs.path().join("data")
+        self.state.config.data_dir.clone()
     }
 
     /// Whether this app's database is PostgreSQL (the suite's second run).

@@ -48,3 +48,4 @@ mod smtp_proxy;
 mod smtp_relayed;
 mod smtp_smuggling;
 mod two_nodes;
+mod uploads;

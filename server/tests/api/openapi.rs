@@ -303,6 +303,60 @@ fn operations() -> Vec<Op> {
             )
         },
         Op {
+            request: Some(s::<CreateDraftRequest>),
+            status: 201,
+            response: Some(s::<DraftView>),
+            ..op(
+                "post",
+                "/drafts",
+                "Begin a draft: a message whose attachments are sent window by window and sealed as they arrive, for attachments too large for one request. It goes unsent after 24 hours.",
+            )
+        },
+        Op {
+            response: Some(s::<DraftView>),
+            ..op(
+                "get",
+                "/drafts/{id}",
+                "A draft, with how many bytes of each attachment were received (where its next window starts).",
+            )
+        },
+        Op {
+            status: 204,
+            ..op(
+                "delete",
+                "/drafts/{id}",
+                "Remove a draft and everything uploaded for it.",
+            )
+        },
+        Op {
+            request: Some(s::<CreateDraftAttachmentRequest>),
+            status: 201,
+            response: Some(s::<DraftAttachmentView>),
+            ..op(
+                "post",
+                "/drafts/{id}/attachments",
+                "Declare an attachment of a draft, with its size.",
+            )
+        },
+        Op {
+            response: Some(s::<DraftAttachmentView>),
+            ..op(
+                "put",
+                "/drafts/{id}/attachments/{index}",
+                "Send one window of an attachment (application/octet-stream): `window_size` bytes from a multiple of `window_size`, the last one the rest, in order, with Content-Range: bytes first-last/size and optionally Content-Digest: sha-256=:…:. It is sealed as it arrives and stored whole, or not at all.",
+            )
+        },
+        Op {
+            request: Some(s::<SendMessageRequest>),
+            status: 201,
+            response: Some(s::<MessageStatusView>),
+            ..op(
+                "post",
+                "/drafts/{id}/send",
+                "Send a draft whose attachments are complete, with the fields of a message (`from` must be the draft's). Its attachments come first; the request's own follow them.",
+            )
+        },
+        Op {
             response: Some(s::<PortalLogView>),
             query: &[
                 ("message", "One message's id."),
@@ -626,6 +680,16 @@ fn document() -> Value {
                 "requestBody".into(),
                 json!({ "required": true, "content": content }),
             );
+        }
+        if o.path == "/drafts/{id}/attachments/{index}" {
+            operation.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } }),
+            );
+            if let Some(Value::Array(p)) = operation.get_mut("parameters") {
+                p.push(json!({"name": "Content-Range", "in": "header", "required": true, "description": "bytes first-last/size", "schema": {"type": "string"}}));
+                p.push(json!({"name": "Content-Digest", "in": "header", "required": false, "description": "sha-256=:<base64>: of the window (RFC 9530); a window that does not match is refused.", "schema": {"type": "string"}}));
+            }
         }
         if o.path == "/mail-flow/simulate" {
             operation.insert(

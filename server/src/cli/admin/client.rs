@@ -67,6 +67,12 @@ pub enum Body {
     Json(serde_json::Value),
     /// Bytes of a given content type.
     Raw(&'static str, Vec<u8>),
+    /// One window of an upload: its `Content-Range`, `Content-Digest` and bytes.
+    Window {
+        range: String,
+        digest: String,
+        bytes: Vec<u8>,
+    },
 }
 
 impl Body {
@@ -188,6 +194,15 @@ impl Client {
             Body::Raw(content_type, bytes) => {
                 builder.header("content-type", content_type).body(bytes)
             }
+            Body::Window {
+                range,
+                digest,
+                bytes,
+            } => builder
+                .header("content-type", "application/octet-stream")
+                .header("content-range", range)
+                .header("content-digest", digest)
+                .body(bytes),
         }
         .map_err(|e| Failure::Usage(format!("cannot build the request to {url}: {e}")))?;
         let (status, answer) = self.run(request)?;

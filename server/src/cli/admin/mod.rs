@@ -13,6 +13,7 @@ mod mail_flow;
 mod passkeys;
 mod self_test;
 mod show;
+mod upload;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -890,12 +891,24 @@ fn send(client: &Client, json: bool, a: SendArgs) -> Result<String, Failure> {
             })
             .transpose()?;
         let mut attachments = Vec::new();
+        let mut large = Vec::new();
         for path in &a.attach {
             let name = path
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or("attachment")
                 .to_owned();
+            let size = std::fs::metadata(path)
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?
+                .len();
+            if size > upload::INLINE_LIMIT {
+                large.push(upload::LargeFile {
+                    path,
+                    name,
+                    content_type: content_type(path),
+                });
+                continue;
+            }
             attachments.push(AttachmentRequest {
                 name,
                 content_type: Some(content_type(path).to_owned()),
@@ -916,7 +929,11 @@ fn send(client: &Client, json: bool, a: SendArgs) -> Result<String, Failure> {
             rights_template: a.rights,
             expires_in_days: a.expires_in_days,
         };
-        client.call(Method::POST, "/messages", Body::json(&body)?)?
+        if large.is_empty() {
+            client.call(Method::POST, "/messages", Body::json(&body)?)?
+        } else {
+            upload::send(client, &body, &large)?
+        }
     };
     output(&answer, json, |m: &MessageStatusView| {
         format!("Sent.\n{}", show::status(m))

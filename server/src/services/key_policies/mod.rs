@@ -118,7 +118,7 @@ pub fn unwrap_data_key(
 
 /// As [`unwrap_data_key`], through the node's cache of unwrapped data keys (`keys::cache`: found
 /// only by exactly these wraps, kept for seconds), for sealing and key release.
-fn cached_data_key(
+pub(crate) fn cached_data_key(
     state: &AppState,
     policy: &Policy,
     key: &WrappedDataKey,

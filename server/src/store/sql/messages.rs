@@ -28,6 +28,18 @@ impl MessageStore for Engine {
                 self.pool.begin().await.map_err(db)?
             };
             // On an error below, `tx` rolls back.
+            if message.draft.is_some() {
+                // A draft is sent once: the second attempt finds it gone.
+                let taken = sqlx::query("delete from drafts where tenant_id = $1 and id = $2")
+                    .bind(tenant)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                if taken.rows_affected() == 0 {
+                    return Err(StoreError::Conflict("draft_gone"));
+                }
+            }
             Self::insert_message(&mut tx, message)
                 .await
                 .map_err(|e| match e {
@@ -39,8 +51,15 @@ impl MessageStore for Engine {
         }
         .await;
         if written.is_err() {
-            // Best effort: what is left is removed by a later start's sweep.
-            let _ = self.blobs.remove(tenant, id).await;
+            // Best effort: what is left is removed by a later start's sweep. A draft's own
+            // attachments stay with the draft, which is still there.
+            let _ = match &message.draft {
+                None => self.blobs.remove(tenant, id).await,
+                Some(_) => {
+                    let names: Vec<&str> = message.parts.iter().map(|p| p.name.as_str()).collect();
+                    self.blobs.remove_parts(tenant, id, &names).await
+                }
+            };
         }
         written
     }

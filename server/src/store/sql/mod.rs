@@ -14,6 +14,7 @@ use sqlx::Transaction;
 mod audit;
 mod dev_mailbox;
 mod dkim;
+mod drafts;
 mod key_policies;
 mod mail_flow;
 mod messages;
@@ -233,13 +234,14 @@ pub(super) const MESSAGE_COLUMNS: &str = "id, tenant_id, sender, branding_templa
 impl Engine {
     /// Remove sealed parts no message refers to (left by an interrupted write).
     pub(super) async fn sweep(&self) -> StoreResult<()> {
-        let known: HashSet<(String, String)> =
-            sqlx::query_as::<_, (String, String)>("select tenant_id, id from messages")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?
-                .into_iter()
-                .collect();
+        let known: HashSet<(String, String)> = sqlx::query_as::<_, (String, String)>(
+            "select tenant_id, id from messages union all select tenant_id, id from drafts",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .into_iter()
+        .collect();
         let removed = self.blobs.sweep(known).await.map_err(blob)?;
         if removed > 0 {
             tracing::warn!(removed, "removed sealed parts left by an interrupted write");
@@ -313,11 +315,17 @@ impl Engine {
             .execute(&mut **tx)
             .await?;
         }
-        for p in &m.parts {
+        let uploaded = m.draft.iter().flatten().map(|p| (&p.name, p.size));
+        for (name, size) in m
+            .parts
+            .iter()
+            .map(|p| (&p.name, p.bytes.len() as u64))
+            .chain(uploaded)
+        {
             sqlx::query("insert into message_parts (message_id, name, size) values ($1, $2, $3)")
                 .bind(&m.id)
-                .bind(&p.name)
-                .bind(p.bytes.len() as i64)
+                .bind(name)
+                .bind(i64::try_from(size).unwrap_or(i64::MAX))
                 .execute(&mut **tx)
                 .await?;
         }
@@ -434,5 +442,9 @@ impl Store for Engine {
             .await
             .map_err(db)?;
         self.blobs.check().await.map_err(blob)
+    }
+
+    fn blobs(&self) -> &crate::store::blob_store::BlobStore {
+        &self.blobs
     }
 }

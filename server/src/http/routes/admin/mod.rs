@@ -3,6 +3,7 @@
 
 mod branding;
 mod dkim;
+mod drafts;
 mod key_policies;
 mod mail_flow;
 mod messages;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(branding::router())
         .merge(rights::router())
         .merge(messages::router())
+        .merge(drafts::router())
         .merge(portal_log::router())
         .merge(self_test::router())
         .merge(mail_flow::router())

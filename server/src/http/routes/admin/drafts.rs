@@ -1,0 +1,138 @@
+//! Drafts: sending a message whose attachments are too large for one request. Begin a draft,
+//! declare each attachment, `PUT` its bytes window by window with `Content-Range` (and, if you
+//! like, `Content-Digest`), then send the draft. After a network error, `GET` the draft to see
+//! where each attachment goes on. The windows are sealed as they arrive (see
+//! `services::uploads`).
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_RANGE;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sealpost_api::admin::{
+    CreateDraftAttachmentRequest, CreateDraftRequest, DraftAttachmentView, DraftView,
+    MessageStatusView, SendMessageRequest,
+};
+
+use super::Admin;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, body_limit, read_json};
+use crate::services::sending;
+use crate::services::uploads::{self, WindowRange};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/drafts", post(create))
+        .route("/drafts/{id}", get(show).delete(remove))
+        .route("/drafts/{id}/attachments", post(add_attachment))
+        .route("/drafts/{id}/attachments/{index}", put(put_window))
+        .route("/drafts/{id}/send", post(send))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiJson(req): ApiJson<CreateDraftRequest>,
+) -> Result<(StatusCode, Json<DraftView>), ApiError> {
+    let draft = uploads::create(&state, &admin.tenant, &req).await?;
+    Ok((StatusCode::CREATED, Json(uploads::view(&state, &draft))))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<DraftView>, ApiError> {
+    let draft = uploads::get(&state, &admin.tenant, &id).await?;
+    Ok(Json(uploads::view(&state, &draft)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    uploads::delete(&state, &admin.tenant, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn add_attachment(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CreateDraftAttachmentRequest>,
+) -> Result<(StatusCode, Json<DraftAttachmentView>), ApiError> {
+    let a = uploads::add_attachment(&state, &admin.tenant, &id, &req).await?;
+    Ok((StatusCode::CREATED, Json(uploads::attachment_view(&a))))
+}
+
+fn refused(code: &'static str, message: &str) -> ApiError {
+    ApiError::refused(StatusCode::BAD_REQUEST, code, message)
+}
+
+/// The SHA-256 of `Content-Digest: sha-256=:…:` (RFC 9530), if the header is there.
+fn content_digest(req: &Request) -> Result<Option<[u8; 32]>, ApiError> {
+    let Some(value) = req.headers().get("content-digest") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        refused(
+            "invalid_digest",
+            "Content-Digest must carry sha-256=:<base64 of 32 bytes>:.",
+        )
+    };
+    let value = value.to_str().map_err(|_| invalid())?;
+    let sha = value
+        .split(',')
+        .filter_map(|d| d.trim().split_once('='))
+        .find(|(alg, _)| alg.trim().eq_ignore_ascii_case("sha-256"))
+        .ok_or_else(invalid)?
+        .1
+        .trim();
+    let b64 = sha
+        .strip_prefix(':')
+        .and_then(|s| s.strip_suffix(':'))
+        .ok_or_else(invalid)?;
+    let bytes = BASE64.decode(b64).map_err(|_| invalid())?;
+    bytes.try_into().map(Some).map_err(|_| invalid())
+}
+
+async fn put_window(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, index)): Path<(String, String)>,
+    req: Request,
+) -> Result<Json<DraftAttachmentView>, ApiError> {
+    let index: u32 = index.parse().map_err(|_| ApiError::NotFound)?;
+    let range = req
+        .headers()
+        .get(CONTENT_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(WindowRange::parse)
+        .ok_or_else(|| {
+            refused(
+                "invalid_content_range",
+                "Each window needs Content-Range: bytes <first>-<last>/<size>.",
+            )
+        })?;
+    let digest = content_digest(&req)?;
+    let body = req.into_body().into_data_stream();
+    let a = uploads::put_window(&state, &admin.tenant, &id, index, range, digest, body).await?;
+    Ok(Json(uploads::attachment_view(&a)))
+}
+
+async fn send(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<(StatusCode, Json<MessageStatusView>), ApiError> {
+    let body: SendMessageRequest = read_json(req, body_limit(&state.config)).await?;
+    let id = uploads::send(&state, &admin.tenant, &admin.token.label, &id, &body).await?;
+    let stored = state.store.message(&admin.tenant.id, &id).await?;
+    let view = sending::status_view(&state, &admin.tenant, &stored).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}

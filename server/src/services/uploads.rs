@@ -1,0 +1,803 @@
+//! Large attachments through the API: a draft reserves a message's id and key; each attachment is
+//! declared with its size, then sent window by window (`uploads.window_size` bytes each, in
+//! order), and each window is sealed as it arrives and stored where the message's part will be
+//! (a file written in place, or one part of an S3 multipart upload). Server memory holds at most
+//! `uploads.windows_at_once` windows, whatever the attachments' sizes. Sending the draft seals only
+//! the manifest and bodies.
+//!
+//! Resuming: what is stored is counted in whole windows in the database, so after a network error
+//! (or a crash, or on another node) the client asks where to go on and sends the next window.
+//! A window is stored only after all of it arrived and its SHA-256 was recorded, and a window
+//! whose first attempt may have been stored is taken again only with the same bytes: the part's
+//! nonces follow the chunk index, so a chunk is never sealed twice with different plaintext.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use sealpost_api::admin::{
+    CreateDraftAttachmentRequest, CreateDraftRequest, DraftAttachmentView, DraftView,
+    SendMessageRequest, SendOptions,
+};
+use sealpost_envelope::chunked::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE};
+use sealpost_envelope::part::{PartReader, PartSealer, sealed_len};
+use sealpost_envelope::{
+    AttachmentEntry, MessageId, MessageKey, Part, WrapBinding, unwrap_message_key, wrap_message_key,
+};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::clock::rfc3339;
+use crate::domain::ValidationError;
+use crate::domain::address::EmailAddress;
+use crate::domain::composed::{
+    ComposedMessage, MAX_ATTACHMENTS, check_attachment, decode_attachments,
+};
+use crate::secrets::new_id;
+use crate::services::error::{RefusalKind, ServiceError};
+use crate::services::key_policies::{self, key_unavailable, purged};
+use crate::services::sending::{self, DraftSeal};
+use crate::state::AppState;
+use crate::store::blob_store::Upload;
+use crate::store::drafts::{
+    AttachmentRef, DraftAttachment, DraftLimits, NewDraft, NewDraftAttachment, StoredDraft,
+    WindowRefusal,
+};
+use crate::store::{StoreError, Tenant, UploadedPart};
+
+/// How long a draft is kept unsent.
+pub const DRAFT_LIFETIME_SECONDS: i64 = 24 * 3600;
+/// How long one window may take to arrive; also the lease a window's request holds.
+pub const WINDOW_SECONDS: i64 = 600;
+/// How long a window waits for one of this node's sealing slots before it is refused.
+const SLOT_WAIT: Duration = Duration::from_secs(30);
+
+fn limits(state: &AppState) -> DraftLimits {
+    DraftLimits {
+        drafts: state.config.uploads.max_drafts_per_tenant,
+        attachments: u32::try_from(MAX_ATTACHMENTS).unwrap_or(u32::MAX),
+        bytes: state.config.uploads.max_bytes_per_tenant,
+    }
+}
+
+/// Where a window of an attachment is, checked against the attachment: from the request's
+/// `Content-Range: bytes first-last/size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowRange {
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+    /// The whole attachment's size.
+    pub total: u64,
+}
+
+impl WindowRange {
+    /// Parse `bytes first-last/size` (RFC 9110 §14.4).
+    pub fn parse(header: &str) -> Option<WindowRange> {
+        let rest = header.trim().strip_prefix("bytes ")?;
+        let (range, total) = rest.split_once('/')?;
+        let (first, last) = range.split_once('-')?;
+        let number = |s: &str| -> Option<u64> {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        let (first, last, total) = (number(first)?, number(last)?, number(total)?);
+        (first <= last && last < total).then_some(WindowRange {
+            start: first,
+            end: last + 1,
+            total,
+        })
+    }
+}
+
+fn invalid_window(code: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::refused(RefusalKind::NotPossible, code, message)
+}
+
+fn out_of_order(received: u64) -> ServiceError {
+    ServiceError::conflict(
+        "upload_out_of_order",
+        format!("The next window starts at byte {received}; send that one (nothing was stored)."),
+    )
+}
+
+/// A draft as the API shows it.
+pub fn view(state: &AppState, draft: &StoredDraft) -> DraftView {
+    DraftView {
+        id: draft.draft.id.clone(),
+        from: draft.draft.sender.clone(),
+        expires_at: rfc3339(draft.draft.expires_at),
+        window_size: state.config.uploads.window_size,
+        attachments: draft.attachments.iter().map(attachment_view).collect(),
+    }
+}
+
+/// One attachment as the API shows it.
+pub fn attachment_view(a: &DraftAttachment) -> DraftAttachmentView {
+    DraftAttachmentView {
+        index: a.index,
+        name: a.name.clone(),
+        content_type: a.content_type.clone(),
+        content_id: a.content_id.clone(),
+        size: a.size,
+        received: a.received,
+        complete: a.complete(),
+    }
+}
+
+fn sender_in_tenant(tenant: &Tenant, from: &str) -> Result<EmailAddress, ServiceError> {
+    let from = EmailAddress::parse("from", from)?;
+    if !from.is_in(&tenant.domains) {
+        return Err(ValidationError::new(
+            "from",
+            "sender_not_in_tenant",
+            format!("{from} is not in one of this tenant's domains."),
+        )
+        .into());
+    }
+    Ok(from)
+}
+
+/// Begin a draft from `from`: its id and a fresh message key, wrapped under the sender's data key.
+pub async fn create(
+    state: &AppState,
+    tenant: &Tenant,
+    req: &CreateDraftRequest,
+) -> Result<StoredDraft, ServiceError> {
+    let from = sender_in_tenant(tenant, &req.from)?;
+    let (policy_id, key_version, data_key) =
+        key_policies::key_for_sealing(state, tenant, from.as_str()).await?;
+    let id = new_id();
+    let message_id = MessageId::parse(&id).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let key = MessageKey::generate();
+    let wrapped_key = wrap_message_key(
+        &data_key,
+        &key,
+        &WrapBinding {
+            tenant_id: &tenant.id,
+            message_id: &message_id,
+            key_version,
+        },
+    )
+    .map_err(|e| ServiceError::Internal(format!("wrapping failed: {e}")))?;
+    let now = state.clock.now();
+    let draft = NewDraft {
+        tenant_id: tenant.id.clone(),
+        id,
+        sender: from.to_string(),
+        wrapped_key: wrapped_key.to_vec(),
+        policy_id,
+        key_version,
+        created_at: now,
+        expires_at: now + DRAFT_LIFETIME_SECONDS,
+    };
+    match state.store.create_draft(&draft, &limits(state)).await {
+        Err(StoreError::Conflict("too_many_drafts")) => Err(ServiceError::conflict(
+            "too_many_drafts",
+            format!(
+                "This tenant already has {} drafts; send or delete one first.",
+                state.config.uploads.max_drafts_per_tenant
+            ),
+        )),
+        other => other.map_err(Into::into),
+    }?;
+    Ok(StoredDraft {
+        draft,
+        attachments: Vec::new(),
+    })
+}
+
+/// A tenant's draft, unexpired.
+pub async fn get(state: &AppState, tenant: &Tenant, id: &str) -> Result<StoredDraft, ServiceError> {
+    Ok(state.store.draft(&tenant.id, id, state.clock.now()).await?)
+}
+
+/// The draft's message key, unwrapped under the data key it was wrapped with.
+async fn draft_key(
+    state: &AppState,
+    tenant: &Tenant,
+    draft: &NewDraft,
+) -> Result<(MessageId, MessageKey), ServiceError> {
+    let data_key = match &draft.policy_id {
+        None => state
+            .keys
+            .unwrap(&tenant.id, draft.key_version, &tenant.wrapped_data_key)
+            .map_err(key_unavailable)?,
+        Some(policy_id) => {
+            let policy = state.store.policy(&tenant.id, policy_id).await?;
+            if policy.purged.is_some() {
+                return Err(purged());
+            }
+            let wrapped = match state
+                .store
+                .policy_data_key(&policy.id, draft.key_version)
+                .await
+            {
+                Err(StoreError::NotFound) => {
+                    return Err(ServiceError::conflict(
+                        "draft_key_rolled",
+                        "The data encryption policy's key was rolled since this draft began; \
+                         begin a new draft and send its attachments again.",
+                    ));
+                }
+                other => other?,
+            };
+            key_policies::cached_data_key(state, &policy, &wrapped).map_err(key_unavailable)?
+        }
+    };
+    let message_id =
+        MessageId::parse(&draft.id).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let key = unwrap_message_key(
+        &data_key,
+        &draft.wrapped_key,
+        &WrapBinding {
+            tenant_id: &tenant.id,
+            message_id: &message_id,
+            key_version: draft.key_version,
+        },
+    )
+    .map_err(|e| ServiceError::Internal(format!("draft key: {e}")))?;
+    Ok((message_id, key))
+}
+
+/// Declare an attachment of a draft.
+pub async fn add_attachment(
+    state: &AppState,
+    tenant: &Tenant,
+    draft_id: &str,
+    req: &CreateDraftAttachmentRequest,
+) -> Result<DraftAttachment, ServiceError> {
+    let content_type = req
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let content_id = req
+        .content_id
+        .as_deref()
+        .map(crate::domain::composed::bare_content_id);
+    check_attachment("", &req.name, &content_type, content_id.as_deref())?;
+    if req.size == 0 {
+        return Err(ValidationError::new(
+            "size",
+            "empty_attachment",
+            "An empty attachment has nothing to upload; put it in the send request's attachments.",
+        )
+        .into());
+    }
+    let max = state.config.uploads.max_attachment_size;
+    if req.size > max {
+        return Err(ServiceError::refused(
+            RefusalKind::TooLarge,
+            "attachment_too_large",
+            format!(
+                "The attachment is {:.1} MB; the limit is {:.1} MB.",
+                req.size as f64 / 1_048_576.0,
+                max as f64 / 1_048_576.0
+            ),
+        ));
+    }
+    // The part's prefix binds its index, which the store assigns: try the next free one, and again
+    // if another request took it meanwhile.
+    for _ in 0..3 {
+        let draft = get(state, tenant, draft_id).await?;
+        let (message_id, key) = draft_key(state, tenant, &draft.draft).await?;
+        let index = u32::try_from(draft.attachments.len()).unwrap_or(u32::MAX);
+        let prefix = PartSealer::start(&key, &message_id, Part::Attachment(index)).to_vec();
+        drop(key);
+        let new = NewDraftAttachment {
+            name: req.name.clone(),
+            content_type: content_type.clone(),
+            content_id: content_id.clone(),
+            size: req.size,
+            prefix: prefix.clone(),
+        };
+        match state
+            .store
+            .add_draft_attachment(
+                &tenant.id,
+                draft_id,
+                &new,
+                &limits(state),
+                index,
+                state.clock.now(),
+            )
+            .await
+        {
+            Ok(()) => {
+                return Ok(DraftAttachment {
+                    index,
+                    name: new.name,
+                    content_type: new.content_type,
+                    content_id: new.content_id,
+                    size: new.size,
+                    prefix,
+                    received: 0,
+                    pending: None,
+                    writing_until: None,
+                    upload_id: None,
+                    etags: Vec::new(),
+                });
+            }
+            Err(StoreError::Conflict("index_taken")) => continue,
+            Err(StoreError::Conflict("too_many_attachments")) => {
+                return Err(ValidationError::new(
+                    "attachments",
+                    "too_many_attachments",
+                    format!("A message may have at most {MAX_ATTACHMENTS} attachments."),
+                )
+                .into());
+            }
+            Err(StoreError::Conflict("upload_quota")) => {
+                return Err(ServiceError::refused(
+                    RefusalKind::TooLarge,
+                    "upload_quota",
+                    format!(
+                        "This tenant's drafts may hold {:.1} GB of attachments in all; send or \
+                         delete a draft first.",
+                        state.config.uploads.max_bytes_per_tenant as f64 / 1e9
+                    ),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ServiceError::conflict(
+        "draft_busy",
+        "Other attachments are being added to this draft right now; try again.",
+    ))
+}
+
+/// The sealed length of the first `plaintext` bytes of a part (whole chunks), where the window
+/// starting there is written.
+fn sealed_offset(plaintext: u64) -> u64 {
+    if plaintext == 0 {
+        0
+    } else {
+        PartReader::PREFIX_LEN as u64 + plaintext / CHUNK_SIZE as u64 * ENCRYPTED_CHUNK_SIZE as u64
+    }
+}
+
+/// One window, read and sealed in memory: the sealed bytes and the SHA-256 of the plaintext.
+struct SealedWindow {
+    sealed: Vec<u8>,
+    digest: [u8; 32],
+}
+
+/// Read exactly `len` bytes of `body`, sealing them as they come.
+async fn seal_window<S, E>(
+    mut sealer: PartSealer,
+    len: u64,
+    last: bool,
+    body: S,
+) -> Result<SealedWindow, ServiceError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: std::fmt::Display,
+{
+    let capacity = usize::try_from(sealed_len(len)).unwrap_or(0);
+    let mut sealed = Vec::with_capacity(capacity);
+    let mut hash = Sha256::new();
+    let mut read = 0u64;
+    let mut body = std::pin::pin!(body);
+    while let Some(frame) = body.next().await {
+        let frame = frame.map_err(|e| {
+            invalid_window(
+                "upload_interrupted",
+                format!("The window stopped arriving ({e}); nothing of it was stored."),
+            )
+        })?;
+        read += frame.len() as u64;
+        if read > len {
+            break;
+        }
+        hash.update(&frame);
+        sealer
+            .update(&frame, &mut sealed)
+            .map_err(|e| ServiceError::Internal(format!("sealing a window: {e}")))?;
+    }
+    if read != len {
+        return Err(invalid_window(
+            "upload_window_length",
+            format!("The window must be exactly {len} bytes, as its Content-Range says."),
+        ));
+    }
+    if last {
+        sealer
+            .finalize(&mut sealed)
+            .map_err(|e| ServiceError::Internal(format!("sealing a window: {e}")))?;
+    }
+    Ok(SealedWindow {
+        sealed,
+        digest: hash.finalize().into(),
+    })
+}
+
+/// Receive one window of attachment `index` of a draft: sealed as it arrives, stored whole, or
+/// nothing. `digest`: the SHA-256 the client says the window has (`Content-Digest`), checked.
+pub async fn put_window<S, E>(
+    state: &AppState,
+    tenant: &Tenant,
+    draft_id: &str,
+    index: u32,
+    range: WindowRange,
+    digest: Option<[u8; 32]>,
+    body: S,
+) -> Result<DraftAttachment, ServiceError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: std::fmt::Display,
+{
+    let draft = get(state, tenant, draft_id).await?;
+    let attachment = draft
+        .attachments
+        .iter()
+        .find(|a| a.index == index)
+        .ok_or(ServiceError::NotFound)?;
+    let window = state.config.uploads.window_size;
+    if range.total != attachment.size {
+        return Err(invalid_window(
+            "upload_size_mismatch",
+            format!(
+                "The attachment was declared as {} bytes; the Content-Range says {}.",
+                attachment.size, range.total
+            ),
+        ));
+    }
+    if !range.start.is_multiple_of(window)
+        || range.end - range.start != window.min(range.total - range.start)
+    {
+        return Err(invalid_window(
+            "upload_window_length",
+            format!(
+                "Each window is {window} bytes from a multiple of {window} (the last one the rest)."
+            ),
+        ));
+    }
+    if attachment.complete() {
+        return Err(ServiceError::conflict(
+            "upload_complete",
+            "Every byte of this attachment was received already.",
+        ));
+    }
+    if range.start != attachment.received {
+        return Err(out_of_order(attachment.received));
+    }
+    let (message_id, key) = draft_key(state, tenant, &draft.draft).await?;
+    let part = Part::Attachment(index);
+    let sealer = PartSealer::resume(
+        &key,
+        &message_id,
+        part,
+        &attachment.prefix,
+        range.start / CHUNK_SIZE as u64,
+    )
+    .map_err(|e| ServiceError::Internal(format!("resuming the part: {e}")))?;
+    drop(key);
+    let last = range.end == range.total;
+    let _slot = tokio::time::timeout(SLOT_WAIT, state.upload_windows.acquire())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            ServiceError::unavailable(
+                "uploads_busy",
+                "This server is sealing as many windows as it may at once; send the window again shortly.",
+            )
+        })?;
+    let read = seal_window(sealer, range.end - range.start, last, body);
+    let sealed = tokio::time::timeout(Duration::from_secs(WINDOW_SECONDS as u64), read)
+        .await
+        .map_err(|_| {
+            invalid_window(
+                "upload_too_slow",
+                format!(
+                    "A window must arrive within {} minutes; nothing of it was stored.",
+                    WINDOW_SECONDS / 60
+                ),
+            )
+        })??;
+    if let Some(claimed) = digest
+        && !bool::from(claimed.ct_eq(&sealed.digest))
+    {
+        return Err(invalid_window(
+            "digest_mismatch",
+            "The window's bytes do not match its Content-Digest; nothing of it was stored.",
+        ));
+    }
+    let now = state.clock.now();
+    let at = AttachmentRef {
+        tenant_id: &tenant.id,
+        draft_id,
+        index,
+    };
+    let attachment = match state
+        .store
+        .begin_window(at, range.start, &sealed.digest, now + WINDOW_SECONDS, now)
+        .await?
+    {
+        Ok(a) => a,
+        Err(WindowRefusal::Busy) => {
+            return Err(ServiceError::conflict(
+                "upload_busy",
+                "Another request is sending a window of this attachment right now.",
+            ));
+        }
+        Err(WindowRefusal::OutOfOrder { received }) => return Err(out_of_order(received)),
+        Err(WindowRefusal::Changed) => {
+            return Err(ServiceError::conflict(
+                "upload_window_changed",
+                "This window was sent before with other bytes; an attachment's bytes cannot \
+                 change while it is uploaded. Begin a new draft to send other bytes.",
+            ));
+        }
+    };
+    let stored = store_window(state, tenant, draft_id, &attachment, range, sealed.sealed).await;
+    match stored {
+        Ok(etags) => {
+            state
+                .store
+                .commit_window(at, range.start, range.end, &etags)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict(_) => out_of_order(attachment.received),
+                    e => e.into(),
+                })?;
+            Ok(DraftAttachment {
+                received: range.end,
+                pending: None,
+                writing_until: None,
+                etags,
+                ..attachment
+            })
+        }
+        Err(e) => {
+            // The pending digest stays: the window is taken again only with the same bytes.
+            let _ = state.store.end_window(at).await;
+            Err(e)
+        }
+    }
+}
+
+/// Write a sealed window to the blob store (beginning the S3 upload at the first, finishing it
+/// at the last); returns the stored windows' ETags.
+async fn store_window(
+    state: &AppState,
+    tenant: &Tenant,
+    draft_id: &str,
+    attachment: &DraftAttachment,
+    range: WindowRange,
+    sealed: Vec<u8>,
+) -> Result<Vec<String>, ServiceError> {
+    let blobs = state.store.blobs();
+    let part = Part::Attachment(attachment.index).name();
+    let failed = |e: std::io::Error| {
+        tracing::error!(error = %e, "an upload window could not be stored");
+        ServiceError::unavailable(
+            "blob_store_unavailable",
+            "The window could not be stored; send it again.",
+        )
+    };
+    let mut upload_id = attachment.upload_id.clone();
+    if upload_id.is_none()
+        && let Some(id) = blobs
+            .begin_upload(&tenant.id, draft_id, &part)
+            .await
+            .map_err(failed)?
+    {
+        state
+            .store
+            .set_upload_id(
+                AttachmentRef {
+                    tenant_id: &tenant.id,
+                    draft_id,
+                    index: attachment.index,
+                },
+                &id,
+            )
+            .await?;
+        upload_id = Some(id);
+    }
+    let upload = Upload {
+        tenant_id: &tenant.id,
+        message_id: draft_id,
+        part: &part,
+        upload_id: upload_id.as_deref(),
+    };
+    let window = state.config.uploads.window_size;
+    let number = usize::try_from(range.start / window).unwrap_or(usize::MAX);
+    let etag = blobs
+        .write_window(&upload, number, sealed_offset(range.start), sealed)
+        .await
+        .map_err(failed)?;
+    let mut etags: Vec<String> = attachment.etags.iter().take(number).cloned().collect();
+    etags.extend(etag);
+    if range.end == range.total {
+        blobs.finish_upload(&upload, &etags).await.map_err(failed)?;
+    }
+    Ok(etags)
+}
+
+/// Send a draft: every attachment must be complete; `req.from` must be the draft's sender. The
+/// request's own attachments (base64) follow the uploaded ones.
+pub async fn send(
+    state: &AppState,
+    tenant: &Tenant,
+    actor: &str,
+    draft_id: &str,
+    req: &SendMessageRequest,
+) -> Result<String, ServiceError> {
+    let draft = get(state, tenant, draft_id).await?;
+    let from = sender_in_tenant(tenant, &req.from)?;
+    if !from.as_str().eq_ignore_ascii_case(&draft.draft.sender) {
+        return Err(ValidationError::new(
+            "from",
+            "draft_sender_changed",
+            format!(
+                "This draft is from {}; its attachments are sealed for that sender.",
+                draft.draft.sender
+            ),
+        )
+        .into());
+    }
+    if let Some(a) = draft.attachments.iter().find(|a| !a.complete()) {
+        return Err(ServiceError::conflict(
+            "upload_incomplete",
+            format!(
+                "Attachment {} ({}) has {} of its {} bytes; send the rest first.",
+                a.index, a.name, a.received, a.size
+            ),
+        ));
+    }
+    if draft.attachments.len() + req.attachments.len() > MAX_ATTACHMENTS {
+        return Err(ValidationError::new(
+            "attachments",
+            "too_many_attachments",
+            format!("A message may have at most {MAX_ATTACHMENTS} attachments."),
+        )
+        .into());
+    }
+    let attachments = decode_attachments(&req.attachments)?;
+    let mut composed =
+        ComposedMessage::from_request(req, attachments, state.config.max_message_size)?;
+    if composed.text.is_none() && composed.html.is_none() && composed.attachments.is_empty() {
+        // The draft's attachments are the content.
+        composed.text = Some(String::new());
+    }
+    let (_, key) = draft_key(state, tenant, &draft.draft).await?;
+    let seal = DraftSeal {
+        id: draft.draft.id.clone(),
+        key,
+        attachments: draft
+            .attachments
+            .iter()
+            .map(|a| AttachmentEntry {
+                name: a.name.clone(),
+                content_type: a.content_type.clone(),
+                size: a.size,
+                content_id: a.content_id.clone(),
+            })
+            .collect(),
+        parts: draft
+            .attachments
+            .iter()
+            .map(|a| UploadedPart {
+                name: Part::Attachment(a.index).name(),
+                size: sealed_len(a.size),
+            })
+            .collect(),
+    };
+    let options = SendOptions {
+        branding_template: req.branding_template.clone(),
+        rights_template: req.rights_template.clone(),
+        expires_in_days: req.expires_in_days,
+    };
+    sending::send_draft(state, tenant, actor, composed, options, seal).await
+}
+
+/// Remove a draft and what was uploaded for it.
+pub async fn delete(state: &AppState, tenant: &Tenant, id: &str) -> Result<(), ServiceError> {
+    let draft = state.store.delete_draft(&tenant.id, id).await?;
+    remove_uploads(state, &draft).await;
+    Ok(())
+}
+
+async fn remove_uploads(state: &AppState, draft: &StoredDraft) {
+    let blobs = state.store.blobs();
+    let (tenant_id, id) = (&draft.draft.tenant_id, &draft.draft.id);
+    for a in &draft.attachments {
+        let part = Part::Attachment(a.index).name();
+        let upload = Upload {
+            tenant_id,
+            message_id: id,
+            part: &part,
+            upload_id: a.upload_id.as_deref(),
+        };
+        if let Err(e) = blobs.abort_upload(&upload).await {
+            tracing::warn!(error = %e, "an unfinished upload could not be aborted");
+        }
+    }
+    // Best effort: what is left is removed by a later start's sweep.
+    if let Err(e) = blobs.remove(tenant_id, id).await {
+        tracing::warn!(error = %e, "a draft's uploads could not be removed");
+    }
+}
+
+/// Remove drafts that expired, with their uploads; returns how many.
+pub async fn sweep(state: &AppState) -> Result<usize, ServiceError> {
+    let expired = state.store.expired_drafts(state.clock.now(), 100).await?;
+    let mut removed = 0;
+    for draft in expired {
+        match state
+            .store
+            .delete_draft(&draft.draft.tenant_id, &draft.draft.id)
+            .await
+        {
+            Ok(draft) => {
+                remove_uploads(state, &draft).await;
+                removed += 1;
+            }
+            // Another node took it.
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(removed)
+}
+
+/// [`sweep`] every minute.
+pub async fn sweep_every_minute(state: AppState) {
+    loop {
+        match sweep(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(drafts = n, "removed drafts nobody sent in time"),
+            Err(e) => tracing::error!(error = %e, "expired drafts could not be removed"),
+        }
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ranges_are_read_strictly() {
+        assert_eq!(
+            WindowRange::parse("bytes 0-99/1000"),
+            Some(WindowRange {
+                start: 0,
+                end: 100,
+                total: 1000
+            })
+        );
+        for bad in [
+            "bytes 0-99/*",
+            "bytes */1000",
+            "bytes 100-99/1000",
+            "bytes 0-1000/1000",
+            "bytes -1-5/10",
+            "items 0-9/10",
+            "bytes 0-9/10/",
+            "bytes +0-9/10",
+            "bytes 0-99999999999999999999999/10",
+        ] {
+            assert_eq!(WindowRange::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn windows_are_written_where_their_chunks_go() {
+        assert_eq!(sealed_offset(0), 0);
+        let window = 4 * CHUNK_SIZE as u64;
+        assert_eq!(sealed_offset(window), 57 + 4 * ENCRYPTED_CHUNK_SIZE as u64);
+        // The whole part: every window's offset plus the last window's sealed length.
+        let size = 2 * window + 10;
+        assert_eq!(
+            sealed_offset(2 * window) + 10 + 16,
+            sealed_len(size),
+            "the last window holds the final short chunk"
+        );
+    }
+}

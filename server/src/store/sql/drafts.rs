@@ -1,0 +1,393 @@
+//! [`DraftStore`] in shared SQL (see `sql/mod.rs`). Limits are counted and windows begun under
+//! a lock per tenant, so several nodes agree.
+
+use async_trait::async_trait;
+
+use super::{Engine, affected, db};
+use crate::store::drafts::{
+    AttachmentRef, DraftAttachment, DraftLimits, DraftStore, NewDraft, NewDraftAttachment,
+    StoredDraft, WindowRefusal,
+};
+use crate::store::{StoreError, StoreResult};
+
+/// The lock a tenant's drafts are counted and written under.
+fn drafts_lock(tenant_id: &str) -> String {
+    format!("drafts:{tenant_id}")
+}
+
+#[derive(sqlx::FromRow)]
+struct DraftRow {
+    tenant_id: String,
+    id: String,
+    sender: String,
+    wrapped_key: Vec<u8>,
+    policy_id: Option<String>,
+    key_version: i64,
+    created_at: i64,
+    expires_at: i64,
+}
+
+const DRAFT_COLUMNS: &str =
+    "tenant_id, id, sender, wrapped_key, policy_id, key_version, created_at, expires_at";
+
+#[derive(sqlx::FromRow)]
+struct AttachmentRow {
+    idx: i64,
+    name: String,
+    content_type: String,
+    content_id: Option<String>,
+    size: i64,
+    prefix: Vec<u8>,
+    received: i64,
+    pending_window: Option<i64>,
+    pending_digest: Option<Vec<u8>>,
+    writing_until: Option<i64>,
+    upload_id: Option<String>,
+    etags: String,
+}
+
+const ATTACHMENT_COLUMNS: &str = "idx, name, content_type, content_id, size, prefix, received, \
+     pending_window, pending_digest, writing_until, upload_id, etags";
+
+fn count(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl From<AttachmentRow> for DraftAttachment {
+    fn from(r: AttachmentRow) -> Self {
+        DraftAttachment {
+            index: u32::try_from(r.idx).unwrap_or(u32::MAX),
+            name: r.name,
+            content_type: r.content_type,
+            content_id: r.content_id,
+            size: count(r.size),
+            prefix: r.prefix,
+            received: count(r.received),
+            pending: r
+                .pending_window
+                .zip(r.pending_digest)
+                .map(|(w, d)| (count(w), d)),
+            writing_until: r.writing_until,
+            upload_id: r.upload_id,
+            etags: r.etags.split_whitespace().map(str::to_owned).collect(),
+        }
+    }
+}
+
+impl From<DraftRow> for NewDraft {
+    fn from(r: DraftRow) -> Self {
+        NewDraft {
+            tenant_id: r.tenant_id,
+            id: r.id,
+            sender: r.sender,
+            wrapped_key: r.wrapped_key,
+            policy_id: r.policy_id,
+            key_version: u32::try_from(r.key_version).unwrap_or(0),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+fn size(v: u64) -> StoreResult<i64> {
+    i64::try_from(v).map_err(|_| StoreError::Conflict("upload_quota"))
+}
+
+impl Engine {
+    async fn load_draft(&self, row: DraftRow) -> StoreResult<StoredDraft> {
+        let attachments = sqlx::query_as::<_, AttachmentRow>(&format!(
+            "select {ATTACHMENT_COLUMNS} from draft_attachments \
+             where tenant_id = $1 and draft_id = $2 order by idx"
+        ))
+        .bind(&row.tenant_id)
+        .bind(&row.id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(StoredDraft {
+            draft: row.into(),
+            attachments: attachments.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    async fn attachment_row(
+        &self,
+        tx: &mut sqlx::Transaction<'static, super::Db>,
+        tenant_id: &str,
+        draft_id: &str,
+        index: u32,
+        now: i64,
+    ) -> StoreResult<AttachmentRow> {
+        sqlx::query_as::<_, AttachmentRow>(&format!(
+            "select {ATTACHMENT_COLUMNS} from draft_attachments a \
+             where a.tenant_id = $1 and a.draft_id = $2 and a.idx = $3 and exists ( \
+                 select 1 from drafts d \
+                 where d.tenant_id = a.tenant_id and d.id = a.draft_id and d.expires_at > $4)"
+        ))
+        .bind(tenant_id)
+        .bind(draft_id)
+        .bind(i64::from(index))
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)
+    }
+}
+
+#[async_trait]
+impl DraftStore for Engine {
+    async fn create_draft(&self, draft: &NewDraft, limits: &DraftLimits) -> StoreResult<()> {
+        let mut tx = self.begin_write(&drafts_lock(&draft.tenant_id)).await?;
+        let (open,): (i64,) = sqlx::query_as("select count(*) from drafts where tenant_id = $1")
+            .bind(&draft.tenant_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        if count(open) >= u64::from(limits.drafts) {
+            return Err(StoreError::Conflict("too_many_drafts"));
+        }
+        sqlx::query(&format!(
+            "insert into drafts ({DRAFT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(&draft.tenant_id)
+        .bind(&draft.id)
+        .bind(&draft.sender)
+        .bind(&draft.wrapped_key)
+        .bind(&draft.policy_id)
+        .bind(i64::from(draft.key_version))
+        .bind(draft.created_at)
+        .bind(draft.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn draft(&self, tenant_id: &str, id: &str, now: i64) -> StoreResult<StoredDraft> {
+        let row = sqlx::query_as::<_, DraftRow>(&format!(
+            "select {DRAFT_COLUMNS} from drafts where tenant_id = $1 and id = $2 and expires_at > $3"
+        ))
+        .bind(tenant_id)
+        .bind(id)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        self.load_draft(row).await
+    }
+
+    async fn add_draft_attachment(
+        &self,
+        tenant_id: &str,
+        draft_id: &str,
+        a: &NewDraftAttachment,
+        limits: &DraftLimits,
+        index: u32,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write(&drafts_lock(tenant_id)).await?;
+        sqlx::query("select 1 from drafts where tenant_id = $1 and id = $2 and expires_at > $3")
+            .bind(tenant_id)
+            .bind(draft_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let (attachments,): (i64,) = sqlx::query_as(
+            "select count(*) from draft_attachments where tenant_id = $1 and draft_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(draft_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if count(attachments) != u64::from(index) {
+            return Err(StoreError::Conflict("index_taken"));
+        }
+        if count(attachments) >= u64::from(limits.attachments) {
+            return Err(StoreError::Conflict("too_many_attachments"));
+        }
+        let (declared,): (Option<i64>,) = sqlx::query_as(
+            "select cast(sum(size) as bigint) from draft_attachments where tenant_id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if count(declared.unwrap_or(0)).saturating_add(a.size) > limits.bytes {
+            return Err(StoreError::Conflict("upload_quota"));
+        }
+        sqlx::query(
+            "insert into draft_attachments \
+             (tenant_id, draft_id, idx, name, content_type, content_id, size, prefix) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(tenant_id)
+        .bind(draft_id)
+        .bind(i64::from(index))
+        .bind(&a.name)
+        .bind(&a.content_type)
+        .bind(&a.content_id)
+        .bind(size(a.size)?)
+        .bind(&a.prefix)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn begin_window(
+        &self,
+        at: AttachmentRef<'_>,
+        start: u64,
+        digest: &[u8],
+        until: i64,
+        now: i64,
+    ) -> StoreResult<Result<DraftAttachment, WindowRefusal>> {
+        let AttachmentRef {
+            tenant_id,
+            draft_id,
+            index,
+        } = at;
+        let mut tx = self.begin_write(&drafts_lock(tenant_id)).await?;
+        let row: DraftAttachment = self
+            .attachment_row(&mut tx, tenant_id, draft_id, index, now)
+            .await?
+            .into();
+        if row.writing_until.is_some_and(|t| t > now) {
+            return Ok(Err(WindowRefusal::Busy));
+        }
+        if row.received != start || row.complete() {
+            return Ok(Err(WindowRefusal::OutOfOrder {
+                received: row.received,
+            }));
+        }
+        if row
+            .pending
+            .as_ref()
+            .is_some_and(|(w, d)| *w == start && d.as_slice() != digest)
+        {
+            return Ok(Err(WindowRefusal::Changed));
+        }
+        sqlx::query(
+            "update draft_attachments \
+             set pending_window = $4, pending_digest = $5, writing_until = $6 \
+             where tenant_id = $1 and draft_id = $2 and idx = $3",
+        )
+        .bind(tenant_id)
+        .bind(draft_id)
+        .bind(i64::from(index))
+        .bind(size(start)?)
+        .bind(digest)
+        .bind(until)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(Ok(DraftAttachment {
+            pending: Some((start, digest.to_vec())),
+            writing_until: Some(until),
+            ..row
+        }))
+    }
+
+    async fn set_upload_id(&self, at: AttachmentRef<'_>, upload_id: &str) -> StoreResult<()> {
+        let AttachmentRef {
+            tenant_id,
+            draft_id,
+            index,
+        } = at;
+        let done = sqlx::query(
+            "update draft_attachments set upload_id = $4 \
+             where tenant_id = $1 and draft_id = $2 and idx = $3",
+        )
+        .bind(tenant_id)
+        .bind(draft_id)
+        .bind(i64::from(index))
+        .bind(upload_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        affected(done.rows_affected())
+    }
+
+    async fn commit_window(
+        &self,
+        at: AttachmentRef<'_>,
+        start: u64,
+        end: u64,
+        etags: &[String],
+    ) -> StoreResult<()> {
+        let AttachmentRef {
+            tenant_id,
+            draft_id,
+            index,
+        } = at;
+        let done = sqlx::query(
+            "update draft_attachments \
+             set received = $5, etags = $6, \
+                 pending_window = null, pending_digest = null, writing_until = null \
+             where tenant_id = $1 and draft_id = $2 and idx = $3 and received = $4",
+        )
+        .bind(tenant_id)
+        .bind(draft_id)
+        .bind(i64::from(index))
+        .bind(size(start)?)
+        .bind(size(end)?)
+        .bind(etags.join(" "))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("lease_lost"));
+        }
+        Ok(())
+    }
+
+    async fn end_window(&self, at: AttachmentRef<'_>) -> StoreResult<()> {
+        let AttachmentRef {
+            tenant_id,
+            draft_id,
+            index,
+        } = at;
+        sqlx::query(
+            "update draft_attachments set writing_until = null \
+             where tenant_id = $1 and draft_id = $2 and idx = $3",
+        )
+        .bind(tenant_id)
+        .bind(draft_id)
+        .bind(i64::from(index))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_draft(&self, tenant_id: &str, id: &str) -> StoreResult<StoredDraft> {
+        let draft = self.draft(tenant_id, id, i64::MIN).await?;
+        let done = sqlx::query("delete from drafts where tenant_id = $1 and id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        affected(done.rows_affected())?;
+        Ok(draft)
+    }
+
+    async fn expired_drafts(&self, now: i64, limit: u32) -> StoreResult<Vec<StoredDraft>> {
+        let rows = sqlx::query_as::<_, DraftRow>(&format!(
+            "select {DRAFT_COLUMNS} from drafts where expires_at <= $1 order by expires_at limit $2"
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.load_draft(row).await?);
+        }
+        Ok(out)
+    }
+}

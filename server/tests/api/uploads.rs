@@ -1,0 +1,624 @@
+//! Large attachments through drafts: declared, sent window by window, sealed as each window
+//! arrives, resumed after an interruption, and refused when out of order, changed, oversized,
+//! another tenant's, or over a tenant's limits. Windows are 64 KiB here, so an attachment of a
+//! few hundred kilobytes spans several.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use sealpost::services::uploads;
+use sealpost_api::ErrorBody;
+use sealpost_api::admin::{
+    AttachmentRequest, CreateDraftAttachmentRequest, CreateDraftRequest, DraftAttachmentView,
+    DraftView, MessageStatusView, SendMessageRequest,
+};
+use sealpost_envelope::part::sealed_len;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+use crate::helpers::{TestApp, body_text, message};
+
+pub const WINDOW: u64 = 64 * 1024;
+
+pub async fn app_with(change: impl FnOnce(&mut sealpost::config::Config)) -> TestApp {
+    TestApp::with_config(|c| {
+        c.uploads.window_size = WINDOW;
+        change(c);
+    })
+    .await
+}
+
+pub fn bytes(len: usize, seed: u32) -> Vec<u8> {
+    (0..len as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
+        .collect()
+}
+
+pub async fn new_draft(app: &TestApp, token: &str) -> DraftView {
+    let (status, view): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            "/api/admin/drafts",
+            token,
+            Some(&CreateDraftRequest {
+                from: "anna@contoso.example".into(),
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    serde_json::from_value(view).unwrap()
+}
+
+pub fn declaration(name: &str, size: u64) -> CreateDraftAttachmentRequest {
+    CreateDraftAttachmentRequest {
+        name: name.into(),
+        content_type: Some("application/octet-stream".into()),
+        content_id: None,
+        size,
+    }
+}
+
+pub async fn declare(
+    app: &TestApp,
+    token: &str,
+    draft: &str,
+    name: &str,
+    size: u64,
+) -> DraftAttachmentView {
+    let (status, view): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            &format!("/api/admin/drafts/{draft}/attachments"),
+            token,
+            Some(&declaration(name, size)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    serde_json::from_value(view).unwrap()
+}
+
+/// PUT one window with a body given as a stream (to cut it short).
+pub async fn put_body(
+    app: &TestApp,
+    token: &str,
+    uri: &str,
+    range: &str,
+    digest: Option<&[u8]>,
+    body: Body,
+) -> (StatusCode, serde_json::Value) {
+    let mut req = Request::put(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/octet-stream")
+        .header("content-range", range);
+    if let Some(d) = digest {
+        req = req.header("content-digest", format!("sha-256=:{}:", BASE64.encode(d)));
+    }
+    let res = app
+        .router
+        .clone()
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let text = body_text(res).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}")),
+    )
+}
+
+/// PUT the window of `data` that starts at `start`.
+pub async fn put_window(
+    app: &TestApp,
+    token: &str,
+    draft: &str,
+    index: u32,
+    data: &[u8],
+    start: u64,
+) -> (StatusCode, serde_json::Value) {
+    let end = (start + WINDOW).min(data.len() as u64);
+    let window = data[start as usize..end as usize].to_vec();
+    let digest = Sha256::digest(&window);
+    put_body(
+        app,
+        token,
+        &format!("/api/admin/drafts/{draft}/attachments/{index}"),
+        &format!("bytes {start}-{}/{}", end - 1, data.len()),
+        Some(&digest),
+        Body::from(window),
+    )
+    .await
+}
+
+pub async fn upload(app: &TestApp, token: &str, draft: &str, index: u32, data: &[u8]) {
+    let mut start = 0;
+    while start < data.len() as u64 {
+        let (status, view) = put_window(app, token, draft, index, data, start).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        start = view["received"].as_u64().unwrap();
+    }
+}
+
+pub async fn send_draft(
+    app: &TestApp,
+    token: &str,
+    draft: &str,
+    req: &SendMessageRequest,
+) -> (StatusCode, serde_json::Value) {
+    app.json(
+        Method::POST,
+        &format!("/api/admin/drafts/{draft}/send"),
+        token,
+        Some(req),
+    )
+    .await
+}
+
+async fn show(app: &TestApp, token: &str, draft: &str) -> (StatusCode, serde_json::Value) {
+    app.json(
+        Method::GET,
+        &format!("/api/admin/drafts/{draft}"),
+        token,
+        None::<&()>,
+    )
+    .await
+}
+
+fn code(v: &serde_json::Value) -> String {
+    serde_json::from_value::<ErrorBody>(v.clone())
+        .map(|e| e.code)
+        .unwrap_or_else(|_| panic!("not a refusal: {v}"))
+}
+
+fn part_path(app: &TestApp, tenant: &str, draft: &str, index: u32) -> std::path::PathBuf {
+    app.data_dir()
+        .join("blobs")
+        .join(tenant)
+        .join(draft)
+        .join(format!("attachment-{index}"))
+}
+
+#[tokio::test]
+async fn attachments_sent_in_windows_are_sealed_as_they_arrive_and_open_whole() {
+    let app = app_with(|_| {}).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let draft = new_draft(&app, &t.token).await;
+    assert_eq!(draft.window_size, WINDOW);
+    // Three and a half windows, and exactly two (whose final chunk is empty).
+    let big = bytes(3 * WINDOW as usize + 30_000, 1);
+    let even = bytes(2 * WINDOW as usize, 2);
+    let a = declare(&app, &t.token, &draft.id, "survey.bin", big.len() as u64).await;
+    let b = declare(&app, &t.token, &draft.id, "scan.tif", even.len() as u64).await;
+    assert_eq!((a.index, b.index), (0, 1));
+    upload(&app, &t.token, &draft.id, 0, &big).await;
+    upload(&app, &t.token, &draft.id, 1, &even).await;
+
+    // Sealed on disk where the message's parts will be, never as plaintext.
+    let sealed = std::fs::read(part_path(&app, &t.id, &draft.id, 0)).unwrap();
+    assert_eq!(sealed.len() as u64, sealed_len(big.len() as u64));
+    assert!(!sealed.windows(64).any(|w| big[..64] == *w));
+    let (_, shown) = show(&app, &t.token, &draft.id).await;
+    let shown: DraftView = serde_json::from_value(shown).unwrap();
+    assert!(shown.attachments.iter().all(|a| a.complete));
+
+    // Sent with a small attachment of its own, which follows the uploaded ones.
+    let req = SendMessageRequest {
+        attachments: vec![AttachmentRequest {
+            name: "note.txt".into(),
+            content_type: Some("text/plain".into()),
+            content_base64: BASE64.encode(b"small"),
+            content_id: None,
+        }],
+        ..message("bob@gmail.example")
+    };
+    let (status, view) = send_draft(&app, &t.token, &draft.id, &req).await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    let view: MessageStatusView = serde_json::from_value(view).unwrap();
+    assert_eq!(view.message_id, draft.id, "the message has the draft's id");
+    let (manifest, _, attachments) = app.open(&t.id, &view.message_id).await;
+    let names: Vec<&str> = manifest
+        .attachments
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(names, ["survey.bin", "scan.tif", "note.txt"]);
+    assert_eq!(manifest.attachments[0].size, big.len() as u64);
+    assert_eq!(Sha256::digest(&attachments[0]), Sha256::digest(&big));
+    assert_eq!(Sha256::digest(&attachments[1]), Sha256::digest(&even));
+    assert_eq!(attachments[2], b"small");
+
+    // The draft went with the send: a second send, or a look, finds nothing.
+    let (status, again) = send_draft(&app, &t.token, &draft.id, &req).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{again}");
+    assert_eq!(
+        show(&app, &t.token, &draft.id).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // A recipient reads the uploaded attachment by range, as the portal does.
+    let s = app.sign_in(&view.message_id, "bob@gmail.example").await;
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get(format!("/api/m/{}/parts/attachment-0", view.message_id))
+                .header("cookie", &s.cookie)
+                .header("range", "bytes=0-99")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+}
+
+#[tokio::test]
+async fn an_interrupted_window_stores_nothing_and_the_upload_goes_on_where_it_stopped() {
+    let app = app_with(|_| {}).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let draft = new_draft(&app, &t.token).await;
+    let data = bytes(2 * WINDOW as usize + 500, 3);
+    declare(&app, &t.token, &draft.id, "data.bin", data.len() as u64).await;
+    let (status, _) = put_window(&app, &t.token, &draft.id, 0, &data, 0).await;
+    assert_eq!(status, StatusCode::OK);
+    let path = part_path(&app, &t.id, &draft.id, 0);
+    let after_first = std::fs::metadata(&path).unwrap().len();
+
+    // The second window's connection drops halfway.
+    let half = Bytes::copy_from_slice(&data[WINDOW as usize..(WINDOW + WINDOW / 2) as usize]);
+    let cut = futures_util::stream::iter(vec![
+        Ok(half),
+        Err(std::io::Error::other("connection reset")),
+    ]);
+    let (status, refusal) = put_body(
+        &app,
+        &t.token,
+        &format!("/api/admin/drafts/{}/attachments/0", draft.id),
+        &format!("bytes {WINDOW}-{}/{}", 2 * WINDOW - 1, data.len()),
+        None,
+        Body::from_stream(cut),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(code(&refusal), "upload_interrupted");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        after_first,
+        "nothing of it was written"
+    );
+    let (_, shown) = show(&app, &t.token, &draft.id).await;
+    assert_eq!(shown["attachments"][0]["received"], WINDOW);
+
+    // A crash after writing a window but before recording it leaves bytes past the recorded end:
+    // the next write cuts them off.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut f, &[0xAA; 5000]).unwrap();
+    drop(f);
+
+    // The client asks where to go on, and does.
+    let received = shown["attachments"][0]["received"].as_u64().unwrap();
+    let (status, view) = put_window(&app, &t.token, &draft.id, 0, &data, received).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let (status, view) = put_window(&app, &t.token, &draft.id, 0, &data, 2 * WINDOW).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["complete"], true);
+    let (status, sent) = send_draft(&app, &t.token, &draft.id, &message("bob@gmail.example")).await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    let (_, _, attachments) = app.open(&t.id, &draft.id).await;
+    assert!(attachments[0] == data);
+}
+
+#[tokio::test]
+async fn windows_out_of_order_misplaced_cut_or_mislabelled_are_refused_and_store_nothing() {
+    let app = app_with(|_| {}).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let draft = new_draft(&app, &t.token).await;
+    let data = bytes(2 * WINDOW as usize + 10, 4);
+    let len = data.len() as u64;
+    declare(&app, &t.token, &draft.id, "data.bin", len).await;
+    let uri = format!("/api/admin/drafts/{}/attachments/0", draft.id);
+    let window = |a: u64, b: u64| Body::from(data[a as usize..b as usize].to_vec());
+
+    // The second window before the first.
+    let (status, r) = put_window(&app, &t.token, &draft.id, 0, &data, WINDOW).await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::CONFLICT, "upload_out_of_order")
+    );
+    for (range, body, expected) in [
+        // Not on a window boundary, or not a whole window.
+        (
+            format!("bytes 10-{}/{len}", WINDOW + 9),
+            window(10, WINDOW + 10),
+            "upload_window_length",
+        ),
+        (
+            format!("bytes 0-99/{len}"),
+            window(0, 100),
+            "upload_window_length",
+        ),
+        // The right range, but the body is shorter or longer than it says.
+        (
+            format!("bytes 0-{}/{len}", WINDOW - 1),
+            window(0, WINDOW - 1),
+            "upload_window_length",
+        ),
+        (
+            format!("bytes 0-{}/{len}", WINDOW - 1),
+            window(0, WINDOW + 1),
+            "upload_window_length",
+        ),
+        // Another size than declared.
+        (
+            format!("bytes 0-{}/{}", WINDOW - 1, len + 1),
+            window(0, WINDOW),
+            "upload_size_mismatch",
+        ),
+        (
+            "bytes 0-10/*".to_owned(),
+            window(0, 11),
+            "invalid_content_range",
+        ),
+    ] {
+        let (status, r) = put_body(&app, &t.token, &uri, &range, None, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{range}: {r}");
+        assert_eq!(code(&r), expected, "{range}");
+    }
+    // A digest that does not match the bytes.
+    let (status, r) = put_body(
+        &app,
+        &t.token,
+        &uri,
+        &format!("bytes 0-{}/{len}", WINDOW - 1),
+        Some(&[0u8; 32]),
+        window(0, WINDOW),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::BAD_REQUEST, "digest_mismatch")
+    );
+    assert!(
+        !part_path(&app, &t.id, &draft.id, 0).exists(),
+        "nothing was stored"
+    );
+
+    // Not complete yet: the draft cannot be sent.
+    let (status, r) = send_draft(&app, &t.token, &draft.id, &message("bob@gmail.example")).await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::CONFLICT, "upload_incomplete")
+    );
+    upload(&app, &t.token, &draft.id, 0, &data).await;
+    let (status, r) = put_window(&app, &t.token, &draft.id, 0, &data, 0).await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::CONFLICT, "upload_complete")
+    );
+    // Another sender than the draft's.
+    let other = SendMessageRequest {
+        from: "carl@contoso.example".into(),
+        ..message("bob@gmail.example")
+    };
+    let (status, r) = send_draft(&app, &t.token, &draft.id, &other).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert_eq!(code(&r), "draft_sender_changed");
+}
+
+#[tokio::test]
+async fn a_window_is_never_sealed_again_with_other_bytes_and_one_writer_holds_it_at_a_time() {
+    let app = app_with(|_| {}).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let draft = new_draft(&app, &t.token).await;
+    let data = bytes(WINDOW as usize + 100, 5);
+    declare(&app, &t.token, &draft.id, "data.bin", data.len() as u64).await;
+    let other = bytes(WINDOW as usize, 6);
+
+    // A first attempt with other bytes got as far as storing them, then failed before it was
+    // recorded (its request holds the window until its lease ends).
+    let now = app.clock.now();
+    let begun = app
+        .state
+        .store
+        .begin_window(
+            sealpost::store::drafts::AttachmentRef {
+                tenant_id: &t.id,
+                draft_id: &draft.id,
+                index: 0,
+            },
+            0,
+            &Sha256::digest(&other),
+            now + 60,
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(begun.is_ok());
+    let (status, r) = put_window(&app, &t.token, &draft.id, 0, &data, 0).await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::CONFLICT, "upload_busy")
+    );
+
+    // Its lease ends (the node died): the window is taken again, but only with the same bytes,
+    // since the same chunk nonces would seal them.
+    app.clock.advance(61);
+    let (status, r) = put_window(&app, &t.token, &draft.id, 0, &data, 0).await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::CONFLICT, "upload_window_changed")
+    );
+    let mut same = data.clone();
+    same[..WINDOW as usize].copy_from_slice(&other);
+    let (status, r) = put_window(&app, &t.token, &draft.id, 0, &same, 0).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+}
+
+#[tokio::test]
+async fn uploads_are_bounded_per_attachment_per_draft_and_per_tenant() {
+    let app = app_with(|c| {
+        c.uploads.max_attachment_size = 300_000;
+        c.uploads.max_bytes_per_tenant = 500_000;
+        c.uploads.max_drafts_per_tenant = 2;
+    })
+    .await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let first = new_draft(&app, &t.token).await;
+    let uri = format!("/api/admin/drafts/{}/attachments", first.id);
+    let (status, r) = app
+        .json::<serde_json::Value>(
+            Method::POST,
+            &uri,
+            &t.token,
+            Some(&declaration("big", 300_001)),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large")
+    );
+    let (status, r) = app
+        .json::<serde_json::Value>(Method::POST, &uri, &t.token, Some(&declaration("empty", 0)))
+        .await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "empty_attachment")
+    );
+    declare(&app, &t.token, &first.id, "a", 300_000).await;
+
+    // The tenant's drafts together: 300 000 + 250 000 is over 500 000, in another draft too.
+    let second = new_draft(&app, &t.token).await;
+    let (status, r) = app
+        .json::<serde_json::Value>(
+            Method::POST,
+            &format!("/api/admin/drafts/{}/attachments", second.id),
+            &t.token,
+            Some(&declaration("b", 250_000)),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "upload_quota")
+    );
+
+    // Two drafts at once; deleting one makes room, and frees its bytes.
+    let (status, r) = app
+        .json::<serde_json::Value>(
+            Method::POST,
+            "/api/admin/drafts",
+            &t.token,
+            Some(&CreateDraftRequest {
+                from: "anna@contoso.example".into(),
+            }),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::CONFLICT, "too_many_drafts")
+    );
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/admin/drafts/{}", first.id),
+            Some(&t.token),
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    new_draft(&app, &t.token).await;
+    declare(&app, &t.token, &second.id, "b", 250_000).await;
+}
+
+#[tokio::test]
+async fn another_tenants_drafts_cannot_be_seen_filled_sent_or_deleted() {
+    let app = app_with(|_| {}).await;
+    let contoso = app.tenant("Contoso", &["contoso.example"]).await;
+    let fabrikam = app.tenant("Fabrikam", &["fabrikam.example"]).await;
+    let draft = new_draft(&app, &contoso.token).await;
+    let data = bytes(1000, 7);
+    declare(&app, &contoso.token, &draft.id, "data.bin", 1000).await;
+    let id = &draft.id;
+    assert_eq!(
+        show(&app, &fabrikam.token, id).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, _) = app
+        .json::<serde_json::Value>(
+            Method::POST,
+            &format!("/api/admin/drafts/{id}/attachments"),
+            &fabrikam.token,
+            Some(&declaration("x", 10)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        put_window(&app, &fabrikam.token, id, 0, &data, 0).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let theirs = SendMessageRequest {
+        from: "anna@fabrikam.example".into(),
+        ..message("bob@gmail.example")
+    };
+    assert_eq!(
+        send_draft(&app, &fabrikam.token, id, &theirs).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/admin/drafts/{id}"),
+            Some(&fabrikam.token),
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // A draft from outside the tenant's domains is refused.
+    let (status, r) = app
+        .json::<serde_json::Value>(
+            Method::POST,
+            "/api/admin/drafts",
+            &fabrikam.token,
+            Some(&CreateDraftRequest {
+                from: "anna@contoso.example".into(),
+            }),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "sender_not_in_tenant")
+    );
+    // The owner still has it, untouched.
+    upload(&app, &contoso.token, id, 0, &data).await;
+}
+
+#[tokio::test]
+async fn drafts_nobody_sends_expire_with_their_uploads_and_a_restart_keeps_live_ones() {
+    let app = app_with(|_| {}).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let draft = new_draft(&app, &t.token).await;
+    let data = bytes(2 * WINDOW as usize, 8);
+    declare(&app, &t.token, &draft.id, "data.bin", data.len() as u64).await;
+    put_window(&app, &t.token, &draft.id, 0, &data, 0).await;
+
+    // A restart (its sweep of parts no message refers to) keeps a live draft's uploads.
+    let app = app.reopen(|_| {}).await;
+    let (status, r) = put_window(&app, &t.token, &draft.id, 0, &data, WINDOW).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert!(part_path(&app, &t.id, &draft.id, 0).exists());
+
+    app.clock.advance(uploads::DRAFT_LIFETIME_SECONDS);
+    assert_eq!(
+        show(&app, &t.token, &draft.id).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(uploads::sweep(&app.state).await.unwrap(), 1);
+    assert!(!part_path(&app, &t.id, &draft.id, 0).exists());
+    assert_eq!(uploads::sweep(&app.state).await.unwrap(), 0);
+}

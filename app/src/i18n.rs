@@ -115,6 +115,16 @@ pub struct Texts {
     pub hide: &'static str,
     pub download: &'static str,
     pub decrypting: &'static str,
+    /// "Saving" (an attachment streamed to disk).
+    pub saving: &'static str,
+    /// "of", in "12 MB of 1.0 GB".
+    pub of: &'static str,
+    /// "left", in "about 20 s left".
+    pub left: &'static str,
+    /// An attachment too large for a browser that can stream to disk neither way.
+    pub too_large_to_save: &'static str,
+    /// Before the browser's reason when a file could not be written.
+    pub save_failed: &'static str,
     pub no_preview: &'static str,
     pub remote_blocked: &'static str,
     pub reply: &'static str,
@@ -250,6 +260,11 @@ static EN: Texts = Texts {
     hide: "Hide",
     download: "Download",
     decrypting: "Decrypting",
+    saving: "Saving",
+    of: "of",
+    left: "left",
+    too_large_to_save: "This file is too large for this browser to save from the portal. Open the message in a current Chrome, Edge, Firefox or Safari to save it.",
+    save_failed: "The file could not be saved:",
     no_preview: "This file cannot be shown here.",
     remote_blocked: "Remote images and content were blocked to protect your privacy.",
     reply: "Reply",
@@ -385,6 +400,11 @@ static SV: Texts = Texts {
     hide: "Dölj",
     download: "Ladda ned",
     decrypting: "Dekrypterar",
+    saving: "Sparar",
+    of: "av",
+    left: "kvar",
+    too_large_to_save: "Filen är för stor för att den här webbläsaren ska kunna spara den från portalen. Öppna meddelandet i en aktuell Chrome, Edge, Firefox eller Safari för att spara den.",
+    save_failed: "Filen kunde inte sparas:",
     no_preview: "Filen kan inte visas här.",
     remote_blocked: "Bilder och innehåll från andra webbplatser blockerades för att skydda din integritet.",
     reply: "Svara",

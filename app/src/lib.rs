@@ -12,6 +12,7 @@ mod logic;
 pub mod opening;
 pub mod platform_aead;
 pub mod reading;
+mod saving;
 mod ui;
 mod webauthn;
 

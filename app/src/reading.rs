@@ -98,6 +98,8 @@ pub enum OpenFailure<F> {
     Fetch(F),
     /// The bytes are not this part under this key: changed, cut, extended or misplaced.
     Decrypt,
+    /// Where the plaintext goes would not take it (a file, a download cancelled).
+    Save,
 }
 
 /// Windows WebCrypto may be opening at once: the next window is fetched and checked while the
@@ -111,8 +113,41 @@ pub async fn open_part<K, F, Fut, E>(
     engine: Engine,
     part: Part,
     len: u64,
-    mut fetch: F,
+    fetch: F,
     mut sink: impl FnMut(Plain<'_>),
+    progress: impl FnMut(u64, u64),
+) -> Result<(), OpenFailure<E>>
+where
+    K: Keys,
+    F: FnMut(Range<u64>) -> Fut,
+    Fut: Future<Output = Result<Vec<u8>, E>>,
+{
+    open_part_paced(
+        keys,
+        engine,
+        part,
+        len,
+        fetch,
+        |plain| {
+            sink(plain);
+            None
+        },
+        progress,
+    )
+    .await
+}
+
+/// As [`open_part`], where `sink` may answer a window with a promise that settles when it wants
+/// the next one (a file or a download being written): the next window is fetched and decrypted
+/// while the sink writes, but handed to it only once it asked, so at most one window runs ahead of
+/// the disk; a rejected promise stops the part with [`OpenFailure::Save`].
+pub async fn open_part_paced<K, F, Fut, E>(
+    keys: &K,
+    engine: Engine,
+    part: Part,
+    len: u64,
+    mut fetch: F,
+    mut sink: impl FnMut(Plain<'_>) -> Option<js_sys::Promise>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<(), OpenFailure<E>>
 where
@@ -127,6 +162,14 @@ where
     let mut platform: Option<PlatformAead> = None;
     let mut in_flight: VecDeque<(Opening, (u64, u64))> = VecDeque::new();
     let mut out = Vec::new();
+    // The sink's answer to the window before: awaited just before it gets the next one.
+    let mut writing: Option<js_sys::Promise> = None;
+    let settled = |p: Option<js_sys::Promise>| async move {
+        match p {
+            Some(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
+            None => true,
+        }
+    };
     let result = loop {
         let next = stream.next_range();
         let more = next.is_some();
@@ -162,7 +205,10 @@ where
                 if stream.open_planned(&bytes, &jobs, &mut out).is_err() {
                     break Err(OpenFailure::Decrypt);
                 }
-                sink(Plain::Wasm(&out));
+                if !settled(writing.take()).await {
+                    break Err(OpenFailure::Save);
+                }
+                writing = sink(Plain::Wasm(&out));
                 let (done, total) = stream.progress();
                 progress(done, total);
                 continue;
@@ -181,8 +227,16 @@ where
         if keys.with(|_| ()).is_none() {
             break Err(OpenFailure::Wiped);
         }
-        sink(Plain::Js(&buffers));
+        if !settled(writing.take()).await {
+            break Err(OpenFailure::Save);
+        }
+        writing = sink(Plain::Js(&buffers));
         progress(done, total);
+    };
+    // The last window written too.
+    let result = match result {
+        Ok(()) if !settled(writing.take()).await => Err(OpenFailure::Save),
+        other => other,
     };
     out.zeroize();
     result

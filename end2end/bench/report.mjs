@@ -33,7 +33,7 @@ for (const [id, name] of Object.entries(keyOps)) {
 }
 
 // 2–3, 5. Browser and load (the Playwright benchmarks).
-for (const file of ['browser.json', 'load.json', 'smtp.json', 'upload.json']) {
+for (const file of ['browser.json', 'load.json', 'smtp.json', 'upload.json', 'save.json']) {
   const p = path.join(out, file);
   if (fs.existsSync(p)) rows.push(...JSON.parse(fs.readFileSync(p, 'utf8')));
 }

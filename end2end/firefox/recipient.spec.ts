@@ -1,5 +1,7 @@
 import { test, expect } from '@playwright/test';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Firefox } from '../support/webdriver';
 import { admin, address, createTenant, noticeLink, passcode, send } from '../support/mail-server';
 import { sampleBytes } from '../support/samples';
@@ -116,4 +118,37 @@ test('Firefox: revoking while the page is open removes the message within 30 sec
   expect(await ff.text('error-code')).toBe('message_revoked');
   expect(await ff.run<boolean>(`return document.body.textContent.includes('Secret figures');`)).toBe(false);
   expect(await ff.count('letter')).toBe(0);
+});
+
+test('Firefox: a large attachment streams to disk through the download worker, byte for byte', async () => {
+  const t = createTenant('Contoso');
+  const bob = address('bob');
+  const bytes = sampleBytes(20 * 1024 * 1024 + 777);
+  // Sent through a draft, window by window, as `sealpost send --attach` sends a large file.
+  const draft = await admin(t, 'POST', '/drafts', { from: `alex@${t.domain}` });
+  expect(draft.status).toBe(201);
+  const { id, window_size: window } = draft.body as { id: string; window_size: number };
+  expect((await admin(t, 'POST', `/drafts/${id}/attachments`, { name: 'survey.bin', size: bytes.length })).status).toBe(201);
+  for (let start = 0; start < bytes.length; start += window) {
+    const chunk = bytes.subarray(start, Math.min(start + window, bytes.length));
+    const res = await fetch(`${t.url}/api/admin/drafts/${id}/attachments/0`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${t.token}`, 'content-range': `bytes ${start}-${start + chunk.length - 1}/${bytes.length}` },
+      body: chunk,
+    });
+    expect(res.status).toBe(200);
+  }
+  const sent = await admin(t, 'POST', `/drafts/${id}/send`, { from: `alex@${t.domain}`, to: [bob], subject: 'Survey', text: 'Attached.' });
+  expect(sent.status).toBe(201);
+  await signIn(await noticeLink(bob, id), bob);
+  // Firefox has no File System Access API: the portal's worker answers a download URL with a
+  // stream of the decrypted windows, and Firefox writes it to its download directory.
+  expect(await ff.run<boolean>('return typeof window.showSaveFilePicker === "undefined";')).toBe(true);
+  await ff.click('attachment-download');
+  const file = path.join(ff.downloads, 'survey.bin');
+  await expect.poll(() => fs.existsSync(file) && !fs.existsSync(`${file}.part`) && fs.statSync(file).size, {
+    message: 'the download is finished', timeout: 60_000,
+  }).toBe(bytes.length);
+  expect(crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'))
+    .toBe(crypto.createHash('sha256').update(bytes).digest('hex'));
 });

@@ -25,8 +25,11 @@ export class Firefox {
   private constructor(
     private readonly driver: ChildProcess,
     private readonly base: string,
-    private readonly profile: string,
+    readonly profile: string,
   ) {}
+
+  /** Where this Firefox saves downloads, without asking (removed on close). */
+  downloads = '';
 
   /** Start geckodriver and a headless Firefox ESR session. */
   static async start(): Promise<Firefox> {
@@ -48,6 +51,7 @@ export class Firefox {
     }
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-firefox-'));
     const ff = new Firefox(driver, base, profile);
+    ff.downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-firefox-downloads-'));
     const created = await ff.call('POST', '/session', {
       capabilities: {
         alwaysMatch: {
@@ -55,7 +59,16 @@ export class Firefox {
           'moz:firefoxOptions': {
             binary: process.env.FIREFOX_BIN ?? '/usr/bin/firefox-esr',
             args: ['-headless', '-profile', profile],
-            prefs: { 'intl.accept_languages': 'en-US' },
+            prefs: {
+              'intl.accept_languages': 'en-US',
+              // Downloads go to ff.downloads at once, never through a dialog.
+              'browser.download.folderList': 2,
+              'browser.download.dir': ff.downloads,
+              'browser.download.useDownloadDir': true,
+              'browser.download.always_ask_before_handling_new_types': false,
+              'browser.helperApps.neverAsk.saveToDisk': 'application/octet-stream',
+              'browser.download.manager.showWhenStarting': false,
+            },
           },
         },
       },
@@ -140,6 +153,7 @@ export class Firefox {
         await exited;
       }
       fs.rmSync(this.profile, { recursive: true, force: true });
+      if (this.downloads) fs.rmSync(this.downloads, { recursive: true, force: true });
     }
   }
 }

@@ -724,6 +724,16 @@ impl Config {
                 ),
             });
         }
+        if self.blob_store == BlobStoreKind::S3
+            && u.max_attachment_size.div_ceil(u.window_size) > 10_000
+        {
+            return Err(ConfigError::Setting {
+                name: "uploads.window_size",
+                message: "an S3 multipart upload has at most 10,000 parts: with this window \
+                          size, uploads.max_attachment_size needs more"
+                    .into(),
+            });
+        }
         if u.windows_at_once == 0 {
             return Err(ConfigError::Setting {
                 name: "uploads.windows_at_once",
@@ -1017,6 +1027,10 @@ mod tests {
             ("[uploads]\nwindows_at_once = 0\n", None),
             (
                 "blob_store = \"s3\"\ns3_bucket = \"b\"\n[uploads]\nwindow_size = 1048576\n",
+                None,
+            ),
+            (
+                "blob_store = \"s3\"\ns3_bucket = \"b\"\n[uploads]\nwindow_size = 5242880\nmax_attachment_size = 60000000000\n",
                 None,
             ),
             ("", Some(("SEALPOST_UPLOAD_WINDOW_SIZE", "lots"))),

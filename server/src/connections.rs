@@ -156,3 +156,71 @@ mod tests {
         assert!(work.start("a").is_some());
     }
 }
+
+/// Slots for work that holds memory while a client sends (upload windows): at most `total` at
+/// once on this node, and at most `per_key` of them for one key (a tenant), so one tenant's slow
+/// uploads cannot hold every slot.
+#[derive(Debug)]
+pub struct Slots {
+    total: Arc<tokio::sync::Semaphore>,
+    per_key: usize,
+    held: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Slots {
+    /// `total` slots, `per_key` of them at most for one key.
+    pub fn new(total: usize, per_key: usize) -> Slots {
+        Slots {
+            total: Arc::new(tokio::sync::Semaphore::new(total)),
+            per_key: per_key.max(1),
+            held: Arc::default(),
+        }
+    }
+
+    /// A slot for `key`, waiting up to `wait` for one to be free; `None` if `key` holds its share
+    /// already, or none came free in time.
+    pub async fn take(&self, key: &str, wait: std::time::Duration) -> Option<Slot> {
+        {
+            let mut held = self.held.lock().ok()?;
+            let n = held.entry(key.to_owned()).or_insert(0);
+            if *n >= self.per_key {
+                return None;
+            }
+            *n += 1;
+        }
+        // Counted now; given back when dropped, whether or not a slot comes.
+        let mut slot = Slot {
+            permit: None,
+            key: key.to_owned(),
+            held: self.held.clone(),
+        };
+        let permit = tokio::time::timeout(wait, self.total.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()?;
+        slot.permit = Some(permit);
+        Some(slot)
+    }
+}
+
+/// A taken slot, given back when dropped.
+#[derive(Debug)]
+pub struct Slot {
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    key: String,
+    held: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.permit.take();
+        if let Ok(mut held) = self.held.lock()
+            && let Some(n) = held.get_mut(&self.key)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.key);
+            }
+        }
+    }
+}

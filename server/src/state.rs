@@ -51,9 +51,9 @@ pub struct AppState {
     pub providers: Arc<crate::identity::ProviderCache>,
     /// Policies' data keys as their root keys last unwrapped them (kept for seconds).
     pub data_keys: Arc<crate::keys::cache::DataKeyCache>,
-    /// Upload windows this node may seal at once (`uploads.windows_at_once`): each holds one
-    /// window of memory.
-    pub upload_windows: Arc<tokio::sync::Semaphore>,
+    /// Upload windows this node may seal at once (`uploads.windows_at_once`, half of them at
+    /// most for one tenant): each holds one window of memory.
+    pub upload_windows: Arc<crate::connections::Slots>,
     /// Where key releases and refusals are recorded, many to one durable commit.
     pub decisions: crate::store::decisions::DecisionWriter,
 }
@@ -132,9 +132,8 @@ impl AppState {
         let mail_key =
             Arc::new(server_key(store.as_ref(), keys.as_ref(), MAIL_KEY, clock.now()).await?);
         let config_max_requests_per_client = config.http_max_requests_per_client;
-        let upload_windows = Arc::new(tokio::sync::Semaphore::new(
-            usize::try_from(config.uploads.windows_at_once).unwrap_or(1),
-        ));
+        let windows = usize::try_from(config.uploads.windows_at_once).unwrap_or(1);
+        let upload_windows = Arc::new(crate::connections::Slots::new(windows, windows / 2));
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let data_keys = Arc::new(crate::keys::cache::DataKeyCache::default());
         tokio::spawn(crate::keys::cache::sweep_every(

@@ -121,7 +121,7 @@ async fn open(
     .await
     .map_err(|f| match f {
         OpenFailure::Decrypt => fail("decryption failed"),
-        OpenFailure::Wiped | OpenFailure::Fetch(()) => fail("open failed"),
+        OpenFailure::Wiped | OpenFailure::Fetch(()) | OpenFailure::Save => fail("open failed"),
     })?;
     // The clock stops when the Blob can be read to its last byte, as a download or a preview
     // needs it, not when its construction merely returned.

@@ -180,7 +180,7 @@ pub async fn open_to_blob(
 ) -> Result<web_sys::Blob, Stop> {
     let id = portal.id();
     let name = part.name();
-    let fetch = |range| api::part_range(&id, &name, range);
+    let fetch = |range| part_range_retrying(&id, &name, range);
     reading::open_to_blob(
         &keyring::Tab,
         Engine::best(),
@@ -198,7 +198,102 @@ fn stop_for_opening(portal: &Portal, failure: OpenFailure<ApiFailure>) -> Stop {
     match failure {
         OpenFailure::Wiped => wiped(),
         OpenFailure::Fetch(f) => stop_for(portal, &f),
-        OpenFailure::Decrypt => decryption_failed(),
+        OpenFailure::Decrypt | OpenFailure::Save => decryption_failed(),
+    }
+}
+
+/// A window of a part, fetched again after a network failure or a server error (the connection
+/// dropped, a node restarting): up to five tries, waiting 0.5, 1, 2 and 4 seconds. A refusal (a
+/// revocation, the session gone) is not tried again.
+async fn part_range_retrying(
+    id: &str,
+    name: &str,
+    range: core::ops::Range<u64>,
+) -> Result<Vec<u8>, ApiFailure> {
+    let mut wait = 500;
+    let mut tries = 1;
+    loop {
+        match api::part_range(id, name, range.clone()).await {
+            Err(f) if (f.status == 0 || f.status >= 500) && tries < 5 => {
+                crate::saving::sleep(wait).await;
+                wait *= 2;
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// What became of a save.
+#[derive(Debug)]
+pub enum Saved {
+    /// Written to disk window by window.
+    Streamed,
+    /// Decrypted into memory: the caller saves the `Blob`.
+    InMemory(web_sys::Blob),
+    /// The person closed the picker or cancelled the download.
+    Cancelled,
+    /// The browser would not write; why.
+    Failed(String),
+    /// Too large for this browser, which can stream to disk neither way.
+    TooLarge,
+}
+
+/// Save attachment `part` (`len` bytes, named `name`) the best way this browser has (see
+/// `saving`). A revocation, a wiped key or a part that does not open stop the journey, after
+/// what was written is discarded.
+pub async fn save_part(
+    portal: &Portal,
+    part: Part,
+    name: &str,
+    len: u64,
+    progress: impl FnMut(u64, u64),
+) -> Result<Saved, Stop> {
+    use crate::saving::{MEMORY_CAP, SaveFailure, Sink, Way};
+    let way = Way::for_size(len);
+    if way == Way::Memory {
+        if len > MEMORY_CAP {
+            return Ok(Saved::TooLarge);
+        }
+        return open_to_blob(portal, part, len, "application/octet-stream", progress)
+            .await
+            .map(Saved::InMemory);
+    }
+    let sink = match Sink::begin(way, name, len).await {
+        Ok(s) => s,
+        Err(SaveFailure::Cancelled) => return Ok(Saved::Cancelled),
+        Err(SaveFailure::Failed(why)) => return Ok(Saved::Failed(why)),
+    };
+    if sink.ready().await.is_err() {
+        sink.abort().await;
+        return Ok(Saved::Cancelled);
+    }
+    let id = portal.id();
+    let part_name = part.name();
+    let opened = reading::open_part_paced(
+        &keyring::Tab,
+        Engine::best(),
+        part,
+        len,
+        |range| part_range_retrying(&id, &part_name, range),
+        |plain| Some(sink.write(&plain)),
+        progress,
+    )
+    .await;
+    match opened {
+        Ok(()) => Ok(match sink.finish().await {
+            Ok(()) => Saved::Streamed,
+            Err(SaveFailure::Cancelled) => Saved::Cancelled,
+            Err(SaveFailure::Failed(why)) => Saved::Failed(why),
+        }),
+        Err(OpenFailure::Save) => {
+            sink.abort().await;
+            Ok(Saved::Cancelled)
+        }
+        Err(other) => {
+            sink.abort().await;
+            Err(stop_for_opening(portal, other))
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Attachments: listed with name, type and size; shown in the page where the browser can and the
 //! rights allow; downloaded when the rights include `download`. Each is fetched and decrypted
-//! window by window with a progress bar, and the plaintext goes straight into a `Blob`, so memory
-//! holds the file once plus one window.
+//! window by window with a progress bar (with the rate and the time left). Shown attachments and
+//! small downloads go into a `Blob`, so memory holds the file once plus one window; large
+//! downloads go straight to disk (see `saving`), so memory holds a window or two whatever the size.
 
 use std::sync::Arc;
 
@@ -66,6 +67,37 @@ fn save(blob: &web_sys::Blob, name: &str) {
     anchor.click();
 }
 
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// "12.3 MB of 1.1 GB · 45.0 MB/s · 20 s left", once there is a rate to tell.
+fn pace(done: u64, total: u64, elapsed_ms: f64, t: &crate::i18n::Texts) -> String {
+    let sizes = format!(
+        "{} {} {}",
+        human(done, t.bytes),
+        t.of,
+        human(total, t.bytes)
+    );
+    if elapsed_ms < 500.0 || done == 0 {
+        return sizes;
+    }
+    let rate = done as f64 / (elapsed_ms / 1000.0);
+    let left = ((total.saturating_sub(done)) as f64 / rate).ceil() as u64;
+    let left = if left >= 120 {
+        format!("{} min", left.div_ceil(60))
+    } else {
+        format!("{left} s")
+    };
+    format!(
+        "{sizes} · {}/s · {left} {}",
+        human(rate as u64, t.bytes),
+        t.left
+    )
+}
+
 /// One attachment row.
 #[component]
 fn Row(index: usize, entry: AttachmentEntry, letter: Arc<Letter>) -> impl IntoView {
@@ -78,10 +110,16 @@ fn Row(index: usize, entry: AttachmentEntry, letter: Arc<Letter>) -> impl IntoVi
         _ => true,
     };
     let progress = RwSignal::new(None::<(u64, u64)>);
+    let started = StoredValue::new(0.0f64);
+    let note = RwSignal::new(None::<String>);
+    // Streaming to disk (a large download) rather than decrypting into the page.
+    let to_disk = RwSignal::new(false);
     let shown = RwSignal::new(None::<Shown>);
     let entry = StoredValue::new(entry);
     let busy = move || progress.get().is_some();
     let view_it = move |_| {
+        to_disk.set(false);
+        started.set_value(now_ms());
         if shown.get_untracked().is_some() {
             shown.set(None);
             return;
@@ -110,10 +148,28 @@ fn Row(index: usize, entry: AttachmentEntry, letter: Arc<Letter>) -> impl IntoVi
         });
     };
     let download = move |_| {
+        note.set(None);
+        started.set_value(now_ms());
+        to_disk.set(entry.with_value(|e| e.size) > crate::saving::IN_MEMORY_MAX);
         spawn_local(async move {
             let e = entry.get_value();
-            match decrypt(portal, index, &e, "application/octet-stream", progress).await {
-                Ok(blob) => save(&blob, &e.name),
+            progress.set(Some((0, e.size)));
+            let saved = flow::save_part(
+                &portal,
+                Part::Attachment(index as u32),
+                &e.name,
+                e.size,
+                |done, total| progress.set(Some((done, total))),
+            )
+            .await;
+            progress.set(None);
+            match saved {
+                Ok(flow::Saved::InMemory(blob)) => save(&blob, &e.name),
+                Ok(flow::Saved::Streamed | flow::Saved::Cancelled) => {}
+                Ok(flow::Saved::Failed(why)) => {
+                    note.set(Some(format!("{} {why}", portal.t().save_failed)));
+                }
+                Ok(flow::Saved::TooLarge) => note.set(Some(portal.t().too_large_to_save.into())),
                 Err(stop) => flow::stop(&portal, stop),
             }
         });
@@ -146,10 +202,17 @@ fn Row(index: usize, entry: AttachmentEntry, letter: Arc<Letter>) -> impl IntoVi
             </div>
             {move || progress.get().map(|(done, total)| view! {
                 <label class="progress">
-                    <span>{move || portal.t().decrypting} " " {name.clone()}</span>
+                    <span>
+                        {move || if to_disk.get() { portal.t().saving } else { portal.t().decrypting }}
+                        " " {name.clone()}
+                    </span>
                     <progress data-testid="attachment-progress" max=total.max(1).to_string() value=done.to_string()></progress>
+                    <span class="help" data-testid="attachment-rate">
+                        {move || pace(done, total, now_ms() - started.get_value(), portal.t())}
+                    </span>
                 </label>
             })}
+            {move || note.get().map(|n| view! { <p class="help" role="alert" data-testid="attachment-note">{n}</p> })}
             {move || shown.get().map(|s| match s {
                 Shown::Image(url) => view! { <img class="attachment-preview" data-testid="attachment-preview" src=url alt=entry.with_value(|e| e.name.clone()) /> }.into_any(),
                 Shown::Text(text) => view! { <pre class="attachment-preview" data-testid="attachment-preview">{text}</pre> }.into_any(),

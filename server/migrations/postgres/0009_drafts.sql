@@ -11,6 +11,10 @@ create table drafts (
     key_version bigint not null,
     created_at bigint not null,
     expires_at bigint not null,
+    -- Bytes per window, fixed when the draft begins (nodes may be configured differently).
+    window_size bigint not null,
+    -- While one request sends it: nothing may be added, written or removed meanwhile.
+    sending_until bigint,
     primary key (tenant_id, id)
 );
 create index drafts_by_expiry on drafts (expires_at);

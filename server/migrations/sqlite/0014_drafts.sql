@@ -11,6 +11,10 @@ create table drafts (
     key_version integer not null,
     created_at integer not null,
     expires_at integer not null,
+    -- Bytes per window, fixed when the draft begins (nodes may be configured differently).
+    window_size integer not null,
+    -- While one request sends it: nothing may be added, written or removed meanwhile.
+    sending_until integer,
     primary key (tenant_id, id)
 );
 create index drafts_by_expiry on drafts (expires_at);

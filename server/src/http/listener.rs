@@ -143,6 +143,10 @@ pub async fn serve(
                 drop((permit, slot));
                 return;
             }
+            // Answers go out as they are written: with Nagle's algorithm, a body written after
+            // its headers waits for the client's delayed ACK (40 ms a request, measured on the
+            // portal's 1 MiB range reads).
+            let _ = stream.set_nodelay(true);
             // A client that stops reading its answer holds a write; after `write_timeout` of no
             // progress the connection ends (a slow but steady reader is not cut off).
             let mut stream = TimeoutStream::new(stream);

@@ -11,7 +11,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The Content-Security-Policy sent with every response.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
 style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
-frame-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+frame-src 'self' blob:; worker-src 'self'; object-src 'none'; base-uri 'none'; \
+form-action 'self'; \
 frame-ancestors 'none'";
 
 /// Every header this module sets, with its value.

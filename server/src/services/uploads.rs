@@ -96,6 +96,20 @@ fn invalid_window(code: &'static str, message: impl Into<String>) -> ServiceErro
     ServiceError::refused(RefusalKind::NotPossible, code, message)
 }
 
+fn upload_busy() -> ServiceError {
+    ServiceError::conflict(
+        "upload_busy",
+        "Another request is sending a window of this draft's attachments right now.",
+    )
+}
+
+fn draft_sending() -> ServiceError {
+    ServiceError::conflict(
+        "draft_sending",
+        "This draft is being sent; nothing can be added to it or removed from it now.",
+    )
+}
+
 fn out_of_order(received: u64) -> ServiceError {
     ServiceError::conflict(
         "upload_out_of_order",
@@ -104,12 +118,12 @@ fn out_of_order(received: u64) -> ServiceError {
 }
 
 /// A draft as the API shows it.
-pub fn view(state: &AppState, draft: &StoredDraft) -> DraftView {
+pub fn view(draft: &StoredDraft) -> DraftView {
     DraftView {
         id: draft.draft.id.clone(),
         from: draft.draft.sender.clone(),
         expires_at: rfc3339(draft.draft.expires_at),
-        window_size: state.config.uploads.window_size,
+        window_size: draft.draft.window_size,
         attachments: draft.attachments.iter().map(attachment_view).collect(),
     }
 }
@@ -172,6 +186,7 @@ pub async fn create(
         key_version,
         created_at: now,
         expires_at: now + DRAFT_LIFETIME_SECONDS,
+        window_size: state.config.uploads.window_size,
     };
     match state.store.create_draft(&draft, &limits(state)).await {
         Err(StoreError::Conflict("too_many_drafts")) => Err(ServiceError::conflict(
@@ -321,6 +336,7 @@ pub async fn add_attachment(
                 });
             }
             Err(StoreError::Conflict("index_taken")) => continue,
+            Err(StoreError::Conflict("draft_sending")) => return Err(draft_sending()),
             Err(StoreError::Conflict("too_many_attachments")) => {
                 return Err(ValidationError::new(
                     "attachments",
@@ -435,7 +451,7 @@ where
         .iter()
         .find(|a| a.index == index)
         .ok_or(ServiceError::NotFound)?;
-    let window = state.config.uploads.window_size;
+    let window = draft.draft.window_size;
     if range.total != attachment.size {
         return Err(invalid_window(
             "upload_size_mismatch",
@@ -476,14 +492,15 @@ where
     .map_err(|e| ServiceError::Internal(format!("resuming the part: {e}")))?;
     drop(key);
     let last = range.end == range.total;
-    let _slot = tokio::time::timeout(SLOT_WAIT, state.upload_windows.acquire())
+    let _slot = state
+        .upload_windows
+        .take(&tenant.id, SLOT_WAIT)
         .await
-        .ok()
-        .and_then(Result::ok)
         .ok_or_else(|| {
             ServiceError::unavailable(
                 "uploads_busy",
-                "This server is sealing as many windows as it may at once; send the window again shortly.",
+                "This server is sealing as many windows as it may at once (for this organisation, \
+                 or for all); send the window again shortly.",
             )
         })?;
     let read = seal_window(sealer, range.end - range.start, last, body);
@@ -518,13 +535,9 @@ where
         .await?
     {
         Ok(a) => a,
-        Err(WindowRefusal::Busy) => {
-            return Err(ServiceError::conflict(
-                "upload_busy",
-                "Another request is sending a window of this attachment right now.",
-            ));
-        }
+        Err(WindowRefusal::Busy) => return Err(upload_busy()),
         Err(WindowRefusal::OutOfOrder { received }) => return Err(out_of_order(received)),
+        Err(WindowRefusal::Sending) => return Err(draft_sending()),
         Err(WindowRefusal::Changed) => {
             return Err(ServiceError::conflict(
                 "upload_window_changed",
@@ -533,12 +546,21 @@ where
             ));
         }
     };
-    let stored = store_window(state, tenant, draft_id, &attachment, range, sealed.sealed).await;
+    let lease = attachment.writing_until.unwrap_or(now + WINDOW_SECONDS);
+    let stored = store_window(
+        state,
+        tenant,
+        &draft.draft,
+        &attachment,
+        range,
+        sealed.sealed,
+    )
+    .await;
     match stored {
         Ok(etags) => {
             state
                 .store
-                .commit_window(at, range.start, range.end, &etags)
+                .commit_window(at, range.start, range.end, &etags, lease)
                 .await
                 .map_err(|e| match e {
                     StoreError::Conflict(_) => out_of_order(attachment.received),
@@ -565,11 +587,12 @@ where
 async fn store_window(
     state: &AppState,
     tenant: &Tenant,
-    draft_id: &str,
+    draft: &NewDraft,
     attachment: &DraftAttachment,
     range: WindowRange,
     sealed: Vec<u8>,
 ) -> Result<Vec<String>, ServiceError> {
+    let draft_id = draft.id.as_str();
     let blobs = state.store.blobs();
     let part = Part::Attachment(attachment.index).name();
     let failed = |e: std::io::Error| {
@@ -605,15 +628,25 @@ async fn store_window(
         part: &part,
         upload_id: upload_id.as_deref(),
     };
-    let window = state.config.uploads.window_size;
-    let number = usize::try_from(range.start / window).unwrap_or(usize::MAX);
+    let number = usize::try_from(range.start / draft.window_size).unwrap_or(usize::MAX);
+    let last = range.end == range.total;
+    let mut etags: Vec<String> = attachment.etags.iter().take(number).cloned().collect();
+    // S3: a last window whose upload was completed but not recorded (a failure in between) is
+    // done; its upload is gone, so it cannot be stored again.
+    if last
+        && blobs
+            .upload_completed(&upload, sealed_len(range.total))
+            .await
+            .map_err(failed)?
+    {
+        return Ok(etags);
+    }
     let etag = blobs
-        .write_window(&upload, number, sealed_offset(range.start), sealed)
+        .write_window(&upload, number, sealed_offset(range.start), sealed, last)
         .await
         .map_err(failed)?;
-    let mut etags: Vec<String> = attachment.etags.iter().take(number).cloned().collect();
     etags.extend(etag);
-    if range.end == range.total {
+    if last {
         blobs.finish_upload(&upload, &etags).await.map_err(failed)?;
     }
     Ok(etags)
@@ -628,8 +661,35 @@ pub async fn send(
     draft_id: &str,
     req: &SendMessageRequest,
 ) -> Result<String, ServiceError> {
-    let draft = get(state, tenant, draft_id).await?;
     let from = sender_in_tenant(tenant, &req.from)?;
+    let now = state.clock.now();
+    // One send at a time, and nothing added or written meanwhile.
+    match state
+        .store
+        .claim_draft(&tenant.id, draft_id, now + WINDOW_SECONDS, now)
+        .await
+    {
+        Err(StoreError::Conflict("draft_sending")) => return Err(draft_sending()),
+        Err(StoreError::Conflict("upload_busy")) => return Err(upload_busy()),
+        other => other?,
+    }
+    let sent = send_claimed(state, tenant, actor, draft_id, req, &from).await;
+    if sent.is_err() {
+        // Gone with a successful send; otherwise the draft is free again.
+        let _ = state.store.release_draft(&tenant.id, draft_id).await;
+    }
+    sent
+}
+
+async fn send_claimed(
+    state: &AppState,
+    tenant: &Tenant,
+    actor: &str,
+    draft_id: &str,
+    req: &SendMessageRequest,
+    from: &EmailAddress,
+) -> Result<String, ServiceError> {
+    let draft = get(state, tenant, draft_id).await?;
     if !from.as_str().eq_ignore_ascii_case(&draft.draft.sender) {
         return Err(ValidationError::new(
             "from",
@@ -698,7 +758,14 @@ pub async fn send(
 
 /// Remove a draft and what was uploaded for it.
 pub async fn delete(state: &AppState, tenant: &Tenant, id: &str) -> Result<(), ServiceError> {
-    let draft = state.store.delete_draft(&tenant.id, id).await?;
+    let draft = match state
+        .store
+        .delete_draft(&tenant.id, id, state.clock.now())
+        .await
+    {
+        Err(StoreError::Conflict(_)) => return Err(draft_sending()),
+        other => other?,
+    };
     remove_uploads(state, &draft).await;
     Ok(())
 }
@@ -731,15 +798,15 @@ pub async fn sweep(state: &AppState) -> Result<usize, ServiceError> {
     for draft in expired {
         match state
             .store
-            .delete_draft(&draft.draft.tenant_id, &draft.draft.id)
+            .delete_draft(&draft.draft.tenant_id, &draft.draft.id, state.clock.now())
             .await
         {
             Ok(draft) => {
                 remove_uploads(state, &draft).await;
                 removed += 1;
             }
-            // Another node took it.
-            Err(StoreError::NotFound) => {}
+            // Another node took it, or a send holds it now.
+            Err(StoreError::NotFound | StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
     }

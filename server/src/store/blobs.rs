@@ -160,8 +160,10 @@ impl BlobDir {
     }
 
     /// Write `bytes` at `offset` of a part being uploaded (a draft's attachment, kept where the
-    /// message's part will be), cutting off whatever an earlier, failed write left past
-    /// `offset`, and sync. A part shorter than `offset` has lost stored bytes: refused.
+    /// message's part will be), and sync. A window written again is the same bytes (same
+    /// plaintext, key and nonces), so a late or repeated write changes nothing; after the `last`
+    /// window the file is cut to its end, dropping whatever a failed attempt left past it. A part
+    /// shorter than `offset` has lost stored bytes: refused.
     pub fn write_window(
         &self,
         tenant_id: &str,
@@ -169,6 +171,7 @@ impl BlobDir {
         part: &str,
         offset: u64,
         bytes: &[u8],
+        last: bool,
     ) -> std::io::Result<()> {
         use std::io::{Seek, SeekFrom};
         let dir = self.message_dir(tenant_id, message_id)?;
@@ -190,9 +193,11 @@ impl BlobDir {
                 "the stored part is shorter than its received windows",
             ));
         }
-        f.set_len(offset)?;
         f.seek(SeekFrom::Start(offset))?;
         f.write_all(bytes)?;
+        if last {
+            f.set_len(offset + bytes.len() as u64)?;
+        }
         f.sync_all()?;
         if offset == 0 {
             sync_dir(&dir)?;

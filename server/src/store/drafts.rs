@@ -19,6 +19,8 @@ pub struct NewDraft {
     pub key_version: u32,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Bytes per window, fixed for the draft's life.
+    pub window_size: u64,
 }
 
 impl std::fmt::Debug for NewDraft {
@@ -88,6 +90,8 @@ pub enum WindowRefusal {
     OutOfOrder { received: u64 },
     /// The window was begun before with other bytes.
     Changed,
+    /// The draft is being sent.
+    Sending,
 }
 
 /// Which attachment of which draft.
@@ -137,21 +141,31 @@ pub trait DraftStore: Send + Sync {
         until: i64,
         now: i64,
     ) -> StoreResult<Result<DraftAttachment, WindowRefusal>>;
+    /// Hold a draft for one send until `until`: `Conflict("draft_sending")` if another send holds
+    /// it, `Conflict("upload_busy")` if a window of it is being written. While held, nothing can be
+    /// added to, written to or removed from it.
+    async fn claim_draft(&self, tenant_id: &str, id: &str, until: i64, now: i64)
+    -> StoreResult<()>;
+    /// Let go of a draft whose send failed.
+    async fn release_draft(&self, tenant_id: &str, id: &str) -> StoreResult<()>;
     /// S3: the multipart upload begun for an attachment.
     async fn set_upload_id(&self, at: AttachmentRef<'_>, upload_id: &str) -> StoreResult<()>;
     /// The window at `start` is stored: `received` becomes `end`, the stored parts' ETags (S3)
-    /// become `etags`, the lease ends. `Conflict("lease_lost")` if the attachment moved meanwhile.
+    /// become `etags`, the lease (`lease`, what [`DraftStore::begin_window`] set) ends.
+    /// `Conflict("lease_lost")` if the lease is not this request's any more.
     async fn commit_window(
         &self,
         at: AttachmentRef<'_>,
         start: u64,
         end: u64,
         etags: &[String],
+        lease: i64,
     ) -> StoreResult<()>;
     /// Give up the lease of a window that failed (the pending digest stays).
     async fn end_window(&self, at: AttachmentRef<'_>) -> StoreResult<()>;
-    /// Remove a draft; returns it as it was (for its blobs). `NotFound` if there is none.
-    async fn delete_draft(&self, tenant_id: &str, id: &str) -> StoreResult<StoredDraft>;
-    /// Drafts that expired before `now`, oldest first.
+    /// Remove a draft that is not being sent at `now`; returns it as it was (for its blobs).
+    /// `NotFound` if there is none, `Conflict("draft_sending")` while a send holds it.
+    async fn delete_draft(&self, tenant_id: &str, id: &str, now: i64) -> StoreResult<StoredDraft>;
+    /// Drafts that expired before `now` and are not being sent, oldest first.
     async fn expired_drafts(&self, now: i64, limit: u32) -> StoreResult<Vec<StoredDraft>>;
 }

@@ -188,6 +188,21 @@ impl S3Blobs {
         }
     }
 
+    /// A part's length, if it is there.
+    pub async fn len(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+        part: &str,
+    ) -> std::io::Result<Option<u64>> {
+        let key = self.key(tenant_id, message_id, part)?;
+        match self.store.head(&key).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
     /// Delete some parts of a message (none there is fine).
     pub async fn remove_parts(
         &self,

@@ -297,7 +297,7 @@ async fn an_interrupted_window_stores_nothing_and_the_upload_goes_on_where_it_st
         .append(true)
         .open(&path)
         .unwrap();
-    std::io::Write::write_all(&mut f, &[0xAA; 5000]).unwrap();
+    std::io::Write::write_all(&mut f, &[0xAA; 100_000]).unwrap();
     drop(f);
 
     // The client asks where to go on, and does.
@@ -307,6 +307,11 @@ async fn an_interrupted_window_stores_nothing_and_the_upload_goes_on_where_it_st
     let (status, view) = put_window(&app, &t.token, &draft.id, 0, &data, 2 * WINDOW).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["complete"], true);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        sealed_len(data.len() as u64),
+        "what the crash left past the end is cut off"
+    );
     let (status, sent) = send_draft(&app, &t.token, &draft.id, &message("bob@gmail.example")).await;
     assert_eq!(status, StatusCode::CREATED, "{sent}");
     let (_, _, attachments) = app.open(&t.id, &draft.id).await;
@@ -621,4 +626,89 @@ async fn drafts_nobody_sends_expire_with_their_uploads_and_a_restart_keeps_live_
     assert_eq!(uploads::sweep(&app.state).await.unwrap(), 1);
     assert!(!part_path(&app, &t.id, &draft.id, 0).exists());
     assert_eq!(uploads::sweep(&app.state).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_draft_being_sent_takes_nothing_more_and_is_sent_once() {
+    let app = app_with(|_| {}).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let draft = new_draft(&app, &t.token).await;
+    let data = bytes(WINDOW as usize + 10, 10);
+    declare(&app, &t.token, &draft.id, "data.bin", data.len() as u64).await;
+    put_window(&app, &t.token, &draft.id, 0, &data, 0).await;
+
+    // A window being written: the draft cannot be sent until it is stored or its hold ends.
+    let now = app.clock.now();
+    let at = sealpost::store::drafts::AttachmentRef {
+        tenant_id: &t.id,
+        draft_id: &draft.id,
+        index: 0,
+    };
+    let begun = app
+        .state
+        .store
+        .begin_window(
+            at,
+            WINDOW,
+            &Sha256::digest(&data[WINDOW as usize..]),
+            now + 60,
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(begun.is_ok());
+    let (status, r) = send_draft(&app, &t.token, &draft.id, &message("bob@gmail.example")).await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::CONFLICT, "upload_busy")
+    );
+    app.state.store.end_window(at).await.unwrap();
+    let (status, r) = put_window(&app, &t.token, &draft.id, 0, &data, WINDOW).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+
+    // Another request is sending it (a client that retried its send): everything else waits.
+    app.state
+        .store
+        .claim_draft(
+            &t.id,
+            &draft.id,
+            now + uploads::DRAFT_LIFETIME_SECONDS + 600,
+            now,
+        )
+        .await
+        .unwrap();
+    let (status, r) = send_draft(&app, &t.token, &draft.id, &message("bob@gmail.example")).await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::CONFLICT, "draft_sending")
+    );
+    let (status, r) = app
+        .json::<serde_json::Value>(
+            Method::POST,
+            &format!("/api/admin/drafts/{}/attachments", draft.id),
+            &t.token,
+            Some(&declaration("late.bin", 100)),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&r).as_str()),
+        (StatusCode::CONFLICT, "draft_sending")
+    );
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/admin/drafts/{}", draft.id),
+            Some(&t.token),
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    // The sweep leaves it too, even expired, while it is held; once the hold ends, it goes.
+    app.clock.advance(uploads::DRAFT_LIFETIME_SECONDS);
+    assert_eq!(uploads::sweep(&app.state).await.unwrap(), 0);
+    assert!(part_path(&app, &t.id, &draft.id, 0).exists());
+    app.clock.advance(601);
+    assert_eq!(uploads::sweep(&app.state).await.unwrap(), 1);
+    assert!(!part_path(&app, &t.id, &draft.id, 0).exists());
 }

@@ -25,10 +25,11 @@ struct DraftRow {
     key_version: i64,
     created_at: i64,
     expires_at: i64,
+    window_size: i64,
 }
 
-const DRAFT_COLUMNS: &str =
-    "tenant_id, id, sender, wrapped_key, policy_id, key_version, created_at, expires_at";
+const DRAFT_COLUMNS: &str = "tenant_id, id, sender, wrapped_key, policy_id, key_version, \
+     created_at, expires_at, window_size";
 
 #[derive(sqlx::FromRow)]
 struct AttachmentRow {
@@ -85,6 +86,7 @@ impl From<DraftRow> for NewDraft {
             key_version: u32::try_from(r.key_version).unwrap_or(0),
             created_at: r.created_at,
             expires_at: r.expires_at,
+            window_size: count(r.window_size),
         }
     }
 }
@@ -147,7 +149,7 @@ impl DraftStore for Engine {
             return Err(StoreError::Conflict("too_many_drafts"));
         }
         sqlx::query(&format!(
-            "insert into drafts ({DRAFT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "insert into drafts ({DRAFT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .bind(&draft.tenant_id)
         .bind(&draft.id)
@@ -157,6 +159,7 @@ impl DraftStore for Engine {
         .bind(i64::from(draft.key_version))
         .bind(draft.created_at)
         .bind(draft.expires_at)
+        .bind(size(draft.window_size)?)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -186,13 +189,18 @@ impl DraftStore for Engine {
         now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write(&drafts_lock(tenant_id)).await?;
-        sqlx::query("select 1 from drafts where tenant_id = $1 and id = $2 and expires_at > $3")
-            .bind(tenant_id)
-            .bind(draft_id)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+        let (sending,): (Option<i64>,) = sqlx::query_as(
+            "select sending_until from drafts where tenant_id = $1 and id = $2 and expires_at > $3",
+        )
+        .bind(tenant_id)
+        .bind(draft_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if sending.is_some_and(|t| t > now) {
+            return Err(StoreError::Conflict("draft_sending"));
+        }
         let (attachments,): (i64,) = sqlx::query_as(
             "select count(*) from draft_attachments where tenant_id = $1 and draft_id = $2",
         )
@@ -254,6 +262,16 @@ impl DraftStore for Engine {
             .attachment_row(&mut tx, tenant_id, draft_id, index, now)
             .await?
             .into();
+        let (sending,): (Option<i64>,) =
+            sqlx::query_as("select sending_until from drafts where tenant_id = $1 and id = $2")
+                .bind(tenant_id)
+                .bind(draft_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        if sending.is_some_and(|t| t > now) {
+            return Ok(Err(WindowRefusal::Sending));
+        }
         if row.writing_until.is_some_and(|t| t > now) {
             return Ok(Err(WindowRefusal::Busy));
         }
@@ -317,6 +335,7 @@ impl DraftStore for Engine {
         start: u64,
         end: u64,
         etags: &[String],
+        lease: i64,
     ) -> StoreResult<()> {
         let AttachmentRef {
             tenant_id,
@@ -327,7 +346,8 @@ impl DraftStore for Engine {
             "update draft_attachments \
              set received = $5, etags = $6, \
                  pending_window = null, pending_digest = null, writing_until = null \
-             where tenant_id = $1 and draft_id = $2 and idx = $3 and received = $4",
+             where tenant_id = $1 and draft_id = $2 and idx = $3 and received = $4 \
+               and writing_until = $7",
         )
         .bind(tenant_id)
         .bind(draft_id)
@@ -335,6 +355,7 @@ impl DraftStore for Engine {
         .bind(size(start)?)
         .bind(size(end)?)
         .bind(etags.join(" "))
+        .bind(lease)
         .execute(&self.pool)
         .await
         .map_err(db)?;
@@ -363,21 +384,83 @@ impl DraftStore for Engine {
         Ok(())
     }
 
-    async fn delete_draft(&self, tenant_id: &str, id: &str) -> StoreResult<StoredDraft> {
+    async fn delete_draft(&self, tenant_id: &str, id: &str, now: i64) -> StoreResult<StoredDraft> {
         let draft = self.draft(tenant_id, id, i64::MIN).await?;
-        let done = sqlx::query("delete from drafts where tenant_id = $1 and id = $2")
+        let done = sqlx::query(
+            "delete from drafts where tenant_id = $1 and id = $2 \
+             and (sending_until is null or sending_until <= $3)",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            // Gone meanwhile, or held by a send.
+            self.draft(tenant_id, id, i64::MIN).await?;
+            return Err(StoreError::Conflict("draft_sending"));
+        }
+        Ok(draft)
+    }
+
+    async fn claim_draft(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        until: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write(&drafts_lock(tenant_id)).await?;
+        let (sending,): (Option<i64>,) = sqlx::query_as(
+            "select sending_until from drafts where tenant_id = $1 and id = $2 and expires_at > $3",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if sending.is_some_and(|t| t > now) {
+            return Err(StoreError::Conflict("draft_sending"));
+        }
+        let (writing,): (i64,) = sqlx::query_as(
+            "select count(*) from draft_attachments \
+             where tenant_id = $1 and draft_id = $2 and writing_until > $3",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if writing > 0 {
+            return Err(StoreError::Conflict("upload_busy"));
+        }
+        sqlx::query("update drafts set sending_until = $3 where tenant_id = $1 and id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(until)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn release_draft(&self, tenant_id: &str, id: &str) -> StoreResult<()> {
+        sqlx::query("update drafts set sending_until = null where tenant_id = $1 and id = $2")
             .bind(tenant_id)
             .bind(id)
             .execute(&self.pool)
             .await
             .map_err(db)?;
-        affected(done.rows_affected())?;
-        Ok(draft)
+        Ok(())
     }
 
     async fn expired_drafts(&self, now: i64, limit: u32) -> StoreResult<Vec<StoredDraft>> {
         let rows = sqlx::query_as::<_, DraftRow>(&format!(
-            "select {DRAFT_COLUMNS} from drafts where expires_at <= $1 order by expires_at limit $2"
+            "select {DRAFT_COLUMNS} from drafts where expires_at <= $1 \
+             and (sending_until is null or sending_until <= $1) order by expires_at limit $2"
         ))
         .bind(now)
         .bind(i64::from(limit))

@@ -38,7 +38,7 @@ async fn create(
     ApiJson(req): ApiJson<CreateDraftRequest>,
 ) -> Result<(StatusCode, Json<DraftView>), ApiError> {
     let draft = uploads::create(&state, &admin.tenant, &req).await?;
-    Ok((StatusCode::CREATED, Json(uploads::view(&state, &draft))))
+    Ok((StatusCode::CREATED, Json(uploads::view(&draft))))
 }
 
 async fn show(
@@ -47,7 +47,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<DraftView>, ApiError> {
     let draft = uploads::get(&state, &admin.tenant, &id).await?;
-    Ok(Json(uploads::view(&state, &draft)))
+    Ok(Json(uploads::view(&draft)))
 }
 
 async fn remove(

@@ -1,0 +1,136 @@
+import { test, expect, type Page } from '@playwright/test';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import { MAIL_URL, address, admin, createTenant, noticeLink, signIn, type Tenant } from '../support/mail-server';
+import { sampleBytes } from '../support/samples';
+
+// Large attachments, end to end in Chromium: sent through a draft window by window (as
+// `sealpost send --attach` does), then saved by the recipient straight to disk, window by window,
+// in each of the portal's two streaming ways, each checked by SHA-256; a save cut by a network
+// error goes on; a revocation mid-save stops it and removes what was written. The attachment is
+// larger than what the portal decrypts into memory (16 MiB), so it always streams.
+test.use({ baseURL: MAIL_URL });
+
+const SIZE = 20 * 1024 * 1024 + 12_345;
+
+/** Send `bytes` as `name` to `to` through a draft; returns the message id. */
+async function sendLarge(t: Tenant, to: string, name: string, bytes: Buffer): Promise<string> {
+  const draft = await admin(t, 'POST', '/drafts', { from: `alex@${t.domain}` });
+  expect(draft.status, JSON.stringify(draft.body)).toBe(201);
+  const { id, window_size: window } = draft.body as { id: string; window_size: number };
+  const declared = await admin(t, 'POST', `/drafts/${id}/attachments`, { name, size: bytes.length });
+  expect(declared.status, JSON.stringify(declared.body)).toBe(201);
+  for (let start = 0; start < bytes.length; start += window) {
+    const chunk = bytes.subarray(start, Math.min(start + window, bytes.length));
+    const res = await fetch(`${t.url}/api/admin/drafts/${id}/attachments/0`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${t.token}`,
+        'content-range': `bytes ${start}-${start + chunk.length - 1}/${bytes.length}`,
+        'content-digest': `sha-256=:${crypto.createHash('sha256').update(chunk).digest('base64')}:`,
+      },
+      body: chunk,
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+  }
+  const sent = await admin(t, 'POST', `/drafts/${id}/send`, {
+    from: `alex@${t.domain}`, to: [to], subject: 'The survey', text: 'The whole survey is attached.',
+  });
+  expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+  return id;
+}
+
+const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+
+/** The File System Access API's picker, answered with a file in the origin's private file system
+ * (Playwright cannot click a native save dialog); the writing is the browser's own. */
+async function pickerToPrivateFiles(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    Object.defineProperty(window, 'showSaveFilePicker', {
+      value: async (options: { suggestedName: string }) => {
+        (window as unknown as { picked: string }).picked = options.suggestedName;
+        const root = await navigator.storage.getDirectory();
+        return root.getFileHandle(options.suggestedName, { create: true });
+      },
+    });
+  });
+}
+
+/** SHA-256 (hex) and size of a file in the private file system, or null if there is none. */
+async function privateFile(page: Page, name: string): Promise<{ size: number; sha256: string } | null> {
+  return page.evaluate(async (name) => {
+    const root = await navigator.storage.getDirectory();
+    let handle;
+    try { handle = await root.getFileHandle(name); } catch { return null; }
+    const data = await (await handle.getFile()).arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+    return { size: data.byteLength, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') };
+  }, name);
+}
+
+async function openLarge(page: Page, name: string, bytes: Buffer): Promise<{ t: Tenant; id: string }> {
+  const t = createTenant('Contoso');
+  const bob = address('bob');
+  const id = await sendLarge(t, bob, name, bytes);
+  await signIn(page, await noticeLink(bob, id), bob);
+  await expect(page.getByTestId('attachment-name')).toHaveText(name);
+  return { t, id };
+}
+
+test('a large attachment is written straight into the file the recipient chose, window by window', async ({ page }) => {
+  const bytes = sampleBytes(SIZE);
+  await pickerToPrivateFiles(page);
+  await openLarge(page, 'survey.bin', bytes);
+  await page.getByTestId('attachment-download').click();
+  // Progress with the rate and the time left while it runs.
+  await expect(page.getByTestId('attachment-rate')).toContainText(' of ');
+  await expect(page.getByTestId('attachment-progress')).toHaveCount(0, { timeout: 60_000 });
+  expect(await page.evaluate(() => (window as unknown as { picked: string }).picked)).toBe('survey.bin');
+  expect(await privateFile(page, 'survey.bin')).toEqual({ size: bytes.length, sha256: sha256(bytes) });
+});
+
+test('without the File System Access API the download worker streams it, and a cut window is fetched again', async ({ page }) => {
+  const bytes = sampleBytes(SIZE);
+  await page.addInitScript(() => {
+    Object.defineProperty(window, 'showSaveFilePicker', { value: undefined });
+  });
+  // The third window's connection drops once; the page fetches the same range again.
+  let windows = 0;
+  await page.route('**/parts/attachment-0', async (route) => {
+    windows += 1;
+    if (windows === 3) await route.abort('connectionreset');
+    else await route.continue();
+  });
+  await openLarge(page, 'archive.bin', bytes);
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60_000 }),
+    page.getByTestId('attachment-download').click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('archive.bin');
+  const saved = fs.readFileSync(await download.path());
+  expect(saved.length).toBe(bytes.length);
+  expect(sha256(saved)).toBe(sha256(bytes));
+  expect(windows).toBeGreaterThan(5);
+  // It went through the download worker (registered for /dl/ only), not through memory.
+  expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations())
+    .map((r) => new URL(r.scope).pathname))).toEqual(['/dl/']);
+  await expect(page.getByTestId('attachment-note')).toHaveCount(0);
+});
+
+test('revoking the message while it is being saved stops the save and removes what was written', async ({ page }) => {
+  const bytes = sampleBytes(SIZE);
+  await pickerToPrivateFiles(page);
+  // Slow windows, so the revocation lands mid-save.
+  await page.route('**/parts/attachment-0', async (route) => {
+    await new Promise((r) => setTimeout(r, 300));
+    await route.continue();
+  });
+  const { t, id } = await openLarge(page, 'ledger.bin', bytes);
+  await page.getByTestId('attachment-download').click();
+  await expect.poll(async () => Number(await page.getByTestId('attachment-progress').getAttribute('value') ?? 0))
+    .toBeGreaterThan(0);
+  const revoked = await admin(t, 'POST', `/messages/${id}/revoke`);
+  expect(revoked.status).toBe(200);
+  await expect(page.getByTestId('stopped')).toBeVisible({ timeout: 30_000 });
+  await expect.poll(() => privateFile(page, 'ledger.bin')).toBeNull();
+});

@@ -224,3 +224,25 @@ impl Drop for Slot {
         }
     }
 }
+
+#[cfg(test)]
+mod slot_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn one_key_holds_at_most_its_share_and_slots_come_back() {
+        let slots = Slots::new(4, 2);
+        let a1 = slots.take("a", Duration::ZERO).await.unwrap();
+        let _a2 = slots.take("a", Duration::ZERO).await.unwrap();
+        // Tenant a's slow uploads hold its share; it gets no third, others still get theirs.
+        assert!(slots.take("a", Duration::from_secs(1)).await.is_none());
+        let _b1 = slots.take("b", Duration::ZERO).await.unwrap();
+        let _b2 = slots.take("b", Duration::ZERO).await.unwrap();
+        // Every slot is taken: c waits, then is refused.
+        assert!(slots.take("c", Duration::from_millis(20)).await.is_none());
+        drop(a1);
+        assert!(slots.take("c", Duration::ZERO).await.is_some());
+        assert!(slots.take("a", Duration::ZERO).await.is_some());
+    }
+}

@@ -46,13 +46,21 @@ pub async fn send(
     composed: ComposedMessage,
     options: SendOptions,
 ) -> Result<String, ServiceError> {
-    let external: Vec<(EmailAddress, &'static str)> = composed
+    let external = external_recipients(tenant, &composed);
+    send_to(state, tenant, actor, composed, options, external).await
+}
+
+/// The message's To and Cc outside the tenant's domains: who gets a notice.
+fn external_recipients(
+    tenant: &Tenant,
+    composed: &ComposedMessage,
+) -> Vec<(EmailAddress, &'static str)> {
+    composed
         .recipients()
         .into_iter()
         .filter(|(a, _)| !a.is_in(&tenant.domains))
         .map(|(a, k)| (a.clone(), k))
-        .collect();
-    send_to(state, tenant, actor, composed, options, external).await
+        .collect()
 }
 
 /// As [`send`], for a message whose id and key a draft reserved and whose first attachments it
@@ -65,12 +73,7 @@ pub async fn send_draft(
     options: SendOptions,
     draft: DraftSeal,
 ) -> Result<String, ServiceError> {
-    let external: Vec<(EmailAddress, &'static str)> = composed
-        .recipients()
-        .into_iter()
-        .filter(|(a, _)| !a.is_in(&tenant.domains))
-        .map(|(a, k)| (a.clone(), k))
-        .collect();
+    let external = external_recipients(tenant, &composed);
     let mut delivery = delivery_for(state, tenant, &composed, options, external).await?;
     delivery.draft = Some(draft);
     deliver(state, tenant, actor, composed, delivery).await

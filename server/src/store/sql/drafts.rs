@@ -95,6 +95,29 @@ fn size(v: u64) -> StoreResult<i64> {
     i64::try_from(v).map_err(|_| StoreError::Conflict("upload_quota"))
 }
 
+/// `NotFound` unless the draft is there and unexpired at `now`; `Conflict("draft_sending")` while
+/// a send holds it.
+async fn refuse_if_sending(
+    tx: &mut sqlx::Transaction<'static, super::Db>,
+    tenant_id: &str,
+    id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let (sending,): (Option<i64>,) = sqlx::query_as(
+        "select sending_until from drafts where tenant_id = $1 and id = $2 and expires_at > $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db)?;
+    if sending.is_some_and(|t| t > now) {
+        return Err(StoreError::Conflict("draft_sending"));
+    }
+    Ok(())
+}
+
 impl Engine {
     async fn load_draft(&self, row: DraftRow) -> StoreResult<StoredDraft> {
         let attachments = sqlx::query_as::<_, AttachmentRow>(&format!(
@@ -189,18 +212,7 @@ impl DraftStore for Engine {
         now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write(&drafts_lock(tenant_id)).await?;
-        let (sending,): (Option<i64>,) = sqlx::query_as(
-            "select sending_until from drafts where tenant_id = $1 and id = $2 and expires_at > $3",
-        )
-        .bind(tenant_id)
-        .bind(draft_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if sending.is_some_and(|t| t > now) {
-            return Err(StoreError::Conflict("draft_sending"));
-        }
+        refuse_if_sending(&mut tx, tenant_id, draft_id, now).await?;
         let (attachments,): (i64,) = sqlx::query_as(
             "select count(*) from draft_attachments where tenant_id = $1 and draft_id = $2",
         )
@@ -412,18 +424,7 @@ impl DraftStore for Engine {
         now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write(&drafts_lock(tenant_id)).await?;
-        let (sending,): (Option<i64>,) = sqlx::query_as(
-            "select sending_until from drafts where tenant_id = $1 and id = $2 and expires_at > $3",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if sending.is_some_and(|t| t > now) {
-            return Err(StoreError::Conflict("draft_sending"));
-        }
+        refuse_if_sending(&mut tx, tenant_id, id, now).await?;
         let (writing,): (i64,) = sqlx::query_as(
             "select count(*) from draft_attachments \
              where tenant_id = $1 and draft_id = $2 and writing_until > $3",

@@ -97,6 +97,11 @@ impl Drop for S3Server {
 }
 
 async fn app_on(s3: &S3Server) -> TestApp {
+    app_on_with(s3, |_| {}).await
+}
+
+/// An app with its sealed parts in `s3`, and `change` made to its configuration.
+async fn app_on_with(s3: &S3Server, change: impl FnOnce(&mut sealpost::config::Config)) -> TestApp {
     let url = s3.url.clone();
     TestApp::with_config(|c| {
         c.blob_store = BlobStoreKind::S3;
@@ -105,6 +110,7 @@ async fn app_on(s3: &S3Server) -> TestApp {
         c.s3_prefix = "mail".into();
         c.s3_access_key_id = Some(ACCESS.into());
         c.s3_secret_access_key = Some(sealpost::config::Secret(SECRET.into()));
+        change(c);
     })
     .await
 }
@@ -229,17 +235,7 @@ async fn a_draft_attachment_is_a_multipart_upload_resumed_window_by_window() {
     const WINDOW: u64 = 5 * 1024 * 1024;
     let dir = tempfile::tempdir().unwrap();
     let s3 = S3Server::start(&dir.path().join("s3"));
-    let url = s3.url.clone();
-    let app = TestApp::with_config(|c| {
-        c.blob_store = BlobStoreKind::S3;
-        c.s3_endpoint = Some(url);
-        c.s3_bucket = Some(BUCKET.into());
-        c.s3_prefix = "mail".into();
-        c.s3_access_key_id = Some(ACCESS.into());
-        c.s3_secret_access_key = Some(sealpost::config::Secret(SECRET.into()));
-        c.uploads.window_size = WINDOW;
-    })
-    .await;
+    let app = app_on_with(&s3, |c| c.uploads.window_size = WINDOW).await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
     let draft = new_draft(&app, &t.token).await;
     let data = bytes(WINDOW as usize + 100_000, 9);

@@ -189,13 +189,26 @@ impl Sink {
     pub fn write(&self, plain: &Plain<'_>) -> js_sys::Promise {
         match self {
             Sink::File { writable, .. } => {
-                let pieces = js_sys::Array::new();
-                plain.push_to(&pieces);
-                let blob = match web_sys::Blob::new_with_blob_sequence(&pieces) {
-                    Ok(b) => b,
-                    Err(e) => return js_sys::Promise::reject(&e),
+                // One buffer for the window: a `Blob` would sit in the browser's blob storage
+                // until the page's garbage collector lets it go.
+                let window = match plain {
+                    Plain::Wasm(bytes) => js_sys::Uint8Array::from(*bytes),
+                    Plain::Js(buffers) => {
+                        let views: Vec<js_sys::Uint8Array> = buffers
+                            .iter()
+                            .map(|b| js_sys::Uint8Array::new(&b))
+                            .collect();
+                        let len: u32 = views.iter().map(js_sys::Uint8Array::length).sum();
+                        let window = js_sys::Uint8Array::new_with_length(len);
+                        let mut at = 0;
+                        for v in &views {
+                            window.set(v, at);
+                            at += v.length();
+                        }
+                        window
+                    }
                 };
-                match call(writable, "write", &[blob.into()]).and_then(|p| p.dyn_into()) {
+                match call(writable, "write", &[window.into()]).and_then(|p| p.dyn_into()) {
                     Ok(p) => p,
                     Err(e) => js_sys::Promise::reject(&e),
                 }

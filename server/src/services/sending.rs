@@ -50,6 +50,26 @@ pub async fn send(
     send_to(state, tenant, actor, composed, options, external).await
 }
 
+/// The sender must be in one of the tenant's domains (`sender_not_in_tenant`).
+pub fn check_sender(tenant: &Tenant, from: &EmailAddress) -> Result<(), ValidationError> {
+    if from.is_in(&tenant.domains) {
+        return Ok(());
+    }
+    Err(ValidationError::new(
+        "from",
+        "sender_not_in_tenant",
+        format!(
+            "{from} is not in one of this tenant's domains ({}).",
+            tenant
+                .domains
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
 /// The message's To and Cc outside the tenant's domains: who gets a notice.
 fn external_recipients(
     tenant: &Tenant,
@@ -102,23 +122,7 @@ async fn delivery_for(
     options: SendOptions,
     external: Vec<(EmailAddress, &'static str)>,
 ) -> Result<Delivery, ServiceError> {
-    if !composed.from.is_in(&tenant.domains) {
-        return Err(ValidationError::new(
-            "from",
-            "sender_not_in_tenant",
-            format!(
-                "{} is not in one of this tenant's domains ({}).",
-                composed.from,
-                tenant
-                    .domains
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-        .into());
-    }
+    check_sender(tenant, &composed.from)?;
     if external.is_empty() {
         return Err(ValidationError::new(
             "to",

@@ -35,7 +35,7 @@ use crate::domain::composed::{
 };
 use crate::secrets::new_id;
 use crate::services::error::{RefusalKind, ServiceError};
-use crate::services::key_policies::{self, key_unavailable, purged};
+use crate::services::key_policies;
 use crate::services::sending::{self, DraftSeal};
 use crate::state::AppState;
 use crate::store::blob_store::Upload;
@@ -143,14 +143,7 @@ pub fn attachment_view(a: &DraftAttachment) -> DraftAttachmentView {
 
 fn sender_in_tenant(tenant: &Tenant, from: &str) -> Result<EmailAddress, ServiceError> {
     let from = EmailAddress::parse("from", from)?;
-    if !from.is_in(&tenant.domains) {
-        return Err(ValidationError::new(
-            "from",
-            "sender_not_in_tenant",
-            format!("{from} is not in one of this tenant's domains."),
-        )
-        .into());
-    }
+    sending::check_sender(tenant, &from)?;
     Ok(from)
 }
 
@@ -215,33 +208,16 @@ async fn draft_key(
     tenant: &Tenant,
     draft: &NewDraft,
 ) -> Result<(MessageId, MessageKey), ServiceError> {
-    let data_key = match &draft.policy_id {
-        None => state
-            .keys
-            .unwrap(&tenant.id, draft.key_version, &tenant.wrapped_data_key)
-            .map_err(key_unavailable)?,
-        Some(policy_id) => {
-            let policy = state.store.policy(&tenant.id, policy_id).await?;
-            if policy.purged.is_some() {
-                return Err(purged());
-            }
-            let wrapped = match state
-                .store
-                .policy_data_key(&policy.id, draft.key_version)
-                .await
-            {
-                Err(StoreError::NotFound) => {
-                    return Err(ServiceError::conflict(
-                        "draft_key_rolled",
-                        "The data encryption policy's key was rolled since this draft began; \
-                         begin a new draft and send its attachments again.",
-                    ));
-                }
-                other => other?,
-            };
-            key_policies::cached_data_key(state, &policy, &wrapped).map_err(key_unavailable)?
-        }
-    };
+    let data_key =
+        key_policies::data_key_at(state, tenant, draft.policy_id.as_deref(), draft.key_version)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::conflict(
+                    "draft_key_rolled",
+                    "The data encryption policy's key was rolled since this draft began; \
+             begin a new draft and send its attachments again.",
+                )
+            })?;
     let message_id =
         MessageId::parse(&draft.id).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let key = unwrap_message_key(

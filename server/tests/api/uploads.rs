@@ -388,6 +388,25 @@ async fn windows_out_of_order_misplaced_cut_or_mislabelled_are_refused_and_store
         (status, code(&r).as_str()),
         (StatusCode::BAD_REQUEST, "digest_mismatch")
     );
+    // A Content-Digest that is not one.
+    for bad in ["sha-256=notbase64", "sha-256=:AAAA:", "md5=:AAAA:"] {
+        let res = app
+            .router
+            .clone()
+            .oneshot(
+                Request::put(&uri)
+                    .header("authorization", format!("Bearer {}", t.token))
+                    .header("content-range", format!("bytes 0-{}/{len}", WINDOW - 1))
+                    .header("content-digest", bad)
+                    .body(window(0, WINDOW))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: serde_json::Value = serde_json::from_str(&body_text(res).await).unwrap();
+        assert_eq!(code(&body), "invalid_digest", "{bad}");
+    }
     assert!(
         !part_path(&app, &t.id, &draft.id, 0).exists(),
         "nothing was stored"

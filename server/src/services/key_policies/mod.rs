@@ -118,7 +118,7 @@ pub fn unwrap_data_key(
 
 /// As [`unwrap_data_key`], through the node's cache of unwrapped data keys (`keys::cache`: found
 /// only by exactly these wraps, kept for seconds), for sealing and key release.
-pub(crate) fn cached_data_key(
+fn cached_data_key(
     state: &AppState,
     policy: &Policy,
     key: &WrappedDataKey,
@@ -563,6 +563,34 @@ pub fn purged() -> ServiceError {
     ServiceError::Key(crate::domain::release::Refusal::Purged)
 }
 
+/// The data key of version `key_version` of `policy_id` (`None`: the tenant's own data key), or
+/// `None` when that version is gone (a roll retired it). A purged policy is refused.
+pub async fn data_key_at(
+    state: &AppState,
+    tenant: &Tenant,
+    policy_id: Option<&str>,
+    key_version: u32,
+) -> Result<Option<TenantDataKey>, ServiceError> {
+    let Some(policy_id) = policy_id else {
+        return state
+            .keys
+            .unwrap(&tenant.id, key_version, &tenant.wrapped_data_key)
+            .map(Some)
+            .map_err(key_unavailable);
+    };
+    let policy = state.store.policy(&tenant.id, policy_id).await?;
+    if policy.purged.is_some() {
+        return Err(purged());
+    }
+    match state.store.policy_data_key(&policy.id, key_version).await {
+        Ok(wrapped) => cached_data_key(state, &policy, &wrapped)
+            .map(Some)
+            .map_err(key_unavailable),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The data key a stored message's key is wrapped under, with the message as it was when that key
 /// was found: a roll may move the message to a newer version (and retire the old one), and a roll
 /// back may move it off its policy, between reading the message and reading the key, so a missing
@@ -575,35 +603,21 @@ pub async fn key_for_message(
     let mut reread: Option<StoredMessage> = None;
     for _ in 0..4 {
         let current = reread.as_ref().unwrap_or(m);
-        let Some(policy_id) = &current.policy_id else {
-            let key = state
-                .keys
-                .unwrap(&tenant.id, current.key_version, &tenant.wrapped_data_key)
-                .map_err(key_unavailable)?;
+        let found = data_key_at(
+            state,
+            tenant,
+            current.policy_id.as_deref(),
+            current.key_version,
+        )
+        .await?;
+        if let Some(key) = found {
             return Ok((key, reread));
-        };
-        let policy = state.store.policy(&tenant.id, policy_id).await?;
-        if policy.purged.is_some() {
+        }
+        let fresh = state.store.message(&tenant.id, &m.id).await?;
+        if fresh.wrapped_key.is_empty() {
             return Err(purged());
         }
-        match state
-            .store
-            .policy_data_key(&policy.id, current.key_version)
-            .await
-        {
-            Ok(wrapped) => {
-                let key = cached_data_key(state, &policy, &wrapped).map_err(key_unavailable)?;
-                return Ok((key, reread));
-            }
-            Err(StoreError::NotFound) => {
-                let fresh = state.store.message(&tenant.id, &m.id).await?;
-                if fresh.wrapped_key.is_empty() {
-                    return Err(purged());
-                }
-                reread = Some(fresh);
-            }
-            Err(e) => return Err(e.into()),
-        }
+        reread = Some(fresh);
     }
     Err(ServiceError::Internal(
         "the message's data key version kept changing".into(),

@@ -6,6 +6,7 @@ use core::ops::Range;
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use sealpost_api::ErrorBody;
+use sealpost_api::admin::{CreateDraftAttachmentRequest, DraftAttachmentView, DraftView};
 use sealpost_api::recipient::{
     AccessView, CSRF_HEADER, ForwardRequest, KeyRequest, KeyResponse, LinkRequest, LinkView,
     NewPasskeyRequest, PasscodeRequest, PasscodeResponse, PasskeyChallenge,
@@ -276,6 +277,80 @@ pub async fn reply(message_id: &str, kind: AnswerKind, body: &ReplyRequest) -> A
         AnswerKind::ReplyAll => "reply-all",
     };
     json(post_json(message_id, path, body)).await
+}
+
+/// `POST /drafts`: a reply draft, for attachments too large for one request.
+pub async fn create_draft(message_id: &str) -> Answer<DraftView> {
+    json(post(message_id, "drafts").build()).await
+}
+
+/// `GET /drafts/{id}`: how far each attachment's upload is.
+pub async fn draft(message_id: &str, draft: &str) -> Answer<DraftView> {
+    json(Request::get(&url(message_id, &format!("drafts/{draft}"))).build()).await
+}
+
+/// `DELETE /drafts/{id}`.
+pub async fn delete_draft(message_id: &str, draft: &str) -> Answer<()> {
+    send(
+        Request::delete(&url(message_id, &format!("drafts/{draft}")))
+            .header(CSRF_HEADER, "1")
+            .build(),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `POST /drafts/{id}/attachments`: declare a file.
+pub async fn add_draft_attachment(
+    message_id: &str,
+    draft: &str,
+    body: &CreateDraftAttachmentRequest,
+) -> Answer<DraftAttachmentView> {
+    json(post_json(
+        message_id,
+        &format!("drafts/{draft}/attachments"),
+        body,
+    ))
+    .await
+}
+
+/// One window of a file being uploaded: where it is, its bytes and their SHA-256.
+pub struct UploadWindow<'a> {
+    pub index: u32,
+    pub range: Range<u64>,
+    pub total: u64,
+    pub bytes: &'a js_sys::Uint8Array,
+    pub sha256: &'a [u8],
+}
+
+/// `PUT /drafts/{id}/attachments/{index}`: one window, with `Content-Range` and `Content-Digest`.
+pub async fn put_window(
+    message_id: &str,
+    draft: &str,
+    w: &UploadWindow<'_>,
+) -> Answer<DraftAttachmentView> {
+    use base64::Engine as _;
+    let digest = base64::engine::general_purpose::STANDARD.encode(w.sha256);
+    json(
+        Request::put(&url(
+            message_id,
+            &format!("drafts/{draft}/attachments/{}", w.index),
+        ))
+        .header(CSRF_HEADER, "1")
+        .header("content-type", "application/octet-stream")
+        .header(
+            "content-range",
+            &format!(
+                "bytes {}-{}/{}",
+                w.range.start,
+                w.range.end.saturating_sub(1),
+                w.total
+            ),
+        )
+        .header("content-digest", &format!("sha-256=:{digest}:"))
+        .body(w.bytes.clone()),
+    )
+    .await
 }
 
 /// `POST /forward`.

@@ -117,6 +117,8 @@ pub struct Texts {
     pub decrypting: &'static str,
     /// "Saving" (an attachment streamed to disk).
     pub saving: &'static str,
+    /// Before a file's name while it is sent with a reply.
+    pub uploading: &'static str,
     /// "of", in "12 MB of 1.0 GB".
     pub of: &'static str,
     /// "left", in "about 20 s left".
@@ -261,6 +263,7 @@ static EN: Texts = Texts {
     download: "Download",
     decrypting: "Decrypting",
     saving: "Saving",
+    uploading: "Sending",
     of: "of",
     left: "left",
     too_large_to_save: "This file is too large for this browser to save from the portal. Open the message in a current Chrome, Edge, Firefox or Safari to save it.",
@@ -401,6 +404,7 @@ static SV: Texts = Texts {
     download: "Ladda ned",
     decrypting: "Dekrypterar",
     saving: "Sparar",
+    uploading: "Skickar",
     of: "av",
     left: "kvar",
     too_large_to_save: "Filen är för stor för att den här webbläsaren ska kunna spara den från portalen. Öppna meddelandet i en aktuell Chrome, Edge, Firefox eller Safari för att spara den.",

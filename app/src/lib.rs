@@ -14,6 +14,7 @@ pub mod platform_aead;
 pub mod reading;
 mod saving;
 mod ui;
+mod uploading;
 mod webauthn;
 
 /// Mount the portal on the page's body.

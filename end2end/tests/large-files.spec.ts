@@ -134,3 +134,47 @@ test('revoking the message while it is being saved stops the save and removes wh
   await expect(page.getByTestId('stopped')).toBeVisible({ timeout: 30_000 });
   await expect.poll(() => privateFile(page, 'ledger.bin')).toBeNull();
 });
+
+test('a reply carries a large file sent window by window, a cut window sent again, and the sender saves it whole', async ({ browser }) => {
+  const bytes = sampleBytes(SIZE);
+  const t = createTenant('Contoso');
+  const bob = address('bob');
+  const alex = `alex@${t.domain}`;
+  const bobPage = await browser.newPage();
+  const id = await sendLarge(t, bob, 'survey.bin', sampleBytes(1024 * 1024));
+  await signIn(bobPage, await noticeLink(bob, id), bob);
+  // The second window's connection drops once: the page asks where the upload stands and
+  // goes on.
+  let windows = 0;
+  await bobPage.route('**/drafts/*/attachments/0', async (route) => {
+    windows += 1;
+    if (windows === 2) await route.abort('connectionreset');
+    else await route.continue();
+  });
+  await bobPage.getByTestId('reply').click();
+  await bobPage.getByTestId('composer-text').fill('The answers are attached.');
+  await bobPage.getByTestId('composer-files').setInputFiles([
+    { name: 'answers.bin', mimeType: 'application/octet-stream', buffer: bytes },
+    { name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('small') },
+  ]);
+  const [begun] = await Promise.all([
+    bobPage.waitForResponse((r) => r.url().endsWith('/drafts') && r.request().method() === 'POST'),
+    bobPage.getByTestId('composer-send').click(),
+  ]);
+  // The draft's id is the reply's.
+  const replyId = (await begun.json() as { id: string }).id;
+  await expect(bobPage.getByTestId('upload-progress')).toBeVisible();
+  await expect(bobPage.getByTestId('sent')).toContainText(alex, { timeout: 60_000 });
+  expect(windows).toBeGreaterThan(3);
+  await bobPage.close();
+
+  // The sender opens the reply and saves the file, checked by SHA-256.
+  const alexPage = await browser.newPage();
+  await pickerToPrivateFiles(alexPage);
+  await signIn(alexPage, await noticeLink(alex, replyId), alex);
+  await expect(alexPage.getByTestId('attachment-name')).toHaveText(['answers.bin', 'note.txt']);
+  await alexPage.getByTestId('attachment-download').first().click();
+  await expect(alexPage.getByTestId('attachment-progress')).toHaveCount(0, { timeout: 60_000 });
+  expect(await privateFile(alexPage, 'answers.bin')).toEqual({ size: bytes.length, sha256: sha256(bytes) });
+  await alexPage.close();
+});

@@ -84,6 +84,11 @@ pub struct Uploads {
     pub max_bytes_per_tenant: u64,
     /// Drafts one tenant may have at once.
     pub max_drafts_per_tenant: u32,
+    /// Bytes the attachments of one recipient's reply drafts may declare in all (recipients'
+    /// drafts together take at most half of the tenant's bytes and drafts).
+    pub max_bytes_per_recipient: u64,
+    /// Reply drafts one recipient may have at once.
+    pub max_drafts_per_recipient: u32,
     /// Plaintext bytes per window: a multiple of 16 KiB, from 64 KiB to 64 MiB (at least 5 MiB
     /// with S3, whose parts must be).
     pub window_size: u64,
@@ -97,6 +102,8 @@ impl Default for Uploads {
             max_attachment_size: 2 * 1024 * 1024 * 1024,
             max_bytes_per_tenant: 20 * 1024 * 1024 * 1024,
             max_drafts_per_tenant: 100,
+            max_bytes_per_recipient: 4 * 1024 * 1024 * 1024,
+            max_drafts_per_recipient: 2,
             window_size: 8 * 1024 * 1024,
             windows_at_once: 4,
         }
@@ -576,6 +583,10 @@ impl Config {
                 &mut config.uploads.max_bytes_per_tenant,
             ),
             (
+                "SEALPOST_UPLOAD_MAX_BYTES_PER_RECIPIENT",
+                &mut config.uploads.max_bytes_per_recipient,
+            ),
+            (
                 "SEALPOST_UPLOAD_WINDOW_SIZE",
                 &mut config.uploads.window_size,
             ),
@@ -591,6 +602,10 @@ impl Config {
             (
                 "SEALPOST_UPLOAD_MAX_DRAFTS_PER_TENANT",
                 &mut config.uploads.max_drafts_per_tenant,
+            ),
+            (
+                "SEALPOST_UPLOAD_MAX_DRAFTS_PER_RECIPIENT",
+                &mut config.uploads.max_drafts_per_recipient,
             ),
             (
                 "SEALPOST_UPLOAD_WINDOWS_AT_ONCE",
@@ -1111,11 +1126,15 @@ mod tests {
             "max_attachment_size",
             "max_bytes_per_tenant",
             "max_drafts_per_tenant",
+            "max_bytes_per_recipient",
+            "max_drafts_per_recipient",
             "window_size",
             "windows_at_once",
             "SEALPOST_UPLOAD_MAX_ATTACHMENT_SIZE",
             "SEALPOST_UPLOAD_MAX_BYTES_PER_TENANT",
             "SEALPOST_UPLOAD_MAX_DRAFTS_PER_TENANT",
+            "SEALPOST_UPLOAD_MAX_BYTES_PER_RECIPIENT",
+            "SEALPOST_UPLOAD_MAX_DRAFTS_PER_RECIPIENT",
             "SEALPOST_UPLOAD_WINDOW_SIZE",
             "SEALPOST_UPLOAD_WINDOWS_AT_ONCE",
             "SEALPOST_SMTP_LISTEN",

@@ -19,6 +19,31 @@ pub fn human(bytes: u64, bytes_word: &str) -> String {
     }
 }
 
+/// "12.3 MB of 1.1 GB · 45.0 MB/s · 20 s left", once there is a rate to tell.
+pub fn pace(done: u64, total: u64, elapsed_ms: f64, t: &crate::i18n::Texts) -> String {
+    let sizes = format!(
+        "{} {} {}",
+        human(done, t.bytes),
+        t.of,
+        human(total, t.bytes)
+    );
+    if elapsed_ms < 500.0 || done == 0 {
+        return sizes;
+    }
+    let rate = done as f64 / (elapsed_ms / 1000.0);
+    let left = ((total.saturating_sub(done)) as f64 / rate).ceil() as u64;
+    let left = if left >= 120 {
+        format!("{} min", left.div_ceil(60))
+    } else {
+        format!("{left} s")
+    };
+    format!(
+        "{sizes} · {}/s · {left} {}",
+        human(rate as u64, t.bytes),
+        t.left
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,8 @@ use crate::journey as flow;
 use crate::journey::keyring;
 use crate::journey::state::{Letter, Portal};
 use crate::logic::actions::{MAX_TEXT_PREVIEW, Preview, preview};
-use crate::logic::size::human;
+use crate::logic::size::{human, pace};
+use crate::ui::now_ms;
 
 /// What is shown for an opened attachment.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,37 +66,6 @@ fn save(blob: &web_sys::Blob, name: &str) {
     anchor.set_href(&url);
     anchor.set_download(name);
     anchor.click();
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
-/// "12.3 MB of 1.1 GB · 45.0 MB/s · 20 s left", once there is a rate to tell.
-fn pace(done: u64, total: u64, elapsed_ms: f64, t: &crate::i18n::Texts) -> String {
-    let sizes = format!(
-        "{} {} {}",
-        human(done, t.bytes),
-        t.of,
-        human(total, t.bytes)
-    );
-    if elapsed_ms < 500.0 || done == 0 {
-        return sizes;
-    }
-    let rate = done as f64 / (elapsed_ms / 1000.0);
-    let left = ((total.saturating_sub(done)) as f64 / rate).ceil() as u64;
-    let left = if left >= 120 {
-        format!("{} min", left.div_ceil(60))
-    } else {
-        format!("{left} s")
-    };
-    format!(
-        "{sizes} · {}/s · {left} {}",
-        human(rate as u64, t.bytes),
-        t.left
-    )
 }
 
 /// One attachment row.

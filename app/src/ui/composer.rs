@@ -1,6 +1,7 @@
 //! Reply, reply all and forward: a short form that sends through the server, which seals the
-//! answer as a new protected message. Replies may carry attachments; a forward carries the message
-//! as it is, with a note above it.
+//! answer as a new protected message. Replies may carry attachments: small ones inside the reply,
+//! larger ones ([`UPLOAD_ABOVE`]) uploaded window by window to a reply draft first, with progress
+//! (see `uploading`). A forward carries the message as it is, with a note above it.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -11,6 +12,10 @@ use sealpost_api::recipient::{ForwardRequest, ReplyRequest, SentView};
 
 use crate::api::{self, AnswerKind, ApiFailure};
 use crate::journey::state::Portal;
+use crate::logic::size::pace;
+use crate::logic::upload::UPLOAD_ABOVE;
+use crate::ui::now_ms;
+use crate::uploading::{self, Progress};
 
 /// Which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,14 +25,27 @@ pub enum Mode {
     Forward,
 }
 
-/// Read the chosen files as attachments.
-async fn read_files(input: &web_sys::HtmlInputElement) -> Vec<AttachmentRequest> {
-    let mut out = Vec::new();
-    let Some(files) = input.files() else {
-        return out;
+/// The chosen files: those small enough to travel inside the reply, and the rest.
+fn chosen(input: Option<&web_sys::HtmlInputElement>) -> (Vec<web_sys::File>, Vec<web_sys::File>) {
+    let mut small = Vec::new();
+    let mut large = Vec::new();
+    let Some(files) = input.and_then(|i| i.files()) else {
+        return (small, large);
     };
-    for i in 0..files.length() {
-        let Some(file) = files.get(i) else { continue };
+    for file in (0..files.length()).filter_map(|i| files.get(i)) {
+        if file.size() as u64 > UPLOAD_ABOVE {
+            large.push(file);
+        } else {
+            small.push(file);
+        }
+    }
+    (small, large)
+}
+
+/// Read small files as attachments.
+async fn read_files(files: &[web_sys::File]) -> Vec<AttachmentRequest> {
+    let mut out = Vec::new();
+    for file in files {
         let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
             continue;
         };
@@ -62,6 +80,8 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let sent = RwSignal::new(None::<SentView>);
+    let uploading = RwSignal::new(None::<Progress>);
+    let started = StoredValue::new(0.0_f64);
     let files = NodeRef::<leptos::html::Input>::new();
     let first = NodeRef::<leptos::html::Textarea>::new();
     let to_field = NodeRef::<leptos::html::Input>::new();
@@ -96,21 +116,37 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
                     api::forward(&id, &body).await
                 }
                 Mode::Reply | Mode::ReplyAll => {
-                    let attachments = match input {
-                        Some(input) => read_files(&input).await,
-                        None => Vec::new(),
-                    };
-                    let body = ReplyRequest {
-                        text: text.get_untracked(),
-                        html: None,
-                        attachments,
-                    };
-                    let kind = if mode == Mode::Reply {
-                        AnswerKind::Reply
+                    let (small, large) = chosen(input.as_ref());
+                    let draft = if large.is_empty() {
+                        Ok(None)
                     } else {
-                        AnswerKind::ReplyAll
+                        started.set_value(now_ms());
+                        let shown = |p: Progress| uploading.set(Some(p));
+                        uploading::upload(&id, &large, shown).await.map(Some)
                     };
-                    api::reply(&id, kind, &body).await
+                    uploading.set(None);
+                    match draft {
+                        Ok(draft) => {
+                            let body = ReplyRequest {
+                                text: text.get_untracked(),
+                                html: None,
+                                attachments: read_files(&small).await,
+                                draft: draft.clone(),
+                            };
+                            let kind = if mode == Mode::Reply {
+                                AnswerKind::Reply
+                            } else {
+                                AnswerKind::ReplyAll
+                            };
+                            let answer = api::reply(&id, kind, &body).await;
+                            if let (Err(_), Some(d)) = (&answer, &draft) {
+                                // Its uploads are not kept for a reply that was not sent.
+                                let _ = api::delete_draft(&id, d).await;
+                            }
+                            answer
+                        }
+                        Err(f) => Err(f),
+                    }
                 }
             };
             match answer {
@@ -145,6 +181,15 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
                         {(mode != Mode::Forward).then(|| view! {
                             <label for="composer-files">{move || portal.t().attach_files}</label>
                             <input id="composer-files" type="file" multiple=true data-testid="composer-files" node_ref=files />
+                        })}
+                        {move || uploading.get().map(|p| view! {
+                            <label class="progress">
+                                <span>{move || portal.t().uploading} " " {p.name.clone()}</span>
+                                <progress data-testid="upload-progress" max=p.total.max(1).to_string() value=p.done.to_string()></progress>
+                                <span class="help" data-testid="upload-rate">
+                                    {move || pace(p.done, p.total, now_ms() - started.get_value(), portal.t())}
+                                </span>
+                            </label>
                         })}
                         <p role="alert" class="error" data-testid="composer-error">{move || error.get()}</p>
                         <div class="composer-actions">

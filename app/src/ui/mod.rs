@@ -95,3 +95,10 @@ pub fn App() -> impl IntoView {
     }
     .into_any()
 }
+
+/// Milliseconds since the page began (for rates).
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}

@@ -338,9 +338,12 @@ pub struct ReplyRequest {
     /// HTML, if the page composed some.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
-    /// Attachments.
+    /// Attachments small enough to travel in this request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentRequest>,
+    /// A reply draft (`POST /api/m/{message}/drafts`) whose uploaded attachments come first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<String>,
 }
 
 /// `POST /api/m/{message}/forward`: send the message on, protected, to new recipients.

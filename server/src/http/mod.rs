@@ -8,6 +8,7 @@ pub mod in_flight;
 pub mod listener;
 pub mod routes;
 pub mod security_headers;
+pub mod upload_window;
 
 use axum::Router;
 use axum::http::Request;

@@ -25,6 +25,7 @@ use crate::services::error::{RefusalKind, ServiceError};
 use crate::services::limits::{self, Limit};
 use crate::services::rights::resolve_rights;
 use crate::services::sending::{Delivery, branding_or_default, deliver, message_key};
+use crate::services::uploads::{self, Owner};
 use crate::state::AppState;
 use crate::store::{ParentLink, Relation, StoreError, StoredMessage, Tenant};
 
@@ -142,6 +143,26 @@ pub async fn reply(
     composed.check(state.config.max_message_size)?;
     let branding = branding_or_default(state, &tenant.id, &original.branding_template).await?;
     let expires_at = expiry(state.clock.now(), None, branding.expiry_days())?;
+    // Attachments too large for one request were uploaded to a reply draft first.
+    let owner = Owner::Recipient {
+        address: me,
+        message_id: &original.id,
+    };
+    let claimed = match &req.draft {
+        Some(draft_id) => {
+            let claimed = uploads::claim(state, tenant, owner, draft_id).await?;
+            let fits = uploads::check_attachment_count(
+                claimed.draft.attachments.len(),
+                composed.attachments.len(),
+            );
+            if let Err(e) = fits {
+                uploads::release(state, tenant, draft_id).await;
+                return Err(e);
+            }
+            Some(claimed.seal)
+        }
+        None => None,
+    };
     let mut recipients = vec![(sender, "to")];
     recipients.extend(cc.into_iter().map(|a| (a, "cc")));
     let went_to = recipients.iter().map(|(a, _)| a.to_string()).collect();
@@ -150,9 +171,15 @@ pub async fn reply(
     } else {
         Relation::Reply
     };
-    let delivery = answer_delivery(original, branding, expires_at, relation, recipients);
-    let id = deliver(state, tenant, me, composed, delivery).await?;
-    Ok((id, went_to))
+    let mut delivery = answer_delivery(original, branding, expires_at, relation, recipients);
+    delivery.draft = claimed;
+    let sent = deliver(state, tenant, me, composed, delivery).await;
+    if sent.is_err()
+        && let Some(draft_id) = &req.draft
+    {
+        uploads::release(state, tenant, draft_id).await;
+    }
+    Ok((sent?, went_to))
 }
 
 /// The original's rights template's forward limits, and the tenant's daily quota, for a forward

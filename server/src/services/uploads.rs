@@ -40,7 +40,7 @@ use crate::services::sending::{self, DraftSeal};
 use crate::state::AppState;
 use crate::store::blob_store::Upload;
 use crate::store::drafts::{
-    AttachmentRef, DraftAttachment, DraftLimits, NewDraft, NewDraftAttachment, StoredDraft,
+    AttachmentRef, DraftAttachment, DraftLimits, NewDraft, NewDraftAttachment, Quota, StoredDraft,
     WindowRefusal,
 };
 use crate::store::{StoreError, Tenant, UploadedPart};
@@ -53,10 +53,45 @@ pub const WINDOW_SECONDS: i64 = 600;
 const SLOT_WAIT: Duration = Duration::from_secs(30);
 
 fn limits(state: &AppState) -> DraftLimits {
+    let u = &state.config.uploads;
     DraftLimits {
-        drafts: state.config.uploads.max_drafts_per_tenant,
         attachments: u32::try_from(MAX_ATTACHMENTS).unwrap_or(u32::MAX),
-        bytes: state.config.uploads.max_bytes_per_tenant,
+        tenant: Quota {
+            drafts: u.max_drafts_per_tenant,
+            bytes: u.max_bytes_per_tenant,
+        },
+        // Outsiders never take more than half of what the tenant's own senders need.
+        recipients: Quota {
+            drafts: (u.max_drafts_per_tenant / 2).max(1),
+            bytes: u.max_bytes_per_tenant / 2,
+        },
+        per_recipient: Quota {
+            drafts: u.max_drafts_per_recipient,
+            bytes: u.max_bytes_per_recipient,
+        },
+    }
+}
+
+/// Whose drafts a request may reach: the admin API's, or one signed-in recipient's replies to one
+/// message. Anyone else's draft is not found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner<'a> {
+    Admin,
+    Recipient {
+        address: &'a str,
+        message_id: &'a str,
+    },
+}
+
+impl Owner<'_> {
+    fn owns(&self, draft: &NewDraft) -> bool {
+        match self {
+            Owner::Admin => draft.answering.is_none(),
+            Owner::Recipient {
+                address,
+                message_id,
+            } => draft.answering.as_deref() == Some(*message_id) && draft.sender == *address,
+        }
     }
 }
 
@@ -147,15 +182,36 @@ fn sender_in_tenant(tenant: &Tenant, from: &str) -> Result<EmailAddress, Service
     Ok(from)
 }
 
-/// Begin a draft from `from`: its id and a fresh message key, wrapped under the sender's data key.
+/// Begin a draft from `from`, a sender of the tenant, through the admin API.
 pub async fn create(
     state: &AppState,
     tenant: &Tenant,
     req: &CreateDraftRequest,
 ) -> Result<StoredDraft, ServiceError> {
     let from = sender_in_tenant(tenant, &req.from)?;
+    begin(state, tenant, from.as_str(), None).await
+}
+
+/// Begin a reply draft of a signed-in recipient (`me`) to the message `answering`, for the
+/// attachments too large for one request; its sender is the recipient.
+pub async fn create_reply(
+    state: &AppState,
+    tenant: &Tenant,
+    me: &str,
+    answering: &str,
+) -> Result<StoredDraft, ServiceError> {
+    begin(state, tenant, me, Some(answering)).await
+}
+
+/// A draft's id and a fresh message key, wrapped under the sender's data key.
+async fn begin(
+    state: &AppState,
+    tenant: &Tenant,
+    sender: &str,
+    answering: Option<&str>,
+) -> Result<StoredDraft, ServiceError> {
     let (policy_id, key_version, data_key) =
-        key_policies::key_for_sealing(state, tenant, from.as_str()).await?;
+        key_policies::key_for_sealing(state, tenant, sender).await?;
     let id = new_id();
     let message_id = MessageId::parse(&id).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let key = MessageKey::generate();
@@ -173,20 +229,37 @@ pub async fn create(
     let draft = NewDraft {
         tenant_id: tenant.id.clone(),
         id,
-        sender: from.to_string(),
+        sender: sender.to_owned(),
         wrapped_key: wrapped_key.to_vec(),
         policy_id,
         key_version,
         created_at: now,
         expires_at: now + DRAFT_LIFETIME_SECONDS,
         window_size: state.config.uploads.window_size,
+        answering: answering.map(str::to_owned),
     };
+    let u = &state.config.uploads;
     match state.store.create_draft(&draft, &limits(state)).await {
+        Err(StoreError::Conflict("too_many_drafts")) if answering.is_some() => {
+            Err(ServiceError::conflict(
+                "too_many_drafts",
+                "Too many replies with large attachments are being sent to this organisation \
+                 right now; try again later, or attach smaller files.",
+            ))
+        }
         Err(StoreError::Conflict("too_many_drafts")) => Err(ServiceError::conflict(
             "too_many_drafts",
             format!(
                 "This tenant already has {} drafts; send or delete one first.",
-                state.config.uploads.max_drafts_per_tenant
+                u.max_drafts_per_tenant
+            ),
+        )),
+        Err(StoreError::Conflict("too_many_recipient_drafts")) => Err(ServiceError::conflict(
+            "too_many_drafts",
+            format!(
+                "You are already sending {} replies with large attachments; send or discard one \
+                 first.",
+                u.max_drafts_per_recipient
             ),
         )),
         other => other.map_err(Into::into),
@@ -197,9 +270,19 @@ pub async fn create(
     })
 }
 
-/// A tenant's draft, unexpired.
-pub async fn get(state: &AppState, tenant: &Tenant, id: &str) -> Result<StoredDraft, ServiceError> {
-    Ok(state.store.draft(&tenant.id, id, state.clock.now()).await?)
+/// A tenant's draft, unexpired, if `owner`'s.
+pub async fn get(
+    state: &AppState,
+    tenant: &Tenant,
+    owner: Owner<'_>,
+    id: &str,
+) -> Result<StoredDraft, ServiceError> {
+    let draft = state.store.draft(&tenant.id, id, state.clock.now()).await?;
+    if owner.owns(&draft.draft) {
+        Ok(draft)
+    } else {
+        Err(ServiceError::NotFound)
+    }
 }
 
 /// The draft's message key, unwrapped under the data key it was wrapped with.
@@ -237,6 +320,7 @@ async fn draft_key(
 pub async fn add_attachment(
     state: &AppState,
     tenant: &Tenant,
+    owner: Owner<'_>,
     draft_id: &str,
     req: &CreateDraftAttachmentRequest,
 ) -> Result<DraftAttachment, ServiceError> {
@@ -272,7 +356,7 @@ pub async fn add_attachment(
     // The part's prefix binds its index, which the store assigns: try the next free one, and again
     // if another request took it meanwhile.
     for _ in 0..3 {
-        let draft = get(state, tenant, draft_id).await?;
+        let draft = get(state, tenant, owner, draft_id).await?;
         let (message_id, key) = draft_key(state, tenant, &draft.draft).await?;
         let index = u32::try_from(draft.attachments.len()).unwrap_or(u32::MAX);
         let prefix = PartSealer::start(&key, &message_id, Part::Attachment(index)).to_vec();
@@ -322,13 +406,31 @@ pub async fn add_attachment(
                 .into());
             }
             Err(StoreError::Conflict("upload_quota")) => {
+                let message = match owner {
+                    Owner::Admin => format!(
+                        "This tenant's drafts may hold {:.1} GB of attachments in all; send or \
+                         delete a draft first.",
+                        state.config.uploads.max_bytes_per_tenant as f64 / 1e9
+                    ),
+                    Owner::Recipient { .. } => "Replies to this organisation hold as many large \
+                         attachments as they may right now; try again later, or attach smaller \
+                         files."
+                        .to_owned(),
+                };
+                return Err(ServiceError::refused(
+                    RefusalKind::TooLarge,
+                    "upload_quota",
+                    message,
+                ));
+            }
+            Err(StoreError::Conflict("recipient_upload_quota")) => {
                 return Err(ServiceError::refused(
                     RefusalKind::TooLarge,
                     "upload_quota",
                     format!(
-                        "This tenant's drafts may hold {:.1} GB of attachments in all; send or \
-                         delete a draft first.",
-                        state.config.uploads.max_bytes_per_tenant as f64 / 1e9
+                        "Your replies being sent may hold {:.1} GB of attachments in all; send or \
+                         discard one first.",
+                        state.config.uploads.max_bytes_per_recipient as f64 / 1e9
                     ),
                 ));
             }
@@ -348,6 +450,24 @@ fn sealed_offset(plaintext: u64) -> u64 {
         0
     } else {
         PartReader::PREFIX_LEN as u64 + plaintext / CHUNK_SIZE as u64 * ENCRYPTED_CHUNK_SIZE as u64
+    }
+}
+
+/// One window of an attachment as it arrives.
+pub struct Window<S> {
+    /// Where it is in the attachment.
+    pub range: WindowRange,
+    /// The SHA-256 its sender says it has, checked.
+    pub digest: Option<[u8; 32]>,
+    /// Its bytes, read as they come.
+    pub body: S,
+}
+
+impl<S> std::fmt::Debug for Window<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Window")
+            .field("range", &self.range)
+            .finish_non_exhaustive()
     }
 }
 
@@ -411,17 +531,21 @@ where
 pub async fn put_window<S, E>(
     state: &AppState,
     tenant: &Tenant,
+    owner: Owner<'_>,
     draft_id: &str,
     index: u32,
-    range: WindowRange,
-    digest: Option<[u8; 32]>,
-    body: S,
+    window: Window<S>,
 ) -> Result<DraftAttachment, ServiceError>
 where
     S: Stream<Item = Result<Bytes, E>>,
     E: std::fmt::Display,
 {
-    let draft = get(state, tenant, draft_id).await?;
+    let Window {
+        range,
+        digest,
+        body,
+    } = window;
+    let draft = get(state, tenant, owner, draft_id).await?;
     let attachment = draft
         .attachments
         .iter()
@@ -628,18 +752,31 @@ async fn store_window(
     Ok(etags)
 }
 
-/// Send a draft: every attachment must be complete; `req.from` must be the draft's sender. The
-/// request's own attachments (base64) follow the uploaded ones.
-pub async fn send(
+/// A draft held by one send: what the message seals from it. Give it back with [`release`] if
+/// the send fails (a successful send removes it).
+pub struct Claimed {
+    pub draft: StoredDraft,
+    pub seal: DraftSeal,
+}
+
+impl std::fmt::Debug for Claimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claimed")
+            .field("draft", &self.draft)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hold `owner`'s draft for one send: nothing may be added or written meanwhile, and every
+/// attachment must be complete.
+pub async fn claim(
     state: &AppState,
     tenant: &Tenant,
-    actor: &str,
+    owner: Owner<'_>,
     draft_id: &str,
-    req: &SendMessageRequest,
-) -> Result<String, ServiceError> {
-    let from = sender_in_tenant(tenant, &req.from)?;
+) -> Result<Claimed, ServiceError> {
+    get(state, tenant, owner, draft_id).await?;
     let now = state.clock.now();
-    // One send at a time, and nothing added or written meanwhile.
     match state
         .store
         .claim_draft(&tenant.id, draft_id, now + WINDOW_SECONDS, now)
@@ -649,34 +786,27 @@ pub async fn send(
         Err(StoreError::Conflict("upload_busy")) => return Err(upload_busy()),
         other => other?,
     }
-    let sent = send_claimed(state, tenant, actor, draft_id, req, &from).await;
-    if sent.is_err() {
-        // Gone with a successful send; otherwise the draft is free again.
-        let _ = state.store.release_draft(&tenant.id, draft_id).await;
+    let claimed = sealed_attachments(state, tenant, owner, draft_id).await;
+    if claimed.is_err() {
+        release(state, tenant, draft_id).await;
     }
-    sent
+    claimed
 }
 
-async fn send_claimed(
+/// Give back a draft a failed send held.
+pub async fn release(state: &AppState, tenant: &Tenant, draft_id: &str) {
+    if let Err(e) = state.store.release_draft(&tenant.id, draft_id).await {
+        tracing::warn!(error = %e, "a draft could not be released after a failed send");
+    }
+}
+
+async fn sealed_attachments(
     state: &AppState,
     tenant: &Tenant,
-    actor: &str,
+    owner: Owner<'_>,
     draft_id: &str,
-    req: &SendMessageRequest,
-    from: &EmailAddress,
-) -> Result<String, ServiceError> {
-    let draft = get(state, tenant, draft_id).await?;
-    if !from.as_str().eq_ignore_ascii_case(&draft.draft.sender) {
-        return Err(ValidationError::new(
-            "from",
-            "draft_sender_changed",
-            format!(
-                "This draft is from {}; its attachments are sealed for that sender.",
-                draft.draft.sender
-            ),
-        )
-        .into());
-    }
+) -> Result<Claimed, ServiceError> {
+    let draft = get(state, tenant, owner, draft_id).await?;
     if let Some(a) = draft.attachments.iter().find(|a| !a.complete()) {
         return Err(ServiceError::conflict(
             "upload_incomplete",
@@ -685,21 +815,6 @@ async fn send_claimed(
                 a.index, a.name, a.received, a.size
             ),
         ));
-    }
-    if draft.attachments.len() + req.attachments.len() > MAX_ATTACHMENTS {
-        return Err(ValidationError::new(
-            "attachments",
-            "too_many_attachments",
-            format!("A message may have at most {MAX_ATTACHMENTS} attachments."),
-        )
-        .into());
-    }
-    let attachments = decode_attachments(&req.attachments)?;
-    let mut composed =
-        ComposedMessage::from_request(req, attachments, state.config.max_message_size)?;
-    if composed.text.is_none() && composed.html.is_none() && composed.attachments.is_empty() {
-        // The draft's attachments are the content.
-        composed.text = Some(String::new());
     }
     let (_, key) = draft_key(state, tenant, &draft.draft).await?;
     let seal = DraftSeal {
@@ -724,6 +839,68 @@ async fn send_claimed(
             })
             .collect(),
     };
+    Ok(Claimed { draft, seal })
+}
+
+/// Whether `uploaded` attachments of a draft and `inline` ones of the request fit in a message.
+pub fn check_attachment_count(uploaded: usize, inline: usize) -> Result<(), ServiceError> {
+    if uploaded + inline > MAX_ATTACHMENTS {
+        return Err(ValidationError::new(
+            "attachments",
+            "too_many_attachments",
+            format!("A message may have at most {MAX_ATTACHMENTS} attachments."),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Send a draft begun through the admin API: every attachment must be complete; `req.from` must
+/// be the draft's sender. The request's own attachments (base64) follow the uploaded ones.
+pub async fn send(
+    state: &AppState,
+    tenant: &Tenant,
+    actor: &str,
+    draft_id: &str,
+    req: &SendMessageRequest,
+) -> Result<String, ServiceError> {
+    let from = sender_in_tenant(tenant, &req.from)?;
+    let claimed = claim(state, tenant, Owner::Admin, draft_id).await?;
+    let sent = send_claimed(state, tenant, actor, req, &from, claimed).await;
+    if sent.is_err() {
+        release(state, tenant, draft_id).await;
+    }
+    sent
+}
+
+async fn send_claimed(
+    state: &AppState,
+    tenant: &Tenant,
+    actor: &str,
+    req: &SendMessageRequest,
+    from: &EmailAddress,
+    claimed: Claimed,
+) -> Result<String, ServiceError> {
+    let Claimed { draft, seal } = claimed;
+    if !from.as_str().eq_ignore_ascii_case(&draft.draft.sender) {
+        return Err(ValidationError::new(
+            "from",
+            "draft_sender_changed",
+            format!(
+                "This draft is from {}; its attachments are sealed for that sender.",
+                draft.draft.sender
+            ),
+        )
+        .into());
+    }
+    check_attachment_count(draft.attachments.len(), req.attachments.len())?;
+    let attachments = decode_attachments(&req.attachments)?;
+    let mut composed =
+        ComposedMessage::from_request(req, attachments, state.config.max_message_size)?;
+    if composed.text.is_none() && composed.html.is_none() && composed.attachments.is_empty() {
+        // The draft's attachments are the content.
+        composed.text = Some(String::new());
+    }
     let options = SendOptions {
         branding_template: req.branding_template.clone(),
         rights_template: req.rights_template.clone(),
@@ -732,8 +909,14 @@ async fn send_claimed(
     sending::send_draft(state, tenant, actor, composed, options, seal).await
 }
 
-/// Remove a draft and what was uploaded for it.
-pub async fn delete(state: &AppState, tenant: &Tenant, id: &str) -> Result<(), ServiceError> {
+/// Remove `owner`'s draft and what was uploaded for it.
+pub async fn delete(
+    state: &AppState,
+    tenant: &Tenant,
+    owner: Owner<'_>,
+    id: &str,
+) -> Result<(), ServiceError> {
+    get(state, tenant, owner, id).await?;
     let draft = match state
         .store
         .delete_draft(&tenant.id, id, state.clock.now())

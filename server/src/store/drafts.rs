@@ -21,6 +21,9 @@ pub struct NewDraft {
     pub expires_at: i64,
     /// Bytes per window, fixed for the draft's life.
     pub window_size: u64,
+    /// A recipient's reply draft: the message it answers (the sender is the recipient). `None`
+    /// for a draft begun through the admin API.
+    pub answering: Option<String>,
 }
 
 impl std::fmt::Debug for NewDraft {
@@ -102,25 +105,39 @@ pub struct AttachmentRef<'a> {
     pub index: u32,
 }
 
+/// How many drafts, and how many bytes their attachments declare, some owners may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub drafts: u32,
+    pub bytes: u64,
+}
+
 /// Limits a new draft or attachment is checked against, in the same transaction that adds it.
+/// A recipient's reply draft is checked against all three quotas, an admin's against the
+/// tenant's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DraftLimits {
-    /// Most drafts a tenant may have at once.
-    pub drafts: u32,
     /// Most attachments one draft may have.
     pub attachments: u32,
-    /// Most bytes the attachments of a tenant's drafts may declare in all.
-    pub bytes: u64,
+    /// All of a tenant's drafts.
+    pub tenant: Quota,
+    /// All recipients' reply drafts in a tenant.
+    pub recipients: Quota,
+    /// One recipient address's reply drafts in a tenant.
+    pub per_recipient: Quota,
 }
 
 #[async_trait]
 pub trait DraftStore: Send + Sync {
-    /// Keep a new draft; `Conflict("too_many_drafts")` if the tenant has `limits.drafts`.
+    /// Keep a new draft; `Conflict("too_many_drafts")` if the tenant (or, for a reply draft, its
+    /// recipients together) has as many as the limits allow, `Conflict("too_many_recipient_drafts")`
+    /// if the one recipient has.
     async fn create_draft(&self, draft: &NewDraft, limits: &DraftLimits) -> StoreResult<()>;
     /// A tenant's draft (`NotFound` if another tenant's, gone or expired at `now`).
     async fn draft(&self, tenant_id: &str, id: &str, now: i64) -> StoreResult<StoredDraft>;
     /// Add an attachment at `index`, which must be the next one (`Conflict("index_taken")` if
-    /// not). `Conflict("too_many_attachments")` or `Conflict("upload_quota")` past the limits.
+    /// not). `Conflict("too_many_attachments")`, `Conflict("upload_quota")` (the tenant's bytes, or its
+    /// recipients' together) or `Conflict("recipient_upload_quota")` past the limits.
     async fn add_draft_attachment(
         &self,
         tenant_id: &str,

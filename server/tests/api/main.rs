@@ -37,6 +37,7 @@ mod queue_leases;
 mod recipient;
 mod release;
 mod release_durability;
+mod reply_uploads;
 mod schema_parity;
 mod sender;
 mod shared_state;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::{Engine, affected, db};
 use crate::store::drafts::{
-    AttachmentRef, DraftAttachment, DraftLimits, DraftStore, NewDraft, NewDraftAttachment,
+    AttachmentRef, DraftAttachment, DraftLimits, DraftStore, NewDraft, NewDraftAttachment, Quota,
     StoredDraft, WindowRefusal,
 };
 use crate::store::{StoreError, StoreResult};
@@ -26,10 +26,11 @@ struct DraftRow {
     created_at: i64,
     expires_at: i64,
     window_size: i64,
+    answering: Option<String>,
 }
 
 const DRAFT_COLUMNS: &str = "tenant_id, id, sender, wrapped_key, policy_id, key_version, \
-     created_at, expires_at, window_size";
+     created_at, expires_at, window_size, answering";
 
 #[derive(sqlx::FromRow)]
 struct AttachmentRow {
@@ -87,6 +88,7 @@ impl From<DraftRow> for NewDraft {
             created_at: r.created_at,
             expires_at: r.expires_at,
             window_size: count(r.window_size),
+            answering: r.answering,
         }
     }
 }
@@ -96,15 +98,16 @@ fn size(v: u64) -> StoreResult<i64> {
 }
 
 /// `NotFound` unless the draft is there and unexpired at `now`; `Conflict("draft_sending")` while
-/// a send holds it.
+/// a send holds it. Otherwise its sender and the message it answers, if a recipient's.
 async fn refuse_if_sending(
     tx: &mut sqlx::Transaction<'static, super::Db>,
     tenant_id: &str,
     id: &str,
     now: i64,
-) -> StoreResult<()> {
-    let (sending,): (Option<i64>,) = sqlx::query_as(
-        "select sending_until from drafts where tenant_id = $1 and id = $2 and expires_at > $3",
+) -> StoreResult<(String, Option<String>)> {
+    let (sending, sender, answering): (Option<i64>, String, Option<String>) = sqlx::query_as(
+        "select sending_until, sender, answering from drafts \
+         where tenant_id = $1 and id = $2 and expires_at > $3",
     )
     .bind(tenant_id)
     .bind(id)
@@ -115,7 +118,74 @@ async fn refuse_if_sending(
     if sending.is_some_and(|t| t > now) {
         return Err(StoreError::Conflict("draft_sending"));
     }
-    Ok(())
+    Ok((sender, answering))
+}
+
+/// How many of a tenant's drafts there are, and the bytes their attachments declare: all of them
+/// (`sender` `None`, `recipients` false), recipients' reply drafts (`recipients`), or one sender's
+/// reply drafts.
+async fn usage(
+    tx: &mut sqlx::Transaction<'static, super::Db>,
+    tenant_id: &str,
+    recipients: bool,
+    sender: Option<&str>,
+) -> StoreResult<(u64, u64)> {
+    let filter = match (recipients, sender) {
+        (false, _) => "",
+        (true, None) => " and d.answering is not null",
+        (true, Some(_)) => " and d.answering is not null and d.sender = $2",
+    };
+    let drafts_sql = format!("select count(*) from drafts d where d.tenant_id = $1{filter}");
+    let bytes_sql = format!(
+        "select cast(sum(a.size) as bigint) from draft_attachments a join drafts d \
+         on d.tenant_id = a.tenant_id and d.id = a.draft_id where a.tenant_id = $1{filter}"
+    );
+    let mut q = sqlx::query_as::<_, (i64,)>(&drafts_sql).bind(tenant_id);
+    let mut b = sqlx::query_as::<_, (Option<i64>,)>(&bytes_sql).bind(tenant_id);
+    if let (true, Some(s)) = (recipients, sender) {
+        q = q.bind(s.to_owned());
+        b = b.bind(s.to_owned());
+    }
+    let (drafts,) = q.fetch_one(&mut **tx).await.map_err(db)?;
+    let (bytes,) = b.fetch_one(&mut **tx).await.map_err(db)?;
+    Ok((count(drafts), count(bytes.unwrap_or(0))))
+}
+
+/// One quota a draft is counted against: whose drafts, how many, and the codes refusing more.
+struct Counted<'a> {
+    recipients: bool,
+    sender: Option<&'a str>,
+    quota: Quota,
+    too_many: &'static str,
+    too_large: &'static str,
+}
+
+/// The quotas a draft of `sender` (a recipient's if `answering`) is counted against.
+fn quotas<'a>(limits: &DraftLimits, sender: &'a str, answering: bool) -> Vec<Counted<'a>> {
+    let mut out = vec![Counted {
+        recipients: false,
+        sender: None,
+        quota: limits.tenant,
+        too_many: "too_many_drafts",
+        too_large: "upload_quota",
+    }];
+    if answering {
+        out.push(Counted {
+            recipients: true,
+            sender: None,
+            quota: limits.recipients,
+            too_many: "too_many_drafts",
+            too_large: "upload_quota",
+        });
+        out.push(Counted {
+            recipients: true,
+            sender: Some(sender),
+            quota: limits.per_recipient,
+            too_many: "too_many_recipient_drafts",
+            too_large: "recipient_upload_quota",
+        });
+    }
+    out
 }
 
 impl Engine {
@@ -163,16 +233,15 @@ impl Engine {
 impl DraftStore for Engine {
     async fn create_draft(&self, draft: &NewDraft, limits: &DraftLimits) -> StoreResult<()> {
         let mut tx = self.begin_write(&drafts_lock(&draft.tenant_id)).await?;
-        let (open,): (i64,) = sqlx::query_as("select count(*) from drafts where tenant_id = $1")
-            .bind(&draft.tenant_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-        if count(open) >= u64::from(limits.drafts) {
-            return Err(StoreError::Conflict("too_many_drafts"));
+        for c in quotas(limits, &draft.sender, draft.answering.is_some()) {
+            let (open, _) = usage(&mut tx, &draft.tenant_id, c.recipients, c.sender).await?;
+            if open >= u64::from(c.quota.drafts) {
+                return Err(StoreError::Conflict(c.too_many));
+            }
         }
         sqlx::query(&format!(
-            "insert into drafts ({DRAFT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "insert into drafts ({DRAFT_COLUMNS}) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
         .bind(&draft.tenant_id)
         .bind(&draft.id)
@@ -183,6 +252,7 @@ impl DraftStore for Engine {
         .bind(draft.created_at)
         .bind(draft.expires_at)
         .bind(size(draft.window_size)?)
+        .bind(&draft.answering)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -212,7 +282,7 @@ impl DraftStore for Engine {
         now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write(&drafts_lock(tenant_id)).await?;
-        refuse_if_sending(&mut tx, tenant_id, draft_id, now).await?;
+        let (sender, answering) = refuse_if_sending(&mut tx, tenant_id, draft_id, now).await?;
         let (attachments,): (i64,) = sqlx::query_as(
             "select count(*) from draft_attachments where tenant_id = $1 and draft_id = $2",
         )
@@ -227,15 +297,11 @@ impl DraftStore for Engine {
         if count(attachments) >= u64::from(limits.attachments) {
             return Err(StoreError::Conflict("too_many_attachments"));
         }
-        let (declared,): (Option<i64>,) = sqlx::query_as(
-            "select cast(sum(size) as bigint) from draft_attachments where tenant_id = $1",
-        )
-        .bind(tenant_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if count(declared.unwrap_or(0)).saturating_add(a.size) > limits.bytes {
-            return Err(StoreError::Conflict("upload_quota"));
+        for c in quotas(limits, &sender, answering.is_some()) {
+            let (_, declared) = usage(&mut tx, tenant_id, c.recipients, c.sender).await?;
+            if declared.saturating_add(a.size) > c.quota.bytes {
+                return Err(StoreError::Conflict(c.too_large));
+            }
         }
         sqlx::query(
             "insert into draft_attachments \

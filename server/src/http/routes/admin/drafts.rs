@@ -6,11 +6,8 @@
 
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_RANGE;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use sealpost_api::admin::{
     CreateDraftAttachmentRequest, CreateDraftRequest, DraftAttachmentView, DraftView,
     MessageStatusView, SendMessageRequest,
@@ -20,7 +17,7 @@ use super::Admin;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, body_limit, read_json};
 use crate::services::sending;
-use crate::services::uploads::{self, WindowRange};
+use crate::services::uploads::{self, Owner, Window};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -46,7 +43,7 @@ async fn show(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<DraftView>, ApiError> {
-    let draft = uploads::get(&state, &admin.tenant, &id).await?;
+    let draft = uploads::get(&state, &admin.tenant, Owner::Admin, &id).await?;
     Ok(Json(uploads::view(&draft)))
 }
 
@@ -55,7 +52,7 @@ async fn remove(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    uploads::delete(&state, &admin.tenant, &id).await?;
+    uploads::delete(&state, &admin.tenant, Owner::Admin, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -65,62 +62,18 @@ async fn add_attachment(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CreateDraftAttachmentRequest>,
 ) -> Result<(StatusCode, Json<DraftAttachmentView>), ApiError> {
-    let a = uploads::add_attachment(&state, &admin.tenant, &id, &req).await?;
+    let a = uploads::add_attachment(&state, &admin.tenant, Owner::Admin, &id, &req).await?;
     Ok((StatusCode::CREATED, Json(uploads::attachment_view(&a))))
-}
-
-fn refused(code: &'static str, message: &str) -> ApiError {
-    ApiError::refused(StatusCode::BAD_REQUEST, code, message)
-}
-
-/// The SHA-256 of `Content-Digest: sha-256=:…:` (RFC 9530), if the header is there.
-fn content_digest(req: &Request) -> Result<Option<[u8; 32]>, ApiError> {
-    let Some(value) = req.headers().get("content-digest") else {
-        return Ok(None);
-    };
-    let invalid = || {
-        refused(
-            "invalid_digest",
-            "Content-Digest must carry sha-256=:<base64 of 32 bytes>:.",
-        )
-    };
-    let value = value.to_str().map_err(|_| invalid())?;
-    let sha = value
-        .split(',')
-        .filter_map(|d| d.trim().split_once('='))
-        .find(|(alg, _)| alg.trim().eq_ignore_ascii_case("sha-256"))
-        .ok_or_else(invalid)?
-        .1
-        .trim();
-    let b64 = sha
-        .strip_prefix(':')
-        .and_then(|s| s.strip_suffix(':'))
-        .ok_or_else(invalid)?;
-    let bytes = BASE64.decode(b64).map_err(|_| invalid())?;
-    bytes.try_into().map(Some).map_err(|_| invalid())
 }
 
 async fn put_window(
     State(state): State<AppState>,
     admin: Admin,
     Path((id, index)): Path<(String, String)>,
-    req: Request,
+    window: Window<axum::body::BodyDataStream>,
 ) -> Result<Json<DraftAttachmentView>, ApiError> {
     let index: u32 = index.parse().map_err(|_| ApiError::NotFound)?;
-    let range = req
-        .headers()
-        .get(CONTENT_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(WindowRange::parse)
-        .ok_or_else(|| {
-            refused(
-                "invalid_content_range",
-                "Each window needs Content-Range: bytes <first>-<last>/<size>.",
-            )
-        })?;
-    let digest = content_digest(&req)?;
-    let body = req.into_body().into_data_stream();
-    let a = uploads::put_window(&state, &admin.tenant, &id, index, range, digest, body).await?;
+    let a = uploads::put_window(&state, &admin.tenant, Owner::Admin, &id, index, window).await?;
     Ok(Json(uploads::attachment_view(&a)))
 }
 

@@ -1,12 +1,14 @@
 //! `/api/m/{message}/*`: what a recipient's page calls. Sign-in with an emailed passcode
 //! ([`sign_in`]), key release and the access check ([`key`]), sealed parts ([`parts`]), and
-//! reply / reply-all / forward ([`answers`]).
+//! reply / reply-all / forward ([`answers`]) with their large attachments uploaded first
+//! ([`drafts`]).
 //!
 //! The session is a `__Host-` cookie per message (so two messages can be open in two tabs), holding
 //! 256 random bits; the database keeps only their SHA-256. Unsafe requests pass the
 //! [`csrf`](crate::http::routes::csrf) guard.
 
 mod answers;
+mod drafts;
 mod key;
 mod link;
 mod parts;
@@ -39,8 +41,9 @@ use crate::store::{StoreError, StoredMessage, Tenant};
 
 /// The recipient routes (mounted under `/api/m`).
 pub fn router() -> Router<AppState> {
-    // Signing in, the link, the key and the parts take a few hundred bytes of JSON at most; a
-    // reply or forward reads its own body, up to the message size limit.
+    // Signing in, the link, the key, the parts and a reply draft's attachments take a few hundred
+    // bytes of JSON at most (a draft's windows are read as a stream, exactly as long as their
+    // Content-Range says); a reply or forward reads its own body, up to the message size limit.
     let small = Router::new()
         .merge(sign_in::router())
         .merge(link::router())
@@ -48,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(parts::router())
         .merge(social::router())
         .merge(passkeys::router())
+        .merge(drafts::router())
         .layer(DefaultBodyLimit::max(SMALL_BODY));
     Router::new()
         .merge(small)

@@ -285,7 +285,9 @@ pub async fn get(
     }
 }
 
-/// The draft's message key, unwrapped under the data key it was wrapped with.
+/// The draft's message key, unwrapped under the data key it was wrapped with. A key roll keeps
+/// the versions drafts use (see `store_rolled_keys`), so this finds it unless a version was
+/// removed some other way.
 async fn draft_key(
     state: &AppState,
     tenant: &Tenant,

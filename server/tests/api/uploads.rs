@@ -731,3 +731,44 @@ async fn a_draft_being_sent_takes_nothing_more_and_is_sent_once() {
     assert_eq!(uploads::sweep(&app.state).await.unwrap(), 1);
     assert!(!part_path(&app, &t.id, &draft.id, 0).exists());
 }
+
+#[tokio::test]
+async fn a_draft_begun_before_a_key_roll_goes_on_and_is_sent_after_it() {
+    use crate::key_policies::{assign, create_policy, key_files, roll, set_policy};
+    let keys = tempfile::tempdir().unwrap();
+    let roots = key_files(keys.path());
+    let app = app_with(|c| c.root_keys = roots).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    create_policy(&app, &t.token, "Dep", ["vault-a", "vault-b"]).await;
+    assign(&app, &t.token, Some("Dep")).await;
+    // A message under the first version, for the roll to move.
+    app.send(&t.token, &message("bob@gmail.example")).await;
+    let draft = new_draft(&app, &t.token).await;
+    let data = bytes(2 * WINDOW as usize + 5, 9);
+    declare(&app, &t.token, &draft.id, "plans.bin", data.len() as u64).await;
+    assert_eq!(
+        put_window(&app, &t.token, &draft.id, 0, &data, 0).await.0,
+        StatusCode::OK
+    );
+
+    // The roll moves every message to the new version and retires the old one, but not while a
+    // draft's key is wrapped under it.
+    let (status, view) = set_policy(&app, &t.token, "Dep", &roll()).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    sealpost::services::key_policies::roll::run_to_end(&app.state)
+        .await
+        .unwrap();
+    let mut start = WINDOW;
+    while start < data.len() as u64 {
+        let (status, view) = put_window(&app, &t.token, &draft.id, 0, &data, start).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        start = view["received"].as_u64().unwrap();
+    }
+    let (status, view) = send_draft(&app, &t.token, &draft.id, &message("bob@gmail.example")).await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    let (_, _, attachments) = app.open(&t.id, &draft.id).await;
+    assert_eq!(attachments[0], data);
+    // Sent under the new version.
+    let stored = app.state.store.message(&t.id, &draft.id).await.unwrap();
+    assert_eq!(stored.key_version, 2);
+}

@@ -402,7 +402,9 @@ impl KeyPolicyStore for Engine {
             sqlx::query(
                 "delete from policy_data_keys where policy_id = $1 and version < $2 \
                  and not exists (select 1 from messages m where m.policy_id = $3 \
-                                 and m.key_version = policy_data_keys.version)",
+                                 and m.key_version = policy_data_keys.version) \
+                 and not exists (select 1 from drafts d where d.policy_id = $3 \
+                                 and d.key_version = policy_data_keys.version)",
             )
             .bind(policy_id)
             .bind(i64::from(to_version))

@@ -594,9 +594,15 @@ where
     .map_err(|e| ServiceError::Internal(format!("resuming the part: {e}")))?;
     drop(key);
     let last = range.end == range.total;
+    // A tenant's own senders and the recipients replying to it each hold at most half of the
+    // node's slots, so outsiders sending slowly never hold the ones the tenant needs.
+    let share = match owner {
+        Owner::Admin => tenant.id.clone(),
+        Owner::Recipient { .. } => format!("{}\0recipients", tenant.id),
+    };
     let _slot = state
         .upload_windows
-        .take(&tenant.id, SLOT_WAIT)
+        .take(&share, SLOT_WAIT)
         .await
         .ok_or_else(|| {
             ServiceError::unavailable(

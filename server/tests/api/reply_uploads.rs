@@ -473,3 +473,57 @@ async fn one_recipient_sends_one_window_at_a_time() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn recipients_sending_slowly_never_hold_the_sealing_slots_the_tenant_needs() {
+    let app = app_with(|c| c.uploads.windows_at_once = 2).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let mut req = message("bob@example.net");
+    req.cc = vec!["carol@example.org".into()];
+    let m = app.send(&t.token, &req).await.message_id;
+    let bob = app.sign_in(&m, "bob@example.net").await;
+    let carol = app.sign_in(&m, "carol@example.org").await;
+    let data = bytes(2 * WINDOW as usize, 6);
+    let mut drafts = Vec::new();
+    for s in [&bob, &carol] {
+        let (_, d) = begin(&app, s).await;
+        declare(&app, s, &id(&d), data.len() as u64).await;
+        drafts.push(id(&d));
+    }
+    // Bob trickles a window: it holds the recipients' one slot of this node's two.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+    let slow = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let first = tokio::spawn(
+        app.router
+            .clone()
+            .oneshot(window_request(&bob, &drafts[0], &data, 0, slow)),
+    );
+    tx.send(Ok(Bytes::copy_from_slice(&data[..1000])))
+        .await
+        .unwrap();
+    tx.send(Ok(Bytes::copy_from_slice(&data[1000..2000])))
+        .await
+        .unwrap();
+
+    // Carol's window waits for the recipients' share; the tenant's own upload goes through.
+    let (status, body) = put_window(&app, &carol, &drafts[1], &data, 0).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("uploads_busy")),
+        "{body}"
+    );
+    let own = new_draft(&app, &t.token).await.id;
+    crate::uploads::declare(&app, &t.token, &own, "own.bin", data.len() as u64).await;
+    let (status, view) = crate::uploads::put_window(&app, &t.token, &own, 0, &data, 0).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+
+    tx.send(Ok(Bytes::copy_from_slice(&data[2000..WINDOW as usize])))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        put_window(&app, &carol, &drafts[1], &data, 0).await.0,
+        StatusCode::OK
+    );
+}

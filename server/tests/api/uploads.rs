@@ -772,3 +772,78 @@ async fn a_draft_begun_before_a_key_roll_goes_on_and_is_sent_after_it() {
     let stored = app.state.store.message(&t.id, &draft.id).await.unwrap();
     assert_eq!(stored.key_version, 2);
 }
+
+#[tokio::test]
+async fn one_tenant_holds_at_most_half_of_a_nodes_sealing_slots() {
+    let app = app_with(|c| c.uploads.windows_at_once = 2).await;
+    let a = app.tenant("Contoso", &["contoso.example"]).await;
+    let b = app.tenant("Fabrikam", &["fabrikam.example"]).await;
+    let data = bytes(2 * WINDOW as usize, 11);
+    let mut drafts = Vec::new();
+    for t in [&a, &a, &b] {
+        let draft = if t.id == b.id {
+            let (status, view): (_, serde_json::Value) = app
+                .json(
+                    Method::POST,
+                    "/api/admin/drafts",
+                    &t.token,
+                    Some(&CreateDraftRequest {
+                        from: "kim@fabrikam.example".into(),
+                    }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{view}");
+            serde_json::from_value::<DraftView>(view).unwrap()
+        } else {
+            new_draft(&app, &t.token).await
+        };
+        declare(&app, &t.token, &draft.id, "plans.bin", data.len() as u64).await;
+        drafts.push(draft.id);
+    }
+    // Contoso's first window is still arriving: its second piece is taken only once the first
+    // was read, so the request holds its sealing slot by then.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+    let slow = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let first = tokio::spawn({
+        let (app_router, token, draft) = (app.router.clone(), a.token.clone(), drafts[0].clone());
+        let range = format!("bytes 0-{}/{}", WINDOW - 1, data.len());
+        async move {
+            app_router
+                .oneshot(
+                    Request::put(format!("/api/admin/drafts/{draft}/attachments/0"))
+                        .header("authorization", format!("Bearer {token}"))
+                        .header("content-range", range)
+                        .body(slow)
+                        .unwrap(),
+                )
+                .await
+                .unwrap()
+        }
+    });
+    tx.send(Ok(Bytes::copy_from_slice(&data[..1000])))
+        .await
+        .unwrap();
+    tx.send(Ok(Bytes::copy_from_slice(&data[1000..2000])))
+        .await
+        .unwrap();
+
+    // Contoso's share (one of two) is taken: its next window is refused at once, to be sent again.
+    let (status, refusal) = put_window(&app, &a.token, &drafts[1], 0, &data, 0).await;
+    assert_eq!(
+        (status, code(&refusal).as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "uploads_busy"),
+        "{refusal}"
+    );
+    // Fabrikam still has its own.
+    let (status, view) = put_window(&app, &b.token, &drafts[2], 0, &data, 0).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+
+    tx.send(Ok(Bytes::copy_from_slice(&data[2000..WINDOW as usize])))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(first.await.unwrap().status(), StatusCode::OK);
+    // Then Contoso's next window goes through.
+    let (status, view) = put_window(&app, &a.token, &drafts[1], 0, &data, 0).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+}

@@ -94,6 +94,8 @@ pub struct Uploads {
     pub window_size: u64,
     /// Windows one node seals at once; each holds about one window of memory.
     pub windows_at_once: u32,
+    /// Seconds one window may take to arrive (it holds a sealing slot meanwhile).
+    pub window_seconds: u64,
 }
 
 impl Default for Uploads {
@@ -106,6 +108,7 @@ impl Default for Uploads {
             max_drafts_per_recipient: 2,
             window_size: 8 * 1024 * 1024,
             windows_at_once: 4,
+            window_seconds: 600,
         }
     }
 }
@@ -590,6 +593,10 @@ impl Config {
                 "SEALPOST_UPLOAD_WINDOW_SIZE",
                 &mut config.uploads.window_size,
             ),
+            (
+                "SEALPOST_UPLOAD_WINDOW_SECONDS",
+                &mut config.uploads.window_seconds,
+            ),
         ] {
             if let Some(v) = env(name) {
                 *target = v.parse().map_err(|_| ConfigError::Env {
@@ -747,6 +754,12 @@ impl Config {
                 message: "an S3 multipart upload has at most 10,000 parts: with this window \
                           size, uploads.max_attachment_size needs more"
                     .into(),
+            });
+        }
+        if !(1..=3600).contains(&u.window_seconds) {
+            return Err(ConfigError::Setting {
+                name: "uploads.window_seconds",
+                message: format!("{} is not from 1 to 3600", u.window_seconds),
             });
         }
         if u.windows_at_once == 0 {
@@ -1130,6 +1143,8 @@ mod tests {
             "max_drafts_per_recipient",
             "window_size",
             "windows_at_once",
+            "window_seconds",
+            "SEALPOST_UPLOAD_WINDOW_SECONDS",
             "SEALPOST_UPLOAD_MAX_ATTACHMENT_SIZE",
             "SEALPOST_UPLOAD_MAX_BYTES_PER_TENANT",
             "SEALPOST_UPLOAD_MAX_DRAFTS_PER_TENANT",

@@ -19,7 +19,11 @@ pub fn window_at(received: u64, window: u64, size: u64) -> Range<u64> {
 /// stands): the network, a server or node restarting, the server busy, or a window the server
 /// already has (its answer was lost). Refusals a person must act on are not.
 pub fn worth_retrying(status: u16, code: &str) -> bool {
-    matches!(status, 0 | 408 | 429 | 500..=599) || code == "upload_out_of_order"
+    matches!(status, 0 | 408 | 429 | 500..=599)
+        || matches!(
+            code,
+            "upload_out_of_order" | "upload_too_slow" | "upload_interrupted"
+        )
 }
 
 /// The wait before try `n` (1-based) of a window: 0.5, 1, 2, 4 seconds.
@@ -53,6 +57,7 @@ mod tests {
             (429, "upload_in_progress"),
             (408, "request_timeout"),
             (409, "upload_out_of_order"),
+            (400, "upload_too_slow"),
         ] {
             assert!(worth_retrying(status, code), "{status} {code}");
         }

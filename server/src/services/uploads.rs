@@ -47,7 +47,8 @@ use crate::store::{StoreError, Tenant, UploadedPart};
 
 /// How long a draft is kept unsent.
 pub const DRAFT_LIFETIME_SECONDS: i64 = 24 * 3600;
-/// How long one window may take to arrive; also the lease a window's request holds.
+/// The lease a window's request holds while it stores the window, and a send while it seals the
+/// message (how long a window may take to arrive is `uploads.window_seconds`).
 pub const WINDOW_SECONDS: i64 = 600;
 /// How long a window waits for one of this node's sealing slots before it is refused.
 const SLOT_WAIT: Duration = Duration::from_secs(30);
@@ -612,14 +613,15 @@ where
             )
         })?;
     let read = seal_window(sealer, range.end - range.start, last, body);
-    let sealed = tokio::time::timeout(Duration::from_secs(WINDOW_SECONDS as u64), read)
+    let arrive = state.config.uploads.window_seconds;
+    let sealed = tokio::time::timeout(Duration::from_secs(arrive), read)
         .await
         .map_err(|_| {
             invalid_window(
                 "upload_too_slow",
                 format!(
-                    "A window must arrive within {} minutes; nothing of it was stored.",
-                    WINDOW_SECONDS / 60
+                    "A window must arrive within {arrive} seconds; nothing of it was stored. \
+                     Send it again."
                 ),
             )
         })??;

@@ -626,3 +626,128 @@ async fn a_file_too_large_for_one_request_is_sent_in_windows_from_the_command_li
     assert_eq!(Sha256::digest(&attachments[0]), Sha256::digest(&big));
     assert_eq!(attachments[1], b"short");
 }
+
+/// A TCP proxy to `target` that cuts the one connection carrying the client's byte number
+/// `cut_at` (mid-request), once; every other byte passes. Returns its address and whether it cut.
+fn cutting_proxy(
+    target: std::net::SocketAddr,
+    cut_at: u64,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sent = Arc::new(AtomicU64::new(0));
+    let cut = Arc::new(AtomicBool::new(false));
+    let cut_flag = cut.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let Ok(server) = TcpStream::connect(target) else {
+                return;
+            };
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut s_read, mut c_write) = (server, client);
+            let (sent, cut) = (sent.clone(), cut_flag.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                while let Ok(n) = c_read.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let before = sent.fetch_add(n as u64, Ordering::SeqCst);
+                    if before + n as u64 > cut_at && !cut.swap(true, Ordering::SeqCst) {
+                        let _ = s_write.shutdown(Shutdown::Both);
+                        let _ = c_read.shutdown(Shutdown::Both);
+                        return;
+                    }
+                    if s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_write.shutdown(Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+                let _ = c_write.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    (addr, cut)
+}
+
+/// A connection cut in the middle of a window: the command asks the server where the upload
+/// stands and goes on, and the message holds the file whole.
+#[tokio::test]
+async fn a_window_cut_by_the_network_is_sent_again_from_the_command_line() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let maildev = Maildev::start(dir.path());
+    let token = bootstrap(dir.path(), maildev.smtp);
+    let (server, url) = crate::processes::serve_with(
+        dir.path(),
+        maildev.smtp,
+        &[("SEALPOST_UPLOAD_WINDOW_SIZE", "1048576".to_owned())],
+    );
+    let target: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    // Cut in the third window's body.
+    let (proxy, cut) = cutting_proxy(target, 2 * 1024 * 1024 + 500_000);
+    let big: Vec<u8> = (0..4 * 1024 * 1024 + 77u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 9) as u8)
+        .collect();
+    let large = dir.path().join("survey.bin");
+    std::fs::write(&large, &big).unwrap();
+    let proxied = format!("http://{proxy}");
+    let run = tokio::task::spawn_blocking(move || {
+        cli(
+            &proxied,
+            Some(&token),
+            &[
+                "send",
+                "--from",
+                "anna@contoso.example",
+                "--to",
+                "bob@example.net",
+                "--text",
+                "The survey.",
+                "--attach",
+                large.to_str().unwrap(),
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        cut.load(std::sync::atomic::Ordering::SeqCst),
+        "the proxy cut a connection"
+    );
+    assert!(
+        run.stderr
+            .contains("going on from where the server stopped"),
+        "{}",
+        run.stderr
+    );
+    let id = run.ok().json()["MessageId"].as_str().unwrap().to_owned();
+    drop(server);
+
+    let data = dir.path().join("data");
+    let app = crate::helpers::TestApp::with_config(|c| {
+        c.data_dir = data;
+        c.database_url = None;
+    })
+    .await;
+    let (tenant,): (String,) = app
+        .database()
+        .await
+        .fetch_one("select id from tenants where name = 'Contoso'")
+        .await;
+    let (_, _, attachments) = app.open(&tenant, &id).await;
+    assert_eq!(Sha256::digest(&attachments[0]), Sha256::digest(&big));
+}

@@ -847,3 +847,43 @@ async fn one_tenant_holds_at_most_half_of_a_nodes_sealing_slots() {
     let (status, view) = put_window(&app, &a.token, &drafts[1], 0, &data, 0).await;
     assert_eq!(status, StatusCode::OK, "{view}");
 }
+
+#[tokio::test]
+async fn a_window_trickled_past_its_time_is_refused_and_frees_its_slot() {
+    let app = app_with(|c| {
+        c.uploads.window_seconds = 1;
+        c.uploads.windows_at_once = 1;
+    })
+    .await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let draft = new_draft(&app, &t.token).await;
+    let data = bytes(2 * WINDOW as usize, 12);
+    declare(&app, &t.token, &draft.id, "plans.bin", data.len() as u64).await;
+    // A steady trickle (never long enough without bytes for the body timeout) that would take
+    // far longer than a second.
+    let trickle = futures_util::stream::unfold(0usize, |at| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        Some((
+            Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 100])),
+            at + 100,
+        ))
+    });
+    let (status, refusal) = put_body(
+        &app,
+        &t.token,
+        &format!("/api/admin/drafts/{}/attachments/0", draft.id),
+        &format!("bytes 0-{}/{}", WINDOW - 1, data.len()),
+        None,
+        Body::from_stream(trickle),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&refusal).as_str()),
+        (StatusCode::BAD_REQUEST, "upload_too_slow"),
+        "{refusal}"
+    );
+    // Nothing was stored, and the node's one slot is free: the window goes through now.
+    let (status, view) = put_window(&app, &t.token, &draft.id, 0, &data, 0).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["received"], WINDOW);
+}

@@ -134,7 +134,11 @@ fn retryable(e: &Failure) -> bool {
         Failure::Unavailable(_) => true,
         Failure::Refused { body, .. } => matches!(
             body.code.as_str(),
-            "upload_out_of_order" | "upload_busy" | "request_timeout"
+            "upload_out_of_order"
+                | "upload_busy"
+                | "request_timeout"
+                | "upload_too_slow"
+                | "upload_interrupted"
         ),
         _ => false,
     }

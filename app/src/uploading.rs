@@ -104,6 +104,8 @@ async fn send_files(
                     received = view.received;
                     tries = 1;
                 }
+                // Its answer was lost and the window was the last: the file arrived whole.
+                Err(f) if f.code == "upload_complete" => received = size,
                 Err(f) if worth_retrying(f.status, &f.code) && tries < TRIES => {
                     crate::saving::sleep(backoff_ms(tries)).await;
                     tries += 1;

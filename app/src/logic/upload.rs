@@ -16,13 +16,13 @@ pub fn window_at(received: u64, window: u64, size: u64) -> Range<u64> {
 }
 
 /// Whether a window that failed this way may be sent again (after asking where the upload
-/// stands): the network, a server or node restarting, the server busy, or a window the server
-/// already has (its answer was lost). Refusals a person must act on are not.
+/// stands): the network, a server or node restarting, the server busy, a window the server
+/// already has (its answer was lost) or is still storing. Refusals a person must act on are not.
 pub fn worth_retrying(status: u16, code: &str) -> bool {
     matches!(status, 0 | 408 | 429 | 500..=599)
         || matches!(
             code,
-            "upload_out_of_order" | "upload_too_slow" | "upload_interrupted"
+            "upload_out_of_order" | "upload_busy" | "upload_too_slow" | "upload_interrupted"
         )
 }
 
@@ -58,6 +58,7 @@ mod tests {
             (408, "request_timeout"),
             (409, "upload_out_of_order"),
             (400, "upload_too_slow"),
+            (409, "upload_busy"),
         ] {
             assert!(worth_retrying(status, code), "{status} {code}");
         }

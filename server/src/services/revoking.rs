@@ -1,10 +1,12 @@
 //! "Remove external access": revoking a message for everyone or for one recipient, by an admin
 //! (`Set-OMEMessageRevocation`) or by the message's sender in the portal. Immediate: the next key
-//! request is refused and an open page loses the content at its next check.
+//! request is refused, an open page loses the content at its next check, and reply drafts
+//! answering the message (for whom it was revoked) are removed with their uploads.
 
 use crate::domain::access::Revocation;
 use crate::domain::address::EmailAddress;
 use crate::services::error::ServiceError;
+use crate::services::uploads;
 use crate::state::AppState;
 use crate::store::{AuditEvent, Tenant};
 
@@ -40,6 +42,8 @@ pub async fn revoke(
             format!("{message_id}/{address}"),
         ),
     };
+    // What they were uploading to reply with goes too.
+    uploads::remove_reply_drafts(state, tenant, message_id, recipient.map(|a| a.as_str())).await?;
     if changed {
         state
             .store

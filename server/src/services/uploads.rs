@@ -47,6 +47,9 @@ use crate::store::{StoreError, Tenant, UploadedPart};
 
 /// How long a draft is kept unsent.
 pub const DRAFT_LIFETIME_SECONDS: i64 = 24 * 3600;
+/// How long a recipient's reply draft is kept after it began or its last window arrived (within
+/// [`DRAFT_LIFETIME_SECONDS`]): what an outsider declares and leaves is not held for a day.
+pub const REPLY_DRAFT_IDLE_SECONDS: i64 = 3600;
 /// The lease a window's request holds while it stores the window, and a send while it seals the
 /// message (how long a window may take to arrive is `uploads.window_seconds`).
 pub const WINDOW_SECONDS: i64 = 600;
@@ -211,6 +214,26 @@ async fn begin(
     sender: &str,
     answering: Option<&str>,
 ) -> Result<StoredDraft, ServiceError> {
+    // A key roll can retire the data-key version between wrapping and writing (rarely): wrap
+    // again under the new one.
+    for _ in 0..3 {
+        match begin_once(state, tenant, sender, answering).await {
+            Err(ServiceError::Conflict {
+                code: "key_version_retired",
+                ..
+            }) => continue,
+            other => return other,
+        }
+    }
+    begin_once(state, tenant, sender, answering).await
+}
+
+async fn begin_once(
+    state: &AppState,
+    tenant: &Tenant,
+    sender: &str,
+    answering: Option<&str>,
+) -> Result<StoredDraft, ServiceError> {
     let (policy_id, key_version, data_key) =
         key_policies::key_for_sealing(state, tenant, sender).await?;
     let id = new_id();
@@ -235,7 +258,12 @@ async fn begin(
         policy_id,
         key_version,
         created_at: now,
-        expires_at: now + DRAFT_LIFETIME_SECONDS,
+        expires_at: now
+            + if answering.is_some() {
+                REPLY_DRAFT_IDLE_SECONDS
+            } else {
+                DRAFT_LIFETIME_SECONDS
+            },
         window_size: state.config.uploads.window_size,
         answering: answering.map(str::to_owned),
     };
@@ -254,6 +282,10 @@ async fn begin(
                 "This tenant already has {} drafts; send or delete one first.",
                 u.max_drafts_per_tenant
             ),
+        )),
+        Err(StoreError::Conflict("key_version_retired")) => Err(ServiceError::conflict(
+            "key_version_retired",
+            "The data encryption policy's key was rolled meanwhile; begin the draft again.",
         )),
         Err(StoreError::Conflict("too_many_recipient_drafts")) => Err(ServiceError::conflict(
             "too_many_drafts",
@@ -595,13 +627,13 @@ where
     .map_err(|e| ServiceError::Internal(format!("resuming the part: {e}")))?;
     drop(key);
     let last = range.end == range.total;
-    // A tenant's own senders and the recipients replying to it each hold at most half of the
-    // node's slots, so outsiders sending slowly never hold the ones the tenant needs.
+    // A tenant's own senders hold at most half of the node's slots, and recipients replying to
+    // any tenant at most half together, so outsiders sending slowly never hold every slot.
     let share = match owner {
         Owner::Admin => tenant.id.clone(),
-        Owner::Recipient { .. } => format!("{}\0recipients", tenant.id),
+        Owner::Recipient { .. } => "\0recipients".to_owned(),
     };
-    let _slot = state
+    let slot = state
         .upload_windows
         .take(&share, SLOT_WAIT)
         .await
@@ -657,16 +689,52 @@ where
         }
     };
     let lease = attachment.writing_until.unwrap_or(now + WINDOW_SECONDS);
-    let stored = store_window(
-        state,
-        tenant,
-        &draft.draft,
-        &attachment,
+    // Once the whole window arrived, it is stored and recorded whether or not its request is still
+    // there: a client gone mid-write would otherwise leave the attachment held until the lease
+    // ends. The sealing slot is given back when the window is stored.
+    let stored = tokio::spawn(store_and_commit(
+        state.clone(),
+        tenant.clone(),
+        draft.draft,
+        attachment,
+        Stored {
+            range,
+            sealed: sealed.sealed,
+            lease,
+        },
+        slot,
+    ));
+    stored
+        .await
+        .map_err(|e| ServiceError::Internal(format!("storing a window: {e}")))?
+}
+
+/// A window sealed and begun, to store.
+struct Stored {
+    range: WindowRange,
+    sealed: Vec<u8>,
+    lease: i64,
+}
+
+async fn store_and_commit(
+    state: AppState,
+    tenant: Tenant,
+    draft: NewDraft,
+    attachment: DraftAttachment,
+    window: Stored,
+    _slot: crate::connections::Slot,
+) -> Result<DraftAttachment, ServiceError> {
+    let Stored {
         range,
-        sealed.sealed,
-    )
-    .await;
-    match stored {
+        sealed,
+        lease,
+    } = window;
+    let at = AttachmentRef {
+        tenant_id: &tenant.id,
+        draft_id: &draft.id,
+        index: attachment.index,
+    };
+    match store_window(&state, &tenant, &draft, &attachment, range, sealed).await {
         Ok(etags) => {
             state
                 .store
@@ -676,6 +744,14 @@ where
                     StoreError::Conflict(_) => out_of_order(attachment.received),
                     e => e.into(),
                 })?;
+            if draft.answering.is_some() {
+                let until = (state.clock.now() + REPLY_DRAFT_IDLE_SECONDS)
+                    .min(draft.created_at + DRAFT_LIFETIME_SECONDS);
+                state
+                    .store
+                    .keep_draft_until(&tenant.id, &draft.id, until)
+                    .await?;
+            }
             Ok(DraftAttachment {
                 received: range.end,
                 pending: None,
@@ -958,6 +1034,33 @@ async fn remove_uploads(state: &AppState, draft: &StoredDraft) {
     if let Err(e) = blobs.remove(tenant_id, id).await {
         tracing::warn!(error = %e, "a draft's uploads could not be removed");
     }
+}
+
+/// Remove the reply drafts answering a message, of every recipient or of one (the message was
+/// revoked for them: they may not reply any more), with their uploads. A draft being sent is left
+/// to its send.
+pub async fn remove_reply_drafts(
+    state: &AppState,
+    tenant: &Tenant,
+    message_id: &str,
+    recipient: Option<&str>,
+) -> Result<(), ServiceError> {
+    let drafts = state.store.drafts_answering(&tenant.id, message_id).await?;
+    let theirs = drafts
+        .into_iter()
+        .filter(|(_, sender)| recipient.is_none_or(|r| r == sender));
+    for (id, _) in theirs {
+        match state
+            .store
+            .delete_draft(&tenant.id, &id, state.clock.now())
+            .await
+        {
+            Ok(draft) => remove_uploads(state, &draft).await,
+            Err(StoreError::NotFound | StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Remove drafts that expired, with their uploads; returns how many.

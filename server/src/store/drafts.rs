@@ -178,6 +178,14 @@ pub trait DraftStore: Send + Sync {
         etags: &[String],
         lease: i64,
     ) -> StoreResult<()>;
+    /// Keep a draft until at least `until` (a recipient's draft whose upload goes on).
+    async fn keep_draft_until(&self, tenant_id: &str, id: &str, until: i64) -> StoreResult<()>;
+    /// The recipients' reply drafts answering a message: their ids and senders.
+    async fn drafts_answering(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+    ) -> StoreResult<Vec<(String, String)>>;
     /// Give up the lease of a window that failed (the pending digest stays).
     async fn end_window(&self, at: AttachmentRef<'_>) -> StoreResult<()>;
     /// Remove a draft that is not being sent at `now`; returns it as it was (for its blobs).

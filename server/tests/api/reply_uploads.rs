@@ -505,8 +505,22 @@ async fn recipients_sending_slowly_never_hold_the_sealing_slots_the_tenant_needs
         .await
         .unwrap();
 
-    // Carol's window waits for the recipients' share; the tenant's own upload goes through.
+    // Carol's window waits for the recipients' share, and so does a recipient of another tenant's;
+    // the tenant's own upload goes through.
     let (status, body) = put_window(&app, &carol, &drafts[1], &data, 0).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("uploads_busy")),
+        "{body}"
+    );
+    let other = app.tenant("Fabrikam", &["fabrikam.example"]).await;
+    let mut theirs = message("dave@example.com");
+    theirs.from = "kim@fabrikam.example".into();
+    let theirs = app.send(&other.token, &theirs).await.message_id;
+    let dave = app.sign_in(&theirs, "dave@example.com").await;
+    let (_, d) = begin(&app, &dave).await;
+    declare(&app, &dave, &id(&d), data.len() as u64).await;
+    let (status, body) = put_window(&app, &dave, &id(&d), &data, 0).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::SERVICE_UNAVAILABLE, Some("uploads_busy")),
@@ -526,4 +540,113 @@ async fn recipients_sending_slowly_never_hold_the_sealing_slots_the_tenant_needs
         put_window(&app, &carol, &drafts[1], &data, 0).await.0,
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn revoking_a_message_removes_the_replies_being_uploaded_to_it() {
+    let app = app_with(|_| {}).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let mut req = message("bob@example.net");
+    req.cc = vec!["carol@example.org".into()];
+    let m = app.send(&t.token, &req).await.message_id;
+    let bob = app.sign_in(&m, "bob@example.net").await;
+    let carol = app.sign_in(&m, "carol@example.org").await;
+    let data = bytes(2 * WINDOW as usize, 8);
+    let mut drafts = Vec::new();
+    for s in [&bob, &carol] {
+        let (_, d) = begin(&app, s).await;
+        declare(&app, s, &id(&d), data.len() as u64).await;
+        assert_eq!(
+            put_window(&app, s, &id(&d), &data, 0).await.0,
+            StatusCode::OK
+        );
+        drafts.push(id(&d));
+    }
+    let there = |draft: &str| {
+        let (store, tenant, draft, now) = (
+            app.state.store.clone(),
+            t.id.clone(),
+            draft.to_owned(),
+            app.clock.now(),
+        );
+        async move { store.draft(&tenant, &draft, now).await.is_ok() }
+    };
+    let part = |draft: &str| {
+        app.data_dir()
+            .join("blobs")
+            .join(&t.id)
+            .join(draft)
+            .join("attachment-0")
+    };
+    assert!(part(&drafts[1]).exists());
+
+    // Revoked for Carol: her draft goes, with what she uploaded; Bob's stays.
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            &format!("/api/admin/messages/{m}/recipients/carol@example.org/revoke"),
+            &t.token,
+            None::<&()>,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!there(&drafts[1]).await);
+    assert!(!part(&drafts[1]).exists());
+    assert!(there(&drafts[0]).await);
+    // Revoked for everyone: Bob's goes too.
+    app.json::<serde_json::Value>(
+        Method::POST,
+        &format!("/api/admin/messages/{m}/revoke"),
+        &t.token,
+        None::<&()>,
+    )
+    .await;
+    assert!(!there(&drafts[0]).await);
+}
+
+#[tokio::test]
+async fn a_reply_draft_left_idle_for_an_hour_goes_and_one_in_use_stays() {
+    let app = app_with(|_| {}).await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let mut req = message("bob@example.net");
+    req.cc = vec!["carol@example.org".into()];
+    let m = app.send(&t.token, &req).await.message_id;
+    let bob = app.sign_in(&m, "bob@example.net").await;
+    let carol = app.sign_in(&m, "carol@example.org").await;
+    let data = bytes(3 * WINDOW as usize, 9);
+    // Bob declares 4 GiB worth of nothing and leaves; Carol uploads slowly but steadily.
+    let (_, idle) = begin(&app, &bob).await;
+    declare(&app, &bob, &id(&idle), 100_000).await;
+    let (_, busy) = begin(&app, &carol).await;
+    declare(&app, &carol, &id(&busy), data.len() as u64).await;
+    let mut start = 0;
+    for _ in 0..3 {
+        app.clock.advance(25 * 60);
+        let (status, view) = put_window(&app, &carol, &id(&busy), &data, start).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        start = view["received"].as_u64().unwrap();
+    }
+    // 75 minutes in: Bob's went at 60, Carol's is kept an hour after her last window.
+    sealpost::services::uploads::sweep(&app.state)
+        .await
+        .unwrap();
+    let now = app.clock.now();
+    assert!(app.state.store.draft(&t.id, &id(&idle), now).await.is_err());
+    let (status, view) = portal(
+        &app,
+        &carol,
+        Method::GET,
+        &format!("drafts/{}", id(&busy)),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let reply = serde_json::json!({ "text": "All of it.", "draft": id(&busy) });
+    assert_eq!(
+        post(&app, &carol, "reply", reply).await.0,
+        StatusCode::CREATED
+    );
+    // Bob's share is free again: signed in anew, he may begin another.
+    let bob = app.sign_in(&m, "bob@example.net").await;
+    assert_eq!(begin(&app, &bob).await.0, StatusCode::CREATED);
 }

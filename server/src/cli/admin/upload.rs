@@ -106,8 +106,13 @@ fn upload(client: &Client, id: &str, window: u64, file: &LargeFile<'_>) -> Resul
                 received = answer.parse::<DraftAttachmentView>()?.received;
                 failures = 0;
             }
+            // The last window's answer was lost: the server has the whole file.
+            Err(Failure::Refused { body, .. }) if body.code == "upload_complete" => received = size,
             Err(e) if failures + 1 < TRIES && retryable(&e) => {
                 failures += 1;
+                // A window whose connection broke may still be being stored: wait a little more
+                // each time.
+                std::thread::sleep(std::time::Duration::from_millis(250 << failures));
                 eprintln!(
                     "{}: a window failed ({e}); going on from where the server stopped",
                     file.name

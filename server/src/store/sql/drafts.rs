@@ -256,6 +256,19 @@ impl DraftStore for Engine {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+        if let Some(policy_id) = &draft.policy_id {
+            // As for a message: the data-key version must still exist, since a roll may have
+            // retired it after the draft's key was wrapped (a roll keeps it from now on).
+            sqlx::query("select 1 from policy_data_keys where policy_id = $1 and version = $2")
+                .bind(policy_id)
+                .bind(i64::from(draft.key_version))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| match e {
+                    sqlx::Error::RowNotFound => StoreError::Conflict("key_version_retired"),
+                    e => db(e),
+                })?;
+        }
         tx.commit().await.map_err(db)
     }
 
@@ -441,6 +454,33 @@ impl DraftStore for Engine {
             return Err(StoreError::Conflict("lease_lost"));
         }
         Ok(())
+    }
+
+    async fn keep_draft_until(&self, tenant_id: &str, id: &str, until: i64) -> StoreResult<()> {
+        sqlx::query(
+            "update drafts set expires_at = $3 \
+             where tenant_id = $1 and id = $2 and expires_at < $3",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(until)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn drafts_answering(
+        &self,
+        tenant_id: &str,
+        message_id: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
+        sqlx::query_as("select id, sender from drafts where tenant_id = $1 and answering = $2")
+            .bind(tenant_id)
+            .bind(message_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
     }
 
     async fn end_window(&self, at: AttachmentRef<'_>) -> StoreResult<()> {

@@ -103,7 +103,16 @@ export default defineConfig({
     {
       // Firefox ESR over WebDriver (support/webdriver.ts): these tests start their own browser.
       name: 'firefox',
-      testDir: './firefox',
+      testDir: './webdriver',
+    },
+    {
+      // WebKit (WebKitGTK's MiniBrowser, Safari's engine) over WebDriver: the recipient's core
+      // journeys, through a TLS proxy (support/tls-proxy.ts). Not the social sign-in: its provider
+      // sends the browser back to the test server's configured plain-http address, where WebKit
+      // keeps no Secure cookie (a deployment's address is https).
+      name: 'webkit',
+      testDir: './webdriver',
+      testIgnore: 'sign-in-choices.spec.ts',
     },
   ],
   webServer: [

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { record, round, stats, type Row } from '../support/bench';
 import { MAIL_URL, address, admin, createTenant, noticeLink, passcode, signIn, type Tenant } from '../support/mail-server';
-import { Firefox } from '../support/webdriver';
+import { Browser } from '../support/webdriver';
 
 // A large attachment saved to disk by the real portal, in Chromium and in Firefox: sent through a
 // draft, opened by a signed-in recipient, and saved window by window (Chromium: the File System
@@ -187,7 +187,7 @@ test('a large attachment saved to disk in Firefox, flat in memory', async () => 
   const t = createTenant('Save');
   const bob = address('bob');
   const id = await sendLarge(t, bob);
-  const ff = await Firefox.start();
+  const ff = await Browser.firefox();
   try {
     await ff.goto(`${MAIL_URL}/`);
     const xs: number[] = [];

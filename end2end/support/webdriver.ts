@@ -1,12 +1,15 @@
-// A small W3C WebDriver client for the journeys in Firefox (end2end/firefox/): Playwright cannot
-// drive Debian's Firefox ESR, geckodriver can. Each session starts its own geckodriver on a free
-// port and a headless Firefox, and `close()` stops both.
+// A small W3C WebDriver client for the journeys in Firefox and WebKit (end2end/webdriver/):
+// Playwright cannot drive Debian's Firefox ESR or WebKitGTK, their own drivers can. A Firefox
+// session starts its own geckodriver on a free port and a headless Firefox; a WebKit session
+// starts an X server of its own (Xvfb: WebKitGTK's MiniBrowser has no headless mode), then
+// WebKitWebDriver, which starts the MiniBrowser. `close()` stops all of them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from '@playwright/test';
+import { TlsProxy } from './tls-proxy';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
@@ -21,36 +24,110 @@ async function freePort(): Promise<number> {
   });
 }
 
-export class Firefox {
+/** Stop a child process and wait until it is gone. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill();
+    await exited;
+  }
+}
+
+/** Wait until a WebDriver server answers its status; stop `children` if it never does. */
+async function listening(base: string, what: string, children: ChildProcess[]): Promise<void> {
+  try {
+    await expect.poll(async () => {
+      try {
+        return (await fetch(`${base}/status`)).ok;
+      } catch {
+        return false; // not listening yet
+      }
+    }, { message: `${what} listens`, timeout: 10_000 }).toBe(true);
+  } catch (e) {
+    for (const c of children.reverse()) await stop(c);
+    throw e;
+  }
+}
+
+/** An X server on a display of its own: its number once it is ready. */
+async function xvfb(): Promise<{ server: ChildProcess; display: string }> {
+  const server = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  const display = await new Promise<string>((resolve, reject) => {
+    let got = '';
+    server.stdio[3]!.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got.includes('\n')) resolve(`:${got.trim()}`);
+    });
+    server.once('exit', (code) => reject(new Error(`Xvfb exited (${code})`)));
+  });
+  return { server, display };
+}
+
+/** Which browser engine a session drives. */
+export type Engine = 'firefox' | 'webkit';
+
+export class Browser {
   private constructor(
-    private readonly driver: ChildProcess,
+    readonly engine: Engine,
+    private readonly children: ChildProcess[],
     private readonly base: string,
     readonly profile: string,
   ) {}
 
-  /** Where this Firefox saves downloads, without asking (removed on close). */
+  /** Where this browser saves downloads, without asking (removed on close). */
   downloads = '';
 
+  /** Start a session of `engine`. */
+  static async start(engine: Engine): Promise<Browser> {
+    return engine === 'firefox' ? Browser.firefox() : Browser.webkit();
+  }
+
+  /** Start an X server, WebKitWebDriver on it, and a MiniBrowser session (WebKitGTK). */
+  static async webkit(): Promise<Browser> {
+    const { server, display } = await xvfb();
+    const port = await freePort();
+    // The MiniBrowser keeps its caches and saves downloads under its home: a directory of its own.
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-webkit-'));
+    const driver = spawn(process.env.WEBKIT_WEBDRIVER ?? 'WebKitWebDriver', [`--port=${port}`], {
+      stdio: 'ignore',
+      env: { ...process.env, DISPLAY: display, HOME: profile, XDG_CACHE_HOME: path.join(profile, 'cache'), XDG_DATA_HOME: path.join(profile, 'data') },
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await listening(base, 'WebKitWebDriver', [server, driver]);
+    const wk = new Browser('webkit', [server, driver], base, profile);
+    wk.downloads = profile;
+    try {
+      const created = await wk.call('POST', '/session', {
+        capabilities: {
+          alwaysMatch: {
+            // The TLS proxy's own certificate (see `goto`).
+            acceptInsecureCerts: true,
+            'webkitgtk:browserOptions': {
+              binary: process.env.WEBKIT_MINIBROWSER ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser',
+              args: ['--automation'],
+            },
+          },
+        },
+      });
+      wk.session = created.sessionId;
+    } catch (e) {
+      await wk.close();
+      throw e;
+    }
+    return wk;
+  }
+
   /** Start geckodriver and a headless Firefox ESR session. */
-  static async start(): Promise<Firefox> {
+  static async firefox(): Promise<Browser> {
     const port = await freePort();
     const bin = process.env.GECKODRIVER ?? path.join(os.homedir(), '.cargo/bin/geckodriver');
     const driver = spawn(bin, ['--host', '127.0.0.1', '--port', String(port)], { stdio: 'ignore' });
     const base = `http://127.0.0.1:${port}`;
-    try {
-      await expect.poll(async () => {
-        try {
-          return (await fetch(`${base}/status`)).ok;
-        } catch {
-          return false; // not listening yet
-        }
-      }, { message: 'geckodriver listens', timeout: 10_000 }).toBe(true);
-    } catch (e) {
-      driver.kill();
-      throw e;
-    }
+    await listening(base, 'geckodriver', [driver]);
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-firefox-'));
-    const ff = new Firefox(driver, base, profile);
+    const ff = new Browser('firefox', [driver], base, profile);
     ff.downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-firefox-downloads-'));
     const created = await ff.call('POST', '/session', {
       capabilities: {
@@ -94,8 +171,22 @@ export class Firefox {
     return `/session/${this.session}${route}`;
   }
 
+  /** A TLS proxy per http origin this WebKit session visits (see support/tls-proxy.ts). */
+  private proxies = new Map<string, TlsProxy>();
+
+  /** Open `url`; in WebKit, an http address through a TLS proxy of its own. */
   async goto(url: string): Promise<void> {
-    await this.call('POST', this.s('/url'), { url });
+    let to = url;
+    if (this.engine === 'webkit' && url.startsWith('http://')) {
+      const origin = new URL(url).origin;
+      let proxy = this.proxies.get(origin);
+      if (!proxy) {
+        proxy = await TlsProxy.start(origin);
+        this.proxies.set(origin, proxy);
+      }
+      to = proxy.reach(url, origin);
+    }
+    await this.call('POST', this.s('/url'), { url: to });
   }
 
   /** Run `script` (a function body; `arguments` are `args`) in the page and return its value. */
@@ -142,16 +233,13 @@ export class Firefox {
     return this.call('GET', this.s(`/element/${await this.byTestId(id, within)}/text`));
   }
 
-  /** End the session, stop Firefox and geckodriver, and remove the profile. */
+  /** End the session, stop the browser, its driver (and X server), and remove the profile. */
   async close(): Promise<void> {
     try {
       if (this.session) await this.call('DELETE', this.s(''));
     } finally {
-      if (this.driver.exitCode === null && this.driver.signalCode === null) {
-        const exited = new Promise((r) => this.driver.once('exit', r));
-        this.driver.kill();
-        await exited;
-      }
+      for (const c of [...this.children].reverse()) await stop(c);
+      for (const p of this.proxies.values()) await p.close();
       fs.rmSync(this.profile, { recursive: true, force: true });
       if (this.downloads) fs.rmSync(this.downloads, { recursive: true, force: true });
     }

@@ -10,8 +10,20 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream';
 
 let certificate: { key: Buffer; cert: Buffer } | undefined;
+
+/** Headers for one connection only (RFC 9110 §7.6.1), which a proxy does not pass on. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
+
+function withoutHopByHop(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HOP_BY_HOP.includes(name.toLowerCase()) && value !== undefined) out[name] = value;
+  }
+  return out;
+}
 
 /** A self-signed certificate for 127.0.0.1 and localhost, made once per process. */
 function selfSigned(): { key: Buffer; cert: Buffer } {
@@ -44,13 +56,15 @@ export class TlsProxy {
         port: to.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: to.host, 'x-forwarded-proto': 'https' },
+        headers: { ...withoutHopByHop(req.headers), host: to.host, 'x-forwarded-proto': 'https' },
       }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
+        // A response cut upstream is cut for the browser too, and one the browser gave up on
+        // is given up upstream.
+        pipeline(answer, res, () => {});
       });
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
+      res.on('close', () => upstream.destroy());
+      pipeline(req, upstream, (e) => { if (e) res.destroy(); });
     });
     server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
     (server as unknown as { sockets: Set<net.Socket> }).sockets = sockets;

@@ -15,8 +15,13 @@ import { sampleBytes } from '../support/samples';
 // Access API, so that fallback is what they run). Each test starts its own browser and stops it.
 
 let ff: Browser;
-test.beforeEach(async ({}, info) => { ff = await Browser.start(info.project.name as Engine); });
-test.afterEach(async () => { await ff.close(); });
+// This test's own browser, once started (a failed start leaves nothing to close).
+let started: Browser | undefined;
+test.beforeEach(async ({}, info) => {
+  started = undefined;
+  ff = started = await Browser.start(info.project.name as Engine);
+});
+test.afterEach(async () => { await started?.close(); started = undefined; });
 
 async function signIn(link: string, to: string): Promise<void> {
   await ff.goto(link);

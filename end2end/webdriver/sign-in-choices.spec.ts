@@ -8,8 +8,13 @@ import { OIDC_URL, address, noticeLink, send, socialTenant } from '../support/ma
 // requests.
 
 let ff: Browser;
-test.beforeEach(async ({}, info) => { ff = await Browser.start(info.project.name as Engine); });
-test.afterEach(async () => { await ff.close(); });
+// This test's own browser, once started (a failed start leaves nothing to close).
+let started: Browser | undefined;
+test.beforeEach(async ({}, info) => {
+  started = undefined;
+  ff = started = await Browser.start(info.project.name as Engine);
+});
+test.afterEach(async () => { await started?.close(); started = undefined; });
 
 test('sign in with the identity provider and read the message, with no passcode', async () => {
   const t = await socialTenant('Contoso', false);

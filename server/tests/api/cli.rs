@@ -562,6 +562,25 @@ fn the_passkeys_commands_list_and_remove_recipients_passkeys() {
     assert_eq!(left.as_array().unwrap().len(), 1);
 }
 
+/// Contoso's message `id` opened from the data directory a stopped server in `dir` left.
+async fn open_from(
+    dir: &std::path::Path,
+    id: &str,
+) -> (sealpost_envelope::Manifest, Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let data = dir.join("data");
+    let app = crate::helpers::TestApp::with_config(|c| {
+        c.data_dir = data;
+        c.database_url = None;
+    })
+    .await;
+    let (tenant,): (String,) = app
+        .database()
+        .await
+        .fetch_one("select id from tenants where name = 'Contoso'")
+        .await;
+    app.open(&tenant, id).await
+}
+
 /// A file larger than one request goes through a draft, window by window from disk, and the
 /// message holds it whole.
 #[tokio::test]
@@ -605,18 +624,7 @@ async fn a_file_too_large_for_one_request_is_sent_in_windows_from_the_command_li
     drop(server);
 
     // Opened from the server's own data directory: the large file first, then the small one.
-    let data = dir.path().join("data");
-    let app = crate::helpers::TestApp::with_config(|c| {
-        c.data_dir = data;
-        c.database_url = None;
-    })
-    .await;
-    let (tenant,): (String,) = app
-        .database()
-        .await
-        .fetch_one("select id from tenants where name = 'Contoso'")
-        .await;
-    let (manifest, _, attachments) = app.open(&tenant, &id).await;
+    let (manifest, _, attachments) = open_from(dir.path(), &id).await;
     let names: Vec<&str> = manifest
         .attachments
         .iter()
@@ -737,17 +745,6 @@ async fn a_window_cut_by_the_network_is_sent_again_from_the_command_line() {
     let id = run.ok().json()["MessageId"].as_str().unwrap().to_owned();
     drop(server);
 
-    let data = dir.path().join("data");
-    let app = crate::helpers::TestApp::with_config(|c| {
-        c.data_dir = data;
-        c.database_url = None;
-    })
-    .await;
-    let (tenant,): (String,) = app
-        .database()
-        .await
-        .fetch_one("select id from tenants where name = 'Contoso'")
-        .await;
-    let (_, _, attachments) = app.open(&tenant, &id).await;
+    let (_, _, attachments) = open_from(dir.path(), &id).await;
     assert_eq!(Sha256::digest(&attachments[0]), Sha256::digest(&big));
 }

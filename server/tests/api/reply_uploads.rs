@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 use crate::answers::post;
-use crate::helpers::{Signed, TestApp, body_text, message};
-use crate::uploads::{WINDOW, app_with, bytes, declaration, new_draft};
+use crate::helpers::{Signed, TestApp, TestTenant, body_text, message};
+use crate::uploads::{WINDOW, app_with, bytes, declaration, new_draft, slow_body};
 
 /// A portal request with the session cookie and the CSRF header.
 async fn portal(
@@ -108,6 +108,16 @@ async fn upload(app: &TestApp, s: &Signed, draft: &str, data: &[u8], mut start: 
         assert_eq!(status, StatusCode::OK, "{view}");
         start = view["received"].as_u64().unwrap();
     }
+}
+
+/// A message to Bob, copied to Carol, and both signed in.
+async fn to_bob_and_carol(app: &TestApp, t: &TestTenant) -> (String, Signed, Signed) {
+    let mut req = message("bob@example.net");
+    req.cc = vec!["carol@example.org".into()];
+    let m = app.send(&t.token, &req).await.message_id;
+    let bob = app.sign_in(&m, "bob@example.net").await;
+    let carol = app.sign_in(&m, "carol@example.org").await;
+    (m, bob, carol)
 }
 
 fn id(v: &serde_json::Value) -> String {
@@ -441,8 +451,7 @@ async fn one_recipient_sends_one_window_at_a_time() {
     }
     // A window that is still arriving: its second piece is taken only once the first was read,
     // so the request holds the recipient's slot by then.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-    let slow = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let (tx, slow) = slow_body();
     let first = tokio::spawn(
         app.router
             .clone()
@@ -478,11 +487,7 @@ async fn one_recipient_sends_one_window_at_a_time() {
 async fn recipients_sending_slowly_never_hold_the_sealing_slots_the_tenant_needs() {
     let app = app_with(|c| c.uploads.windows_at_once = 2).await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
-    let mut req = message("bob@example.net");
-    req.cc = vec!["carol@example.org".into()];
-    let m = app.send(&t.token, &req).await.message_id;
-    let bob = app.sign_in(&m, "bob@example.net").await;
-    let carol = app.sign_in(&m, "carol@example.org").await;
+    let (_, bob, carol) = to_bob_and_carol(&app, &t).await;
     let data = bytes(2 * WINDOW as usize, 6);
     let mut drafts = Vec::new();
     for s in [&bob, &carol] {
@@ -491,8 +496,7 @@ async fn recipients_sending_slowly_never_hold_the_sealing_slots_the_tenant_needs
         drafts.push(id(&d));
     }
     // Bob trickles a window: it holds the recipients' one slot of this node's two.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-    let slow = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let (tx, slow) = slow_body();
     let first = tokio::spawn(
         app.router
             .clone()
@@ -546,11 +550,7 @@ async fn recipients_sending_slowly_never_hold_the_sealing_slots_the_tenant_needs
 async fn revoking_a_message_removes_the_replies_being_uploaded_to_it() {
     let app = app_with(|_| {}).await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
-    let mut req = message("bob@example.net");
-    req.cc = vec!["carol@example.org".into()];
-    let m = app.send(&t.token, &req).await.message_id;
-    let bob = app.sign_in(&m, "bob@example.net").await;
-    let carol = app.sign_in(&m, "carol@example.org").await;
+    let (m, bob, carol) = to_bob_and_carol(&app, &t).await;
     let data = bytes(2 * WINDOW as usize, 8);
     let mut drafts = Vec::new();
     for s in [&bob, &carol] {
@@ -608,11 +608,7 @@ async fn revoking_a_message_removes_the_replies_being_uploaded_to_it() {
 async fn a_reply_draft_left_idle_for_an_hour_goes_and_one_in_use_stays() {
     let app = app_with(|_| {}).await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
-    let mut req = message("bob@example.net");
-    req.cc = vec!["carol@example.org".into()];
-    let m = app.send(&t.token, &req).await.message_id;
-    let bob = app.sign_in(&m, "bob@example.net").await;
-    let carol = app.sign_in(&m, "carol@example.org").await;
+    let (m, bob, carol) = to_bob_and_carol(&app, &t).await;
     let data = bytes(3 * WINDOW as usize, 9);
     // Bob declares 4 GiB worth of nothing and leaves; Carol uploads slowly but steadily.
     let (_, idle) = begin(&app, &bob).await;

@@ -30,6 +30,17 @@ pub async fn app_with(change: impl FnOnce(&mut sealpost::config::Config)) -> Tes
     .await
 }
 
+/// A request body sent piece by piece: a piece sent is taken only once the one before it was
+/// read, so after two sends the request is certainly reading its body.
+pub fn slow_body() -> (
+    tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    Body,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+    let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    (tx, body)
+}
+
 pub fn bytes(len: usize, seed: u32) -> Vec<u8> {
     (0..len as u32)
         .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
@@ -802,8 +813,7 @@ async fn one_tenant_holds_at_most_half_of_a_nodes_sealing_slots() {
     }
     // Contoso's first window is still arriving: its second piece is taken only once the first
     // was read, so the request holds its sealing slot by then.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-    let slow = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let (tx, slow) = slow_body();
     let first = tokio::spawn({
         let (app_router, token, draft) = (app.router.clone(), a.token.clone(), drafts[0].clone());
         let range = format!("bytes 0-{}/{}", WINDOW - 1, data.len());

@@ -178,3 +178,34 @@ test('a reply carries a large file sent window by window, a cut window sent agai
   expect(await privateFile(alexPage, 'answers.bin')).toEqual({ size: bytes.length, sha256: sha256(bytes) });
   await alexPage.close();
 });
+
+test('a reply that fails after its files were uploaded is sent again without uploading them again', async ({ page }) => {
+  const bytes = sampleBytes(SIZE);
+  const t = createTenant('Contoso');
+  const bob = address('bob');
+  const id = await sendLarge(t, bob, 'survey.bin', sampleBytes(1024 * 1024));
+  await signIn(page, await noticeLink(bob, id), bob);
+  let windows = 0;
+  await page.route('**/drafts/*/attachments/0', async (route) => { windows += 1; await route.continue(); });
+  // The first reply is refused by a node restarting; the second goes through.
+  let replies = 0;
+  await page.route('**/reply', async (route) => {
+    replies += 1;
+    if (replies === 1) {
+      await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'unavailable', message: 'The service is restarting; try again.' }) });
+    } else {
+      await route.continue();
+    }
+  });
+  await page.getByTestId('reply').click();
+  await page.getByTestId('composer-text').fill('The answers.');
+  await page.getByTestId('composer-files').setInputFiles({ name: 'answers.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.getByTestId('composer-send').click();
+  await expect(page.getByTestId('composer-error')).toContainText('restarting', { timeout: 60_000 });
+  const uploaded = windows;
+  expect(uploaded).toBe(Math.ceil(bytes.length / (8 * 1024 * 1024)));
+  await page.getByTestId('composer-send').click();
+  await expect(page.getByTestId('sent')).toContainText(`alex@${t.domain}`, { timeout: 60_000 });
+  expect(windows, 'no window sent again').toBe(uploaded);
+  expect(replies).toBe(2);
+});

@@ -3,6 +3,8 @@
 //! larger ones ([`UPLOAD_ABOVE`]) uploaded window by window to a reply draft first, with progress
 //! (see `uploading`). A forward carries the message as it is, with a note above it.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use leptos::prelude::*;
@@ -40,6 +42,35 @@ fn chosen(input: Option<&web_sys::HtmlInputElement>) -> (Vec<web_sys::File>, Vec
         }
     }
     (small, large)
+}
+
+/// What tells a chosen file from another: its name, size and time of change.
+type FileSignature = (String, u64, u64);
+
+/// A reply draft kept for the files it holds.
+type Kept = Arc<Mutex<Option<(Vec<FileSignature>, String)>>>;
+
+fn held(kept: &Kept) -> MutexGuard<'_, Option<(Vec<FileSignature>, String)>> {
+    kept.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn signature(file: &web_sys::File) -> FileSignature {
+    (file.name(), file.size() as u64, file.last_modified() as u64)
+}
+
+/// The kept draft, if it holds exactly these files, whole, and is still there.
+async fn reusable(
+    message_id: &str,
+    kept: Option<(Vec<FileSignature>, String)>,
+    files: &[FileSignature],
+) -> Option<String> {
+    let (signature, draft) = kept?;
+    if signature != files {
+        return None;
+    }
+    let view = api::draft(message_id, &draft).await.ok()?;
+    (view.attachments.len() == files.len() && view.attachments.iter().all(|a| a.complete))
+        .then_some(draft)
 }
 
 /// Read small files as attachments.
@@ -82,6 +113,23 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
     let sent = RwSignal::new(None::<SentView>);
     let uploading = RwSignal::new(None::<Progress>);
     let started = StoredValue::new(0.0_f64);
+    // The reply draft whose files were uploaded for a reply that was not sent (a failure, a
+    // refusal to act on): sending again with the same files takes it, rather than sending them
+    // again. Removed when the form closes unsent; the server drops it after an hour anyway.
+    // (Plain shared memory, not a reactive value: it is read while the form is taken down.)
+    let kept: Kept = Arc::new(Mutex::new(None));
+    let message_id = portal.id();
+    on_cleanup({
+        let kept = kept.clone();
+        move || {
+            let draft = held(&kept).take();
+            if let Some((_, draft)) = draft {
+                spawn_local(async move {
+                    let _ = api::delete_draft(&message_id, &draft).await;
+                });
+            }
+        }
+    });
     let files = NodeRef::<leptos::html::Input>::new();
     let first = NodeRef::<leptos::html::Textarea>::new();
     let to_field = NodeRef::<leptos::html::Input>::new();
@@ -102,6 +150,7 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let kept = kept.clone();
         busy.set(true);
         error.set(None);
         let id = portal.id();
@@ -117,9 +166,17 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
                 }
                 Mode::Reply | Mode::ReplyAll => {
                     let (small, large) = chosen(input.as_ref());
+                    let signature: Vec<FileSignature> = large.iter().map(signature).collect();
+                    let before = held(&kept).clone();
                     let draft = if large.is_empty() {
                         Ok(None)
+                    } else if let Some(d) = reusable(&id, before, &signature).await {
+                        Ok(Some(d))
                     } else {
+                        let old = held(&kept).take();
+                        if let Some((_, old)) = old {
+                            let _ = api::delete_draft(&id, &old).await;
+                        }
                         started.set_value(now_ms());
                         let shown = |p: Progress| uploading.set(Some(p));
                         uploading::upload(&id, &large, shown).await.map(Some)
@@ -139,10 +196,11 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
                                 AnswerKind::ReplyAll
                             };
                             let answer = api::reply(&id, kind, &body).await;
-                            if let (Err(_), Some(d)) = (&answer, &draft) {
-                                // Its uploads are not kept for a reply that was not sent.
-                                let _ = api::delete_draft(&id, d).await;
-                            }
+                            *held(&kept) = match (&answer, draft) {
+                                // Kept for sending again with the same files.
+                                (Err(_), Some(d)) => Some((signature, d)),
+                                _ => None,
+                            };
                             answer
                         }
                         Err(f) => Err(f),
@@ -167,7 +225,7 @@ pub fn Composer(mode: Mode, close: RwSignal<Option<Mode>>) -> impl IntoView {
                     <button on:click=move |_| close.set(None)>{move || portal.t().cancel}</button>
                 }.into_any(),
                 None => view! {
-                    <form on:submit=submit>
+                    <form on:submit=submit.clone()>
                         {(mode == Mode::Forward).then(|| view! {
                             <label for="forward-to">{move || portal.t().forward_to}</label>
                             <input id="forward-to" type="text" data-testid="forward-to" autocomplete="email"

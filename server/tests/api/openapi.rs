@@ -30,6 +30,26 @@ struct Op {
     status: u16,
     response: Option<fn(&mut SchemaGenerator) -> Value>,
     query: &'static [(&'static str, &'static str)],
+    /// Operations this one's answer leads to (OpenAPI links), so a client (or a stateful fuzzer)
+    /// can go from what it made to reading, changing and removing it.
+    links: &'static [Link],
+}
+
+/// An OpenAPI link: the operation (method and path) and how each of its path parameters is
+/// taken from this operation's answer or request (a runtime expression).
+struct Link {
+    method: &'static str,
+    path: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+}
+
+/// The operationId of `method path` (path under `/api/admin`).
+fn operation_id(method: &str, path: &str) -> String {
+    format!(
+        "{method}{}",
+        path.replace(['/', '-', '{', '}'], "_")
+            .trim_end_matches('_')
+    )
 }
 
 fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
@@ -57,6 +77,7 @@ const fn op(method: &'static str, path: &'static str, summary: &'static str) -> 
         status: 200,
         response: None,
         query: &[],
+        links: &[],
     }
 }
 
@@ -102,6 +123,14 @@ fn operations() -> Vec<Op> {
             request: Some(s::<NewDkimKeyRequest>),
             status: 201,
             response: Some(s::<DkimKeyView>),
+            links: &[Link {
+                method: "delete",
+                path: "/tenant/dkim/{domain}/{selector}",
+                parameters: &[
+                    ("domain", "$response.body#/domain"),
+                    ("selector", "$response.body#/selector"),
+                ],
+            }],
             ..op(
                 "post",
                 "/tenant/dkim",
@@ -145,6 +174,11 @@ fn operations() -> Vec<Op> {
             request: Some(s::<CreateTokenRequest>),
             status: 201,
             response: Some(s::<CreatedTokenResponse>),
+            links: &[Link {
+                method: "delete",
+                path: "/tokens/{id}",
+                parameters: &[("id", "$response.body#/token/id")],
+            }],
             ..op(
                 "post",
                 "/tokens",
@@ -169,6 +203,23 @@ fn operations() -> Vec<Op> {
             request: Some(s::<BrandingTemplateView>),
             status: 201,
             response: Some(s::<BrandingTemplateView>),
+            links: &[
+                Link {
+                    method: "get",
+                    path: "/branding-templates/{name}",
+                    parameters: &[("name", "$response.body#/identity")],
+                },
+                Link {
+                    method: "patch",
+                    path: "/branding-templates/{name}",
+                    parameters: &[("name", "$response.body#/identity")],
+                },
+                Link {
+                    method: "delete",
+                    path: "/branding-templates/{name}",
+                    parameters: &[("name", "$response.body#/identity")],
+                },
+            ],
             ..op(
                 "post",
                 "/branding-templates",
@@ -216,6 +267,23 @@ fn operations() -> Vec<Op> {
             request: Some(s::<RightsTemplateView>),
             status: 201,
             response: Some(s::<RightsTemplateView>),
+            links: &[
+                Link {
+                    method: "get",
+                    path: "/rights-templates/{name}",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+                Link {
+                    method: "put",
+                    path: "/rights-templates/{name}",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+                Link {
+                    method: "delete",
+                    path: "/rights-templates/{name}",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+            ],
             ..op(
                 "post",
                 "/rights-templates",
@@ -262,6 +330,26 @@ fn operations() -> Vec<Op> {
                     "With message/rfc822: days until external access ends (0 = never).",
                 ),
             ],
+            links: &[
+                Link {
+                    method: "get",
+                    path: "/messages/{id}",
+                    parameters: &[("id", "$response.body#/MessageId")],
+                },
+                Link {
+                    method: "post",
+                    path: "/messages/{id}/revoke",
+                    parameters: &[("id", "$response.body#/MessageId")],
+                },
+                Link {
+                    method: "post",
+                    path: "/messages/{id}/recipients/{address}/revoke",
+                    parameters: &[
+                        ("id", "$response.body#/MessageId"),
+                        ("address", "$response.body#/Recipients/0/address"),
+                    ],
+                },
+            ],
             ..op(
                 "post",
                 "/messages",
@@ -306,6 +394,28 @@ fn operations() -> Vec<Op> {
             request: Some(s::<CreateDraftRequest>),
             status: 201,
             response: Some(s::<DraftView>),
+            links: &[
+                Link {
+                    method: "get",
+                    path: "/drafts/{id}",
+                    parameters: &[("id", "$response.body#/id")],
+                },
+                Link {
+                    method: "delete",
+                    path: "/drafts/{id}",
+                    parameters: &[("id", "$response.body#/id")],
+                },
+                Link {
+                    method: "post",
+                    path: "/drafts/{id}/attachments",
+                    parameters: &[("id", "$response.body#/id")],
+                },
+                Link {
+                    method: "post",
+                    path: "/drafts/{id}/send",
+                    parameters: &[("id", "$response.body#/id")],
+                },
+            ],
             ..op(
                 "post",
                 "/drafts",
@@ -332,6 +442,14 @@ fn operations() -> Vec<Op> {
             request: Some(s::<CreateDraftAttachmentRequest>),
             status: 201,
             response: Some(s::<DraftAttachmentView>),
+            links: &[Link {
+                method: "put",
+                path: "/drafts/{id}/attachments/{index}",
+                parameters: &[
+                    ("id", "$request.path.id"),
+                    ("index", "$response.body#/index"),
+                ],
+            }],
             ..op(
                 "post",
                 "/drafts/{id}/attachments",
@@ -409,6 +527,23 @@ fn operations() -> Vec<Op> {
             request: Some(s::<MailFlowRule>),
             status: 201,
             response: Some(s::<MailFlowRule>),
+            links: &[
+                Link {
+                    method: "get",
+                    path: "/mail-flow/rules/{name}",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+                Link {
+                    method: "put",
+                    path: "/mail-flow/rules/{name}",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+                Link {
+                    method: "delete",
+                    path: "/mail-flow/rules/{name}",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+            ],
             ..op(
                 "post",
                 "/mail-flow/rules",
@@ -513,6 +648,28 @@ fn operations() -> Vec<Op> {
             request: Some(s::<NewDataEncryptionPolicy>),
             status: 201,
             response: Some(s::<DataEncryptionPolicyView>),
+            links: &[
+                Link {
+                    method: "get",
+                    path: "/data-encryption-policies/{name}",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+                Link {
+                    method: "patch",
+                    path: "/data-encryption-policies/{name}",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+                Link {
+                    method: "post",
+                    path: "/data-encryption-policies/{name}/purge",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+                Link {
+                    method: "post",
+                    path: "/data-encryption-policies/{name}/recover",
+                    parameters: &[("name", "$response.body#/name")],
+                },
+            ],
             ..op(
                 "post",
                 "/data-encryption-policies",
@@ -642,16 +799,7 @@ fn document() -> Value {
         if let Some(c) = o.cmdlet {
             operation.insert("x-ome-cmdlet".into(), json!(c));
         }
-        operation.insert(
-            "operationId".into(),
-            json!(format!(
-                "{}{}",
-                o.method,
-                o.path
-                    .replace(['/', '-', '{', '}'], "_")
-                    .trim_end_matches('_')
-            )),
-        );
+        operation.insert("operationId".into(), json!(operation_id(o.method, o.path)));
         let mut parameters: Vec<Value> = o
             .path
             .split('/')
@@ -705,6 +853,26 @@ fn document() -> Value {
             }),
             None => json!({ "description": "Done." }),
         };
+        let mut success = success;
+        if !o.links.is_empty() {
+            let links: Map<String, Value> = o
+                .links
+                .iter()
+                .map(|l| {
+                    let id = operation_id(l.method, l.path);
+                    let parameters: Map<String, Value> = l
+                        .parameters
+                        .iter()
+                        .map(|(name, expr)| ((*name).to_owned(), json!(expr)))
+                        .collect();
+                    (
+                        id.clone(),
+                        json!({ "operationId": id, "parameters": parameters }),
+                    )
+                })
+                .collect();
+            success["links"] = Value::Object(links);
+        }
         responses.insert(o.status.to_string(), success);
         responses.insert(
             "default".into(),
@@ -853,4 +1021,65 @@ async fn the_server_serves_the_checked_in_document() {
         served == std::fs::read_to_string(checked_in()).unwrap(),
         "the binary serves an older docs/openapi.json: rebuild"
     );
+}
+
+/// Follow `$ref`s to the schema they name.
+fn resolved<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => resolved(doc, doc.pointer(r.trim_start_matches('#')).unwrap()),
+        None => schema,
+    }
+}
+
+#[test]
+fn every_link_leads_to_an_operation_with_values_the_answer_has() {
+    let doc = document();
+    let mut by_id = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            by_id.insert(op["operationId"].as_str().unwrap().to_owned(), path.clone());
+        }
+    }
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (code, response) in op["responses"].as_object().unwrap() {
+                let Some(links) = response["links"].as_object() else {
+                    continue;
+                };
+                let body = resolved(&doc, &response["content"]["application/json"]["schema"]);
+                for (name, l) in links {
+                    let target = &by_id[l["operationId"].as_str().unwrap()];
+                    for (param, expr) in l["parameters"].as_object().unwrap() {
+                        assert!(
+                            target.contains(&format!("{{{param}}}")),
+                            "{method} {path} {code}: link {name} sets {param}, which {target} has not"
+                        );
+                        let expr = expr.as_str().unwrap();
+                        if let Some(pointer) = expr.strip_prefix("$response.body#/") {
+                            // Each step of the pointer is a property (or an array's item) of the
+                            // answer's schema.
+                            let mut schema = body;
+                            for step in pointer.split('/') {
+                                schema = if step.bytes().all(|b| b.is_ascii_digit()) {
+                                    resolved(&doc, &schema["items"])
+                                } else {
+                                    resolved(&doc, &schema["properties"][step])
+                                };
+                                assert!(
+                                    schema.is_object(),
+                                    "{method} {path} {code}: link {name}: {expr} is not in the answer"
+                                );
+                            }
+                        } else {
+                            let from = expr.strip_prefix("$request.path.").unwrap();
+                            assert!(path.contains(&format!("{{{from}}}")), "{expr}");
+                        }
+                    }
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert!(seen >= 20, "{seen} links");
 }

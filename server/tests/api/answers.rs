@@ -25,6 +25,19 @@ pub async fn post(
     (status, serde_json::from_str(&body_text(res).await).unwrap())
 }
 
+/// A rights template "Read only" that allows viewing and nothing else.
+pub async fn read_only_template(app: &TestApp, token: &str) {
+    let (status, _): (_, serde_json::Value) = app
+        .json(
+            Method::POST,
+            "/api/admin/rights-templates",
+            token,
+            Some(&serde_json::json!({ "name": "Read only", "rights": ["view"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
 #[tokio::test]
 async fn a_reply_reaches_the_sender_as_a_new_protected_message_they_open_the_same_way() {
     let app = TestApp::new().await;
@@ -169,15 +182,7 @@ async fn a_forward_carries_the_original_to_a_new_recipient_and_is_revoked_with_i
 async fn each_answer_needs_its_right() {
     let app = TestApp::new().await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
-    let (status, _): (_, serde_json::Value) = app
-        .json(
-            Method::POST,
-            "/api/admin/rights-templates",
-            &t.token,
-            Some(&serde_json::json!({ "name": "Read only", "rights": ["view"] })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    read_only_template(&app, &t.token).await;
 
     let mut dnf = message("bob@example.net");
     dnf.rights_template = Some("Do Not Forward".into());

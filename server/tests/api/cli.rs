@@ -562,6 +562,18 @@ fn the_passkeys_commands_list_and_remove_recipients_passkeys() {
     assert_eq!(left.as_array().unwrap().len(), 1);
 }
 
+/// A server (and its mail server) in `dir` taking uploads in 1 MiB windows, with Contoso's token.
+fn serve_in_windows(dir: &std::path::Path) -> (Maildev, String, crate::processes::Running, String) {
+    let maildev = Maildev::start(dir);
+    let token = bootstrap(dir, maildev.smtp);
+    let (server, url) = crate::processes::serve_with(
+        dir,
+        maildev.smtp,
+        &[("SEALPOST_UPLOAD_WINDOW_SIZE", "1048576".to_owned())],
+    );
+    (maildev, token, server, url)
+}
+
 /// Contoso's message `id` opened from the data directory a stopped server in `dir` left.
 async fn open_from(
     dir: &std::path::Path,
@@ -587,13 +599,7 @@ async fn open_from(
 async fn a_file_too_large_for_one_request_is_sent_in_windows_from_the_command_line() {
     use sha2::{Digest, Sha256};
     let dir = tempfile::tempdir().unwrap();
-    let maildev = Maildev::start(dir.path());
-    let token = bootstrap(dir.path(), maildev.smtp);
-    let (server, url) = crate::processes::serve_with(
-        dir.path(),
-        maildev.smtp,
-        &[("SEALPOST_UPLOAD_WINDOW_SIZE", "1048576".to_owned())],
-    );
+    let (_maildev, token, server, url) = serve_in_windows(dir.path());
     let big: Vec<u8> = (0..5 * 1024 * 1024 + 123u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
         .collect();
@@ -696,13 +702,7 @@ fn cutting_proxy(
 async fn a_window_cut_by_the_network_is_sent_again_from_the_command_line() {
     use sha2::{Digest, Sha256};
     let dir = tempfile::tempdir().unwrap();
-    let maildev = Maildev::start(dir.path());
-    let token = bootstrap(dir.path(), maildev.smtp);
-    let (server, url) = crate::processes::serve_with(
-        dir.path(),
-        maildev.smtp,
-        &[("SEALPOST_UPLOAD_WINDOW_SIZE", "1048576".to_owned())],
-    );
+    let (_maildev, token, server, url) = serve_in_windows(dir.path());
     let target: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
     // Cut in the third window's body.
     let (proxy, cut) = cutting_proxy(target, 2 * 1024 * 1024 + 500_000);

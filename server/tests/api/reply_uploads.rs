@@ -12,7 +12,7 @@ use sealpost_api::admin::DraftView;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
-use crate::answers::post;
+use crate::answers::{post, read_only_template};
 use crate::helpers::{Signed, TestApp, TestTenant, body_text, message};
 use crate::uploads::{WINDOW, app_with, bytes, declaration, new_draft, slow_body};
 
@@ -270,15 +270,7 @@ async fn a_reply_draft_is_reached_only_by_its_recipient_through_its_message() {
 async fn only_a_recipient_who_may_reply_begins_a_draft_or_sends_its_windows() {
     let app = app_with(|_| {}).await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
-    let (status, _): (_, serde_json::Value) = app
-        .json(
-            Method::POST,
-            "/api/admin/rights-templates",
-            &t.token,
-            Some(&serde_json::json!({ "name": "Read only", "rights": ["view"] })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    read_only_template(&app, &t.token).await;
     let mut ro = message("bob@example.net");
     ro.rights_template = Some("Read only".into());
     let ro = app.send(&t.token, &ro).await.message_id;

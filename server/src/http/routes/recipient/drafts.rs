@@ -2,8 +2,9 @@
 //! The portal begins a draft, declares each file, `PUT`s it window by window (as the admin API's
 //! drafts take them, see `services::uploads`), then sends the reply naming the draft. Only a
 //! recipient the message lets reply may begin one; only they reach it, and only through this
-//! message. Each recipient has a few drafts and bytes at once, and recipients together at most half
-//! of the tenant's (`[uploads]`), and one window at a time per recipient on each node.
+//! message. Each recipient has a few drafts and bytes at once, recipients together at most half of
+//! the tenant's (`[uploads]`), and one window at a time per recipient on each node (recipients of
+//! every tenant together hold at most half of a node's sealing slots, see `services::uploads`).
 
 use axum::body::BodyDataStream;
 use axum::extract::{Path, State};
@@ -93,8 +94,8 @@ async fn add_attachment(
     Ok((StatusCode::CREATED, Json(uploads::attachment_view(&a))))
 }
 
-/// One window at a time per recipient on this node, so one outsider cannot take the tenant's
-/// share of the node's sealing slots.
+/// One window at a time per recipient on this node, so one outsider cannot take all of the
+/// recipients' share of the node's sealing slots.
 fn one_window(state: &AppState, signed: &SignedIn) -> Result<Running, ApiError> {
     let key = format!("upload\0{}\0{}", signed.tenant.id, signed.session.address);
     state

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "openapi")]
+use crate::rules;
+
 /// `GET /api/admin/tenant`: the tenant this token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
@@ -88,11 +91,14 @@ pub struct DkimKeyView {
 #[serde(deny_unknown_fields)]
 pub struct NewDkimKeyRequest {
     /// One of the tenant's proven domains.
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::DOMAIN_MAX), pattern(rules::DOMAIN)))]
     pub domain: String,
     /// `ed25519` or `rsa` (2048 bits).
+    #[cfg_attr(feature = "openapi", schemars(transform = rules::schema::dkim_algorithm))]
     pub algorithm: String,
     /// The selector; `sealpost-{algorithm}-{date}` if absent. Letters, digits and hyphens.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(pattern(rules::DKIM_SELECTOR)))]
     pub selector: Option<String>,
 }
 
@@ -103,10 +109,12 @@ pub struct NewDkimKeyRequest {
 pub struct UpdateTenantRequest {
     /// New display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::TENANT_NAME_MAX), pattern(rules::NAME)))]
     pub name: Option<String>,
     /// The full new list of domains: proven ones listed stay, ones not listed go, new ones wait
     /// for their DNS proof (see [`TenantView::pending_domains`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1), inner(length(max = rules::DOMAIN_MAX), pattern(rules::DOMAIN))))]
     pub domains: Option<Vec<String>>,
     /// Show or hide the subject in notices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,6 +124,7 @@ pub struct UpdateTenantRequest {
     pub enable_portal_tracking_logs: Option<bool>,
     /// Keep portal log entries this many days, 1–3650; 0: for ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(range(max = rules::PORTAL_LOG_RETENTION_MAX_DAYS)))]
     pub portal_log_retention_days: Option<u32>,
 }
 
@@ -125,6 +134,7 @@ pub struct UpdateTenantRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// What the token is for (shown in lists and in the audit log as who acted).
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::TOKEN_LABEL_MAX), pattern(rules::NAME)))]
     pub label: String,
 }
 
@@ -207,30 +217,64 @@ impl LocalizedText {
 #[serde(deny_unknown_fields)]
 pub struct BrandingTemplateView {
     /// Name (OME `Identity`), ≤ 64 characters. The default template is called `default`.
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::BRANDING_NAME_MAX), pattern(rules::NAME)))]
     pub identity: String,
     /// First line of the notice, ≤ 1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(
+            schema_with = "rules::schema::optional_localized_text::<{ rules::NOTICE_TEXT_MAX }>"
+        )
+    )]
     pub introduction_text: Option<LocalizedText>,
     /// The notice's button text, ≤ 1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(
+            schema_with = "rules::schema::optional_localized_text::<{ rules::NOTICE_TEXT_MAX }>"
+        )
+    )]
     pub read_button_text: Option<LocalizedText>,
     /// Body text of the notice, ≤ 1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(
+            schema_with = "rules::schema::optional_localized_text::<{ rules::NOTICE_TEXT_MAX }>"
+        )
+    )]
     pub email_text: Option<LocalizedText>,
     /// Disclaimer at the foot of the notice and portal, ≤ 1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(
+            schema_with = "rules::schema::optional_localized_text::<{ rules::NOTICE_TEXT_MAX }>"
+        )
+    )]
     pub disclaimer_text: Option<LocalizedText>,
     /// Text shown on the portal's sign-in page, ≤ 128 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(
+            schema_with = "rules::schema::optional_localized_text::<{ rules::PORTAL_TEXT_MAX }>"
+        )
+    )]
     pub portal_text: Option<LocalizedText>,
     /// `#RRGGBB` or a CSS colour name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(pattern(rules::colour_pattern())))]
     pub background_color: Option<String>,
     /// Logo, PNG or JPEG, base64, at most 40 KB decoded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::IMAGE_BASE64_MAX), pattern(rules::IMAGE_BASE64)))]
     pub image_base64: Option<String>,
     /// Link to the tenant's privacy statement (`https://…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::WEB_URL_MAX), pattern(rules::WEB_URL)))]
     pub privacy_statement_url: Option<String>,
     /// One-time passcode sign-in (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,6 +287,7 @@ pub struct BrandingTemplateView {
     /// Days after sending that external access ends, 0–730; 0 or absent = never. Not settable on
     /// the default template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(range(max = rules::EXPIRY_MAX_DAYS)))]
     pub external_mail_expiry_in_days: Option<u32>,
     /// The language of this template's notices and its recipients' passcode mail, a tag like `sv`
     /// or `de-CH`: the texts' translations for it are used, and Sealpost's own words (button,
@@ -250,6 +295,7 @@ pub struct BrandingTemplateView {
     /// `fr`, `es`; English otherwise). Absent: English. Mail flow rules
     /// choose a template per recipient, so one template per language reaches each in theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::LANGUAGE_TAG_MAX), pattern(rules::LANGUAGE_TAG)))]
     pub language: Option<String>,
 }
 
@@ -259,11 +305,14 @@ pub struct BrandingTemplateView {
 #[serde(deny_unknown_fields)]
 pub struct RightsTemplateView {
     /// Name, ≤ 64 characters. Built-ins: `Encrypt`, `Do Not Forward`.
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::RIGHTS_NAME_MAX), pattern(rules::NAME)))]
     pub name: String,
     /// What it is for, ≤ 1024 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::RIGHTS_DESCRIPTION_MAX), pattern(rules::TEXT)))]
     pub description: String,
     /// Rights: `view`, `reply`, `reply_all`, `forward`, `print`, `copy`, `download`.
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "rules::schema::rights"))]
     pub rights: Vec<String>,
     /// Built-in templates cannot be changed or removed.
     #[serde(default)]
@@ -280,11 +329,14 @@ pub struct RightsTemplateView {
 #[serde(deny_unknown_fields, default)]
 pub struct ForwardLimits {
     /// Most new recipients one forward may name, 1–500 (default 10).
+    #[cfg_attr(feature = "openapi", schemars(range(min = rules::FORWARD_RECIPIENTS_PER_FORWARD.0, max = rules::FORWARD_RECIPIENTS_PER_FORWARD.1)))]
     pub recipients_per_forward: u32,
     /// Most new recipients one recipient may forward one message to in a day, 1–5000 (default 50).
+    #[cfg_attr(feature = "openapi", schemars(range(min = rules::FORWARD_RECIPIENTS_PER_DAY.0, max = rules::FORWARD_RECIPIENTS_PER_DAY.1)))]
     pub recipients_per_day: u32,
     /// How many forwards deep a chain may go, 1–10 (default 3): a forward of a forward of a
     /// forward may not be forwarded again.
+    #[cfg_attr(feature = "openapi", schemars(range(min = rules::FORWARD_DEPTH.0, max = rules::FORWARD_DEPTH.1)))]
     pub depth: u32,
 }
 
@@ -304,14 +356,18 @@ impl Default for ForwardLimits {
 #[serde(deny_unknown_fields)]
 pub struct AttachmentRequest {
     /// File name.
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::ATTACHMENT_NAME_MAX), pattern(rules::ONE_LINE_NAME)))]
     pub name: String,
     /// MIME type; `application/octet-stream` if absent.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::MIME_TOKEN_MAX), pattern(rules::CONTENT_TYPE)))]
     pub content_type: Option<String>,
     /// The bytes, base64.
+    #[cfg_attr(feature = "openapi", schemars(pattern(rules::BASE64)))]
     pub content_base64: String,
     /// For inline images: the `Content-ID` the HTML body refers to as `cid:…`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::MIME_TOKEN_MAX), pattern(rules::CONTENT_ID)))]
     pub content_id: Option<String>,
 }
 
@@ -322,16 +378,27 @@ pub struct AttachmentRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schemars(transform = rules::schema::send_message))]
 pub struct SendMessageRequest {
     /// Sender; must be an address in one of the tenant's domains.
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "rules::schema::email"))]
     pub from: String,
     /// `To` addresses.
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(schema_with = "rules::schema::emails::<{ rules::RECIPIENTS_MAX }>")
+    )]
     pub to: Vec<String>,
     /// `Cc` addresses.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(schema_with = "rules::schema::emails::<{ rules::RECIPIENTS_MAX }>")
+    )]
     pub cc: Vec<String>,
     /// Subject.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::SUBJECT_MAX), pattern(rules::ONE_LINE)))]
     pub subject: String,
     /// Plain-text body.
     #[serde(default)]
@@ -341,6 +408,7 @@ pub struct SendMessageRequest {
     pub html: Option<String>,
     /// Attachments and inline images.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::ATTACHMENTS_MAX)))]
     pub attachments: Vec<AttachmentRequest>,
     /// Branding template; `default` if absent.
     #[serde(default)]
@@ -350,6 +418,7 @@ pub struct SendMessageRequest {
     pub rights_template: Option<String>,
     /// Days until external access ends (0–730, 0 = never); the branding template's setting if absent.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(range(max = rules::EXPIRY_MAX_DAYS)))]
     pub expires_in_days: Option<u32>,
 }
 
@@ -361,6 +430,7 @@ pub struct SendMessageRequest {
 pub struct CreateDraftRequest {
     /// Sender; must be an address in one of the tenant's domains, and the same when the draft is
     /// sent (its data encryption policy seals the attachments).
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "rules::schema::email"))]
     pub from: String,
 }
 
@@ -371,14 +441,18 @@ pub struct CreateDraftRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateDraftAttachmentRequest {
     /// File name.
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::ATTACHMENT_NAME_MAX), pattern(rules::ONE_LINE_NAME)))]
     pub name: String,
     /// MIME type; `application/octet-stream` if absent.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::MIME_TOKEN_MAX), pattern(rules::CONTENT_TYPE)))]
     pub content_type: Option<String>,
     /// For inline images: the `Content-ID` the HTML body refers to as `cid:…`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::MIME_TOKEN_MAX), pattern(rules::CONTENT_ID)))]
     pub content_id: Option<String>,
     /// Its size in bytes.
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1, max = rules::UPLOAD_MAX_BYTES)))]
     pub size: u64,
 }
 
@@ -432,6 +506,7 @@ pub struct SendOptions {
     pub rights_template: Option<String>,
     /// Days until external access ends (0–730, 0 = never).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(range(max = rules::EXPIRY_MAX_DAYS)))]
     pub expires_in_days: Option<u32>,
 }
 
@@ -696,4 +771,59 @@ mod tests {
             assert!(json.get(key).is_some(), "{key}");
         }
     }
+}
+
+/// `GET /api/admin/tenant/dkim` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct DkimKeysQuery {
+    /// Only this domain's keys.
+    #[serde(default)]
+    pub domain: Option<String>,
+}
+
+/// `GET /api/admin/tenant/passkeys` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PasskeysQuery {
+    /// Only this recipient address's passkeys.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(schema_with = "rules::schema::email"))]
+    pub address: Option<String>,
+}
+
+/// `GET /api/admin/portal-log` query: every filter given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PortalLogQuery {
+    /// Only this message's entries (its id).
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Only this recipient's entries (an address, any case).
+    #[serde(default)]
+    pub recipient: Option<String>,
+    /// Entries at or after this time (RFC 3339).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(extend("format" = "date-time")))]
+    pub from: Option<String>,
+    /// Entries before this time (RFC 3339).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(extend("format" = "date-time")))]
+    pub to: Option<String>,
+    /// Most entries to answer, newest first: 100 if absent; 0 is taken as 1, and more than 1000
+    /// as 1000.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/admin/portal-log/verify` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PortalLogVerifyQuery {
+    /// A head an earlier verify printed (`SEQ:HASH`), which must still be in the chain.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(pattern(rules::PORTAL_LOG_HEAD)))]
+    pub head: Option<String>,
 }

@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "openapi")]
+use crate::rules;
+
 /// A root key the server is configured with (by its operator).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
@@ -84,11 +87,17 @@ pub struct DataEncryptionPoliciesView {
 #[serde(deny_unknown_fields)]
 pub struct NewDataEncryptionPolicy {
     /// Name: 1–64 letters, digits, `-`, `_` or `.`; unique in the tenant.
+    #[cfg_attr(feature = "openapi", schemars(pattern(rules::POLICY_NAME)))]
     pub name: String,
     /// What it is for (≤ 256).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::POLICY_DESCRIPTION_MAX)))]
     pub description: String,
     /// Exactly two different root keys, by name (`-AzureKeyIDs`).
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(schema_with = "rules::schema::root_keys")
+    )]
     pub root_keys: Vec<String>,
 }
 
@@ -97,9 +106,11 @@ pub struct NewDataEncryptionPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schemars(transform = rules::schema::set_policy))]
 pub struct SetDataEncryptionPolicy {
     /// A new description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::POLICY_DESCRIPTION_MAX)))]
     pub description: Option<String>,
     /// Roll: make a new data-key version for new messages, and re-wrap every existing message's
     /// key under it in the background (`-Refresh`).
@@ -114,9 +125,17 @@ pub struct SetDataEncryptionPolicy {
     pub permanent_data_purge_requested: Option<bool>,
     /// Why (`-PermanentDataPurgeReason`, ≤ 512).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(schema_with = "rules::schema::optional_reason::<{ rules::PURGE_REASON_MAX }>")
+    )]
     pub permanent_data_purge_reason: Option<String>,
     /// Whom to ask (`-PermanentDataPurgeContact`, ≤ 256).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(schema_with = "rules::schema::optional_reason::<{ rules::PURGE_CONTACT_MAX }>")
+    )]
     pub permanent_data_purge_contact: Option<String>,
 }
 
@@ -199,8 +218,16 @@ pub struct PurgeResult {
 #[serde(deny_unknown_fields)]
 pub struct RecoverDataEncryptionPolicy {
     /// Exactly two different root keys of the tenant's, by name.
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(schema_with = "rules::schema::root_keys")
+    )]
     pub root_keys: Vec<String>,
     /// Why (≤ 512), kept in the audit log.
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(schema_with = "rules::schema::reason::<{ rules::PURGE_REASON_MAX }>")
+    )]
     pub reason: String,
 }
 

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod key_policies;
 pub mod mail_flow;
 pub mod recipient;
+pub mod rules;
 pub mod sender;
 pub mod vocabulary;
 

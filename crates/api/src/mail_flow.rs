@@ -6,17 +6,23 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "openapi")]
+use crate::rules;
+
 /// A mail flow rule. Rules run in priority order for each recipient; every rule whose conditions
 /// all hold acts, so a later rule's action replaces an earlier one's unless the earlier rule stops
 /// processing. A rejection always ends processing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schemars(transform = rules::schema::mail_flow_rule))]
 pub struct MailFlowRule {
     /// Unique within the tenant (compared without regard to case), 1–64 characters.
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::RULE_NAME_MAX), pattern(rules::NAME)))]
     pub name: String,
     /// Position, 1 first. On creation, omitted means last; on replacement, omitted keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schemars(range(min = 1)))]
     pub priority: Option<u32>,
     /// Whether the rule runs.
     #[serde(default = "yes")]
@@ -26,6 +32,7 @@ pub struct MailFlowRule {
     pub stop_processing: bool,
     /// All must hold (none: every message).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::RULE_CONDITIONS_MAX)))]
     pub conditions: Vec<RuleCondition>,
     /// What happens when they do.
     pub action: RuleAction,
@@ -62,27 +69,38 @@ pub enum RuleTest {
     RecipientInOrganisation,
     /// The recipient's address, or its domain, is in the list (`SentTo`, `RecipientDomainIs`).
     RecipientIn {
+        #[cfg_attr(
+            feature = "openapi",
+            schemars(schema_with = "rules::schema::emails_or_domains")
+        )]
         /// Addresses (`a@example.com`) and domains (`example.com`).
         values: Vec<String>,
     },
     /// The sender (the `From` header) or its domain is in the list (`From`, `SenderDomainIs`).
     SenderIn {
+        #[cfg_attr(
+            feature = "openapi",
+            schemars(schema_with = "rules::schema::emails_or_domains")
+        )]
         /// Addresses and domains.
         values: Vec<String>,
     },
     /// The subject or body contains any of the words or phrases, as whole words, without regard
     /// to case (`SubjectOrBodyContainsWords`).
     SubjectOrBodyWords {
+        #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = rules::RULE_VALUES_MAX), inner(length(max = rules::RULE_WORD_MAX), pattern(rules::NAME))))]
         /// Words or phrases.
         words: Vec<String>,
     },
     /// The subject contains any of the words or phrases (`SubjectContainsWords`).
     SubjectWords {
+        #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = rules::RULE_VALUES_MAX), inner(length(max = rules::RULE_WORD_MAX), pattern(rules::NAME))))]
         /// Words or phrases.
         words: Vec<String>,
     },
     /// The subject contains this tag, e.g. `[secure]`, without regard to case.
     SubjectTag {
+        #[cfg_attr(feature = "openapi", schemars(length(max = rules::SUBJECT_TAG_MAX), pattern(rules::NAME)))]
         /// The tag as users type it.
         tag: String,
     },
@@ -90,8 +108,10 @@ pub enum RuleTest {
     /// (`HeaderMatchesMessageHeader`), e.g. `X-Sealpost-Encrypt: yes`.
     Header {
         /// Header name.
+        #[cfg_attr(feature = "openapi", schemars(pattern(rules::HEADER_NAME)))]
         name: String,
         /// Value.
+        #[cfg_attr(feature = "openapi", schemars(length(max = rules::HEADER_VALUE_MAX), pattern(rules::NAME)))]
         value: String,
     },
     /// The message has at least one attachment (`AttachmentIsPresent`… `HasAttachment`).
@@ -126,6 +146,7 @@ pub enum RuleAction {
     /// Refuse the message; the sending server gets this sentence (`-RejectMessageReasonText`).
     Reject {
         /// The sentence.
+        #[cfg_attr(feature = "openapi", schemars(length(max = rules::REJECT_REASON_MAX), pattern(rules::REJECT_REASON)))]
         reason: String,
     },
 }
@@ -157,6 +178,7 @@ pub struct InboundConnectorView {
 #[serde(deny_unknown_fields)]
 pub struct InboundConnectorRequest {
     /// Client addresses and networks allowed without signing in.
+    #[cfg_attr(feature = "openapi", schemars(length(max = rules::NETWORKS_MAX), inner(pattern(rules::NETWORK))))]
     pub remote_addresses: Vec<String>,
 }
 
@@ -239,4 +261,25 @@ pub struct QueuedMailView {
     /// Why the last attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+}
+
+/// `POST /api/admin/mail-flow/simulate` query: the envelope; without it, the message's `From` and
+/// its To, Cc and Bcc headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SimulationQuery {
+    /// The envelope sender (`MAIL FROM`); empty: none (a bounce).
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(schema_with = "rules::schema::optional_email")
+    )]
+    pub mail_from: Option<String>,
+    /// The envelope recipients (`RCPT TO`), separated by commas.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schemars(schema_with = "rules::schema::address_list")
+    )]
+    pub rcpt: Option<String>,
 }

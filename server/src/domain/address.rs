@@ -71,7 +71,7 @@ impl EmailAddress {
                 format!("{input:?} is not an email address like name@example.com."),
             )
         };
-        if s.len() > 254 {
+        if s.len() > sealpost_api::rules::EMAIL_MAX {
             return Err(bad());
         }
         let at = s.rfind('@').ok_or_else(bad)?;
@@ -171,8 +171,12 @@ mod tests {
             assert_eq!(e.code, "invalid_address", "{bad:?}");
             assert_eq!(e.field, "to[0]");
         }
+        // The local part is at most 64 characters, the whole address 254.
         let long = format!("{}@example.com", "a".repeat(65));
         assert!(EmailAddress::parse("to", &long).is_err());
+        assert!(EmailAddress::parse("to", &format!("{}@example.com", "a".repeat(64))).is_ok());
+        let too_long = format!("{}@example.com", "a".repeat(255 - "@example.com".len()));
+        assert!(EmailAddress::parse("to", &too_long).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sealpost_api::admin::{BrandingTemplateView, LocalizedText};
+use sealpost_api::rules;
 
 use super::ValidationError;
 use super::validation::{check_name, check_text};
@@ -14,19 +15,19 @@ use super::validation::{check_name, check_text};
 /// The name of the template that always exists.
 pub const DEFAULT_TEMPLATE: &str = "default";
 /// Longest `identity`.
-pub const MAX_IDENTITY_LEN: usize = 64;
+pub const MAX_IDENTITY_LEN: usize = rules::BRANDING_NAME_MAX;
 /// Longest introduction, button, email and disclaimer text.
-pub const MAX_TEXT_LEN: usize = 1024;
+pub const MAX_TEXT_LEN: usize = rules::NOTICE_TEXT_MAX;
 /// Longest portal text.
-pub const MAX_PORTAL_TEXT_LEN: usize = 128;
+pub const MAX_PORTAL_TEXT_LEN: usize = rules::PORTAL_TEXT_MAX;
 /// Largest logo, decoded (OME recommends 40 KB; we hold to it so notices stay small).
-pub const MAX_IMAGE_BYTES: usize = 40 * 1024;
+pub const MAX_IMAGE_BYTES: usize = rules::IMAGE_MAX_BYTES;
 /// Longest privacy statement URL.
-pub const MAX_URL_LEN: usize = 2048;
+pub const MAX_URL_LEN: usize = rules::WEB_URL_MAX;
 /// Latest expiry, in days.
-pub const MAX_EXPIRY_DAYS: u32 = 730;
+pub const MAX_EXPIRY_DAYS: u32 = rules::EXPIRY_MAX_DAYS;
 /// Most translations per text.
-pub const MAX_TRANSLATIONS: usize = 50;
+pub const MAX_TRANSLATIONS: usize = rules::TRANSLATIONS_MAX;
 
 /// The CSS named colours (CSS Color Module Level 4), which OME also accepts, with their sRGB values
 /// (for the contrast check).
@@ -216,7 +217,7 @@ pub struct BrandingTemplate {
     image: Option<(ImageFormat, Vec<u8>)>,
 }
 
-fn check_language_tag(field: &str, tag: &str) -> Result<(), ValidationError> {
+pub(crate) fn check_language_tag(field: &str, tag: &str) -> Result<(), ValidationError> {
     let mut parts = tag.split('-');
     let primary_ok = parts
         .next()
@@ -351,7 +352,7 @@ fn check_color(value: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn check_url(value: &str) -> Result<(), ValidationError> {
+pub(crate) fn check_url(value: &str) -> Result<(), ValidationError> {
     let bad = |why: &str| {
         ValidationError::new(
             "privacy_statement_url",
@@ -362,16 +363,50 @@ fn check_url(value: &str) -> Result<(), ValidationError> {
     if value.len() > MAX_URL_LEN {
         return Err(bad("is too long"));
     }
+    // The form `rules::WEB_URL` states: scheme, a host name, then URL characters.
+    let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &value[8..]
+    } else if lower.starts_with("http://") {
+        &value[7..]
+    } else {
+        return Err(bad("must start with https:// and name a host"));
+    };
+    let (host, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let labels: Vec<&str> = host.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && !l.contains("--")
+    };
+    let host_ok = labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels
+            .last()
+            .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()));
+    if !host_ok {
+        return Err(bad("must name a host like www.contoso.com"));
+    }
+    if !tail
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || rules::WEB_URL_TAIL.contains(c))
+    {
+        return Err(bad("has characters a URL does not (percent-encode them)"));
+    }
+    // And a URL the standard parser reads the same way.
     let parsed = url::Url::parse(value).map_err(|_| bad("is not a valid URL"))?;
-    if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+    if parsed.host_str().is_none() {
         return Err(bad("must start with https:// and name a host"));
     }
     Ok(())
 }
 
-fn decode_image(b64: &str) -> Result<(ImageFormat, Vec<u8>), ValidationError> {
-    // A quick bound before decoding, so a huge string is refused without allocating for it.
-    if b64.len() > MAX_IMAGE_BYTES / 3 * 4 + 8 {
+pub(crate) fn decode_image(b64: &str) -> Result<(ImageFormat, Vec<u8>), ValidationError> {
+    // Bounded by its base64 length, before decoding, so a huge string is refused without
+    // allocating for it (and the rule is one a client can check: at most 54,616 characters).
+    if b64.len() > rules::IMAGE_BASE64_MAX {
         return Err(image_too_large());
     }
     let bytes = BASE64.decode(b64.trim()).map_err(|_| {
@@ -381,9 +416,6 @@ fn decode_image(b64: &str) -> Result<(ImageFormat, Vec<u8>), ValidationError> {
             "The image is not valid base64.",
         )
     })?;
-    if bytes.len() > MAX_IMAGE_BYTES {
-        return Err(image_too_large());
-    }
     let format = ImageFormat::sniff(&bytes).ok_or_else(|| {
         ValidationError::new(
             "image_base64",
@@ -440,24 +472,25 @@ impl BrandingTemplate {
         if let Some(url) = &view.privacy_statement_url {
             check_url(url)?;
         }
-        if let Some(days) = view.external_mail_expiry_in_days {
-            if days > MAX_EXPIRY_DAYS {
-                return Err(ValidationError::new(
-                    "external_mail_expiry_in_days",
-                    "expiry_out_of_range",
-                    format!("The expiry must be between 0 and {MAX_EXPIRY_DAYS} days (0 = never)."),
-                ));
-            }
-            if days != 0 && view.identity.eq_ignore_ascii_case(DEFAULT_TEMPLATE) {
-                return Err(ValidationError::new(
-                    "external_mail_expiry_in_days",
-                    "expiry_on_default_template",
-                    "The default template cannot set an expiry; create a template for mail that should expire.",
-                ));
-            }
+        if let Some(days) = view.external_mail_expiry_in_days
+            && days > MAX_EXPIRY_DAYS
+        {
+            return Err(ValidationError::new(
+                "external_mail_expiry_in_days",
+                "expiry_out_of_range",
+                format!("The expiry must be between 0 and {MAX_EXPIRY_DAYS} days (0 = never)."),
+            ));
         }
         let image = view.image_base64.as_deref().map(decode_image).transpose()?;
         Ok(BrandingTemplate { view, image })
+    }
+
+    /// Whether this is the default template with an expiry, which it may not have: the default
+    /// template is every message's that names none, and a tenant's mail should not expire unless
+    /// it chose a template for that (a conflict with the template, not a field's rule).
+    pub fn expiry_on_default(&self) -> bool {
+        self.view.external_mail_expiry_in_days.unwrap_or(0) != 0
+            && self.view.identity.eq_ignore_ascii_case(DEFAULT_TEMPLATE)
     }
 
     /// The wire form, as given.
@@ -684,8 +717,17 @@ mod tests {
             .0,
             "invalid_image"
         );
+        // The limit is the base64 length of whole quads for 40 KB: 40 KB and two bytes fit.
         let mut big = PNG.to_vec();
-        big.resize(MAX_IMAGE_BYTES + 1, 0);
+        big.resize(MAX_IMAGE_BYTES + 2, 0);
+        assert!(
+            BrandingTemplate::validate(BrandingTemplateView {
+                image_base64: Some(BASE64.encode(&big)),
+                ..named("x")
+            })
+            .is_ok()
+        );
+        big.push(0);
         assert_eq!(
             code(BrandingTemplateView {
                 image_base64: Some(BASE64.encode(&big)),
@@ -720,13 +762,13 @@ mod tests {
             .0,
             "expiry_out_of_range"
         );
-        assert_eq!(
-            code(BrandingTemplateView {
+        assert!(
+            BrandingTemplate::validate(BrandingTemplateView {
                 external_mail_expiry_in_days: Some(7),
                 ..named(DEFAULT_TEMPLATE)
             })
-            .0,
-            "expiry_on_default_template"
+            .unwrap()
+            .expiry_on_default()
         );
         assert!(
             BrandingTemplate::validate(BrandingTemplateView {

@@ -5,17 +5,18 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sealpost_api::admin::{AttachmentRequest, SendMessageRequest};
+use sealpost_api::rules;
 
 use super::ValidationError;
 use super::address::EmailAddress;
 use super::validation::check_text;
 
 /// Most recipients (To and Cc together) of one message.
-pub const MAX_RECIPIENTS: usize = 500;
+pub const MAX_RECIPIENTS: usize = sealpost_api::rules::RECIPIENTS_MAX;
 /// Longest subject, in bytes of UTF-8 (the envelope's field limit).
-pub const MAX_SUBJECT_LEN: usize = 998;
+pub const MAX_SUBJECT_LEN: usize = sealpost_api::rules::SUBJECT_MAX;
 /// Longest attachment name, in characters (at most 4 bytes each stays within the envelope's limit).
-pub const MAX_ATTACHMENT_NAME_LEN: usize = 240;
+pub const MAX_ATTACHMENT_NAME_LEN: usize = sealpost_api::rules::ATTACHMENT_NAME_MAX;
 /// Most attachments (the envelope's limit).
 pub const MAX_ATTACHMENTS: usize = sealpost_envelope::manifest::MAX_ATTACHMENTS;
 
@@ -107,17 +108,43 @@ pub fn decode_attachments(
                     "The attachment's content is not valid base64.",
                 )
             })?;
+            let content_id = requested_content_id(
+                &format!("attachments[{i}].content_id"),
+                a.content_id.as_deref(),
+            )?;
             Ok(ComposedAttachment {
                 name: a.name.clone(),
                 content_type: a
                     .content_type
                     .clone()
                     .unwrap_or_else(|| "application/octet-stream".to_owned()),
-                content_id: a.content_id.as_deref().map(bare_content_id),
+                content_id,
                 bytes,
             })
         })
         .collect()
+}
+
+/// A Content-ID as a request gives it (`<…>` optional): one line of at most 255 characters, as
+/// given (no spaces trimmed), then stored without its brackets.
+pub fn requested_content_id(
+    field: &str,
+    raw: Option<&str>,
+) -> Result<Option<String>, ValidationError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    if raw.chars().count() > rules::MIME_TOKEN_MAX || raw.chars().any(char::is_control) {
+        return Err(ValidationError::new(
+            field,
+            "invalid_content_id",
+            format!(
+                "A Content-ID must be one line of at most {} characters.",
+                rules::MIME_TOKEN_MAX
+            ),
+        ));
+    }
+    Ok(Some(bare_content_id(raw)))
 }
 
 /// Strip the `<…>` a Content-ID is often written with.
@@ -173,28 +200,12 @@ impl ComposedMessage {
             )
             .into());
         }
-        check_text("subject", &self.subject, MAX_SUBJECT_LEN)?;
-        if self.subject.len() > MAX_SUBJECT_LEN {
-            return Err(ValidationError::new(
-                "subject",
-                "too_long",
-                format!("The subject is longer than {MAX_SUBJECT_LEN} bytes."),
-            )
-            .into());
-        }
+        check_subject(&self.subject)?;
         if self.attachments.len() > MAX_ATTACHMENTS {
             return Err(ValidationError::new(
                 "attachments",
                 "too_many_attachments",
                 format!("A message may have at most {MAX_ATTACHMENTS} attachments."),
-            )
-            .into());
-        }
-        if self.subject.contains(['\r', '\n']) {
-            return Err(ValidationError::new(
-                "subject",
-                "invalid_characters",
-                "The subject must be one line.",
             )
             .into());
         }
@@ -241,6 +252,19 @@ impl ComposedMessage {
     }
 }
 
+/// A subject: one line (tab allowed), at most [`MAX_SUBJECT_LEN`] characters.
+pub fn check_subject(subject: &str) -> Result<(), ValidationError> {
+    check_text("subject", subject, MAX_SUBJECT_LEN)?;
+    if subject.contains(['\r', '\n']) {
+        return Err(ValidationError::new(
+            "subject",
+            "invalid_characters",
+            "The subject must be one line.",
+        ));
+    }
+    Ok(())
+}
+
 /// Check one attachment's name, MIME type and Content-ID; `field_prefix` names it in a refusal
 /// (`attachments[2].`).
 pub fn check_attachment(
@@ -262,15 +286,18 @@ pub fn check_attachment(
         !t.is_empty() && !s.is_empty() && !content_type.chars().any(|c| c.is_control())
     });
     if let Some(cid) = content_id
-        && (cid.len() > 255 || cid.chars().any(char::is_control))
+        && (cid.chars().count() > rules::MIME_TOKEN_MAX || cid.chars().any(char::is_control))
     {
         return Err(ValidationError::new(
             format!("{field_prefix}content_id"),
             "invalid_content_id",
-            "A Content-ID must be one line of at most 255 bytes.",
+            format!(
+                "A Content-ID must be one line of at most {} characters.",
+                rules::MIME_TOKEN_MAX
+            ),
         ));
     }
-    if !ct_ok || content_type.len() > 255 {
+    if !ct_ok || content_type.chars().count() > rules::MIME_TOKEN_MAX {
         return Err(ValidationError::new(
             format!("{field_prefix}content_type"),
             "invalid_content_type",

@@ -14,17 +14,18 @@
 //! Sealpost (a subdomain is a separate domain).
 
 use sealpost_api::mail_flow::{MailFlowRule, RuleAction, RuleTest};
+use sealpost_api::rules;
 
 use super::ValidationError;
 use super::address::{Domain, EmailAddress};
-use super::validation::{check_name, check_text};
+use super::validation::check_name;
 
 /// Longest rule name.
-pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_NAME_LEN: usize = rules::RULE_NAME_MAX;
 /// Most conditions in one rule.
-pub const MAX_CONDITIONS: usize = 20;
+pub const MAX_CONDITIONS: usize = rules::RULE_CONDITIONS_MAX;
 /// Most values (addresses, domains, words) in one condition.
-pub const MAX_VALUES: usize = 200;
+pub const MAX_VALUES: usize = rules::RULE_VALUES_MAX;
 /// Most rules per tenant.
 pub const MAX_RULES: usize = 100;
 
@@ -64,8 +65,14 @@ impl AddressList {
     }
 }
 
-/// A word or phrase, as lower-case words.
-type Phrase = Vec<String>;
+/// A word or phrase to look for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phrase {
+    /// Its words, lower-cased, found as a run of whole words (`Confidential`, `do not forward`).
+    Words(Vec<String>),
+    /// One with no letters or digits (`€€€`, `§`): found as it is written, in any case.
+    Literal(String),
+}
 
 /// What a validated condition tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,16 +166,13 @@ fn phrases(field: &str, words: &[String]) -> Result<Vec<Phrase>, ValidationError
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            let phrase = tokens(w);
-            if phrase.is_empty() {
-                Err(ValidationError::new(
-                    format!("{field}[{i}]"),
-                    "invalid_words",
-                    format!("{w:?} has no letters or digits to match."),
-                ))
+            check_name(&format!("{field}[{i}]"), w, rules::RULE_WORD_MAX)?;
+            let words = tokens(w);
+            Ok(if words.is_empty() {
+                Phrase::Literal(w.trim().to_lowercase())
             } else {
-                Ok(phrase)
-            }
+                Phrase::Words(words)
+            })
         })
         .collect()
 }
@@ -201,27 +205,43 @@ fn test(field: &str, t: &RuleTest) -> Result<Test, ValidationError> {
         },
         RuleTest::SubjectTag { tag } => {
             let f = format!("{field}.tag");
-            check_name(&f, tag, 64)?;
+            check_name(&f, tag, rules::SUBJECT_TAG_MAX)?;
             Test::SubjectTag(tag.trim().to_lowercase())
         }
         RuleTest::Header { name, value } => {
             let f = format!("{field}.name");
-            let token = !name.is_empty()
-                && name.len() <= 76
-                && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
-            if !token {
+            if !is_header_name(name) {
                 return Err(ValidationError::new(
                     f,
                     "invalid_header_name",
                     format!("{name:?} is not a header name like X-Sealpost-Encrypt."),
                 ));
             }
-            check_name(&format!("{field}.value"), value, 998)?;
+            check_name(&format!("{field}.value"), value, rules::HEADER_VALUE_MAX)?;
             Test::Header(name.to_ascii_lowercase(), value.trim().to_lowercase())
         }
         RuleTest::HasAttachments => Test::HasAttachments,
         RuleTest::SizeOver { bytes } => Test::SizeOver(*bytes),
     })
+}
+
+/// The sentence a rejecting rule answers with: it goes into an SMTP reply, so one line of
+/// printable ASCII, not blank.
+pub(crate) fn check_reject_reason(reason: &str) -> Result<(), ValidationError> {
+    check_name("action.reason", reason, rules::REJECT_REASON_MAX)?;
+    if !reason.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        return Err(ValidationError::new(
+            "action.reason",
+            "invalid_characters",
+            "The reason is sent in an SMTP reply: one line of plain ASCII text.",
+        ));
+    }
+    Ok(())
+}
+
+/// A mail header's name: 1–76 printable ASCII characters but `:` (RFC 5322 `ftext`, on one line).
+pub(crate) fn is_header_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 76 && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
 }
 
 /// Check a rule as written, without its templates (the caller checks they exist).
@@ -284,15 +304,7 @@ pub fn validate(view: &MailFlowRule) -> Result<Rule, ValidationError> {
         }
         RuleAction::SendUnencrypted => Outcome::SendUnencrypted,
         RuleAction::Reject { reason } => {
-            check_name("action.reason", reason, 200)?;
-            check_text("action.reason", reason, 200)?;
-            if reason.contains(['\r', '\n']) || !reason.is_ascii() {
-                return Err(ValidationError::new(
-                    "action.reason",
-                    "invalid_characters",
-                    "The reason is sent in an SMTP reply: one line of plain ASCII text.",
-                ));
-            }
+            check_reject_reason(reason)?;
             Outcome::Reject {
                 reason: reason.trim().to_owned(),
             }
@@ -315,7 +327,7 @@ pub fn tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn has_phrase(words: &[String], phrase: &[String]) -> bool {
+fn has_words(words: &[String], phrase: &[String]) -> bool {
     !phrase.is_empty() && words.windows(phrase.len()).any(|w| w == phrase)
 }
 
@@ -342,6 +354,8 @@ struct Prepared<'a> {
     subject_words: Vec<String>,
     body_words: Vec<String>,
     subject_lower: String,
+    /// The body in lower case, made only if a literal phrase asks for it.
+    body_lower: std::cell::OnceCell<String>,
 }
 
 impl Prepared<'_> {
@@ -353,9 +367,19 @@ impl Prepared<'_> {
             Test::Words {
                 phrases,
                 subject_only,
-            } => phrases.iter().any(|p| {
-                has_phrase(&self.subject_words, p)
-                    || (!subject_only && has_phrase(&self.body_words, p))
+            } => phrases.iter().any(|p| match p {
+                Phrase::Words(words) => {
+                    has_words(&self.subject_words, words)
+                        || (!subject_only && has_words(&self.body_words, words))
+                }
+                Phrase::Literal(text) => {
+                    self.subject_lower.contains(text.as_str())
+                        || (!subject_only
+                            && self
+                                .body_lower
+                                .get_or_init(|| self.facts.body.to_lowercase())
+                                .contains(text.as_str()))
+                }
             }),
             Test::SubjectTag(tag) => self.subject_lower.contains(tag.as_str()),
             Test::Header(name, value) => self
@@ -396,6 +420,7 @@ pub fn route(
         subject_words: tokens(&facts.subject),
         body_words: tokens(&facts.body),
         subject_lower: facts.subject.to_lowercase(),
+        body_lower: std::cell::OnceCell::new(),
     };
     recipients
         .iter()
@@ -610,6 +635,10 @@ mod tests {
             &facts("", "top, not secret")
         ));
         assert!(sealed(&[words(&["lön"])], &facts("Din LÖN", "")));
+        // Without letters or digits a phrase is found as it is written.
+        assert!(sealed(&[words(&["€€€"])], &facts("", "price: €€€ only")));
+        assert!(sealed(&[words(&["--"])], &facts("a -- b", "")));
+        assert!(!sealed(&[words(&["€€€"])], &facts("€ and €", "")));
         let subject_only = rule(
             "s",
             vec![cond(
@@ -735,13 +764,13 @@ mod tests {
                 "x",
                 vec![cond(
                     RuleTest::SubjectWords {
-                        words: vec!["--".into()]
+                        words: vec!["  ".into()]
                     },
                     false
                 )],
                 seal()
             )),
-            "invalid_words"
+            "required"
         );
         assert_eq!(
             bad(rule(

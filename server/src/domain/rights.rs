@@ -80,9 +80,9 @@ pub const ENCRYPT: &str = "Encrypt";
 pub const DO_NOT_FORWARD: &str = "Do Not Forward";
 
 /// Longest template name.
-pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_NAME_LEN: usize = sealpost_api::rules::RIGHTS_NAME_MAX;
 /// Longest description.
-pub const MAX_DESCRIPTION_LEN: usize = 1024;
+pub const MAX_DESCRIPTION_LEN: usize = sealpost_api::rules::RIGHTS_DESCRIPTION_MAX;
 
 /// A validated rights template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,16 +157,6 @@ impl RightsTemplate {
     pub fn from_view(view: &RightsTemplateView) -> Result<RightsTemplate, ValidationError> {
         check_name("name", &view.name, MAX_NAME_LEN)?;
         check_text("description", &view.description, MAX_DESCRIPTION_LEN)?;
-        if RightsTemplate::built_in(&view.name).is_some() {
-            return Err(ValidationError::new(
-                "name",
-                "built_in_template",
-                format!(
-                    "{} is a built-in template and cannot be defined again.",
-                    view.name
-                ),
-            ));
-        }
         let rights = Rights::parse("rights", &view.rights)?;
         check_forward_limits(&view.forward_limits)?;
         Ok(RightsTemplate {
@@ -223,7 +213,6 @@ mod tests {
         assert_eq!(code(view("x", &["reply"])), "view_required");
         assert_eq!(code(view("x", &["view", "fly"])), "unknown_right");
         assert_eq!(code(view("x", &["view", "view"])), "duplicate_right");
-        assert_eq!(code(view("Encrypt", &["view"])), "built_in_template");
         assert_eq!(code(view("", &["view"])), "required");
         assert_eq!(code(view(&"n".repeat(65), &["view"])), "too_long");
         let mut wide = view("x", &["view", "forward"]);

@@ -52,12 +52,40 @@ fn invalid_json(why: impl std::fmt::Display) -> ApiError {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
+/// Read `T` from parsed JSON, taking a number with no fractional part (`5.0`) as the integer it
+/// is: JSON and JSON Schema do not tell `5.0` from `5`, so a client (or a generator working from
+/// the OpenAPI document) may send either, and the wire types' integers must take both.
+pub fn from_json_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    whole_numbers_as_integers(&mut value);
+    serde_json::from_value(value).map_err(invalid_json)
+}
+
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
+                // Only where the integer is exact; larger ones stay floats, which no integer
+                // field takes.
+                if (0.0..=9_007_199_254_740_992.0).contains(&f) {
+                    *value = Value::from(f as u64);
+                } else if (-9_007_199_254_740_992.0..0.0).contains(&f) {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => from_json_value(v).map(ApiJson),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::refused(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -67,6 +95,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(e) => Err(invalid_json(e.body_text())),
         }
     }
+}
+
+/// A query string read as `T`; one that does not fit is refused with `invalid_query` and the
+/// parser's explanation (a repeated or unknown parameter, a number that is none).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        query_from_uri(&parts.uri).map(ApiQuery)
+    }
+}
+
+/// The query string of `uri` as `T`, refused as [`ApiQuery`] refuses.
+pub fn query_from_uri<T: DeserializeOwned>(uri: &axum::http::Uri) -> Result<T, ApiError> {
+    axum::extract::Query::<T>::try_from_uri(uri)
+        .map(|axum::extract::Query(q)| q)
+        .map_err(|e| ApiError::refused(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
 }
 
 /// A change sent with PATCH: a JSON merge patch (RFC 7396), which is an object of the fields to
@@ -88,9 +136,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for MergePatch<T> {
                 "A change is a JSON object naming the fields to change (a merge patch), e.g. {\"name\": \"Contoso\"}.",
             ));
         }
-        serde_json::from_value(value)
-            .map(MergePatch)
-            .map_err(invalid_json)
+        from_json_value(value).map(MergePatch)
     }
 }
 
@@ -124,13 +170,12 @@ pub async fn read_json<T: DeserializeOwned>(req: Request, limit: usize) -> Resul
                 "The request body is too large or could not be read.",
             )
         })?;
-    serde_json::from_slice(&body).map_err(|e| {
-        ApiError::refused(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("The request body is not valid: {e}"),
-        )
-    })
+    json_from_slice(&body)
+}
+
+/// `T` from a JSON body already read, refused as [`ApiJson`] refuses.
+pub fn json_from_slice<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    from_json_value(serde_json::from_slice(body).map_err(invalid_json)?)
 }
 
 /// Longest user agent kept.

@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::clock::rfc3339;
 use crate::domain::ValidationError;
 use crate::domain::address::Domain;
-use crate::services::error::{RefusalKind, ServiceError};
+use crate::services::error::ServiceError;
 use crate::state::AppState;
 use crate::store::dkim::DkimKeyRecord;
 use crate::store::{StoreError, Tenant};
@@ -77,7 +77,7 @@ fn context(k: &DkimKeyRecord) -> Vec<u8> {
     .into_bytes()
 }
 
-fn check_selector(selector: &str) -> Result<(), ValidationError> {
+pub(crate) fn check_selector(selector: &str) -> Result<(), ValidationError> {
     let ok = !selector.is_empty()
         && selector.len() <= 63
         && selector
@@ -106,14 +106,6 @@ pub async fn create(
     selector: Option<&str>,
 ) -> Result<DkimKeyRecord, ServiceError> {
     let domain = Domain::parse("domain", domain)?;
-    if !tenant.domains.contains(&domain) {
-        return Err(ValidationError::new(
-            "domain",
-            "domain_not_proven",
-            format!("{domain} is not one of this tenant's proven domains; prove it first (config verify-domain)."),
-        )
-        .into());
-    }
     let algorithm = match algorithm.to_ascii_lowercase().as_str() {
         ED25519 => ED25519,
         RSA | "rsa-2048" | "rsa2048" => RSA,
@@ -135,9 +127,16 @@ pub async fn create(
         ),
     };
     check_selector(&selector)?;
+    if !tenant.domains.contains(&domain) {
+        return Err(ServiceError::Conflict {
+            code: "domain_not_proven",
+            message: format!(
+                "{domain} is not one of this tenant's proven domains; prove it first (config verify-domain)."
+            ),
+        });
+    }
     if state.store.dkim_keys(&tenant.id, None).await?.len() >= MAX_KEYS {
-        return Err(ServiceError::Refused {
-            refusal: RefusalKind::NotPossible,
+        return Err(ServiceError::Conflict {
             code: "too_many_dkim_keys",
             message: format!("A tenant may hold {MAX_KEYS} DKIM keys; remove one first."),
         });

@@ -2,10 +2,9 @@
 //! relaying and senders) only once proven with a DNS TXT record, so a tenant cannot send as a
 //! domain it does not hold. The operator's `tenant create` makes its domains proven at once.
 
-use crate::domain::ValidationError;
 use crate::domain::address::Domain;
 use crate::secrets::new_id;
-use crate::services::error::{RefusalKind, ServiceError};
+use crate::services::error::ServiceError;
 use crate::services::limits::{self, Limit};
 use crate::state::AppState;
 use crate::store::{DomainClaim, StoreError, Tenant};
@@ -40,12 +39,12 @@ pub async fn request(
         .cloned()
         .collect();
     if proven.is_empty() {
-        return Err(ValidationError::new(
-            "domains",
-            "proven_domain_required",
-            "Keep at least one of your proven domains; new ones are used only once proven.",
-        )
-        .into());
+        return Err(ServiceError::Conflict {
+            code: "proven_domain_required",
+            message:
+                "Keep at least one of your proven domains; new ones are used only once proven."
+                    .into(),
+        });
     }
     let before = state.store.domain_claims(&tenant.id).await?;
     let now = state.clock.now();
@@ -65,12 +64,10 @@ pub async fn request(
         })
         .collect();
     if claims.len() > MAX_CLAIMS {
-        return Err(ValidationError::new(
-            "domains",
-            "too_many_values",
-            format!("At most {MAX_CLAIMS} domains may wait for their proof at once."),
-        )
-        .into());
+        return Err(ServiceError::Conflict {
+            code: "too_many_values",
+            message: format!("At most {MAX_CLAIMS} domains may wait for their proof at once."),
+        });
     }
     state
         .store
@@ -110,8 +107,7 @@ pub async fn prove(state: &AppState, tenant: &Tenant, domain: &Domain) -> Result
         }
     })?;
     if !found.iter().any(|v| v.trim() == want) {
-        return Err(ServiceError::Refused {
-            refusal: RefusalKind::NotPossible,
+        return Err(ServiceError::Conflict {
             code: "domain_not_proven",
             message: format!(
                 "No TXT record at {name} holds {want}. Publish it, then ask again (DNS changes can take a while to reach everyone)."

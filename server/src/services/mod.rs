@@ -15,6 +15,8 @@ pub mod recipient_sessions;
 pub mod replies;
 pub mod revoking;
 pub mod rights;
+#[cfg(test)]
+mod rules_agreement;
 pub mod sealing;
 pub mod self_test;
 pub mod sending;

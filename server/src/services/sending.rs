@@ -14,7 +14,6 @@ use sealpost_envelope::{
 };
 
 use crate::clock::rfc3339;
-use crate::domain::ValidationError;
 use crate::domain::access::{MessageState, Revocation, expiry, message_state};
 use crate::domain::address::EmailAddress;
 use crate::domain::branding::{BrandingTemplate, DEFAULT_TEMPLATE};
@@ -51,12 +50,11 @@ pub async fn send(
 }
 
 /// The sender must be in one of the tenant's domains (`sender_not_in_tenant`).
-pub fn check_sender(tenant: &Tenant, from: &EmailAddress) -> Result<(), ValidationError> {
+pub fn check_sender(tenant: &Tenant, from: &EmailAddress) -> Result<(), ServiceError> {
     if from.is_in(&tenant.domains) {
         return Ok(());
     }
-    Err(ValidationError::new(
-        "from",
+    Err(ServiceError::conflict(
         "sender_not_in_tenant",
         format!(
             "{from} is not in one of this tenant's domains ({}).",
@@ -124,12 +122,10 @@ async fn delivery_for(
 ) -> Result<Delivery, ServiceError> {
     check_sender(tenant, &composed.from)?;
     if external.is_empty() {
-        return Err(ValidationError::new(
-            "to",
+        return Err(ServiceError::conflict(
             "no_external_recipients",
             "Every recipient is inside the organisation; Sealpost protects mail to people outside it.",
-        )
-        .into());
+        ));
     }
     let branding_name = options
         .branding_template
@@ -141,12 +137,10 @@ async fn delivery_for(
         .await
     {
         Err(StoreError::NotFound) => {
-            return Err(ValidationError::new(
-                "branding_template",
+            return Err(ServiceError::conflict(
                 "unknown_branding_template",
                 format!("There is no branding template called {branding_name:?}."),
-            )
-            .into());
+            ));
         }
         other => other?,
     };
@@ -155,12 +149,10 @@ async fn delivery_for(
     let rights_name = options.rights_template.as_deref().unwrap_or(ENCRYPT);
     let rights = match resolve_rights(state.store.as_ref(), &tenant.id, rights_name).await {
         Err(StoreError::NotFound) => {
-            return Err(ValidationError::new(
-                "rights_template",
+            return Err(ServiceError::conflict(
                 "unknown_rights_template",
                 format!("There is no rights template called {rights_name:?}."),
-            )
-            .into());
+            ));
         }
         other => other?,
     };

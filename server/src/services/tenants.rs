@@ -12,9 +12,9 @@ use crate::secrets::{new_id, new_secret};
 use crate::store::{AdminToken, Store, StoreError, Tenant};
 
 /// Longest tenant name.
-pub const MAX_TENANT_NAME_LEN: usize = 128;
+pub const MAX_TENANT_NAME_LEN: usize = sealpost_api::rules::TENANT_NAME_MAX;
 /// Longest token label.
-pub const MAX_LABEL_LEN: usize = 128;
+pub const MAX_LABEL_LEN: usize = sealpost_api::rules::TOKEN_LABEL_MAX;
 /// Prefix of admin token secrets (so they are easy to spot in a leaked file).
 pub const ADMIN_TOKEN_PREFIX: &str = "spa_";
 

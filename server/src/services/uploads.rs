@@ -363,10 +363,8 @@ pub async fn add_attachment(
         .content_type
         .clone()
         .unwrap_or_else(|| "application/octet-stream".to_owned());
-    let content_id = req
-        .content_id
-        .as_deref()
-        .map(crate::domain::composed::bare_content_id);
+    let content_id =
+        crate::domain::composed::requested_content_id("content_id", req.content_id.as_deref())?;
     check_attachment("", &req.name, &content_type, content_id.as_deref())?;
     if req.size == 0 {
         return Err(ValidationError::new(
@@ -378,15 +376,17 @@ pub async fn add_attachment(
     }
     let max = state.config.uploads.max_attachment_size;
     if req.size > max {
-        return Err(ServiceError::refused(
-            RefusalKind::TooLarge,
+        // A declared size, not bytes sent: the field's value is out of range.
+        return Err(ValidationError::new(
+            "size",
             "attachment_too_large",
             format!(
                 "The attachment is {:.1} MB; the limit is {:.1} MB.",
                 req.size as f64 / 1_048_576.0,
                 max as f64 / 1_048_576.0
             ),
-        ));
+        )
+        .into());
     }
     // The part's prefix binds its index, which the store assigns: try the next free one, and again
     // if another request took it meanwhile.
@@ -433,12 +433,10 @@ pub async fn add_attachment(
             Err(StoreError::Conflict("index_taken")) => continue,
             Err(StoreError::Conflict("draft_sending")) => return Err(draft_sending()),
             Err(StoreError::Conflict("too_many_attachments")) => {
-                return Err(ValidationError::new(
-                    "attachments",
+                return Err(ServiceError::conflict(
                     "too_many_attachments",
                     format!("A message may have at most {MAX_ATTACHMENTS} attachments."),
-                )
-                .into());
+                ));
             }
             Err(StoreError::Conflict("upload_quota")) => {
                 let message = match owner {
@@ -587,8 +585,10 @@ where
         .find(|a| a.index == index)
         .ok_or(ServiceError::NotFound)?;
     let window = draft.draft.window_size;
+    // The window must fit the attachment as it was declared: a conflict with the draft, not a
+    // malformed request.
     if range.total != attachment.size {
-        return Err(invalid_window(
+        return Err(ServiceError::conflict(
             "upload_size_mismatch",
             format!(
                 "The attachment was declared as {} bytes; the Content-Range says {}.",
@@ -599,7 +599,7 @@ where
     if !range.start.is_multiple_of(window)
         || range.end - range.start != window.min(range.total - range.start)
     {
-        return Err(invalid_window(
+        return Err(ServiceError::conflict(
             "upload_window_length",
             format!(
                 "Each window is {window} bytes from a multiple of {window} (the last one the rest)."
@@ -931,12 +931,10 @@ async fn sealed_attachments(
 /// Whether `uploaded` attachments of a draft and `inline` ones of the request fit in a message.
 pub fn check_attachment_count(uploaded: usize, inline: usize) -> Result<(), ServiceError> {
     if uploaded + inline > MAX_ATTACHMENTS {
-        return Err(ValidationError::new(
-            "attachments",
+        return Err(ServiceError::conflict(
             "too_many_attachments",
             format!("A message may have at most {MAX_ATTACHMENTS} attachments."),
-        )
-        .into());
+        ));
     }
     Ok(())
 }
@@ -969,24 +967,29 @@ async fn send_claimed(
 ) -> Result<String, ServiceError> {
     let Claimed { draft, seal } = claimed;
     if !from.as_str().eq_ignore_ascii_case(&draft.draft.sender) {
-        return Err(ValidationError::new(
-            "from",
+        return Err(ServiceError::conflict(
             "draft_sender_changed",
             format!(
                 "This draft is from {}; its attachments are sealed for that sender.",
                 draft.draft.sender
             ),
-        )
-        .into());
+        ));
     }
     check_attachment_count(draft.attachments.len(), req.attachments.len())?;
     let attachments = decode_attachments(&req.attachments)?;
-    let mut composed =
-        ComposedMessage::from_request(req, attachments, state.config.max_message_size)?;
-    if composed.text.is_none() && composed.html.is_none() && composed.attachments.is_empty() {
-        // The draft's attachments are the content.
-        composed.text = Some(String::new());
-    }
+    // The draft's attachments may be all the message has.
+    let bodiless = req.text.is_none() && req.html.is_none() && req.attachments.is_empty();
+    let with_body;
+    let req = if bodiless && !draft.attachments.is_empty() {
+        with_body = SendMessageRequest {
+            text: Some(String::new()),
+            ..req.clone()
+        };
+        &with_body
+    } else {
+        req
+    };
+    let composed = ComposedMessage::from_request(req, attachments, state.config.max_message_size)?;
     let options = SendOptions {
         branding_template: req.branding_template.clone(),
         rights_template: req.rights_template.clone(),

@@ -202,7 +202,7 @@ async fn keys_are_made_only_for_the_tenants_own_proven_domains_and_removed_only_
     for (body, status, code) in [
         (
             json!({"domain": "fabrikam.example", "algorithm": "ed25519"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
             "domain_not_proven",
         ),
         (
@@ -373,7 +373,7 @@ async fn a_tenant_cannot_make_keys_without_end() {
         .await;
     assert_eq!(
         (status, refusal.code.as_str()),
-        (StatusCode::BAD_REQUEST, "too_many_dkim_keys")
+        (StatusCode::CONFLICT, "too_many_dkim_keys")
     );
     assert_eq!(keys(&app, &t.token).await.len(), 20);
 }

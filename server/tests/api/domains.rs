@@ -64,22 +64,24 @@ async fn a_domain_is_used_only_once_its_txt_record_proves_it() {
     let (status, body) = app
         .json(Method::POST, "/api/admin/messages", &t.token, Some(&m))
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body:?}");
     let body: serde_json::Value = body;
-    assert!(body.to_string().contains("from"), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("sender_not_in_tenant"))
+    );
 
     // No record, then a wrong one: not proven.
     let (status, body) = verify(&app, &t.token, "fabrikam.example").await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("domain_not_proven"))
+        (StatusCode::CONFLICT, Some("domain_not_proven"))
     );
     dns.publish(
         "_sealpost.fabrikam.example",
         "sealpost-verification=someone-elses",
     );
     let (status, _) = verify(&app, &t.token, "fabrikam.example").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::CONFLICT);
 
     // The right record proves it, and it can be sent from.
     dns.publish("_sealpost.fabrikam.example", &pending.txt_value);
@@ -117,7 +119,7 @@ async fn another_tenant_can_neither_prove_nor_take_a_proven_domain() {
     let (status, _) = verify(&app, &b.token, "fabrikam.example").await;
     assert_eq!(
         status,
-        StatusCode::BAD_REQUEST,
+        StatusCode::CONFLICT,
         "Contoso's record proves nothing for Mallory"
     );
     let (status, _) = verify(&app, &a.token, "fabrikam.example").await;
@@ -145,7 +147,7 @@ async fn a_tenant_keeps_a_proven_domain_and_cannot_verify_what_it_never_asked_fo
     let app = TestApp::with_config(|c| c.dns_server = Some(dns.addr)).await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
     let (status, body) = set_domains(&app, &t.token, &["fabrikam.example"]).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "proven_domain_required");
     assert_eq!(
         tenant_view(&app, &t.token).await.domains,

@@ -95,7 +95,7 @@ async fn a_tenant_names_only_the_root_keys_assigned_to_it() {
             .await;
         assert_eq!(
             (status, e.code.as_str()),
-            (StatusCode::BAD_REQUEST, "unknown_root_key")
+            (StatusCode::CONFLICT, "unknown_root_key")
         );
         assert!(!e.message.contains("Contoso"), "{}", e.message);
     }
@@ -119,7 +119,7 @@ async fn a_tenant_names_only_the_root_keys_assigned_to_it() {
     .await;
     assert_eq!(
         (status, e["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("unknown_root_key"))
+        (StatusCode::CONFLICT, Some("unknown_root_key"))
     );
 }
 
@@ -235,7 +235,7 @@ async fn a_senders_policy_wins_over_the_tenants_and_shows_whether_its_messages_a
             "/api/admin/data-encryption-policy-assignment/senders/eve@elsewhere.example",
             &t.token,
             json!({ "data_encryption_policy": "Finance" }),
-            (StatusCode::UNPROCESSABLE_ENTITY, "sender_not_in_tenant"),
+            (StatusCode::CONFLICT, "sender_not_in_tenant"),
         ),
         (
             ANNA,
@@ -415,6 +415,7 @@ async fn policies_are_checked_then_created_assigned_and_seal_new_messages() {
     assert!(list.root_keys.iter().all(|k| k.available));
 
     for (body, code) in [
+        // What the request alone decides is 400; a key the server has not: 409.
         (
             json!({"name": "A", "root_keys": ["vault-a"]}),
             "two_root_keys_required",
@@ -443,11 +444,12 @@ async fn policies_are_checked_then_created_assigned_and_seal_new_messages() {
         let (status, e): (_, ErrorBody) = app
             .refusal(Method::POST, POLICIES, &t.token, Some(&body))
             .await;
-        assert_eq!(
-            (status, e.code.as_str()),
-            (StatusCode::BAD_REQUEST, code),
-            "{body}"
-        );
+        let want = if code == "unknown_root_key" {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!((status, e.code.as_str()), (want, code), "{body}");
     }
 
     let before = send(&app, &t.token, "bob@gmail.example").await;
@@ -774,7 +776,7 @@ async fn replacing_a_root_key_rewraps_the_data_key_under_the_new_one() {
         let (status, body) = set_policy(&app, &t.token, "Dep", &replace(old, new)).await;
         assert_eq!(
             (status, body["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some(code))
+            (StatusCode::CONFLICT, Some(code))
         );
     }
     let both = SetDataEncryptionPolicy {
@@ -963,7 +965,7 @@ async fn a_purge_is_requested_with_reason_and_contact_then_confirmed_and_crypto_
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("confirmation_mismatch"))
+        (StatusCode::CONFLICT, Some("confirmation_mismatch"))
     );
     // A notice of one of the policy's messages still waits in the outbox (the relay was down):
     // it carries the subject and a link to what the purge makes unreadable.

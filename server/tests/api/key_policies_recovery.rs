@@ -167,7 +167,7 @@ async fn the_availability_key_recovers_a_policy_only_when_both_root_keys_are_gon
             &t.token,
             vec!["vault-c", "vault-f"],
             "Lost",
-            (StatusCode::BAD_REQUEST, "unknown_root_key"),
+            (StatusCode::CONFLICT, "unknown_root_key"),
         ),
         (
             &fabrikam.token,

@@ -163,7 +163,7 @@ async fn a_sender_rolled_back_has_its_messages_moved_to_service_keys_across_a_cr
         let (status, e): (_, ErrorBody) = app.refusal(Method::POST, path, token, None::<&()>).await;
         assert_eq!(
             (status, e.code.as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, "sender_not_in_tenant")
+            (StatusCode::CONFLICT, "sender_not_in_tenant")
         );
     }
     assert!(

@@ -12,6 +12,7 @@ mod answers;
 mod blobs_s3;
 mod cli;
 mod clock_ahead;
+mod contract;
 mod dkim;
 mod dns;
 mod domains;

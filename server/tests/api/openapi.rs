@@ -14,6 +14,7 @@ use schemars::{JsonSchema, SchemaGenerator};
 use sealpost_api::admin::*;
 use sealpost_api::key_policies::*;
 use sealpost_api::mail_flow::*;
+use sealpost_api::rules;
 use sealpost_api::{ErrorBody, HealthResponse};
 use serde_json::{Map, Value, json};
 
@@ -29,7 +30,8 @@ struct Op {
     request: Option<fn(&mut SchemaGenerator) -> Value>,
     status: u16,
     response: Option<fn(&mut SchemaGenerator) -> Value>,
-    query: &'static [(&'static str, &'static str)],
+    /// The query string's type: each of its fields is a query parameter.
+    query: Option<fn(&mut SchemaGenerator) -> Value>,
     /// Operations this one's answer leads to (OpenAPI links), so a client (or a stateful fuzzer)
     /// can go from what it made to reading, changing and removing it.
     links: &'static [Link],
@@ -56,14 +58,35 @@ fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
     g.subschema_for::<T>().to_value()
 }
 
+/// A JSON merge patch of a branding template: its fields, none required.
 fn merge_patch(g: &mut SchemaGenerator) -> Value {
-    let mut v = s::<BrandingTemplateView>(g);
-    if let Some(o) = v.as_object_mut() {
-        o.insert(
-            "description".into(),
-            json!("A JSON merge patch (RFC 7396) of the template's fields: a field given replaces, null clears, an absent field stays. `identity` cannot change."),
-        );
+    s::<BrandingTemplateView>(g);
+    let mut v = g.definitions()["BrandingTemplateView"].clone();
+    // In a merge patch null removes what it names, at any depth: a text's translations, or one.
+    fn nullable_translations(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                if let Some(t) = o
+                    .get_mut("properties")
+                    .and_then(|p| p.get_mut("translations"))
+                {
+                    let each = t["additionalProperties"].take();
+                    t["additionalProperties"] = json!({ "anyOf": [each, { "type": "null" }] });
+                    *t = json!({ "anyOf": [t.take(), { "type": "null" }] });
+                }
+                o.values_mut().for_each(nullable_translations);
+            }
+            Value::Array(a) => a.iter_mut().for_each(nullable_translations),
+            _ => {}
+        }
     }
+    nullable_translations(&mut v);
+    let o = v.as_object_mut().unwrap();
+    o.remove("required");
+    o.insert(
+        "description".into(),
+        json!("A JSON merge patch (RFC 7396) of the template's fields: a field given replaces, null clears, an absent field stays. `identity` cannot change (given, it must be the template's own)."),
+    );
     v
 }
 
@@ -76,7 +99,7 @@ const fn op(method: &'static str, path: &'static str, summary: &'static str) -> 
         request: None,
         status: 200,
         response: None,
-        query: &[],
+        query: None,
         links: &[],
     }
 }
@@ -112,7 +135,7 @@ fn operations() -> Vec<Op> {
         },
         Op {
             response: Some(s::<Vec<DkimKeyView>>),
-            query: &[("domain", "Only this domain's keys.")],
+            query: Some(s::<DkimKeysQuery>),
             ..op(
                 "get",
                 "/tenant/dkim",
@@ -147,7 +170,7 @@ fn operations() -> Vec<Op> {
         },
         Op {
             response: Some(s::<Vec<RecipientPasskeyView>>),
-            query: &[("address", "Only this recipient address's passkeys.")],
+            query: Some(s::<PasskeysQuery>),
             ..op(
                 "get",
                 "/tenant/passkeys",
@@ -316,20 +339,7 @@ fn operations() -> Vec<Op> {
             request: Some(s::<SendMessageRequest>),
             status: 201,
             response: Some(s::<MessageStatusView>),
-            query: &[
-                (
-                    "branding_template",
-                    "With message/rfc822: the branding template (default `default`).",
-                ),
-                (
-                    "rights_template",
-                    "With message/rfc822: the rights template (default `Encrypt`).",
-                ),
-                (
-                    "expires_in_days",
-                    "With message/rfc822: days until external access ends (0 = never).",
-                ),
-            ],
+            query: Some(s::<SendOptions>),
             links: &[
                 Link {
                     method: "get",
@@ -476,13 +486,7 @@ fn operations() -> Vec<Op> {
         },
         Op {
             response: Some(s::<PortalLogView>),
-            query: &[
-                ("message", "One message's id."),
-                ("recipient", "One recipient's address."),
-                ("from", "At or after this time (RFC 3339)."),
-                ("to", "Before this time (RFC 3339)."),
-                ("limit", "At most this many (default 100, at most 1000)."),
-            ],
+            query: Some(s::<PortalLogQuery>),
             ..op(
                 "get",
                 "/portal-log",
@@ -491,10 +495,7 @@ fn operations() -> Vec<Op> {
         },
         Op {
             response: Some(s::<PortalLogVerifyView>),
-            query: &[(
-                "head",
-                "A head recorded earlier (SEQ:HASH) that must still be in the chain.",
-            )],
+            query: Some(s::<PortalLogVerifyQuery>),
             ..op(
                 "get",
                 "/portal-log/verify",
@@ -576,13 +577,7 @@ fn operations() -> Vec<Op> {
         },
         Op {
             response: Some(s::<SimulationView>),
-            query: &[
-                ("mail_from", "Envelope sender (default: the From header)."),
-                (
-                    "rcpt",
-                    "Envelope recipients, comma-separated (default: To, Cc and Bcc).",
-                ),
-            ],
+            query: Some(s::<SimulationQuery>),
             ..op(
                 "post",
                 "/mail-flow/simulate",
@@ -804,11 +799,11 @@ fn document() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_parameter(name)}))
             .collect();
-        parameters.extend(o.query.iter().map(|(name, description)| {
-            json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
-        }));
+        if let Some(query) = o.query {
+            parameters.extend(query_parameters(query));
+        }
         if !parameters.is_empty() {
             operation.insert("parameters".into(), Value::Array(parameters));
         }
@@ -819,10 +814,7 @@ fn document() -> Value {
                 json!({ "schema": request(&mut g) }),
             );
             if o.path == "/messages" {
-                content.insert(
-                    "message/rfc822".into(),
-                    json!({ "schema": { "type": "string", "format": "binary" } }),
-                );
+                content.insert("message/rfc822".into(), raw_message());
             }
             operation.insert(
                 "requestBody".into(),
@@ -835,14 +827,14 @@ fn document() -> Value {
                 json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } }),
             );
             if let Some(Value::Array(p)) = operation.get_mut("parameters") {
-                p.push(json!({"name": "Content-Range", "in": "header", "required": true, "description": "bytes first-last/size", "schema": {"type": "string"}}));
-                p.push(json!({"name": "Content-Digest", "in": "header", "required": false, "description": "sha-256=:<base64>: of the window (RFC 9530); a window that does not match is refused.", "schema": {"type": "string"}}));
+                p.push(json!({"name": "Content-Range", "in": "header", "required": true, "description": "bytes first-last/size: one window, first ≤ last < size, first a multiple of the draft's window_size, last + 1 - first the window size (less for the last).", "schema": {"type": "string", "pattern": "^bytes [0-9]{1,19}-[0-9]{1,19}/[0-9]{1,19}$"}}));
+                p.push(json!({"name": "Content-Digest", "in": "header", "required": false, "description": "sha-256=:<base64>: of the window (RFC 9530); a window that does not match is refused.", "schema": {"type": "string", "pattern": "^sha-256=:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=:$"}}));
             }
         }
         if o.path == "/mail-flow/simulate" {
             operation.insert(
                 "requestBody".into(),
-                json!({ "required": true, "content": { "message/rfc822": { "schema": { "type": "string", "format": "binary" } } } }),
+                json!({ "required": true, "content": { "message/rfc822": raw_message() } }),
             );
         }
         let mut responses = Map::new();
@@ -896,7 +888,7 @@ fn document() -> Value {
         }}),
     );
     let schemas = g.take_definitions(true);
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Sealpost admin API",
@@ -919,7 +911,100 @@ fn document() -> Value {
             },
             "schemas": schemas
         }
-    })
+    });
+    state_integer_bounds(&mut document);
+    document
+}
+
+/// A path parameter's schema: the rule its handler checks it by, where it checks one (an id or a
+/// name is looked up as it is: a wrong one is not found).
+fn path_parameter(name: &str) -> Value {
+    match name {
+        "domain" => {
+            json!({ "type": "string", "maxLength": rules::DOMAIN_MAX, "pattern": rules::DOMAIN })
+        }
+        "address" => {
+            json!({ "type": "string", "maxLength": rules::EMAIL_MAX, "pattern": rules::EMAIL, "not": { "pattern": rules::NO_DOUBLE_DOT } })
+        }
+        "selector" => json!({ "type": "string", "pattern": rules::DKIM_SELECTOR }),
+        "index" => json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
+        _ => json!({ "type": "string", "minLength": 1 }),
+    }
+}
+
+/// The query parameters of a query string's type: one per field, with its schema and description.
+fn query_parameters(query: fn(&mut SchemaGenerator) -> Value) -> Vec<Value> {
+    let mut g = SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator();
+    let schema = query(&mut g);
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object() else {
+        panic!("a query string's type is a struct: {schema}");
+    };
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let mut property = property.clone();
+            let description = property
+                .as_object_mut()
+                .and_then(|p| p.remove("description"))
+                .unwrap_or_default();
+            // A parameter is absent rather than null.
+            if let Some(Value::Array(types)) = property.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    property["type"] = types[0].clone();
+                }
+            }
+            if property.get("default") == Some(&Value::Null) {
+                property.as_object_mut().unwrap().remove("default");
+            }
+            let mut parameter = json!({
+                "name": name,
+                "in": "query",
+                "required": required.contains(&name.as_str()),
+                "description": description,
+            });
+            // A list is one parameter, its items separated by commas.
+            if property["type"] == "array" {
+                parameter["style"] = json!("form");
+                parameter["explode"] = json!(false);
+            }
+            parameter["schema"] = property;
+            parameter
+        })
+        .collect()
+}
+
+/// A raw message body: its bytes, as a string of the message's media type.
+fn raw_message() -> Value {
+    json!({ "schema": { "type": "string", "format": "binary", "contentMediaType": "message/rfc822" } })
+}
+
+/// schemars states an unsigned integer's format (`uint32`) and its minimum, not its maximum, which
+/// a generic client or validator does not know from the format: state it.
+fn state_integer_bounds(value: &mut Value) {
+    match value {
+        Value::Object(o) => {
+            let max = match o.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(json!(u8::MAX)),
+                Some("uint16") => Some(json!(u16::MAX)),
+                Some("uint32") => Some(json!(u32::MAX)),
+                Some("uint64") => Some(json!(u64::MAX)),
+                _ => None,
+            };
+            if let Some(max) = max {
+                o.entry("maximum").or_insert(max);
+            }
+            o.values_mut().for_each(state_integer_bounds);
+        }
+        Value::Array(a) => a.iter_mut().for_each(state_integer_bounds),
+        _ => {}
+    }
 }
 
 fn checked_in() -> std::path::PathBuf {

@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::store::key_policies::Policy;
 use crate::store::{AuditEvent, StoreError, Tenant};
 
-const MAX_REASON_LEN: usize = 512;
+const MAX_REASON_LEN: usize = sealpost_api::rules::PURGE_REASON_MAX;
 
 /// The refusal when the operator's availability key store does not answer (the reason is logged).
 pub fn availability_unreachable(e: KeyError) -> ServiceError {

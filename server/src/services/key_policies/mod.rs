@@ -26,8 +26,8 @@ use crate::state::AppState;
 use crate::store::key_policies::{Policy, SenderKeys, WrappedDataKey};
 use crate::store::{StoreError, StoredMessage, Tenant};
 
-const MAX_NAME_LEN: usize = 64;
-const MAX_DESCRIPTION_LEN: usize = 256;
+const MAX_NAME_LEN: usize = 64; // the bound in rules::POLICY_NAME
+const MAX_DESCRIPTION_LEN: usize = sealpost_api::rules::POLICY_DESCRIPTION_MAX;
 
 /// What a policy's data keys are bound to when wrapped: the tenant and the policy (never a bare
 /// tenant id, which is what the tenant's own data key is bound to).
@@ -172,7 +172,7 @@ pub(super) fn bad(code: &'static str, message: impl Into<String>) -> ServiceErro
     ServiceError::refused(RefusalKind::NotPossible, code, message)
 }
 
-fn check_name(name: &str) -> Result<(), ServiceError> {
+pub(crate) fn check_name(name: &str) -> Result<(), ServiceError> {
     let ok = !name.is_empty()
         && name.len() <= MAX_NAME_LEN
         && name
@@ -234,8 +234,9 @@ pub(super) fn check_root(
             "A policy's root keys are the tenant's own, outside the server: the built-in \"local\" key cannot be one of them.",
         ));
     }
+    // Which keys there are is the server's configuration: a name it lacks conflicts with it.
     if !state.root_keys.knows(name) || !owned_by(state, tenant, name) {
-        return Err(bad(
+        return Err(ServiceError::conflict(
             "unknown_root_key",
             format!(
                 "No root key {name:?} is configured for this tenant; ask the server's operator to add it and assign it to the tenant."
@@ -345,14 +346,14 @@ pub async fn replace_root(
         .iter()
         .position(|r| r == old.trim())
         .ok_or_else(|| {
-            bad(
+            ServiceError::conflict(
                 "unknown_root_key",
                 format!("{old:?} is not one of this policy's root keys."),
             )
         })?;
     let new = new.trim();
     if policy.root_keys.iter().any(|r| r == new) {
-        return Err(bad(
+        return Err(ServiceError::conflict(
             "two_root_keys_required",
             "The new root key is already in the policy; a policy needs two different keys.",
         ));
@@ -415,14 +416,14 @@ pub fn purge_requested() -> ServiceError {
 
 /// A sender address of the tenant's, checked (one of its domains), as stored.
 pub(super) fn tenant_sender(tenant: &Tenant, address: &str) -> Result<String, ServiceError> {
-    let a = crate::domain::address::EmailAddress::parse("address", address)?;
+    // The address names a resource (a sender): one that is no address is not found.
+    let a = crate::domain::address::EmailAddress::parse("address", address)
+        .map_err(|_| ServiceError::NotFound)?;
     if !a.is_in(&tenant.domains) {
-        return Err(crate::domain::ValidationError::new(
-            "address",
+        return Err(ServiceError::conflict(
             "sender_not_in_tenant",
             format!("{a} is not in one of this tenant's domains."),
-        )
-        .into());
+        ));
     }
     Ok(a.as_str().to_owned())
 }
@@ -446,7 +447,8 @@ pub async fn assign_sender(
             )
         }
         None => (
-            crate::domain::address::EmailAddress::parse("address", address)?
+            crate::domain::address::EmailAddress::parse("address", address)
+                .map_err(|_| ServiceError::NotFound)?
                 .as_str()
                 .to_owned(),
             SenderKeys::FollowTenant,

@@ -14,22 +14,18 @@ use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::key_policies::{Policy, PurgeRequest};
 
-const MAX_REASON_LEN: usize = 512;
-const MAX_CONTACT_LEN: usize = 256;
+const MAX_REASON_LEN: usize = sealpost_api::rules::PURGE_REASON_MAX;
+const MAX_CONTACT_LEN: usize = sealpost_api::rules::PURGE_CONTACT_MAX;
 
 fn bad(code: &'static str, message: &'static str) -> ServiceError {
     ServiceError::refused(RefusalKind::NotPossible, code, message)
 }
 
-/// Record a purge request.
-pub async fn request(
-    state: &AppState,
-    policy: &Policy,
-    by: &str,
-    reason: Option<&str>,
-    contact: Option<&str>,
-) -> Result<(), ServiceError> {
-    super::refuse_if_purging(policy)?;
+/// A purge request's reason and contact, trimmed: each given, and not too long.
+pub fn check_request<'a>(
+    reason: Option<&'a str>,
+    contact: Option<&'a str>,
+) -> Result<(&'a str, &'a str), ServiceError> {
     let reason = reason.map(str::trim).unwrap_or_default();
     let contact = contact.map(str::trim).unwrap_or_default();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_LEN {
@@ -44,6 +40,19 @@ pub async fn request(
             "A purge request needs a contact: who to ask about it (up to 256 characters).",
         ));
     }
+    Ok((reason, contact))
+}
+
+/// Record a purge request.
+pub async fn request(
+    state: &AppState,
+    policy: &Policy,
+    by: &str,
+    reason: Option<&str>,
+    contact: Option<&str>,
+) -> Result<(), ServiceError> {
+    super::refuse_if_purging(policy)?;
+    let (reason, contact) = check_request(reason, contact)?;
     let request = PurgeRequest {
         at: state.clock.now(),
         by: by.to_owned(),
@@ -94,7 +103,7 @@ pub async fn confirm(
         return Err(not_requested());
     };
     if confirm.trim() != policy.name {
-        return Err(bad(
+        return Err(ServiceError::conflict(
             "confirmation_mismatch",
             "To carry out the purge, type the policy's name exactly as it is shown.",
         ));

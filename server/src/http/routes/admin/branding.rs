@@ -7,7 +7,6 @@ use axum::{Json, Router};
 use sealpost_api::admin::BrandingTemplateView;
 
 use super::Admin;
-use crate::domain::ValidationError;
 use crate::domain::branding::{BrandingTemplate, DEFAULT_TEMPLATE, contrast_warning, merge_patch};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, MergePatch};
@@ -52,6 +51,9 @@ async fn create(
     let mut view = view;
     view.identity = view.identity.trim().to_owned();
     let template = BrandingTemplate::validate(view)?;
+    if template.expiry_on_default() {
+        return Err(expiry_on_default());
+    }
     state
         .store
         .create_branding_template(&admin.tenant.id, template.view(), state.clock.now())
@@ -80,12 +82,11 @@ async fn update(
     if let Some(given) = patch.get("identity")
         && given.as_str() != Some(identity.as_str())
     {
-        return Err(ValidationError::new(
-            "identity",
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
             "identity_immutable",
             "A template's identity cannot be changed; create a new template instead.",
-        )
-        .into());
+        ));
     }
     let mut doc = serde_json::to_value(&current).map_err(|e| ApiError::Internal(e.to_string()))?;
     merge_patch(&mut doc, &patch);
@@ -97,6 +98,9 @@ async fn update(
         )
     })?;
     let template = BrandingTemplate::validate(view)?;
+    if template.expiry_on_default() {
+        return Err(expiry_on_default());
+    }
     state
         .store
         .replace_branding_template(&admin.tenant.id, template.view(), state.clock.now())
@@ -105,6 +109,14 @@ async fn update(
         .audit(&state, "branding_template.changed", &identity)
         .await?;
     Ok((warnings(&template), Json(template.view().clone())))
+}
+
+fn expiry_on_default() -> ApiError {
+    ApiError::refused(
+        StatusCode::CONFLICT,
+        "expiry_on_default_template",
+        "The default template cannot set an expiry; create a template for mail that should expire.",
+    )
 }
 
 /// The header [`WARNING_HEADER`] for each thing the admin should know about a template that is

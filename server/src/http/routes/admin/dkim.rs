@@ -1,16 +1,15 @@
 //! The tenant's DKIM keys: make one for a proven domain, list them with the TXT record each needs,
 //! remove one.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use sealpost_api::admin::{DkimKeyView, NewDkimKeyRequest};
-use serde::Deserialize;
+use sealpost_api::admin::{DkimKeyView, DkimKeysQuery, NewDkimKeyRequest};
 
 use super::Admin;
 use crate::http::error::ApiError;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiQuery};
 use crate::services::dkim;
 use crate::state::AppState;
 
@@ -20,15 +19,10 @@ pub fn router() -> Router<AppState> {
         .route("/tenant/dkim/{domain}/{selector}", delete(remove))
 }
 
-#[derive(Debug, Deserialize)]
-struct Filter {
-    domain: Option<String>,
-}
-
 async fn list(
     State(state): State<AppState>,
     admin: Admin,
-    Query(filter): Query<Filter>,
+    ApiQuery(filter): ApiQuery<DkimKeysQuery>,
 ) -> Result<Json<Vec<DkimKeyView>>, ApiError> {
     let domain = filter.domain.map(|d| d.to_ascii_lowercase());
     let keys = dkim::list(&state, &admin.tenant, domain.as_deref()).await?;

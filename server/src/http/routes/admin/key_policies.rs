@@ -212,21 +212,22 @@ async fn change(
     Path(name): Path<String>,
     MergePatch(req): MergePatch<SetDataEncryptionPolicy>,
 ) -> Result<Json<DataEncryptionPolicyView>, ApiError> {
+    // Everything the request alone decides is checked before anything is written, and the
+    // description is written last, so a refused change changes nothing.
     one_change(&req)?;
-    let policy = find(&state, &admin, &name).await?;
     if let Some(d) = &req.description {
         key_policies::check_description(d)?;
+    }
+    if req.permanent_data_purge_requested == Some(true) {
+        purge::check_request(
+            req.permanent_data_purge_reason.as_deref(),
+            req.permanent_data_purge_contact.as_deref(),
+        )?;
+    }
+    let policy = find(&state, &admin, &name).await?;
+    if req.description.is_some() && policy.purged.is_some() {
         // A description may still change while a purge is only requested.
-        if policy.purged.is_some() {
-            key_policies::refuse_if_purging(&policy)?;
-        }
-        state
-            .store
-            .set_policy_description(&admin.tenant.id, &policy.id, d.trim())
-            .await?;
-        admin
-            .audit(&state, "data_encryption_policy.changed", &policy.name)
-            .await?;
+        key_policies::refuse_if_purging(&policy)?;
     }
     if req.roll {
         let version = roll::start(&state, &policy).await?;
@@ -277,6 +278,15 @@ async fn change(
                 .await?;
         }
         None => {}
+    }
+    if let Some(d) = &req.description {
+        state
+            .store
+            .set_policy_description(&admin.tenant.id, &policy.id, d.trim())
+            .await?;
+        admin
+            .audit(&state, "data_encryption_policy.changed", &policy.name)
+            .await?;
     }
     let tenant = state.store.tenant(&admin.tenant.id).await?;
     let policy = find(&state, &admin, &policy.id).await?;

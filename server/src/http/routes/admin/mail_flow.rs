@@ -2,15 +2,15 @@
 //! and the simulation that says what the SMTP listener would do with a message.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sealpost_api::mail_flow::{
     InboundConnectorRequest, InboundConnectorView, MailFlowRule, MailFlowRulesView, MailQueueView,
-    QueuedMailView, RuleAction, SimulatedRecipient, SimulationView, SmtpPasswordResponse,
+    QueuedMailView, RuleAction, SimulatedRecipient, SimulationQuery, SimulationView,
+    SmtpPasswordResponse,
 };
-use serde::Deserialize;
 
 use super::Admin;
 use crate::clock::rfc3339;
@@ -21,7 +21,7 @@ use crate::domain::mail_rules::{self, MAX_RULES, Outcome};
 use crate::domain::networks::Network;
 use crate::domain::rights::ENCRYPT;
 use crate::http::error::ApiError;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, from_json_value, query_from_uri};
 use crate::secrets::new_secret;
 use crate::services::mail_flow;
 use crate::state::AppState;
@@ -43,6 +43,31 @@ pub fn router() -> Router<AppState> {
         .route("/mail-flow/queue", get(queue))
 }
 
+/// A rule from its JSON. Serde would take a number for a `kind` (the variant's index); a kind is
+/// one of the names, so anything else is refused first.
+fn rule_from(body: serde_json::Value) -> Result<MailFlowRule, ApiError> {
+    let conditions = body["conditions"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let kinds = conditions
+        .iter()
+        .map(|c| &c["kind"])
+        .chain([&body["action"]["kind"]]);
+    for kind in kinds {
+        if !(kind.is_string() || kind.is_null()) {
+            return Err(ApiError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!(
+                    "The request body is not valid: a kind is a name, like \"seal\", not {kind}."
+                ),
+            ));
+        }
+    }
+    from_json_value(body)
+}
+
 /// Validate a rule and check its templates exist.
 async fn check(state: &AppState, admin: &Admin, rule: &MailFlowRule) -> Result<(), ApiError> {
     mail_rules::validate(rule)?;
@@ -57,7 +82,12 @@ async fn check(state: &AppState, admin: &Admin, rule: &MailFlowRule) -> Result<(
         if let Some(missing) =
             mail_flow::missing_template(state, &admin.tenant.id, rights, branding).await?
         {
-            return Err(missing.into());
+            // A template the rule names is not there: a conflict with the tenant's templates.
+            return Err(ApiError::refused(
+                StatusCode::CONFLICT,
+                missing.code,
+                missing.message,
+            ));
         }
     }
     Ok(())
@@ -92,8 +122,9 @@ async fn show(
 async fn create(
     State(state): State<AppState>,
     admin: Admin,
-    ApiJson(mut rule): ApiJson<MailFlowRule>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<MailFlowRule>), ApiError> {
+    let mut rule = rule_from(body)?;
     check(&state, &admin, &rule).await?;
     rule.name = rule.name.trim().to_owned();
     if state.store.mail_flow_rules(&admin.tenant.id).await?.len() >= MAX_RULES {
@@ -130,16 +161,16 @@ async fn replace(
     State(state): State<AppState>,
     admin: Admin,
     Path(name): Path<String>,
-    ApiJson(mut rule): ApiJson<MailFlowRule>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<MailFlowRule>, ApiError> {
+    let mut rule = rule_from(body)?;
     let existing = find(&state, &admin, &name).await?;
     if !rule.name.trim().eq_ignore_ascii_case(name.trim()) {
-        return Err(ValidationError::new(
-            "name",
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
             "name_immutable",
             "A rule's name cannot be changed; create a new rule instead.",
-        )
-        .into());
+        ));
     }
     check(&state, &admin, &rule).await?;
     rule.name = existing.name;
@@ -169,15 +200,6 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `?mail_from=…&rcpt=a,b`: the envelope; without them, `From` and the To, Cc and Bcc headers.
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    mail_from: Option<String>,
-    #[serde(default)]
-    rcpt: Option<String>,
-}
-
 fn header_envelope(raw: &[u8]) -> (Option<String>, Vec<String>) {
     let Some(m) = crate::mail::parse::headers(raw) else {
         return (None, Vec::new());
@@ -202,9 +224,7 @@ async fn simulate(
     admin: Admin,
     req: Request,
 ) -> Result<Json<SimulationView>, ApiError> {
-    let envelope = Query::<Envelope>::try_from_uri(req.uri())
-        .map_err(|e| ApiError::refused(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?
-        .0;
+    let envelope: SimulationQuery = query_from_uri(req.uri())?;
     let limit = state.config.smtp_listen_max_size;
     let raw: Bytes = axum::body::to_bytes(
         req.into_body(),
@@ -218,6 +238,13 @@ async fn simulate(
             format!("The SMTP listener accepts at most {limit} bytes."),
         )
     })?;
+    if raw.is_empty() {
+        return Err(ApiError::refused(
+            StatusCode::BAD_REQUEST,
+            "empty_body",
+            "Send the message to simulate as the body (message/rfc822).",
+        ));
+    }
     let (header_from, header_to) = header_envelope(&raw);
     let from = envelope.mail_from.or(header_from);
     let mail_from = match from.as_deref().filter(|f| !f.is_empty()) {

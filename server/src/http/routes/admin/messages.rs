@@ -2,7 +2,7 @@
 //! (`Set-OMEMessageRevocation`), for a whole message or one recipient.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::{get, post};
@@ -13,7 +13,7 @@ use super::Admin;
 use crate::domain::address::EmailAddress;
 use crate::domain::composed::{ComposedMessage, decode_attachments};
 use crate::http::error::ApiError;
-use crate::http::extract::body_limit;
+use crate::http::extract::{body_limit, json_from_slice, query_from_uri};
 use crate::mail::inbound;
 use crate::services::{revoking, sending};
 use crate::state::AppState;
@@ -58,21 +58,13 @@ async fn send(
                 .to_ascii_lowercase()
         })
         .unwrap_or_default();
-    let options = Query::<SendOptions>::try_from_uri(req.uri())
-        .map_err(|e| ApiError::refused(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?
-        .0;
+    let options: SendOptions = query_from_uri(req.uri())?;
     let body: Bytes = axum::body::to_bytes(req.into_body(), body_limit(&state.config))
         .await
         .map_err(|_| too_large(limit))?;
     let (composed, options) = match content_type.as_str() {
         "application/json" => {
-            let req: SendMessageRequest = serde_json::from_slice(&body).map_err(|e| {
-                ApiError::refused(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_json",
-                    format!("The request body is not valid: {e}"),
-                )
-            })?;
+            let req: SendMessageRequest = json_from_slice(&body)?;
             let attachments = decode_attachments(&req.attachments)?;
             let composed = ComposedMessage::from_request(&req, attachments, limit)?;
             let options = SendOptions {

@@ -1,16 +1,16 @@
 //! Recipients' passkeys with the tenant: list them (all, or one address's) and remove one.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use sealpost_api::admin::RecipientPasskeyView;
-use serde::Deserialize;
+use sealpost_api::admin::{PasskeysQuery, RecipientPasskeyView};
 
 use super::Admin;
 use crate::clock::rfc3339;
 use crate::domain::address::EmailAddress;
 use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
 use crate::services::passkeys::{self, Remover};
 use crate::state::AppState;
 
@@ -20,15 +20,10 @@ pub fn router() -> Router<AppState> {
         .route("/tenant/passkeys/{id}", delete(remove))
 }
 
-#[derive(Debug, Deserialize)]
-struct Filter {
-    address: Option<String>,
-}
-
 async fn list(
     State(state): State<AppState>,
     admin: Admin,
-    Query(filter): Query<Filter>,
+    ApiQuery(filter): ApiQuery<PasskeysQuery>,
 ) -> Result<Json<Vec<RecipientPasskeyView>>, ApiError> {
     let address = filter
         .address

@@ -1,40 +1,30 @@
 //! The portal tracking log, for admins: search it by message, recipient and time, and check its
 //! chain (`sealpost portal-log verify` does the same from the command line).
 
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use sealpost_api::admin::{PortalLogEntryView, PortalLogVerifyView, PortalLogView};
-use serde::Deserialize;
+use sealpost_api::admin::{
+    PortalLogEntryView, PortalLogQuery, PortalLogVerifyQuery, PortalLogVerifyView, PortalLogView,
+};
 
 use super::Admin;
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::ValidationError;
 use crate::domain::portal_log::ChainedEntry;
 use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
 use crate::services::tracking::{HEAD_FORMAT, parse_head, verify_chain};
 use crate::state::AppState;
 use crate::store::portal::PortalLogFilter;
 
 /// Most entries one search returns.
-pub const MAX_RESULTS: u32 = 1000;
+pub const MAX_RESULTS: u32 = sealpost_api::rules::PORTAL_LOG_RESULTS_MAX;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/portal-log", get(search))
         .route("/portal-log/verify", get(verify))
-}
-
-/// `GET /api/admin/portal-log` query.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SearchQuery {
-    message: Option<String>,
-    recipient: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    limit: Option<u32>,
 }
 
 fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
@@ -70,10 +60,8 @@ pub fn entry_view(e: ChainedEntry) -> PortalLogEntryView {
 async fn search(
     State(state): State<AppState>,
     admin: Admin,
-    query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<PortalLogQuery>,
 ) -> Result<Json<PortalLogView>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::refused(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let filter = PortalLogFilter {
         message_id: q.message,
         recipient: q.recipient.map(|r| r.trim().to_lowercase()),
@@ -87,21 +75,11 @@ async fn search(
     }))
 }
 
-/// `GET /api/admin/portal-log/verify` query.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyQuery {
-    /// A head recorded earlier (`SEQ:HASH`) that must still be in the chain.
-    head: Option<String>,
-}
-
 async fn verify(
     State(state): State<AppState>,
     admin: Admin,
-    query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<PortalLogVerifyQuery>,
 ) -> Result<Json<PortalLogVerifyView>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::refused(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let expect = q
         .head
         .as_deref()

@@ -7,7 +7,6 @@ use axum::{Json, Router};
 use sealpost_api::admin::RightsTemplateView;
 
 use super::Admin;
-use crate::domain::ValidationError;
 use crate::domain::rights::RightsTemplate;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -63,6 +62,17 @@ async fn create(
     ApiJson(view): ApiJson<RightsTemplateView>,
 ) -> Result<(StatusCode, Json<RightsTemplateView>), ApiError> {
     let template = RightsTemplate::from_view(&view)?;
+    // A built-in template already has the name (a conflict with it, not a rule of the field).
+    if RightsTemplate::built_in(&template.name).is_some() {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "built_in_template",
+            format!(
+                "{} is a built-in template and cannot be defined again.",
+                template.name
+            ),
+        ));
+    }
     state
         .store
         .create_rights_template(&admin.tenant.id, &template, state.clock.now())
@@ -79,18 +89,17 @@ async fn replace(
     Path(name): Path<String>,
     ApiJson(view): ApiJson<RightsTemplateView>,
 ) -> Result<Json<RightsTemplateView>, ApiError> {
+    let mut template = RightsTemplate::from_view(&view)?;
     if RightsTemplate::built_in(&name).is_some() {
         return Err(built_in_refusal(&name));
     }
-    if !view.name.trim().eq_ignore_ascii_case(&name) {
-        return Err(ValidationError::new(
-            "name",
+    if !template.name.eq_ignore_ascii_case(name.trim()) {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
             "name_immutable",
             "A template's name cannot be changed; create a new template instead.",
-        )
-        .into());
+        ));
     }
-    let mut template = RightsTemplate::from_view(&view)?;
     template.name = name.clone();
     state
         .store

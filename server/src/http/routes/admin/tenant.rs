@@ -8,6 +8,7 @@ use sealpost_api::admin::{
     AuditEventView, CreateTokenRequest, CreatedTokenResponse, PendingDomainView, TenantView,
     TokenView, UpdateTenantRequest,
 };
+use sealpost_api::rules;
 
 use super::Admin;
 use crate::clock::rfc3339;
@@ -73,7 +74,8 @@ async fn verify_domain(
     admin: Admin,
     Path(domain): Path<String>,
 ) -> Result<Json<TenantView>, ApiError> {
-    let domain = Domain::parse("domain", &domain)?;
+    // A domain that is none is no pending domain of the tenant's: not found.
+    let domain = Domain::parse("domain", &domain).map_err(|_| ApiError::NotFound)?;
     domains::prove(&state, &admin.tenant, &domain).await?;
     admin
         .audit(&state, "tenant.domain_proven", domain.as_str())
@@ -88,13 +90,25 @@ async fn update(
     MergePatch(req): MergePatch<UpdateTenantRequest>,
 ) -> Result<Json<TenantView>, ApiError> {
     let mut tenant = admin.tenant.clone();
+    // Every field is checked before anything is written, so a refused change changes nothing.
     if let Some(name) = &req.name {
         check_name("name", name, MAX_TENANT_NAME_LEN)?;
         tenant.name = name.trim().to_owned();
     }
-    if let Some(requested) = &req.domains {
-        let requested = parse_domains(requested)?;
-        domains::request(&state, &mut tenant, &requested).await?;
+    let requested = req.domains.as_deref().map(parse_domains).transpose()?;
+    if let Some(days) = req.portal_log_retention_days {
+        if days > rules::PORTAL_LOG_RETENTION_MAX_DAYS {
+            return Err(ValidationError::new(
+                "portal_log_retention_days",
+                "out_of_range",
+                format!(
+                    "Keep the portal log at most {} days, or 0 for ever.",
+                    rules::PORTAL_LOG_RETENTION_MAX_DAYS
+                ),
+            )
+            .into());
+        }
+        tenant.portal_log_retention_days = (days > 0).then_some(days);
     }
     if let Some(show) = req.show_subject_in_notice {
         tenant.show_subject_in_notice = show;
@@ -102,16 +116,8 @@ async fn update(
     if let Some(on) = req.enable_portal_tracking_logs {
         tenant.portal_tracking_logs = on;
     }
-    if let Some(days) = req.portal_log_retention_days {
-        if days > 3650 {
-            return Err(ValidationError::new(
-                "portal_log_retention_days",
-                "out_of_range",
-                "Keep the portal log at most 3650 days, or 0 for ever.",
-            )
-            .into());
-        }
-        tenant.portal_log_retention_days = (days > 0).then_some(days);
+    if let Some(requested) = &requested {
+        domains::request(&state, &mut tenant, requested).await?;
     }
     state.store.update_tenant(&tenant).await?;
     admin.audit(&state, "tenant.updated", &tenant.id).await?;
@@ -148,6 +154,15 @@ async fn revoke_token(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    // Revoking the token the request came with would leave this client, often the tenant's only
+    // admin, locked out mid-task; another token (or `sealpost tenant token` on the server) can.
+    if id == admin.token.id {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "own_token",
+            "This is the token this request was sent with; revoke it with another admin token.",
+        ));
+    }
     state
         .store
         .revoke_token(&admin.tenant.id, &id, state.clock.now())

@@ -268,11 +268,11 @@ pub struct BrandingTemplateView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schemars(pattern(rules::colour_pattern())))]
     pub background_color: Option<String>,
-    /// Logo, PNG or JPEG, base64, at most 40 KB decoded.
+    /// Logo, PNG or JPEG, base64, at most 54,616 characters (40 KB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schemars(length(max = rules::IMAGE_BASE64_MAX), pattern(rules::IMAGE_BASE64)))]
     pub image_base64: Option<String>,
-    /// Link to the tenant's privacy statement (`https://…`).
+    /// Link to the tenant's privacy statement (`https://host[:port]/…`, the host a name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schemars(length(max = rules::WEB_URL_MAX), pattern(rules::WEB_URL)))]
     pub privacy_statement_url: Option<String>,

@@ -88,13 +88,13 @@ pub enum RuleTest {
     /// The subject or body contains any of the words or phrases, as whole words, without regard
     /// to case (`SubjectOrBodyContainsWords`).
     SubjectOrBodyWords {
-        #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = rules::RULE_VALUES_MAX), inner(length(max = rules::RULE_WORD_MAX), pattern(rules::NAME))))]
+        #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = rules::RULE_VALUES_MAX), inner(pattern(rules::NOT_BLANK))))]
         /// Words or phrases.
         words: Vec<String>,
     },
     /// The subject contains any of the words or phrases (`SubjectContainsWords`).
     SubjectWords {
-        #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = rules::RULE_VALUES_MAX), inner(length(max = rules::RULE_WORD_MAX), pattern(rules::NAME))))]
+        #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = rules::RULE_VALUES_MAX), inner(pattern(rules::NOT_BLANK))))]
         /// Words or phrases.
         words: Vec<String>,
     },

@@ -18,8 +18,9 @@ pub const MAX_MANIFEST_LEN: usize = 1 << 20;
 pub const MAX_ATTACHMENTS: usize = 250;
 /// Most bodies one message may carry (text and HTML alternatives).
 pub const MAX_BODIES: usize = 4;
-/// Longest subject, name, address or content type, in bytes.
-pub const MAX_FIELD_LEN: usize = 998;
+/// Longest subject, name, address or content type, in bytes: room for 998 characters (RFC 5322's
+/// line, which the API counts in characters) of any script, at most four bytes each.
+pub const MAX_FIELD_LEN: usize = 4 * 998;
 
 /// One body of the message, e.g. `text/plain; charset=utf-8` or `text/html; charset=utf-8`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

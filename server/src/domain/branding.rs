@@ -363,7 +363,8 @@ pub(crate) fn check_url(value: &str) -> Result<(), ValidationError> {
     if value.len() > MAX_URL_LEN {
         return Err(bad("is too long"));
     }
-    // The form `rules::WEB_URL` states: scheme, a host name, then URL characters.
+    // The form `rules::WEB_URL` states: scheme, a host name, a port, then anything but controls
+    // and spaces.
     let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
     let rest = if lower.starts_with("https://") {
         &value[8..]
@@ -372,7 +373,11 @@ pub(crate) fn check_url(value: &str) -> Result<(), ValidationError> {
     } else {
         return Err(bad("must start with https:// and name a host"));
     };
-    let (host, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
     let labels: Vec<&str> = host.split('.').collect();
     let label_ok = |l: &&str| {
         !l.is_empty()
@@ -389,11 +394,18 @@ pub(crate) fn check_url(value: &str) -> Result<(), ValidationError> {
     if !host_ok {
         return Err(bad("must name a host like www.contoso.com"));
     }
-    if !tail
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || rules::WEB_URL_TAIL.contains(c))
-    {
-        return Err(bad("has characters a URL does not (percent-encode them)"));
+    let port_ok = port.is_none_or(|p| {
+        !p.starts_with('0')
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
+    if !port_ok {
+        return Err(bad("has a port that is not one (1 to 65535)"));
+    }
+    if tail.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(bad(
+            "has spaces or control characters (percent-encode them)",
+        ));
     }
     // And a URL the standard parser reads the same way.
     let parsed = url::Url::parse(value).map_err(|_| bad("is not a valid URL"))?;
@@ -406,7 +418,7 @@ pub(crate) fn check_url(value: &str) -> Result<(), ValidationError> {
 pub(crate) fn decode_image(b64: &str) -> Result<(ImageFormat, Vec<u8>), ValidationError> {
     // Bounded by its base64 length, before decoding, so a huge string is refused without
     // allocating for it (and the rule is one a client can check: at most 54,616 characters).
-    if b64.len() > rules::IMAGE_BASE64_MAX {
+    if b64.trim().len() > rules::IMAGE_BASE64_MAX {
         return Err(image_too_large());
     }
     let bytes = BASE64.decode(b64.trim()).map_err(|_| {
@@ -451,6 +463,16 @@ impl BrandingTemplate {
 
     /// Validate every field. `identity` is checked by the caller's route (it is the key).
     pub fn validate(view: BrandingTemplateView) -> Result<BrandingTemplate, ValidationError> {
+        if let Some(url) = &view.privacy_statement_url {
+            check_url(url)?;
+        }
+        BrandingTemplate::stored(view)
+    }
+
+    /// A template as stored: checked when it was saved, by the rules of its day. The privacy
+    /// link's rule has since become one a document can state (`rules::WEB_URL`); a link saved
+    /// before that still works (it was a URL the standard parser read), so it is not checked again.
+    pub fn stored(view: BrandingTemplateView) -> Result<BrandingTemplate, ValidationError> {
         check_name("identity", &view.identity, MAX_IDENTITY_LEN)?;
         for (field, text, max) in [
             ("introduction_text", &view.introduction_text, MAX_TEXT_LEN),
@@ -468,9 +490,6 @@ impl BrandingTemplate {
         }
         if let Some(tag) = &view.language {
             check_language_tag("language", tag)?;
-        }
-        if let Some(url) = &view.privacy_statement_url {
-            check_url(url)?;
         }
         if let Some(days) = view.external_mail_expiry_in_days
             && days > MAX_EXPIRY_DAYS

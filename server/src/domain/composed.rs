@@ -13,7 +13,7 @@ use super::validation::check_text;
 
 /// Most recipients (To and Cc together) of one message.
 pub const MAX_RECIPIENTS: usize = sealpost_api::rules::RECIPIENTS_MAX;
-/// Longest subject, in bytes of UTF-8 (the envelope's field limit).
+/// Longest subject, in characters (the envelope has room for that many of any script).
 pub const MAX_SUBJECT_LEN: usize = sealpost_api::rules::SUBJECT_MAX;
 /// Longest attachment name, in characters (at most 4 bytes each stays within the envelope's limit).
 pub const MAX_ATTACHMENT_NAME_LEN: usize = sealpost_api::rules::ATTACHMENT_NAME_MAX;
@@ -252,7 +252,8 @@ impl ComposedMessage {
     }
 }
 
-/// A subject: one line (tab allowed), at most [`MAX_SUBJECT_LEN`] characters.
+/// A subject: one line (tab allowed), at most [`MAX_SUBJECT_LEN`] characters (the sealed
+/// manifest has room for that many of any script).
 pub fn check_subject(subject: &str) -> Result<(), ValidationError> {
     check_text("subject", subject, MAX_SUBJECT_LEN)?;
     if subject.contains(['\r', '\n']) {

@@ -52,6 +52,81 @@ fn invalid_json(why: impl std::fmt::Display) -> ApiError {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
+/// Parsed JSON in which no object names a key twice. Reading a struct refuses a repeated field,
+/// but a map keeps the last one silently, and a body read twice by different parsers (a proxy, an
+/// auditor, the server) must mean one thing: so a repeated key is refused wherever it is.
+struct UniqueKeys(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = UniqueKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys(v.into()))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys(v.into()))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys(v.into()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys(v.into()))
+    }
+
+    fn visit_unit<E>(self) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys(serde_json::Value::Null))
+    }
+
+    fn visit_none<E>(self) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys(serde_json::Value::Null))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<UniqueKeys, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(UniqueKeys(serde_json::Value::Array(items)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<UniqueKeys, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let UniqueKeys(value) = map.next_value()?;
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{key}` is given twice"
+                )));
+            }
+            fields.insert(key, value);
+        }
+        Ok(UniqueKeys(serde_json::Value::Object(fields)))
+    }
+}
+
 /// Read `T` from parsed JSON, taking a number with no fractional part (`5.0`) as the integer it
 /// is: JSON and JSON Schema do not tell `5.0` from `5`, so a client (or a generator working from
 /// the OpenAPI document) may send either, and the wire types' integers must take both.
@@ -84,8 +159,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(axum::Json(v)) => from_json_value(v).map(ApiJson),
+        match axum::Json::<UniqueKeys>::from_request(req, state).await {
+            Ok(axum::Json(UniqueKeys(v))) => from_json_value(v).map(ApiJson),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::refused(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -175,7 +250,8 @@ pub async fn read_json<T: DeserializeOwned>(req: Request, limit: usize) -> Resul
 
 /// `T` from a JSON body already read, refused as [`ApiJson`] refuses.
 pub fn json_from_slice<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    from_json_value(serde_json::from_slice(body).map_err(invalid_json)?)
+    let UniqueKeys(value) = serde_json::from_slice(body).map_err(invalid_json)?;
+    from_json_value(value)
 }
 
 /// Longest user agent kept.

@@ -115,6 +115,9 @@ fn names_and_texts() {
         check_attachment("", s, "text/plain", None).is_ok()
     });
     agree_both_ways(rules::NOT_BLANK, usize::MAX, |s| !s.trim().is_empty());
+    agree_both_ways(rules::NOT_BLANK, usize::MAX, |s| {
+        crate::domain::mail_rules::check_words("w", &[s.to_owned()]).is_ok()
+    });
     agree_both_ways(rules::REJECT_REASON, rules::REJECT_REASON_MAX, |s| {
         check_reject_reason(s).is_ok()
     });

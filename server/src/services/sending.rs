@@ -144,7 +144,7 @@ async fn delivery_for(
         }
         other => other?,
     };
-    let branding = BrandingTemplate::validate(branding_view)
+    let branding = BrandingTemplate::stored(branding_view)
         .map_err(|e| ServiceError::Internal(format!("stored branding template is invalid: {e}")))?;
     let rights_name = options.rights_template.as_deref().unwrap_or(ENCRYPT);
     let rights = match resolve_rights(state.store.as_ref(), &tenant.id, rights_name).await {
@@ -215,7 +215,7 @@ pub async fn branding_or_default(
         }
         other => other?,
     };
-    BrandingTemplate::validate(view)
+    BrandingTemplate::stored(view)
         .map_err(|e| ServiceError::Internal(format!("stored branding template is invalid: {e}")))
 }
 

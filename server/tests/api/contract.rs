@@ -69,6 +69,49 @@ async fn a_whole_number_written_as_a_decimal_is_the_integer_it_is() {
 }
 
 #[tokio::test]
+async fn a_key_given_twice_is_refused_wherever_it_is() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    // Two parsers could read two different senders, or labels, from one body.
+    for (method, uri, body) in [
+        (
+            Method::POST,
+            "/api/admin/tokens",
+            r#"{"label": "ci", "label": "other"}"#,
+        ),
+        (
+            Method::POST,
+            "/api/admin/messages",
+            r#"{"from": "anna@contoso.example", "from": "eve@contoso.example", "to": ["bob@fabrikam.example"], "text": "x"}"#,
+        ),
+        (
+            Method::PATCH,
+            "/api/admin/branding-templates/default",
+            r#"{"email_text": {"text": "a", "translations": {"sv": "a", "sv": "b"}}}"#,
+        ),
+    ] {
+        let (status, refused) = send(
+            &app,
+            method,
+            uri,
+            &t.token,
+            Some("application/json"),
+            body.as_bytes(),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_json")),
+            "{uri}: {refused}"
+        );
+    }
+    let (_, tokens): (_, Value) = app
+        .json(Method::GET, "/api/admin/tokens", &t.token, None::<&()>)
+        .await;
+    assert_eq!(tokens.as_array().unwrap().len(), 1, "no token was made");
+}
+
+#[tokio::test]
 async fn a_rule_kind_is_a_name_never_a_number() {
     let app = TestApp::new().await;
     let t = app.tenant("Contoso", &["contoso.example"]).await;
@@ -151,6 +194,21 @@ async fn an_address_or_domain_in_the_path_that_is_none_is_not_found() {
     ] {
         let res = app.call(method, uri, Some(&t.token), None, vec![]).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{uri}");
+    }
+    for body in [json!({ "data_encryption_policy": null }), json!({})] {
+        let (status, refused) = app
+            .refusal(
+                Method::PUT,
+                "/api/admin/data-encryption-policy-assignment/senders/not%20an%20address",
+                &t.token,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(
+            (status, refused.code.as_str()),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "{body}"
+        );
     }
     // A well-formed address outside the tenant's domains conflicts with them instead.
     let res = app

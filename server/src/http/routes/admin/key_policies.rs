@@ -96,6 +96,10 @@ async fn assign_sender(
     Path(address): Path<String>,
     ApiJson(req): ApiJson<PolicyAssignment>,
 ) -> Result<Json<SenderPolicyView>, ApiError> {
+    // An address that is none names no sender (the service's own not-found, below, is a purge
+    // that began meanwhile).
+    crate::domain::address::EmailAddress::parse("address", &address)
+        .map_err(|_| ApiError::NotFound)?;
     let policy = match &req.data_encryption_policy {
         Some(name) => Some(find(&state, &admin, name).await?),
         None => None,

@@ -90,24 +90,23 @@ async fn replace(
     ApiJson(view): ApiJson<RightsTemplateView>,
 ) -> Result<Json<RightsTemplateView>, ApiError> {
     let mut template = RightsTemplate::from_view(&view)?;
-    if RightsTemplate::built_in(&name).is_some() {
-        return Err(built_in_refusal(&name));
+    let name = name.trim();
+    if RightsTemplate::built_in(name).is_some() {
+        return Err(built_in_refusal(name));
     }
-    if !template.name.eq_ignore_ascii_case(name.trim()) {
+    if !template.name.eq_ignore_ascii_case(name) {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
             "name_immutable",
             "A template's name cannot be changed; create a new template instead.",
         ));
     }
-    template.name = name.clone();
+    template.name = name.to_owned();
     state
         .store
         .replace_rights_template(&admin.tenant.id, &template, state.clock.now())
         .await?;
-    admin
-        .audit(&state, "rights_template.changed", &name)
-        .await?;
+    admin.audit(&state, "rights_template.changed", name).await?;
     Ok(Json(template.to_view()))
 }
 

@@ -773,6 +773,25 @@ mod tests {
                 "invalid_url"
             );
         }
+        // A link an earlier version saved (any URL the standard parser read) is refused when
+        // given now, but a stored template with it still loads: sending and signing in use it.
+        for old in ["https://192.0.2.7/privacy", "http://intranet/privacy"] {
+            let view = BrandingTemplateView {
+                privacy_statement_url: Some(old.into()),
+                ..named("x")
+            };
+            assert_eq!(code(view.clone()).0, "invalid_url", "{old}");
+            assert!(BrandingTemplate::stored(view).is_ok(), "{old}");
+        }
+        assert!(
+            BrandingTemplate::validate(BrandingTemplateView {
+                privacy_statement_url: Some(
+                    "https://www.contoso.com:8443/villkor-för-kunder?a=1".into()
+                ),
+                ..named("x")
+            })
+            .is_ok()
+        );
         assert_eq!(
             code(BrandingTemplateView {
                 external_mail_expiry_in_days: Some(731),

@@ -653,6 +653,12 @@ mod tests {
         assert!(sealed(&[words(&["€€€"])], &facts("", "price: €€€ only")));
         assert!(sealed(&[words(&["--"])], &facts("a -- b", "")));
         assert!(!sealed(&[words(&["€€€"])], &facts("€ and €", "")));
+        // Any text but blank is a phrase, as rules saved before could hold (a line break
+        // included): such a rule still validates, and so still seals.
+        assert!(sealed(
+            &[words(&["Confidential\n"])],
+            &facts("confidential", "")
+        ));
         let subject_only = rule(
             "s",
             vec![cond(

@@ -45,7 +45,7 @@ fn generator(pattern: &str) -> BoxedStrategy<String> {
     proptest::string::string_regex(bare)
         .unwrap_or_else(|e| panic!("{pattern}: {e}"))
         .prop_filter("no two dots in a row", move |s| {
-            !addresses || !Regex::new(rules::NO_DOUBLE_DOT).is_ok_and(|r| r.is_match(s))
+            !addresses || !s.contains("..")
         })
         .boxed()
 }

@@ -274,3 +274,55 @@ async fn a_refused_change_changes_nothing() {
     assert_eq!(view.description, "Root policy");
     assert!(view.purge.is_none());
 }
+
+#[tokio::test]
+async fn a_subject_of_998_characters_in_any_script_is_sealed_and_read() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    // 998 characters of two bytes each: over the 998 bytes the sealed manifest once held.
+    let subject = "å".repeat(998);
+    let mut m = crate::helpers::message("bob@example.net");
+    m.subject = subject.clone();
+    let sent = app.send(&t.token, &m).await;
+    let (manifest, _, _) = app.open(&t.id, &sent.message_id).await;
+    assert_eq!(manifest.subject, subject);
+    // One more character is refused as the document says (maxLength 998).
+    m.subject.push('å');
+    let (status, refused) = app
+        .refusal(Method::POST, "/api/admin/messages", &t.token, Some(&m))
+        .await;
+    assert_eq!(
+        (status, refused.code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "too_long")
+    );
+}
+
+#[tokio::test]
+async fn a_built_in_name_with_spaces_around_is_still_the_built_in() {
+    let app = TestApp::new().await;
+    let t = app.tenant("Contoso", &["contoso.example"]).await;
+    let body = json!({ "name": "Encrypt", "rights": ["view"] });
+    for uri in [
+        "/api/admin/rights-templates/Encrypt%20",
+        "/api/admin/rights-templates/%20encrypt",
+    ] {
+        let (status, refused) = app.refusal(Method::PUT, uri, &t.token, Some(&body)).await;
+        assert_eq!(
+            (status, refused.code.as_str()),
+            (StatusCode::CONFLICT, "built_in_template"),
+            "{uri}"
+        );
+    }
+    let (status, refused) = app
+        .refusal(
+            Method::POST,
+            "/api/admin/rights-templates",
+            &t.token,
+            Some(&json!({ "name": " Encrypt ", "rights": ["view"] })),
+        )
+        .await;
+    assert_eq!(
+        (status, refused.code.as_str()),
+        (StatusCode::CONFLICT, "built_in_template")
+    );
+}

@@ -24,7 +24,6 @@ const root = process.env.SEALPOST_E2E_DIR;
 process.env.SEALPOST_E2E_MAIL_DIR = path.join(root, 'mail-server');
 process.env.SEALPOST_E2E_MAIL_URL = `http://127.0.0.1:${port + 1}`;
 process.env.SEALPOST_E2E_MAILDEV = `http://127.0.0.1:${maildevWeb}`;
-const dist = path.resolve(__dirname, '../dist');
 
 // The tenant the root keys below belong to (by its domain): the Customer Key journey makes it.
 const CUSTOMER_KEY_DOMAIN = 'fabrikam-customer-key.example';
@@ -139,7 +138,6 @@ export default defineConfig({
         SEALPOST_CONFIG: signInConfig,
         SEALPOST_LISTEN: `127.0.0.1:${signInPort}`,
         SEALPOST_DATA_DIR: path.join(root, 'sign-in-server'),
-        SEALPOST_DIST_DIR: dist,
         SEALPOST_LOG_FORMAT: 'json',
         SEALPOST_SMTP_HOST: '127.0.0.1',
         SEALPOST_SMTP_PORT: String(smtpPort),
@@ -157,7 +155,6 @@ export default defineConfig({
       env: {
         SEALPOST_LISTEN: `127.0.0.1:${port}`,
         SEALPOST_DATA_DIR: path.join(root, 'demo'),
-        SEALPOST_DIST_DIR: dist,
         SEALPOST_LOG_FORMAT: 'json',
       },
     },
@@ -184,7 +181,6 @@ export default defineConfig({
         SEALPOST_CONFIG: mailConfig,
         SEALPOST_LISTEN: `127.0.0.1:${port + 1}`,
         SEALPOST_DATA_DIR: path.join(root, 'mail-server'),
-        SEALPOST_DIST_DIR: dist,
         SEALPOST_LOG_FORMAT: 'json',
         SEALPOST_SMTP_HOST: '127.0.0.1',
         SEALPOST_SMTP_PORT: String(smtpPort),

@@ -45,6 +45,28 @@ impl Lang {
             .unwrap_or(Lang::En)
     }
 
+    /// The locale dates and times are written in: the first of the browser's preferred languages
+    /// in this language (`en-GB` for a British reader of the English portal), else the language
+    /// itself (a British reader who switched to Swedish gets Swedish dates).
+    pub fn date_locale<'a>(self, preferred: impl IntoIterator<Item = &'a str>) -> String {
+        preferred
+            .into_iter()
+            .map(str::trim)
+            .find(|tag| {
+                // Only plain well-formed tags (a language and subtags of 2 to 8 letters or
+                // digits): anything else would make the browser's date formatting throw.
+                let mut parts = tag.split('-');
+                parts
+                    .next()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(self.tag()))
+                    && parts.all(|p| {
+                        (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
+                    })
+            })
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.tag().to_owned())
+    }
+
     /// The words in this language.
     pub fn texts(self) -> &'static Texts {
         match self {
@@ -502,6 +524,32 @@ mod tests {
         assert_eq!(Lang::from_preferences(["SV_fi"]), Lang::Sv);
         assert_eq!(Lang::from_preferences(["de", "fr"]), Lang::En);
         assert_eq!(Lang::from_preferences([]), Lang::En);
+    }
+
+    #[test]
+    fn dates_follow_the_reader_locale_in_the_portal_language() {
+        // a British reader of the English portal gets British dates
+        assert_eq!(Lang::En.date_locale(["en-GB", "en-US", "sv"]), "en-GB");
+        assert_eq!(Lang::En.date_locale(["sv-SE", "EN-au"]), "EN-au");
+        // one who switched to Swedish gets Swedish ones, from their Swedish preference if any
+        assert_eq!(Lang::Sv.date_locale(["en-GB"]), "sv");
+        assert_eq!(Lang::Sv.date_locale(["en-GB", "sv-FI"]), "sv-FI");
+        // no preference in the language: the language itself
+        assert_eq!(Lang::En.date_locale([]), "en");
+        assert_eq!(Lang::En.date_locale(["de-DE"]), "en");
+        // never a tag the browser's formatter would throw on
+        for bad in [
+            "en_GB",
+            "en-",
+            "en--GB",
+            "en-u-ca-x",
+            "en-GB!",
+            "english",
+            "en-toolongsubtag",
+        ] {
+            assert_eq!(Lang::En.date_locale([bad]), "en", "{bad}");
+        }
+        assert_eq!(Lang::En.date_locale([" en-GB "]), "en-GB");
     }
 
     #[test]

@@ -189,6 +189,29 @@ test('an expired message has its own page with the date', async ({ page }) => {
   await expectAccessible(page, 'expired');
 });
 
+test("dates are written the reader's way: British English day first, and Swedish once switched", async ({ browser }) => {
+  const t = createTenant('Fabrikam');
+  await admin(t, 'POST', '/branding-templates', { identity: 'Short', external_mail_expiry_in_days: 1 });
+  const bob = address('bob');
+  const id = await send(t, { to: [bob], subject: 'Short-lived', text: 'x', branding_template: 'Short' });
+  const link = await noticeLink(bob, id);
+  const expiredAt = expireNow(id);
+  const timeZone = 'Europe/London';
+  const context = await browser.newContext({ locale: 'en-GB', timezoneId: timeZone });
+  const page = await context.newPage();
+  await page.goto(link);
+  await expect(page.getByTestId('error-code')).toHaveText('message_expired');
+  // Expected from the expiry the test set, written by this process's own ICU.
+  const british = expiredAt.toLocaleString('en-GB', { timeZone });
+  const american = expiredAt.toLocaleString('en-US', { timeZone });
+  expect(british).not.toBe(american);
+  await expect(page.getByTestId('stopped-text')).toContainText(`This message expired on ${british}`);
+  await expect(page.getByTestId('stopped-text')).not.toContainText(american);
+  await page.getByTestId('language').selectOption('sv');
+  await expect(page.getByTestId('stopped-text')).toContainText(expiredAt.toLocaleString('sv', { timeZone }));
+  await context.close();
+});
+
 test('Do Not Forward: no forward, download or print, printing shows nothing, and a forced forward is refused', async ({ page }) => {
   const t = createTenant('Fabrikam');
   const bob = address('bob');

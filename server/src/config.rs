@@ -123,8 +123,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Directory for the database, keys and sealed blobs. Created with mode 0700.
     pub data_dir: PathBuf,
-    /// Directory holding the built portal (Trunk's `dist/`).
-    pub dist_dir: PathBuf,
+    /// A directory to serve the portal from (Trunk's `dist/`) instead of the one the binary
+    /// carries; for portal development.
+    pub dist_dir: Option<PathBuf>,
     pub log_format: LogFormat,
     /// Log filter in `tracing` syntax, e.g. `info` or `sealpost=debug,tower_http=info`.
     pub log_filter: String,
@@ -318,7 +319,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             data_dir: PathBuf::from("data"),
-            dist_dir: PathBuf::from("dist"),
+            dist_dir: None,
             log_format: LogFormat::Pretty,
             log_filter: "info".to_owned(),
             dev_mailbox: false,
@@ -439,7 +440,7 @@ impl Config {
             config.data_dir = PathBuf::from(v);
         }
         if let Some(v) = env("SEALPOST_DIST_DIR") {
-            config.dist_dir = PathBuf::from(v);
+            config.dist_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = env("SEALPOST_LOG_FORMAT") {
             config.log_format = match v.as_str() {

@@ -19,7 +19,7 @@ use crate::journey::{self as flow, keyring};
 use crate::logic::link;
 
 /// The browser's preferred languages, most preferred first.
-fn browser_languages() -> Vec<String> {
+pub(crate) fn browser_languages() -> Vec<String> {
     let navigator = window().navigator();
     let mut tags: Vec<String> = navigator
         .languages()

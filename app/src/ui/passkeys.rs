@@ -105,7 +105,7 @@ pub fn Passkeys() -> impl IntoView {
                         <li data-testid="passkey">
                             <span data-testid="passkey-name">{p.name.clone()}</span>
                             " · "
-                            <span class="help">{fill(portal.t().passkey_made, "date", &local_date(&p.created_at, portal.lang.get().tag()))}</span>
+                            <span class="help">{fill(portal.t().passkey_made, "date", &local_date(&p.created_at, portal.lang.get()))}</span>
                             " "
                             <button class="link-button" data-testid="remove-passkey" on:click=move |_| remove(id.clone())>
                                 {move || portal.t().remove_passkey}

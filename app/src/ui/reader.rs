@@ -69,7 +69,7 @@ pub fn Reader(letter: Arc<Letter>) -> impl IntoView {
     let allowed = letter.allowed;
     let composing = RwSignal::new(None::<Mode>);
     let m = &letter.manifest;
-    let lang = move || portal.lang.get().tag();
+    let lang = move || portal.lang.get();
     let sent_at = m.sent_at.clone();
     let date = move || local_date(&sent_at, lang());
     let to = m.to.join(", ");

@@ -288,7 +288,7 @@ fn Listing(s: Sender, list: SentMessagesView) -> impl IntoView {
 #[component]
 fn SentMessage(s: Sender, m: MessageStatusView) -> impl IntoView {
     let portal = Portal::get();
-    let lang = move || portal.lang.get().tag();
+    let lang = move || portal.lang.get();
     let subject = m.subject.clone();
     let state = {
         let m = m.clone();
@@ -387,7 +387,7 @@ fn RecipientRow(
     can_remove: bool,
 ) -> impl IntoView {
     let portal = Portal::get();
-    let lang = move || portal.lang.get().tag();
+    let lang = move || portal.lang.get();
     let notice = {
         let n = r.notice.clone();
         move || match &n {

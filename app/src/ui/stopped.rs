@@ -5,18 +5,21 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::shell::focus_heading;
-use crate::i18n::fill;
+use crate::i18n::{Lang, fill};
 use crate::journey as flow;
 use crate::journey::state::Portal;
 use crate::logic::stop::Stop;
 
-/// A date for people, in the page's language.
-pub fn local_date(rfc3339: &str, lang: &str) -> String {
+/// A date and time for people: in the page's language, written the way the reader's browser
+/// writes that language (day first in British English, month first in American English).
+pub fn local_date(rfc3339: &str, lang: Lang) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
     if date.get_time().is_nan() {
         return rfc3339.to_owned();
     }
-    date.to_locale_string(lang, &wasm_bindgen::JsValue::UNDEFINED)
+    let languages = super::browser_languages();
+    let locale = lang.date_locale(languages.iter().map(String::as_str));
+    date.to_locale_string(&locale, &wasm_bindgen::JsValue::UNDEFINED)
         .as_string()
         .unwrap_or_else(|| rfc3339.to_owned())
 }
@@ -32,7 +35,7 @@ pub fn Stopped(stop: Stop) -> impl IntoView {
     let stop = StoredValue::new(stop);
     let words = move || {
         let t = portal.t();
-        let lang = portal.lang.get().tag();
+        let lang = portal.lang.get();
         stop.with_value(|s| match s {
             Stop::Revoked => (t.revoked_heading, t.revoked_text.to_owned()),
             Stop::AccessRevoked => (t.revoked_heading, t.access_revoked_text.to_owned()),

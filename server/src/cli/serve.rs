@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::cli::demo;
 use crate::config::Config;
 use crate::http::router;
+use crate::http::routes::portal::PortalFiles;
 use crate::services::mail_flow;
 use crate::smtp;
 use crate::state::AppState;
@@ -28,11 +29,17 @@ async fn bind(mut config: Config) -> anyhow::Result<(TcpListener, Config)> {
 }
 
 async fn open(config: Config) -> anyhow::Result<AppState> {
-    if !config.dist_dir.join("index.html").is_file() {
-        tracing::warn!(
-            dist_dir = %config.dist_dir.display(),
-            "the portal is not built here; run `trunk build --release` (the README's run command does)"
-        );
+    let portal = PortalFiles::from_config(config.dist_dir.as_deref());
+    if !portal.has_portal() {
+        match &config.dist_dir {
+            Some(dir) => tracing::warn!(
+                dist_dir = %dir.display(),
+                "the portal is not built there; run `trunk build --release`"
+            ),
+            None => tracing::warn!(
+                "this binary carries no portal (it was built before `trunk build --release`); build it again after, or set dist_dir"
+            ),
+        }
     }
     Ok(AppState::open(config).await?)
 }

@@ -23,7 +23,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .nest("/api", routes::api::router())
         .merge(routes::dev_mailbox::router(state.config.dev_mailbox))
-        .merge(routes::portal::router(&state.config.dist_dir))
+        .merge(routes::portal::router(routes::portal::PortalFiles::from_config(
+            state.config.dist_dir.as_deref(),
+        )))
         // Latency by route pattern, for every request that matched a route.
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),

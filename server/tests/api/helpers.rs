@@ -116,7 +116,7 @@ impl TestApp {
         std::fs::write(dist.join("app.js"), "export {};").unwrap();
         let mut config = Config {
             data_dir: dirs.path().join("data"),
-            dist_dir: dist,
+            dist_dir: Some(dist),
             dev_mailbox: true,
             public_url: Some("https://sealpost.test".into()),
             ..Config::default()

@@ -1,8 +1,10 @@
 //! HTTP behaviour through `oneshot`: health, headers, the portal fallback, API errors.
 
-use axum::http::{StatusCode, header};
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use sealpost::http::security_headers;
 use sealpost_api::{ErrorBody, HealthResponse};
+use tower::ServiceExt as _;
 
 use crate::helpers::{TestApp, body_text};
 
@@ -43,17 +45,120 @@ async fn csp_allows_wasm_but_no_inline_script_framing_or_plugins() {
 }
 
 #[tokio::test]
-async fn portal_paths_fall_back_to_index_html_without_caching_it() {
+async fn portal_paths_fall_back_to_index_html_which_is_never_stored() {
     let app = TestApp::new().await;
-    for uri in ["/", "/m/some-message"] {
+    for uri in ["/", "/m/some-message", "/sent/abc", "/missing.js"] {
         let res = app.get(uri).await;
         assert_eq!(res.status(), StatusCode::OK, "{uri}");
-        assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache", "{uri}");
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store", "{uri}");
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "text/html", "{uri}");
         assert!(body_text(res).await.contains("<title>Sealpost</title>"));
     }
     let asset = app.get("/app.js").await;
     assert_eq!(asset.status(), StatusCode::OK);
+    assert_eq!(asset.headers()[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(asset.headers()[header::CONTENT_TYPE], "text/javascript");
     assert_eq!(body_text(asset).await, "export {};");
+}
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_a_year_with_their_content_type() {
+    let app = TestApp::new().await;
+    let dist = app.dirs.path().join("dist");
+    std::fs::write(dist.join("sealpost-app-0123456789abcdef_bg.wasm"), b"\0asm").unwrap();
+    std::fs::write(dist.join("main-0123456789abcdef.css"), "body{}").unwrap();
+    for (uri, content_type) in [
+        ("/sealpost-app-0123456789abcdef_bg.wasm", "application/wasm"),
+        ("/main-0123456789abcdef.css", "text/css"),
+    ] {
+        let res = app.get(uri).await;
+        assert_eq!(res.status(), StatusCode::OK, "{uri}");
+        assert_eq!(res.headers()[header::CONTENT_TYPE], content_type, "{uri}");
+        assert_eq!(
+            res.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable",
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_browser_holding_the_current_file_gets_not_modified() {
+    let app = TestApp::new().await;
+    let first = app.get("/app.js").await;
+    let etag = first.headers()[header::ETAG].clone();
+    let again = |tag: HeaderValue| {
+        app.router.clone().oneshot(
+            Request::get("/app.js")
+                .header(header::IF_NONE_MATCH, tag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    let res = again(etag.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(res.headers()[header::ETAG], etag);
+    assert_eq!(body_text(res).await, "");
+    // an old copy gets the new file
+    let res = again(HeaderValue::from_static("\"0000\"")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body_text(res).await, "export {};");
+    // and a changed file a new validator
+    std::fs::write(app.dirs.path().join("dist/app.js"), "export const x = 1;").unwrap();
+    let changed = app.get("/app.js").await;
+    assert_ne!(changed.headers()[header::ETAG], etag);
+}
+
+#[tokio::test]
+async fn head_has_no_body_and_other_methods_are_refused() {
+    let app = TestApp::new().await;
+    let head = app
+        .router
+        .clone()
+        .oneshot(Request::head("/app.js").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()[header::CONTENT_LENGTH], "10");
+    assert_eq!(body_text(head).await, "");
+    for method in [Method::POST, Method::PUT, Method::DELETE] {
+        let res = app
+            .router
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .method(method.clone())
+                    .uri("/app.js")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert_eq!(res.headers()[header::ALLOW], "GET, HEAD");
+    }
+}
+
+#[tokio::test]
+async fn no_path_reaches_a_file_outside_the_portal() {
+    let app = TestApp::new().await;
+    std::fs::write(app.dirs.path().join("secret.txt"), "outside").unwrap();
+    for uri in [
+        "/../secret.txt",
+        "/dist/../secret.txt",
+        "//../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+    ] {
+        let res = app
+            .router
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let body = body_text(res).await;
+        assert!(!body.contains("outside"), "{uri}");
+    }
 }
 
 #[tokio::test]

@@ -173,13 +173,18 @@ test('a message whose data encryption policy was purged says so and cannot be op
   await expectAccessible(page, 'purged');
 });
 
-test('an expired message has its own page with the date', async ({ page }) => {
+/** A message to Bob whose expiry the test has just moved to now: its link and that expiry. */
+async function expiredMessage(): Promise<{ link: string; expiredAt: Date }> {
   const t = createTenant('Fabrikam');
   await admin(t, 'POST', '/branding-templates', { identity: 'Short', external_mail_expiry_in_days: 1 });
   const bob = address('bob');
   const id = await send(t, { to: [bob], subject: 'Short-lived', text: 'x', branding_template: 'Short' });
   const link = await noticeLink(bob, id);
-  const expiredAt = expireNow(id);
+  return { link, expiredAt: expireNow(id) };
+}
+
+test('an expired message has its own page with the date', async ({ page }) => {
+  const { link, expiredAt } = await expiredMessage();
   await page.goto(link);
   await expect(page.getByTestId('error-code')).toHaveText('message_expired');
   await expect(page.getByRole('heading', { name: 'Message expired' })).toBeVisible();
@@ -190,12 +195,7 @@ test('an expired message has its own page with the date', async ({ page }) => {
 });
 
 test("dates are written the reader's way: British English day first, and Swedish once switched", async ({ browser }) => {
-  const t = createTenant('Fabrikam');
-  await admin(t, 'POST', '/branding-templates', { identity: 'Short', external_mail_expiry_in_days: 1 });
-  const bob = address('bob');
-  const id = await send(t, { to: [bob], subject: 'Short-lived', text: 'x', branding_template: 'Short' });
-  const link = await noticeLink(bob, id);
-  const expiredAt = expireNow(id);
+  const { link, expiredAt } = await expiredMessage();
   const timeZone = 'Europe/London';
   const context = await browser.newContext({ locale: 'en-GB', timezoneId: timeZone });
   const page = await context.newPage();

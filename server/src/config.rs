@@ -440,7 +440,8 @@ impl Config {
             config.data_dir = PathBuf::from(v);
         }
         if let Some(v) = env("SEALPOST_DIST_DIR") {
-            config.dist_dir = Some(PathBuf::from(v));
+            // empty means unset: never the working directory
+            config.dist_dir = (!v.is_empty()).then(|| PathBuf::from(v));
         }
         if let Some(v) = env("SEALPOST_LOG_FORMAT") {
             config.log_format = match v.as_str() {
@@ -910,6 +911,16 @@ mod tests {
             Config::load_with(Some(&file), env(&[("SEALPOST_LISTEN", "127.0.0.1:9100")])).unwrap();
         assert_eq!(c.listen.port(), 9100);
         assert!(c.dev_mailbox);
+    }
+
+    #[test]
+    fn the_portal_is_the_one_built_in_unless_a_directory_is_named() {
+        assert_eq!(Config::default().dist_dir, None);
+        let c = Config::load_with(None, env(&[("SEALPOST_DIST_DIR", "/srv/dist")])).unwrap();
+        assert_eq!(c.dist_dir, Some(PathBuf::from("/srv/dist")));
+        // an empty value is no directory, not the working directory (which may hold root.key)
+        let c = Config::load_with(None, env(&[("SEALPOST_DIST_DIR", "")])).unwrap();
+        assert_eq!(c.dist_dir, None);
     }
 
     #[test]

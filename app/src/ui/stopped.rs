@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast as _;
 
 use super::shell::focus_heading;
 use crate::i18n::{Lang, fill};
@@ -19,8 +20,17 @@ pub fn local_date(rfc3339: &str, lang: Lang) -> String {
     }
     let languages = super::browser_languages();
     let locale = lang.date_locale(languages.iter().map(String::as_str));
-    date.to_locale_string(&locale, &wasm_bindgen::JsValue::UNDEFINED)
-        .as_string()
+    // Called so that a locale the browser refuses (a RangeError) falls back to the language
+    // itself instead of stopping the page.
+    let write = |locale: &str| -> Option<String> {
+        let method = js_sys::Reflect::get(&date, &"toLocaleString".into()).ok()?;
+        let method: js_sys::Function = method.dyn_into().ok()?;
+        js_sys::Reflect::apply(&method, &date, &js_sys::Array::of1(&locale.into()))
+            .ok()?
+            .as_string()
+    };
+    write(&locale)
+        .or_else(|| write(lang.tag()))
         .unwrap_or_else(|| rfc3339.to_owned())
 }
 

@@ -47,7 +47,7 @@ async fn csp_allows_wasm_but_no_inline_script_framing_or_plugins() {
 #[tokio::test]
 async fn portal_paths_fall_back_to_index_html_which_is_never_stored() {
     let app = TestApp::new().await;
-    for uri in ["/", "/m/some-message", "/sent/abc", "/missing.js"] {
+    for uri in ["/", "/m/some-message", "/sent/abc"] {
         let res = app.get(uri).await;
         assert_eq!(res.status(), StatusCode::OK, "{uri}");
         assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store", "{uri}");
@@ -59,6 +59,21 @@ async fn portal_paths_fall_back_to_index_html_which_is_never_stored() {
     assert_eq!(asset.headers()[header::CACHE_CONTROL], "no-cache");
     assert_eq!(asset.headers()[header::CONTENT_TYPE], "text/javascript");
     assert_eq!(body_text(asset).await, "export {};");
+}
+
+#[tokio::test]
+async fn a_file_the_portal_does_not_have_is_not_found_not_the_page() {
+    let app = TestApp::new().await;
+    for uri in [
+        "/missing.js",
+        "/sealpost-app-0123456789abcdef_bg.wasm",
+        "/m/x/style.css",
+    ] {
+        let res = app.get(uri).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store", "{uri}");
+        assert!(!body_text(res).await.contains("<title>"), "{uri}");
+    }
 }
 
 #[tokio::test]

@@ -39,11 +39,12 @@ pub enum PortalFiles {
 }
 
 impl PortalFiles {
-    /// The configured directory, or the portal this binary carries.
+    /// The configured directory, or the portal this binary carries. An empty path names no
+    /// directory (never the working directory, where `root.key` may be).
     pub fn from_config(dist_dir: Option<&Path>) -> PortalFiles {
         match dist_dir {
-            Some(dir) => PortalFiles::Dir(dir.to_owned()),
-            None => PortalFiles::Built,
+            Some(dir) if !dir.as_os_str().is_empty() => PortalFiles::Dir(dir.to_owned()),
+            _ => PortalFiles::Built,
         }
     }
 
@@ -95,6 +96,16 @@ async fn serve(files: &PortalFiles, method: &Method, uri: &Uri, headers: &Header
         Some(name) => files.get(name).await.map(|found| (name, found)),
         None => None,
     };
+    if named.is_none() && looks_like_a_file(asked) {
+        // A script, style or WebAssembly file this portal does not have (one of another version,
+        // or a typo): said plainly, not answered with the page.
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            "No such file in the portal.",
+        )
+            .into_response();
+    }
     let Some((name, (data, tag))) = (match named {
         Some(found) => Some(found),
         None => files
@@ -150,6 +161,15 @@ fn file_name(asked: &str) -> Option<&str> {
     plain.then_some(asked)
 }
 
+/// Whether the last segment of the path has an extension: the portal's own pages (`/m/{id}`,
+/// `/sent`, …) never do, its files always do.
+fn looks_like_a_file(asked: &str) -> bool {
+    asked
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
+}
+
 /// Whether the browser's copy (`If-None-Match`) is the current one.
 fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers
@@ -172,18 +192,20 @@ pub fn cache_control(name: &str) -> &'static str {
     }
 }
 
-/// Whether `name` carries Trunk's content hash (`filehash = true`): a `-` and 16 lowercase hex
-/// digits just before the extension or a `_` suffix, as in `main-ee1f9bc2bfce25f4.css` or
-/// `sealpost-app-e517a15fd93d6787_bg.wasm`.
+/// Whether `name` carries Trunk's content hash (`filehash = true`): a `-` and the hash's lowercase
+/// hex digits just before the extension or a `_` suffix, as in `main-ee1f9bc2bfce25f4.css` or
+/// `sealpost-app-e517a15fd93d6787_bg.wasm`. Trunk writes the 64-bit hash without leading zeros, so
+/// it has up to 16 digits; at least 8 are asked for (a shorter one comes once in 4 billion builds,
+/// which are then revalidated, not wrong).
 fn content_hashed(name: &str) -> bool {
     let file = name.rsplit('/').next().unwrap_or(name);
-    let bytes = file.as_bytes();
-    bytes.windows(18).any(|w| {
-        w[0] == b'-'
-            && w[1..17]
-                .iter()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
-            && matches!(w[17], b'.' | b'_')
+    file.match_indices('-').any(|(at, _)| {
+        let rest = &file[at + 1..];
+        let digits = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            .count();
+        (8..=16).contains(&digits) && matches!(rest.as_bytes().get(digits), Some(b'.' | b'_'))
     })
 }
 
@@ -197,6 +219,9 @@ mod tests {
             "main-ee1f9bc2bfce25f4.css",
             "sealpost-app-e517a15fd93d6787.js",
             "sealpost-app-e517a15fd93d6787_bg.wasm",
+            // Trunk drops the hash's leading zeros
+            "main-e1f9bc2bfce25f4.css",
+            "sealpost-app-17a15fd93d6787_bg.wasm",
         ] {
             assert_eq!(
                 cache_control(hashed),
@@ -209,12 +234,24 @@ mod tests {
             "boot.js",
             "download-worker.js",
             "favicon.svg",
-            // not Trunk's hash: too short, upper case, or not before the extension
-            "main-ee1f9bc2bfce25f.css",
+            // not Trunk's hash: too short, too long, upper case, or not before the extension
+            "main-ee1f9bc.css",
+            "main-ee1f9bc2bfce25f4a.css",
             "main-EE1F9BC2BFCE25F4.css",
             "main-ee1f9bc2bfce25f4x.css",
+            "add-bead.js",
         ] {
             assert_eq!(cache_control(plain), "no-cache", "{plain}");
+        }
+    }
+
+    #[test]
+    fn pages_have_no_extension_and_files_do() {
+        for page in ["", "m/0123abcd", "sent", "sent/"] {
+            assert!(!looks_like_a_file(page), "{page}");
+        }
+        for file in ["missing.js", "x/y.wasm", ".hidden"] {
+            assert!(looks_like_a_file(file), "{file}");
         }
     }
 

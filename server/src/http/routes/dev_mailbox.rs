@@ -46,6 +46,7 @@ async fn stylesheet() -> Response {
 fn page(title: &str, body: &str) -> Response {
     let mut r = Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+         <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
          <link rel=\"stylesheet\" href=\"/dev/mailbox.css\"></head><body>{body}</body></html>",
         escape_html(title)
     ))

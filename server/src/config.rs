@@ -440,8 +440,7 @@ impl Config {
             config.data_dir = PathBuf::from(v);
         }
         if let Some(v) = env("SEALPOST_DIST_DIR") {
-            // empty means unset: never the working directory
-            config.dist_dir = (!v.is_empty()).then(|| PathBuf::from(v));
+            config.dist_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = env("SEALPOST_LOG_FORMAT") {
             config.log_format = match v.as_str() {
@@ -722,6 +721,9 @@ impl Config {
         config.smtp_proxies()?;
         config.check_identity_providers()?;
         config.check_uploads()?;
+        // An empty portal directory, from the file or the environment, is none: never the
+        // working directory (which may hold root.key).
+        config.dist_dir = config.dist_dir.filter(|dir| !dir.as_os_str().is_empty());
         Ok(config)
     }
 
@@ -921,6 +923,13 @@ mod tests {
         // an empty value is no directory, not the working directory (which may hold root.key)
         let c = Config::load_with(None, env(&[("SEALPOST_DIST_DIR", "")])).unwrap();
         assert_eq!(c.dist_dir, None);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sealpost.toml");
+        std::fs::write(&file, "dist_dir = \"\"\n").unwrap();
+        assert_eq!(
+            Config::load_with(Some(&file), env(&[])).unwrap().dist_dir,
+            None
+        );
     }
 
     #[test]

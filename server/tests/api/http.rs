@@ -77,6 +77,17 @@ async fn a_file_the_portal_does_not_have_is_not_found_not_the_page() {
 }
 
 #[tokio::test]
+async fn a_server_without_a_portal_says_how_to_build_one() {
+    let app = TestApp::with_config(|c| {
+        c.dist_dir = Some(std::path::PathBuf::from("/nonexistent/sealpost-dist"));
+    })
+    .await;
+    let res = app.get("/m/some-message").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(body_text(res).await.contains("trunk build --release"));
+}
+
+#[tokio::test]
 async fn hashed_assets_are_cached_for_a_year_with_their_content_type() {
     let app = TestApp::new().await;
     let dist = app.dirs.path().join("dist");

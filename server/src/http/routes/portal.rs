@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
@@ -39,13 +38,9 @@ pub enum PortalFiles {
 }
 
 impl PortalFiles {
-    /// The configured directory, or the portal this binary carries. An empty path names no
-    /// directory (never the working directory, where `root.key` may be).
+    /// The configured directory, or the portal this binary carries.
     pub fn from_config(dist_dir: Option<&Path>) -> PortalFiles {
-        match dist_dir {
-            Some(dir) if !dir.as_os_str().is_empty() => PortalFiles::Dir(dir.to_owned()),
-            _ => PortalFiles::Built,
-        }
+        dist_dir.map_or(PortalFiles::Built, |dir| PortalFiles::Dir(dir.to_owned()))
     }
 
     /// Whether there is a portal to serve at all (an `index.html`).
@@ -75,12 +70,10 @@ impl PortalFiles {
 
 /// Static portal files with the single-page fallback.
 pub fn router(files: PortalFiles) -> Router<AppState> {
-    Router::new().fallback(
-        move |method: Method, uri: Uri, headers: HeaderMap, _: State<AppState>| {
-            let files = files.clone();
-            async move { serve(&files, &method, &uri, &headers).await }
-        },
-    )
+    Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
+        let files = files.clone();
+        async move { serve(&files, &method, &uri, &headers).await }
+    })
 }
 
 async fn serve(files: &PortalFiles, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
@@ -96,28 +89,17 @@ async fn serve(files: &PortalFiles, method: &Method, uri: &Uri, headers: &Header
         Some(name) => files.get(name).await.map(|found| (name, found)),
         None => None,
     };
-    if named.is_none() && looks_like_a_file(asked) {
+    let (name, (data, tag)) = match named {
+        Some(found) => found,
         // A script, style or WebAssembly file this portal does not have (one of another version,
         // or a typo): said plainly, not answered with the page.
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-            "No such file in the portal.",
-        )
-            .into_response();
-    }
-    let Some((name, (data, tag))) = (match named {
-        Some(found) => Some(found),
-        None => files
-            .get("index.html")
-            .await
-            .map(|found| ("index.html", found)),
-    }) else {
-        return (
-            StatusCode::NOT_FOUND,
-            "The portal is not built into this server. Run `trunk build --release` and build the server again, or set dist_dir.",
-        )
-            .into_response();
+        None if looks_like_a_file(asked) => {
+            return not_found("No such file in the portal.");
+        }
+        None => match files.get("index.html").await {
+            Some(page) => ("index.html", page),
+            None => return not_found(NOT_BUILT),
+        },
     };
     let etag = format!("\"{tag}\"");
     let mut response = if if_none_match(headers, &etag) {
@@ -148,6 +130,18 @@ async fn serve(files: &PortalFiles, method: &Method, uri: &Uri, headers: &Header
         headers.insert(header::ETAG, value);
     }
     response
+}
+
+/// What a browser is told when the server has no portal at all.
+const NOT_BUILT: &str = "The portal is not built into this server. Run `trunk build --release` and build the server again, or set dist_dir.";
+
+fn not_found(message: &'static str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        message,
+    )
+        .into_response()
 }
 
 /// `asked` as a file name inside the portal, if it can be one: no empty, `.` or `..` segments and
